@@ -1,0 +1,47 @@
+# RecKit: the two commands of the README.
+#   make demo  — install missing system packages, build (release), generate the synthetic data set, run the main job
+#   make test  — build and run the test suite (what CI runs)
+SHELL := /bin/bash
+SWIFT ?= swift
+# Hand-written hot loops need AVX2 or better; haswell is a safe floor on x86-64 since 2013.
+# `make demo CPU_FLAGS=` gives a portable build.
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell
+else
+CPU_FLAGS ?=
+endif
+DEMO_DIR ?= demo-output
+SEED ?= 42
+PRESET ?= small
+
+.PHONY: demo test deps build release bench-parse clean
+
+deps:
+	@./scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release $(CPU_FLAGS)
+
+test: deps
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+demo: release
+	@mkdir -p $(DEMO_DIR)
+	.build/release/reckit data synth --preset $(PRESET) --seed $(SEED) --out $(DEMO_DIR)/data
+	.build/release/reckit data inspect $(DEMO_DIR)/data | tee $(DEMO_DIR)/report.txt
+	.build/release/reckit data inspect $(DEMO_DIR)/data --json > $(DEMO_DIR)/report.json
+	@echo "report written to $(DEMO_DIR)/report.txt and $(DEMO_DIR)/report.json"
+
+# Benchmark: parse a 20M-row synthetic ratings CSV into Interactions + CSR, against pandas.read_csv.
+bench-parse: release
+	@test -f .build/bench-data/ml-20m-like/ratings.csv || .build/release/reckit data synth --preset ml-20m-like --seed 42 --out .build/bench-data/ml-20m-like
+	@python3 -c "import pandas" 2>/dev/null || pip install --quiet pandas
+	.build/release/reckit-bench parse --file .build/bench-data/ml-20m-like/ratings.csv --repeats 3
+
+clean:
+	rm -rf .build $(DEMO_DIR)

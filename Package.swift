@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+// RecKit: train, evaluate and serve recommender systems in Swift.
+import PackageDescription
+
+let package = Package(
+    name: "RecKit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "RecKit", targets: ["RecKit"]),
+        .executable(name: "reckit", targets: ["reckit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // RecKitModels, RecKitEval and the CBLAS system library join as the work that needs them lands.
+        .target(name: "RecKitTensor"),
+        .target(name: "RecKitData", dependencies: ["RecKitTensor"]),
+        .target(name: "RecKit", dependencies: ["RecKitTensor", "RecKitData"]),
+        .executableTarget(
+            name: "reckit",
+            dependencies: [
+                "RecKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Benchmarks: `swift run -c release reckit-bench --help`. In this package (not a separate one)
+        // so that a clone under any folder name builds it; never run by `swift test`.
+        .executableTarget(
+            name: "reckit-bench",
+            dependencies: [
+                "RecKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "_RecKitTestSupport",
+            dependencies: ["RecKit"],
+            path: "Tests/_RecKitTestSupport"
+        ),
+        .testTarget(name: "RecKitTensorTests", dependencies: ["RecKitTensor", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
+        .testTarget(name: "reckitTests", dependencies: ["reckit", "_RecKitTestSupport"]),
+    ]
+)

@@ -1,0 +1,3 @@
+// The umbrella module: `import RecKit` brings in every library target.
+@_exported import RecKitData
+@_exported import RecKitTensor

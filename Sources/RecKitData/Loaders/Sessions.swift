@@ -1,0 +1,82 @@
+/// One session: its external ID and the items clicked, in time order.
+public struct Session: Sendable, Equatable {
+    public var id: String
+    public var items: [Int32]
+    /// Unix seconds, aligned with `items`.
+    public var timestamps: [Int64]
+}
+
+/// Session click logs (GRU4Rec format: `SessionId, ItemId, Time`), grouped into time-ordered sessions.
+public struct SessionLog: Sendable {
+    /// Sessions in ascending session-ID order (the order of the session `IDMap`).
+    public var sessions: [Session]
+    public var items: IDMap
+    /// The clicks as interactions, sessions as users (for models that treat sessions as users).
+    public var clicks: Interactions
+    public var sessionIDs: IDMap
+    public var report: LoadReport
+
+    /// Number of clicks.
+    public var clickCount: Int { clicks.count }
+
+    /// Loads a click file (tab- or comma-separated; header names `SessionId`, `ItemId`, `Time` are found
+    /// in any case, else the columns are taken in that order).
+    /// - Parameter items: an existing item map (the training file's) to index a test file with;
+    ///   unknown items are then an error. nil builds a new map.
+    public static func load(
+        _ path: String, items existing: IDMap? = nil, options: InteractionFileOptions = .init()
+    ) throws(DataError) -> SessionLog {
+        var fileOptions = options
+        fileOptions.duplicates = .keepAll
+        if fileOptions.mapping == nil {
+            let sniff = try Sniffer.sniff(path, format: options.format)
+            if let header = sniff.header {
+                let names = header.map(ColumnMapping.normalized)
+                let session = names.firstIndex(of: "sessionid") ?? names.firstIndex(of: "session") ?? 0
+                let item = names.firstIndex(of: "itemid") ?? names.firstIndex(of: "item") ?? 1
+                let time = names.firstIndex(of: "time") ?? names.firstIndex(of: "timestamp") ?? 2
+                fileOptions.mapping = ColumnMapping(
+                    user: .position(session), item: .position(item), timestamp: time < header.count ? .position(time) : nil)
+            } else {
+                fileOptions.mapping = ColumnMapping(user: .position(0), item: .position(1), timestamp: sniff.fieldCount > 2 ? .position(2) : nil)
+            }
+        }
+        var loaded = try InteractionFileLoader.load(path, options: fileOptions)
+        if let existing {
+            var remapped = [Int32]()
+            remapped.reserveCapacity(loaded.interactions.count)
+            for (row, item) in loaded.interactions.items.enumerated() {
+                guard let index = existing.index(of: loaded.items.id(at: item)) else {
+                    throw DataError(file: path, field: "item", .invalidValue(loaded.items.id(at: item), "(row \(row + 1)) is not in the training items"))
+                }
+                remapped.append(index)
+            }
+            let clicks = loaded.interactions
+            loaded.interactions = try Interactions(
+                users: clicks.users, items: remapped, timestamps: clicks.timestamps, userCount: clicks.userCount,
+                itemCount: existing.count)
+            loaded.items = existing
+        }
+        let clicks = loaded.interactions
+        // Group by session, then by time; equal times keep file order (stable counting sort + stable sort).
+        let order = stableOrder(by: clicks.users, keyCount: clicks.userCount)
+        var sessions: [Session] = []
+        sessions.reserveCapacity(clicks.userCount)
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count && clicks.users[order[end]] == clicks.users[order[start]] { end += 1 }
+            var rows = Array(order[start..<end])
+            if let times = clicks.timestamps {
+                rows = rows.enumerated().sorted { (times[$0.element], $0.offset) < (times[$1.element], $1.offset) }.map(\.element)
+            }
+            let session = Int32(clicks.users[order[start]])
+            sessions.append(
+                Session(
+                    id: loaded.users.id(at: session), items: rows.map { clicks.items[$0] },
+                    timestamps: clicks.timestamps.map { times in rows.map { times[$0] } } ?? []))
+            start = end
+        }
+        return SessionLog(sessions: sessions, items: loaded.items, clicks: clicks, sessionIDs: loaded.users, report: loaded.report)
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import RecKit
+
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reckit-bench",
+        abstract: "RecKit benchmarks; each prints JSON lines with raw times and ratios to a reference measured in the same run.",
+        subcommands: [ParseBenchmark.self, SynthBenchmark.self]
+    )
+}
+
+/// Machine facts logged with every result.
+func environment() -> [String: Any] {
+    [
+        "cpus": ProcessInfo.processInfo.activeProcessorCount,
+        "threads": Parallel.defaultThreadCount,
+        "os": ProcessInfo.processInfo.operatingSystemVersionString,
+        "reckit": RecKitVersion.current,
+    ]
+}
+
+func emit(_ object: [String: Any]) {
+    var merged = object
+    merged["environment"] = environment()
+    let data = try! JSONSerialization.data(withJSONObject: merged, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Peak resident set size of this process in bytes.
+func peakRSS() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func time(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// Runs a command and returns its standard output.
+func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
+struct SynthBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "synth", abstract: "Time generating and writing a synthetic preset.")
+    @Option var preset = "ml-20m-like"
+    @Option var seed: UInt64 = 42
+    @Option var out: String
+    @Option var repeats = 1
+
+    func run() throws {
+        guard let preset = SyntheticPreset.named(preset) else { throw ValidationError("unknown preset") }
+        var generate: [Double] = [], write: [Double] = []
+        for _ in 0..<repeats {
+            var data: SyntheticData?
+            generate.append(time { data = SyntheticData.generate(preset: preset, seed: seed) })
+            write.append(try time { try data!.write(to: out) })
+        }
+        emit([
+            "benchmark": "synth", "preset": preset.name, "generate_seconds": median(generate), "write_seconds": median(write),
+            "total_seconds": median(zip(generate, write).map { $0 + $1 }), "target_seconds": 10,
+        ])
+    }
+}
+
+struct ParseBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Parse a ratings CSV into Interactions + CSR; compare with pandas.read_csv on the same file in the same run.")
+
+    @Option(help: "The CSV file (e.g. ratings.csv of `reckit data synth --preset ml-20m-like`).") var file: String
+    @Option(help: "Repetitions; the median is reported.") var repeats = 3
+    @Option(help: "Python with pandas for the reference; empty to skip.") var python = "python3"
+
+    func run() throws {
+        let bytes = try LineReader_size(file)
+        var seconds: [Double] = []
+        var rows = 0, finalBytes = 0
+        var loadTimes: [Double] = []
+        for _ in 0..<repeats {
+            var loaded: LoadedInteractions?
+            var matrix: InteractionMatrix?
+            let loadSeconds = try time { loaded = try InteractionFileLoader.load(file) }
+            let csrSeconds = time { matrix = InteractionMatrix.byUser(loaded!.interactions) }
+            seconds.append(loadSeconds + csrSeconds)
+            loadTimes.append(loadSeconds)
+            let data = loaded!.interactions
+            rows = data.count
+            finalBytes = data.count * (4 + 4) + (data.ratings?.count ?? 0) * 4 + (data.timestamps?.count ?? 0) * 8
+                + (data.weights?.count ?? 0) * 4
+                + matrix!.rowOffsets.count * 8 + matrix!.columnIndices.count * 4 + matrix!.values.count * 4
+        }
+        let peak = peakRSS()
+        let ours = median(seconds)
+        var result: [String: Any] = [
+            "benchmark": "parse_csv_to_interactions_and_csr", "file": (file as NSString).lastPathComponent, "bytes": bytes,
+            "rows": rows, "seconds": ours, "mb_per_s": Double(bytes) / 1e6 / ours, "rows_per_s": Double(rows) / ours,
+            "peak_rss_bytes": peak, "final_array_bytes": finalBytes, "peak_over_final": Double(peak) / Double(finalBytes),
+            "repeats": repeats, "load_seconds": median(loadTimes), "csr_seconds": ours - median(loadTimes),
+        ]
+        if !python.isEmpty {
+            let script = """
+                import sys, time, pandas
+                times = []
+                for _ in range(\(repeats)):
+                    t = time.perf_counter(); frame = pandas.read_csv(sys.argv[1]); times.append(time.perf_counter() - t)
+                times.sort(); print(times[len(times) // 2], len(frame), pandas.__version__)
+                """
+            let output = try runProcess("/usr/bin/env", [python, "-c", script, file])
+                .split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init)
+            if output.count == 3, let pandasSeconds = Double(output[0]) {
+                result["pandas_seconds"] = pandasSeconds
+                result["pandas_rows"] = Int(output[1]) ?? -1
+                result["pandas_version"] = output[2]
+                result["speedup_vs_pandas"] = pandasSeconds / ours
+            }
+        }
+        emit(result)
+    }
+
+    func LineReader_size(_ path: String) throws -> Int {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = (attributes[.size] as? NSNumber)?.intValue
+        else { throw ValidationError("cannot read \(path)") }
+        return size
+    }
+}

@@ -1,0 +1,12 @@
+import ArgumentParser
+import RecKit
+
+@main
+struct RecKitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reckit",
+        abstract: "Train, evaluate and serve recommender systems.",
+        version: RecKitVersion.current,
+        subcommands: [DataCommand.self]
+    )
+}

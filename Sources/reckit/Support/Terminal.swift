@@ -1,0 +1,80 @@
+import Foundation
+import RecKit
+
+/// Writing to the terminal: stderr for progress and messages, stdout for results only.
+enum Terminal {
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    /// Runs `work`, showing `label` with elapsed seconds on stderr while it takes more than a second
+    /// (only when stderr is a terminal), then a one-line summary unless `quiet`.
+    static func withTicker<T>(_ label: String, quiet: Bool, _ work: () throws -> T) rethrows -> T {
+        let start = Date()
+        let ticker = quiet || !stderrIsTerminal ? nil : Ticker(label: label, start: start)
+        ticker?.start()
+        defer { ticker?.stop() }
+        let result = try work()
+        ticker?.stop()
+        if !quiet {
+            error(String(format: "%@: done in %.2f s", label, Date().timeIntervalSince(start)))
+        }
+        return result
+    }
+
+    /// A text bar `[#####.....]` of `width` cells for `fraction` in 0…1.
+    static func bar(_ fraction: Double, width: Int) -> String {
+        let filled = Int((max(0, min(1, fraction)) * Double(width)).rounded())
+        return String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+    }
+}
+
+/// Redraws `label … 3.4 s` on stderr every quarter second from a background thread.
+final class Ticker: @unchecked Sendable {
+    private let label: String
+    private let startDate: Date
+    private let lock = NSLock()
+    private var running = false
+    private var thread: Thread?
+
+    init(label: String, start: Date) {
+        self.label = label
+        self.startDate = start
+    }
+
+    func start() {
+        lock.lock()
+        running = true
+        lock.unlock()
+        let thread = Thread { [self] in
+            var frame = 0
+            let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+            Thread.sleep(forTimeInterval: 1)
+            while isRunning {
+                let elapsed = Date().timeIntervalSince(startDate)
+                FileHandle.standardError.write(Data(String(format: "\r%@ %@ %.1f s", spinner[frame % spinner.count], label, elapsed).utf8))
+                frame += 1
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
+        self.thread = thread
+        thread.start()
+    }
+
+    private var isRunning: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return running
+    }
+
+    func stop() {
+        lock.lock()
+        let wasRunning = running
+        running = false
+        lock.unlock()
+        if wasRunning && Date().timeIntervalSince(startDate) > 1 {
+            FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        }
+    }
+}

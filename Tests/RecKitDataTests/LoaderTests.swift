@@ -1,0 +1,175 @@
+import Testing
+import _RecKitTestSupport
+@testable import RecKitData
+
+@Suite struct DelimitedLoaderTests {
+    let folder = TemporaryDirectory()
+
+    @Test func detectsDelimiterHeaderAndColumnsByName() throws {
+        let path = folder.write("log.tsv", "ts\tmovieId\tuserId\tscore\n100\t7\t2\t4.5\n200\t3\t1\t2\n")
+        let loaded = try InteractionFileLoader.load(path)
+        #expect(loaded.delimiter == .tab && loaded.hasHeader)
+        #expect(loaded.users.ids == ["1", "2"] && loaded.items.ids == ["3", "7"])
+        #expect(loaded.interactions.users == [1, 0] && loaded.interactions.items == [1, 0])
+        #expect(loaded.interactions.ratings == [4.5, 2] && loaded.interactions.timestamps == [100, 200])
+    }
+
+    @Test func headerlessFilesArePositional() throws {
+        let loaded = try InteractionFileLoader.load(folder.write("u.txt", "10::20::5::99\n11::20::3::98\n"))
+        #expect(loaded.delimiter == .doubleColon && !loaded.hasHeader)
+        #expect(loaded.interactions.ratings == [5, 3] && loaded.interactions.timestamps == [99, 98])
+    }
+
+    @Test func quotedFieldsFollowRFC4180() throws {
+        let text = "user,item,rating\r\n\"a, b\",\"say \"\"hi\"\"\",1\r\n\"multi\nline\",x,2\r\nplain,x,3\r\n"
+        let loaded = try InteractionFileLoader.load(folder.write("q.csv", text))
+        #expect(loaded.users.ids == ["a, b", "multi\nline", "plain"])
+        #expect(loaded.items.ids == ["say \"hi\"", "x"])
+        #expect(loaded.interactions.ratings == [1, 2, 3])
+    }
+
+    @Test func stringIDsSortBytewiseAndIntegersNumerically() throws {
+        let loaded = try InteractionFileLoader.load(folder.write("ids.csv", "user,item\n10,b\n9,a\n100,c\n"))
+        #expect(loaded.users.ids == ["9", "10", "100"])
+        let mixed = try InteractionFileLoader.load(folder.write("mixed.csv", "user,item\n10,1\nu7,2\n9,3\n"))
+        #expect(mixed.users.ids == ["10", "9", "u7"])
+        // "007" is not the integer 7: IDs keep their text.
+        let padded = try InteractionFileLoader.load(folder.write("pad.csv", "user,item\n007,1\n7,2\n"))
+        #expect(padded.users.count == 2)
+    }
+
+    @Test func isoTimesAndDecimalSecondsParse() throws {
+        let text = "user,item,time\n1,1,2014-04-07T10:51:09.277Z\n1,2,1396867869.94\n1,3,2014-04-07 12:51:09+02:00\n"
+        let loaded = try InteractionFileLoader.load(folder.write("t.csv", text))
+        #expect(loaded.interactions.timestamps == [1_396_867_869, 1_396_867_869, 1_396_867_869])
+    }
+
+    @Test func parallelAndSingleThreadedLoadsAgree() throws {
+        var text = "user,item,rating,timestamp\n"
+        var generator = SplitMix64Local(seed: 5)
+        for row in 0..<30_000 {
+            // Every 1000th row takes the general path (spaces, a string item).
+            let item = row % 1000 == 0 ? " x\(row % 7)" : String(generator.next() % 500)
+            text += "\(generator.next() % 300),\(item),\(Double(generator.next() % 10) / 2 + 0.5),\(row)\n"
+        }
+        let path = folder.write("p.csv", text)
+        var single = InteractionFileOptions(threadCount: 1)
+        single.minimumChunkBytes = 1
+        var parallel = InteractionFileOptions(threadCount: 2)
+        parallel.minimumChunkBytes = 1
+        var many = InteractionFileOptions(threadCount: 7)
+        many.minimumChunkBytes = 1
+        let a = try InteractionFileLoader.load(path, options: single)
+        let b = try InteractionFileLoader.load(path, options: parallel)
+        let c = try InteractionFileLoader.load(path, options: many)
+        #expect(a.interactions == b.interactions && b.interactions == c.interactions)
+        #expect(a.items == b.items && a.users == c.users)
+        #expect(a.interactions.count == 30_000)
+        #expect(a.interactions.timestamps == Array(0..<30_000).map(Int64.init))
+    }
+
+    @Test func duplicatePolicies() throws {
+        let text = "user,item,rating,timestamp\n1,1,2,10\n1,1,5,30\n1,1,4,20\n2,1,3,5\n"
+        let path = folder.write("d.csv", text)
+        func load(_ policy: DuplicatePolicy) throws -> Interactions {
+            try InteractionFileLoader.load(path, options: InteractionFileOptions(duplicates: policy)).interactions
+        }
+        #expect(try load(.keepAll).count == 4)
+        #expect(try load(.keepLast).ratings == [5, 3])
+        #expect(try load(.keepLast).timestamps == [30, 5])
+        #expect(try load(.sum).ratings == [11, 3])
+        #expect(try load(.max).ratings == [5, 3])
+        let counts = try Interactions(users: [0, 0, 1], items: [2, 2, 2], userCount: 2, itemCount: 3).deduplicated(.sum)
+        #expect(counts.weights == [2, 1])
+    }
+}
+
+/// A local copy of SplitMix64 so this file does not depend on RecKitTensor's import.
+struct SplitMix64Local {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct InteractionsTests {
+    let data = try! Interactions(
+        users: [2, 0, 0, 1, 0, 2], items: [1, 3, 0, 3, 2, 0], ratings: [1, 2, 3, 4, 5, 6], userCount: 4, itemCount: 5)
+
+    @Test func invalidColumnsAreRejected() {
+        #expect(throws: DataError.self) { try Interactions(users: [0, 1], items: [0], userCount: 2, itemCount: 1) }
+        #expect(throws: DataError.self) { try Interactions(users: [2], items: [0], userCount: 2, itemCount: 1) }
+        #expect(throws: DataError.self) { try Interactions(users: [0], items: [0], ratings: [.nan], userCount: 1, itemCount: 1) }
+    }
+
+    @Test func csrMatchesANaiveBuildAndTransposes() {
+        let matrix = InteractionMatrix.byUser(data)
+        #expect(matrix.rowOffsets == [0, 3, 4, 6, 6])
+        #expect(Array(matrix.columns(inRow: 0)) == [0, 2, 3])
+        #expect(Array(matrix.values(inRow: 0)) == [3, 5, 2])
+        #expect(Array(matrix.columns(inRow: 2)) == [0, 1] && Array(matrix.values(inRow: 2)) == [6, 1])
+        #expect(matrix.count(inRow: 3) == 0)
+        #expect(matrix.contains(row: 0, column: 2) && !matrix.contains(row: 0, column: 1))
+        let csc = InteractionMatrix.byItem(data)
+        #expect(csc == matrix.transposed())
+        #expect(csc.transposed() == matrix)
+        // Every stored pair is a row of the input.
+        var pairs: [[Int]] = []
+        for row in 0..<matrix.rowCount { for column in matrix.columns(inRow: row) { pairs.append([row, Int(column)]) } }
+        #expect(pairs.sorted { $0.lexicographicallyPrecedes($1) }
+            == zip(data.users, data.items).map { [Int($0), Int($1)] }.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
+    @Test func longUnsortedRowsAreSortedStably() {
+        let count = 200
+        let items = (0..<count).map { Int32(($0 * 37) % 50) }      // repeats, out of order
+        let ratings = (0..<count).map { Float($0) }
+        let interactions = try! Interactions(users: [Int32](repeating: 0, count: count), items: items, ratings: ratings, userCount: 1, itemCount: 50)
+        let matrix = InteractionMatrix.byUser(interactions)
+        let expected = (0..<count).sorted { (items[$0], $0) < (items[$1], $1) }
+        #expect(matrix.columnIndices == expected.map { items[$0] })
+        #expect(matrix.values == expected.map { ratings[$0] })
+    }
+
+    @Test func filtersAndKCore() {
+        #expect(data.keepingRatings(atLeast: 4).ratings == [4, 5, 6])
+        let filtered = data.filtered(minimumPerUser: 2)
+        #expect(Set(filtered.users) == [0, 2])
+        // 2-core: item 1 (one row) goes, then user 2 has one row left and goes, then item 0 has one.
+        let core = data.kCore(2)
+        #expect(core.count == 0 || (core.countsPerUser().allSatisfy { $0 == 0 || $0 >= 2 } && core.countsPerItem().allSatisfy { $0 == 0 || $0 >= 2 }))
+        let compact = data.compacted()
+        #expect(compact.interactions.userCount == 3 && compact.oldUsers == [0, 1, 2])
+        #expect(compact.interactions.itemCount == 4 && compact.oldItems == [0, 1, 2, 3])
+    }
+
+    @Test func idMapRoundTripsAndRejectsDuplicates() throws {
+        var map = try IDMap(ids: ["b", "a"])
+        #expect(map.index(of: "a") == 1 && map.id(at: 0) == "b" && map.index(of: "z") == nil)
+        #expect(map.insert("c") == 2 && map.insert("a") == 1)
+        #expect(throws: DataError.self) { try IDMap(ids: ["x", "x"]) }
+        #expect(IDMap(sorting: ["10", "9", "100", "9"]).ids == ["9", "10", "100"])
+    }
+
+    @Test func summaryQuantilesMatchNumpy() {
+        // numpy.quantile([1, 2, 3, 4, 10], [0.25, 0.9]) == [2.0, 7.6]
+        #expect(DatasetSummary.quantile([1, 2, 3, 4, 10], 0.25) == 2)
+        #expect(abs(DatasetSummary.quantile([1, 2, 3, 4, 10], 0.9) - 7.6) < 1e-12)
+    }
+
+    @Test func sha256MatchesFIPSVectors() {
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let long = Array(repeating: UInt8(ascii: "a"), count: 1000)
+        var streamed = SHA256()
+        long.withUnsafeBytes { streamed.update(buffer: UnsafeRawBufferPointer(rebasing: $0[0..<3])) }
+        long.withUnsafeBytes { streamed.update(buffer: UnsafeRawBufferPointer(rebasing: $0[3...])) }
+        #expect(streamed.finalizeHex() == SHA256.hex(long))
+        #expect(SHA256.hex(long) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+}

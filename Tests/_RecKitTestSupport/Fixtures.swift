@@ -1,0 +1,52 @@
+import Foundation
+
+/// A fresh temporary folder, removed when the value is deinitialised.
+public final class TemporaryDirectory: @unchecked Sendable {
+    public let path: String
+
+    public init() {
+        path = NSTemporaryDirectory() + "reckit-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// Writes `contents` (bytes as given) to `name` and returns the full path.
+    @discardableResult
+    public func write(_ name: String, _ contents: String) -> String {
+        write(name, bytes: Array(contents.utf8))
+    }
+
+    @discardableResult
+    public func write(_ name: String, bytes: [UInt8]) -> String {
+        let file = path + "/" + name
+        let folder = (file as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: file, contents: Data(bytes))
+        return file
+    }
+}
+
+/// The shared real data sets (`../shared/data` from the package root), or nil when absent so that
+/// tests can skip with a message.
+public enum SharedData {
+    public static var root: String? {
+        let environment = ProcessInfo.processInfo.environment["RECKIT_SHARED_DATA"]
+        let candidates = [environment, packageRoot + "/../shared/data"].compactMap { $0 }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// `root/relativePath` if it exists.
+    public static func path(_ relativePath: String) -> String? {
+        guard let root else { return nil }
+        let path = root + "/" + relativePath
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// The folder holding Package.swift, from this file's location.
+    public static var packageRoot: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+}
