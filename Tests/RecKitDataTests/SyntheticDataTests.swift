@@ -24,7 +24,7 @@ import _RecKitTestSupport
         for file in [SyntheticData.ratingsFile, SyntheticData.eventsFile, SyntheticData.itemsFile] {
             hasher.update(try #require(FileManager.default.contents(atPath: folder.path + "/" + file)))
         }
-        #expect(hasher.finalizeHex() == "d9dad8f4fe52b9e0f9168b28d2a8840627fd5740e35f8fabff13da244e5c54d3")
+        #expect(hasher.finalizeHex() == "b82e97c488d902d452460b58ea76898d034b8a7077b2850b745945de00f8d529")
         #expect(SyntheticData.generatorVersion == 1)
     }
 

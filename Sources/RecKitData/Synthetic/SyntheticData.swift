@@ -59,6 +59,9 @@ public struct SyntheticData: Sendable {
         "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
         "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
     ]
+    /// μ of the rating model; the positive mean of p_u·q_i (users and items share genre centroids)
+    /// brings the mean rating to about 3.6, as in MovieLens.
+    static let globalMean: Float = 3.15
     static let usersPerBlock = 256
     static let baseTime: Int64 = 946_684_800        // 2000-01-01T00:00:00Z
 
@@ -106,7 +109,7 @@ public struct SyntheticData: Sendable {
             items: itemMap, itemCatalog: catalog)
         let truth = Truth(
             factorCount: preset.factorCount, userFactors: users.factors, itemFactors: items.factors, userBiases: users.biases,
-            itemBiases: items.biases, globalMean: 3.55, itemPopularity: items.popularity,
+            itemBiases: items.biases, globalMean: SyntheticData.globalMean, itemPopularity: items.popularity,
             primaryGenres: items.genres.map { $0[0] }, favouriteGenres: users.favourites)
         return SyntheticData(preset: preset, seed: seed, ratings: dataset, events: eventInteractions, truth: truth)
     }
@@ -176,7 +179,7 @@ public struct SyntheticData: Sendable {
                 var dot = 0.0
                 let u = user * factorCount, i = Int(item) * factorCount
                 for f in 0..<factorCount { dot += Double(users.factors[u + f]) * Double(items.factors[i + f]) }
-                let raw = 3.55 + Double(users.biases[user]) + Double(items.biases[Int(item)]) + dot
+                let raw = Double(SyntheticData.globalMean) + Double(users.biases[user]) + Double(items.biases[Int(item)]) + dot
                     + 0.8 * normal(using: &generator)
                 let rating = min(5, max(1, raw.rounded()))
                 result.ratingUsers.append(Int32(user))
