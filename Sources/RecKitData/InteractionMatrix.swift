@@ -102,10 +102,24 @@ public struct InteractionMatrix: Sendable, Equatable {
     private static func sortRows(offsets: [Int], columns: inout [Int32], values: inout [Float]) {
         let rowCount = offsets.count - 1
         let chunks = Parallel.chunks(count: rowCount, chunkCount: max(1, min(64, rowCount / 256)))
+        // Look before writing: sorted input (most files) keeps sharing storage with the interactions.
+        let unsorted = columns.withUnsafeBufferPointer { buffer in
+            let source = Int32ReadBuffer(buffer)
+            return Parallel.map(chunkCount: chunks.count) { chunk -> Bool in
+                for row in chunks[chunk] where offsets[row + 1] - offsets[row] > 1 {
+                    for position in (offsets[row] + 1)..<offsets[row + 1] where source.buffer[position] < source.buffer[position - 1] {
+                        return true
+                    }
+                }
+                return false
+            }
+        }
+        guard unsorted.contains(true) else { return }
         columns.withUnsafeMutableBufferPointer { columnBuffer in
             values.withUnsafeMutableBufferPointer { valueBuffer in
                 let target = RowSortTarget(columns: columnBuffer, values: valueBuffer)
                 Parallel.forEach(chunkCount: chunks.count) { chunk in
+                    guard unsorted[chunk] else { return }
                     var keys: [UInt64] = [], savedValues: [Float] = []
                     for row in chunks[chunk] {
                         target.sortRow(offsets[row]..<offsets[row + 1], keys: &keys, savedValues: &savedValues)

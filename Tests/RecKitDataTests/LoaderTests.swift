@@ -68,6 +68,23 @@ import _RecKitTestSupport
         #expect(a.interactions.timestamps == Array(0..<30_000).map(Int64.init))
     }
 
+    @Test func rowEstimatesThatFallShortTriggerAnExactRecount() throws {
+        // A mean line length far above the real one makes the first size estimate too small, so the
+        // load must count lines and parse again, losing nothing, on one thread or several.
+        var text = "user,item,note\n"
+        for row in 0..<40_000 { text += "\(row),\(row % 50),y\n" }
+        let path = folder.write("skew.csv", text)
+        for threads in [1, 3] {
+            var options = InteractionFileOptions(threadCount: threads)
+            options.minimumChunkBytes = 1
+            options.meanLineLengthOverride = 400
+            let loaded = try InteractionFileLoader.load(path, options: options)
+            #expect(loaded.interactions.count == 40_000)
+            #expect(loaded.users.count == 40_000 && loaded.items.count == 50)
+            #expect(loaded.interactions.users == (0..<40_000).map { Int32($0) })
+        }
+    }
+
     @Test func duplicatePolicies() throws {
         let text = "user,item,rating,timestamp\n1,1,2,10\n1,1,5,30\n1,1,4,20\n2,1,3,5\n"
         let path = folder.write("d.csv", text)

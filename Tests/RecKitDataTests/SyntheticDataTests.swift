@@ -24,7 +24,7 @@ import _RecKitTestSupport
         for file in [SyntheticData.ratingsFile, SyntheticData.eventsFile, SyntheticData.itemsFile] {
             hasher.update(try #require(FileManager.default.contents(atPath: folder.path + "/" + file)))
         }
-        #expect(hasher.finalizeHex() == "b82e97c488d902d452460b58ea76898d034b8a7077b2850b745945de00f8d529")
+        #expect(hasher.finalizeHex() == "1385f8e4522bad313dc2309746aff9f96ee225073919c05eea59abc258e2bace")
         #expect(SyntheticData.generatorVersion == 1)
     }
 
@@ -45,12 +45,14 @@ import _RecKitTestSupport
         // A long tail: the top 10 % of items hold a large share of ratings.
         let perItem = ratings.countsPerItem().sorted(by: >)
         #expect(Double(perItem.prefix(perItem.count / 10).reduce(0, +)) / Double(ratings.count) > 0.3)
-        // Times increase within each user.
-        var last: [Int64] = Array(repeating: .min, count: ratings.userCount)
-        for row in 0..<ratings.count {
-            #expect(ratings.timestamps![row] > last[Int(ratings.users[row])])
-            last[Int(ratings.users[row])] = ratings.timestamps![row]
+        // Events are in time order within each user; ratings by user, then item.
+        let events = data.events
+        var last: [Int64] = Array(repeating: .min, count: events.userCount)
+        for row in 0..<events.count {
+            #expect(events.timestamps![row] > last[Int(events.users[row])])
+            last[Int(events.users[row])] = events.timestamps![row]
         }
+        #expect(zip(zip(ratings.users, ratings.items), zip(ratings.users, ratings.items).dropFirst()).allSatisfy { $0 < $1 })
     }
 
     @Test func ratingsFollowTheTrueModel() {

@@ -1,28 +1,22 @@
 import RecKitTensor
 
-/// Collects one ID column while a chunk of a file is parsed: as integers while every ID is a canonical
-/// `Int32`, as interned strings from the first one that is not.
-struct IDColumnBuilder {
-    /// Integer IDs, or local string codes once `isString`.
-    var values: [Int32] = []
+/// How one chunk of a file encodes one ID column in its slice of the final array: the integer IDs
+/// themselves while every ID is a canonical `Int32`, local string codes from the first one that is not.
+struct IDColumnState: @unchecked Sendable {      // value type; the dictionary holds only Strings
     private(set) var isString = false
     private var codeByName: [String: Int32] = [:]
     private(set) var names: [String] = []
 
-    mutating func reserve(_ count: Int) { values.reserveCapacity(count) }
-
-    /// Appends one ID; returns false when the bytes are not valid text in `encoding`.
+    /// The value to store for `raw`: the integer, or a local code (switching the slice's first `count`
+    /// values to codes on the first non-integer). The caller has checked the encoding.
     @inline(__always)
-    mutating func append(_ raw: UnsafeBufferPointer<UInt8>, encoding: TextEncoding) -> Bool {
+    mutating func code(
+        for raw: UnsafeBufferPointer<UInt8>, encoding: TextEncoding, segment: UnsafeMutablePointer<Int32>, count: Int
+    ) -> Int32 {
         let bytes = ByteParsing.trimmed(raw)
-        if !isString, let value = ByteParsing.canonicalInt32(bytes) {
-            values.append(value)
-            return true
-        }
-        guard let name = ByteParsing.string(bytes, encoding: encoding) else { return false }
-        if !isString { switchToStrings() }
-        values.append(code(for: name))
-        return true
+        if !isString, let value = ByteParsing.canonicalInt32(bytes) { return value }
+        if !isString { switchToStrings(segment: segment, count: count) }
+        return code(for: ByteParsing.string(bytes, encoding: encoding) ?? "")
     }
 
     private mutating func code(for name: String) -> Int32 {
@@ -33,44 +27,32 @@ struct IDColumnBuilder {
         return code
     }
 
-    mutating func switchToStrings() {
+    /// Turns the first `count` integer IDs of the slice into local string codes.
+    mutating func switchToStrings(segment: UnsafeMutablePointer<Int32>, count: Int) {
         guard !isString else { return }
         isString = true
-        let integers = values
-        values = []
-        values.reserveCapacity(integers.count)
-        for value in integers { values.append(code(for: String(value))) }
+        for row in 0..<count { segment[row] = code(for: String(segment[row])) }
     }
 
-    /// Merges the chunks' columns, in chunk order, into dense indices and an `IDMap` in the loader
-    /// order (ascending IDs). Each chunk's storage is released as soon as it is copied.
-    static func merge(_ chunks: inout [IDColumnBuilder], threadCount: Int) -> (indices: [Int32], map: IDMap) {
-        if chunks.contains(where: \.isString) {
-            for index in chunks.indices { chunks[index].switchToStrings() }
-            let map = IDMap(sorting: chunks.flatMap(\.names))
-            var result: [Int32] = []
-            result.reserveCapacity(chunks.reduce(0) { $0 + $1.values.count })
-            for index in chunks.indices {
-                let global = chunks[index].names.map { map.index(of: $0)! }
-                for code in chunks[index].values { result.append(global[Int(code)]) }
-                chunks[index] = IDColumnBuilder()
-            }
-            return (result, map)
+    /// Replaces the column's values (chunk by chunk, in `segments`) by dense indices in loader order
+    /// (ascending IDs: numeric when all are integers) and returns the map.
+    static func merge(_ states: [IDColumnState], segments: [Range<Int>], column: inout [Int32], threadCount: Int) -> IDMap {
+        guard states.contains(where: \.isString) else {
+            let sortedUnique = IntegerIDIndexer.denseRanks(&column, threadCount: threadCount)
+            return IDMap(sortedIntegers: sortedUnique.map(Int64.init))
         }
-        var result: [Int32]
-        if chunks.count == 1 {
-            result = chunks[0].values
-        } else {
-            result = []
-            result.reserveCapacity(chunks.reduce(0) { $0 + $1.values.count })
-            for index in chunks.indices {
-                result.append(contentsOf: chunks[index].values)
-                chunks[index] = IDColumnBuilder()
+        var states = states
+        column.withUnsafeMutableBufferPointer { buffer in
+            for index in states.indices {
+                states[index].switchToStrings(segment: buffer.baseAddress! + segments[index].lowerBound, count: segments[index].count)
             }
         }
-        chunks = []
-        let sortedUnique = IntegerIDIndexer.denseRanks(&result, threadCount: threadCount)
-        return (result, IDMap(sortedIntegers: sortedUnique.map(Int64.init)))
+        let map = IDMap(sorting: states.flatMap(\.names))
+        for (index, state) in states.enumerated() {
+            let global = state.names.map { map.index(of: $0)! }
+            for row in segments[index] { column[row] = global[Int(column[row])] }
+        }
+        return map
     }
 }
 
@@ -81,11 +63,29 @@ enum IntegerIDIndexer {
     /// - Complexity: O(n + range) with a lookup table when the range is small (the usual case), else
     ///   O(n log n).
     static func denseRanks(_ values: inout [Int32], threadCount: Int) -> [Int32] {
-        guard let low = values.min(), let high = values.max() else { return [] }
+        guard !values.isEmpty else { return [] }
+        let chunks = Parallel.chunks(count: values.count, chunkCount: max(1, threadCount * 4))
+        let bounds = values.withUnsafeBufferPointer { buffer in
+            let source = Int32ReadBuffer(buffer)
+            return Parallel.map(chunkCount: chunks.count, threadCount: threadCount) { chunk -> (Int32, Int32) in
+                var low = Int32.max, high = Int32.min
+                for index in chunks[chunk] {
+                    let value = source.buffer[index]
+                    low = min(low, value)
+                    high = max(high, value)
+                }
+                return (low, high)
+            }
+        }
+        let low = bounds.map(\.0).min()!, high = bounds.map(\.1).max()!
         let range = Int(high) - Int(low) + 1
         if range <= max(1 << 24, 4 * values.count) {
             var table = [Int32](repeating: -1, count: range)
-            for value in values { table[Int(value) - Int(low)] = 0 }
+            values.withUnsafeBufferPointer { buffer in
+                table.withUnsafeMutableBufferPointer { marks in
+                    for value in buffer { marks[Int(value) - Int(low)] = 0 }
+                }
+            }
             var distinct: [Int32] = []
             var next: Int32 = 0
             for offset in 0..<range where table[offset] == 0 {
@@ -94,7 +94,7 @@ enum IntegerIDIndexer {
                 next += 1
             }
             let lookup = table
-            remap(&values, threadCount: threadCount) { lookup[Int($0) - Int(low)] }
+            remap(&values, chunks: chunks, threadCount: threadCount) { lookup[Int($0) - Int(low)] }
             return distinct
         }
         var distinct = values.sorted()
@@ -105,7 +105,7 @@ enum IntegerIDIndexer {
         }
         distinct.removeLast(distinct.count - write)
         let lookup = distinct
-        remap(&values, threadCount: threadCount) { value in
+        remap(&values, chunks: chunks, threadCount: threadCount) { value in
             var lowIndex = 0, highIndex = lookup.count
             while lowIndex < highIndex {
                 let middle = (lowIndex + highIndex) / 2
@@ -116,8 +116,9 @@ enum IntegerIDIndexer {
         return distinct
     }
 
-    private static func remap(_ values: inout [Int32], threadCount: Int, _ transform: @Sendable (Int32) -> Int32) {
-        let chunks = Parallel.chunks(count: values.count, chunkCount: max(1, threadCount * 4))
+    private static func remap(
+        _ values: inout [Int32], chunks: [Range<Int>], threadCount: Int, _ transform: @Sendable (Int32) -> Int32
+    ) {
         values.withUnsafeMutableBufferPointer { buffer in
             let target = Int32Buffer(buffer)
             Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
@@ -131,4 +132,10 @@ enum IntegerIDIndexer {
 struct Int32Buffer: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<Int32>
     init(_ buffer: UnsafeMutableBufferPointer<Int32>) { self.buffer = buffer }
+}
+
+/// A read-only buffer shared by parallel chunks.
+struct Int32ReadBuffer: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Int32>
+    init(_ buffer: UnsafeBufferPointer<Int32>) { self.buffer = buffer }
 }

@@ -11,6 +11,8 @@ public struct InteractionFileOptions: Sendable {
     public var threadCount: Int
     /// Files smaller than this are read by one thread; larger ones in `threadCount` byte ranges.
     public var minimumChunkBytes = 1 << 22
+    /// Tests only: replaces the sampled mean line length that sizes the columns.
+    var meanLineLengthOverride: Double? = nil
 
     public init(
         format: DelimitedFormat = .detect, mapping: ColumnMapping? = nil, badLines: BadLinePolicy = .fail,
@@ -54,15 +56,43 @@ public enum InteractionFileLoader {
 
         let threadCount = max(1, options.threadCount)
         let chunkCount = size < options.minimumChunkBytes ? 1 : threadCount
-        let ranges = Parallel.chunks(count: size, chunkCount: chunkCount)
+        var ranges = Parallel.chunks(count: size, chunkCount: chunkCount)
         // One reader from the start knows the quote state, so it can honour newlines inside quotes.
         settings.quoteAware = chunkCount == 1 && options.format.quoting && sniff.sawQuote
-        let estimatedRows = Int(Double(size) / max(sniff.averageLineLength, 4) * 1.02) + 16
-        var chunks = try parseChunks(ranges: ranges, settings: settings, estimatedRows: estimatedRows, threadCount: threadCount)
+
+        // The columns are allocated once, near their final size, and each range writes its own slice.
+        // Sizes come from the mean line length at a few places in the file; a range that turns out to
+        // hold more rows than that makes the load count newlines (a bound: every record uses at least
+        // one line) and parse again.
+        let reader = LineReader(path: path)
+        let meanLineLength: Double
+        if let override = options.meanLineLengthOverride { meanLineLength = override } else {
+            meanLineLength = try reader.meanLineLength(fileSize: size)
+        }
+        var capacities = ranges.map { Int(Double($0.count) / meanLineLength * 1.03) + 1024 }
+        var columns = ColumnArrays(rowCount: capacities.reduce(0, +), plan: plan)
+        var chunks = columns.withSink { sink in
+            parseChunks(ranges: ranges, capacities: capacities, settings: settings, sink: sink, threadCount: threadCount)
+        }
+        if chunks.contains(where: \.overflowed) {
+            let currentRanges = ranges
+            capacities = try Parallel.map(chunkCount: ranges.count, threadCount: threadCount) { index in
+                Result { () throws(DataError) -> Int in try reader.countNewlines(in: currentRanges[index]) + 1 }
+            }.map { result throws(DataError) in try result.get() }
+            columns = ColumnArrays(rowCount: capacities.reduce(0, +), plan: plan)
+            chunks = columns.withSink { sink in
+                parseChunks(ranges: ranges, capacities: capacities, settings: settings, sink: sink, threadCount: threadCount)
+            }
+        }
         if chunks.contains(where: \.sawUnterminatedQuote) && chunkCount > 1 {
             // A quoted field spans lines: only a single reader from the start knows the quote state.
             settings.quoteAware = true
-            chunks = try parseChunks(ranges: [0..<size], settings: settings, estimatedRows: estimatedRows, threadCount: 1)
+            ranges = [0..<size]
+            capacities = [try reader.countNewlines(in: 0..<size) + 1]
+            columns = ColumnArrays(rowCount: capacities[0], plan: plan)
+            chunks = columns.withSink { sink in
+                parseChunks(ranges: ranges, capacities: capacities, settings: settings, sink: sink, threadCount: 1)
+            }
         }
 
         // Errors carry chunk-local line numbers; make them file line numbers.
@@ -85,20 +115,23 @@ public enum InteractionFileLoader {
         if report.rowCount == 0 {
             throw DataError(file: path, .invalid(report.skippedLineCount > 0 ? "no line could be read" : "no data rows"))
         }
-        // Merge column by column so that at most one extra column is alive at a time.
-        var userChunks = chunks.indices.map { index in
-            defer { chunks[index].users = IDColumnBuilder() }
-            return chunks[index].users
+        // Close the gaps between the ranges' slices (header, blank and skipped lines, the bound's slack).
+        var segments: [Range<Int>] = []
+        var write = 0
+        for (index, chunk) in chunks.enumerated() {
+            let base = capacities[..<index].reduce(0, +)
+            columns.move(rows: base..<(base + chunk.rowCount), to: write)
+            segments.append(write..<(write + chunk.rowCount))
+            write += chunk.rowCount
         }
-        let (users, userMap) = IDColumnBuilder.merge(&userChunks, threadCount: threadCount)
-        var itemChunks = chunks.indices.map { index in
-            defer { chunks[index].items = IDColumnBuilder() }
-            return chunks[index].items
-        }
-        let (items, itemMap) = IDColumnBuilder.merge(&itemChunks, threadCount: threadCount)
-        let ratings: [Float]? = plan.rating == nil ? nil : concatenate(&chunks, \.ratings)
-        let timestamps: [Int64]? = plan.timestamp == nil ? nil : concatenate(&chunks, \.timestamps)
-        let weights: [Float]? = plan.weight == nil ? nil : concatenate(&chunks, \.weights)
+        columns.truncate(to: write)
+        let userMap = IDColumnState.merge(chunks.map(\.users), segments: segments, column: &columns.users, threadCount: threadCount)
+        let itemMap = IDColumnState.merge(chunks.map(\.items), segments: segments, column: &columns.items, threadCount: threadCount)
+        let users = columns.users, items = columns.items
+        let ratings: [Float]? = plan.rating == nil ? nil : columns.ratings
+        let timestamps: [Int64]? = plan.timestamp == nil ? nil : columns.timestamps
+        let weights: [Float]? = plan.weight == nil ? nil : columns.weights
+        columns = ColumnArrays(rowCount: 0, plan: plan)
         var interactions = Interactions(
             unchecked: users, items, ratings, timestamps, weights, userMap.count, itemMap.count)
         if options.duplicates != .keepAll {
@@ -111,35 +144,87 @@ public enum InteractionFileLoader {
             hasHeader: sniff.hasHeader, mapping: mapping)
     }
 
-    private static func concatenate<T>(_ chunks: inout [ChunkResult], _ column: WritableKeyPath<ChunkResult, [T]>) -> [T] {
-        if chunks.count == 1 {
-            defer { chunks[0][keyPath: column] = [] }
-            return chunks[0][keyPath: column]
-        }
-        var result: [T] = []
-        result.reserveCapacity(chunks.reduce(0) { $0 + $1[keyPath: column].count })
-        for index in chunks.indices {
-            result.append(contentsOf: chunks[index][keyPath: column])
-            chunks[index][keyPath: column] = []
-        }
-        return result
-    }
-
     private static func parseChunks(
-        ranges: [Range<Int>], settings: ChunkSettings, estimatedRows: Int, threadCount: Int
-    ) throws(DataError) -> [ChunkResult] {
-        let total = ranges.last?.upperBound ?? 1
-        let results = Parallel.map(chunkCount: ranges.count, threadCount: threadCount) { index -> Result<ChunkResult, DataError> in
-            let share = Double(ranges[index].count) / Double(max(total, 1))
-            var parser = ChunkParser(settings: settings, isFirstChunk: index == 0, estimatedRows: Int(Double(estimatedRows) * share))
+        ranges: [Range<Int>], capacities: [Int], settings: ChunkSettings, sink: ColumnSink, threadCount: Int
+    ) -> [ChunkResult] {
+        Parallel.map(chunkCount: ranges.count, threadCount: threadCount) { index -> ChunkResult in
+            let base = capacities[..<index].reduce(0, +)
+            var parser = ChunkParser(settings: settings, isFirstChunk: index == 0, sink: sink.advanced(by: base), capacity: capacities[index])
             do throws(DataError) {
                 try parser.parse(ranges[index])
-                return .success(parser.result)
             } catch {
-                return .failure(error)
+                parser.result.failure = error
+            }
+            return parser.result
+        }
+    }
+}
+
+/// The final columns of a load, allocated once at an upper bound of the row count.
+struct ColumnArrays {
+    var users: [Int32], items: [Int32], ratings: [Float], timestamps: [Int64], weights: [Float]
+
+    /// Columns of `rowCount` uninitialised trivial values: no time is spent zeroing memory the
+    /// parsers overwrite; rows never written are dropped by `move` and `truncate` before any read.
+    init(rowCount: Int, plan: ColumnPlan) {
+        func column<T: BitwiseCopyable>(_ present: Bool) -> [T] {
+            present ? [T](unsafeUninitializedCapacity: rowCount) { _, count in count = rowCount } : []
+        }
+        users = column(true)
+        items = column(true)
+        ratings = column(plan.rating != nil)
+        timestamps = column(plan.timestamp != nil)
+        weights = column(plan.weight != nil)
+    }
+
+    mutating func withSink<R>(_ body: (ColumnSink) -> R) -> R {
+        users.withUnsafeMutableBufferPointer { u in
+            items.withUnsafeMutableBufferPointer { i in
+                ratings.withUnsafeMutableBufferPointer { r in
+                    timestamps.withUnsafeMutableBufferPointer { t in
+                        weights.withUnsafeMutableBufferPointer { w in
+                            body(ColumnSink(
+                                // An absent column is an empty array, whose base address may still be non-nil.
+                                users: u.baseAddress!, items: i.baseAddress!, ratings: r.isEmpty ? nil : r.baseAddress,
+                                timestamps: t.isEmpty ? nil : t.baseAddress, weights: w.isEmpty ? nil : w.baseAddress))
+                        }
+                    }
+                }
             }
         }
-        return try results.map { result throws(DataError) in try result.get() }
+    }
+
+    /// Moves `rows` down to start at `target` (≤ `rows.lowerBound`).
+    mutating func move(rows: Range<Int>, to target: Int) {
+        guard target != rows.lowerBound, !rows.isEmpty else { return }
+        func shift<T>(_ column: inout [T]) {
+            guard !column.isEmpty else { return }
+            column.withUnsafeMutableBufferPointer { buffer in
+                (buffer.baseAddress! + target).update(from: buffer.baseAddress! + rows.lowerBound, count: rows.count)
+            }
+        }
+        shift(&users); shift(&items); shift(&ratings); shift(&timestamps); shift(&weights)
+    }
+
+    mutating func truncate(to count: Int) {
+        func cut<T>(_ column: inout [T]) { if column.count > count { column.removeLast(column.count - count) } }
+        cut(&users); cut(&items); cut(&ratings); cut(&timestamps); cut(&weights)
+    }
+}
+
+/// Where a chunk writes its rows: pointers into the final columns, already offset to the chunk's
+/// slice. Chunks never overlap, so concurrent writes are safe.
+struct ColumnSink: @unchecked Sendable {
+    let users: UnsafeMutablePointer<Int32>
+    let items: UnsafeMutablePointer<Int32>
+    let ratings: UnsafeMutablePointer<Float>?
+    let timestamps: UnsafeMutablePointer<Int64>?
+    let weights: UnsafeMutablePointer<Float>?
+
+    func advanced(by offset: Int) -> ColumnSink {
+        ColumnSink(
+            users: users + offset, items: items + offset, ratings: ratings.map { $0 + offset },
+            timestamps: timestamps.map { $0 + offset }, weights: weights.map { $0 + offset })
     }
 }
 
@@ -197,20 +282,18 @@ struct ChunkSettings: Sendable {
 }
 
 struct ChunkResult: Sendable {
-    var users = IDColumnBuilder()
-    var items = IDColumnBuilder()
-    var ratings: [Float] = []
-    var timestamps: [Int64] = []
-    var weights: [Float] = []
+    var users = IDColumnState()
+    var items = IDColumnState()
     var rowCount = 0
     var lineCount = 0
     var skippedCount = 0
     var skipped: [DataError] = []
     var failure: DataError?
     var sawUnterminatedQuote = false
+    /// The range held more rows than its slice: the load sizes the slices exactly and parses again.
+    var overflowed = false
 }
 
-extension IDColumnBuilder: @unchecked Sendable {}
 
 /// Parses one byte range into columns.
 struct ChunkParser {
@@ -222,9 +305,16 @@ struct ChunkParser {
     let fastPath: [FieldRole]?
     let delimiterByte: UInt8
 
-    init(settings: ChunkSettings, isFirstChunk: Bool, estimatedRows: Int) {
+    let sink: ColumnSink
+    let capacity: Int
+    /// A local copy, so the hot loop does not pay for a global's lazy-initialisation check.
+    let powersOfTen = ByteParsing.powersOfTen
+
+    init(settings: ChunkSettings, isFirstChunk: Bool, sink: ColumnSink, capacity: Int) {
         self.settings = settings
         self.isFirstChunk = isFirstChunk
+        self.sink = sink
+        self.capacity = capacity
         splitter = FieldSplitter(delimiter: settings.delimiter, quoting: settings.quoting)
         if case .byte(let byte) = settings.delimiter, byte < 0x30 || byte > 0x39, byte != 0x2E, byte != 0x2D {
             delimiterByte = byte
@@ -243,20 +333,17 @@ struct ChunkParser {
             delimiterByte = 0
             fastPath = nil
         }
-        result.users.reserve(estimatedRows)
-        result.items.reserve(estimatedRows)
-        if settings.plan.rating != nil { result.ratings.reserveCapacity(estimatedRows) }
-        if settings.plan.timestamp != nil { result.timestamps.reserveCapacity(estimatedRows) }
-        if settings.plan.weight != nil { result.weights.reserveCapacity(estimatedRows) }
     }
 
     mutating func parse(_ range: Range<Int>) throws(DataError) {
         let reader = LineReader(path: settings.path)
         let skipHeader = isFirstChunk && settings.hasHeader
-        result.lineCount = try reader.forEachRecord(in: range, quoteAware: settings.quoteAware) {
-            record, lineIndex throws(DataError) in
+        let useFast = fastPath != nil
+        result.lineCount = try reader.forEachRecord(in: range, quoteAware: settings.quoteAware) { available, lineIndex in
+            !useFast || (lineIndex == 0 && skipHeader) ? 0 : parseFast(available)
+        } _: { record, lineIndex throws(DataError) in
+            if result.overflowed { return false }
             if lineIndex == 0 && skipHeader { return true }
-            if fastPath != nil && parseFast(record) { return true }
             if let error = parseRecord(record) {
                 var located = error
                 located.file = settings.path
@@ -271,20 +358,22 @@ struct ChunkParser {
                     if result.skipped.count < keep { result.skipped.append(located) }
                 }
             }
-            return true
+            return !result.overflowed
         }
     }
 
     enum FieldRole { case user, item, rating, time, weight, ignored }
 
-    /// One pass over a plain numeric record (`12,345,4.5,978300760`): parses every field as it scans
-    /// and appends the row. Returns false, appending nothing, for anything else (quotes, spaces, text
-    /// IDs, signs, exponents, a wrong field count, a blank line), which then takes the general path.
-    /// Accepted records give exactly the values the general path would.
+    /// One pass over a plain numeric record (`12,345,4.5,978300760\n`) at the start of `record` (the
+    /// bytes read so far): parses every field as it scans, finds the newline, and stores the row.
+    /// - Returns: the bytes consumed including the newline, or 0, storing nothing, for anything else
+    ///   (quotes, spaces, `\r`, text IDs, signs, exponents, a wrong field count, a blank or incomplete
+    ///   line), which then takes the general path. Accepted records give exactly the values the
+    ///   general path would.
     @inline(__always)
-    mutating func parseFast(_ record: UnsafeBufferPointer<UInt8>) -> Bool {
+    mutating func parseFast(_ record: UnsafeBufferPointer<UInt8>) -> Int {
         guard let roles = fastPath, !result.users.isString, !result.items.isString, let base = record.baseAddress else {
-            return false
+            return 0
         }
         let count = record.count
         let delimiter = delimiterByte
@@ -304,7 +393,7 @@ struct ChunkParser {
                 let length = index - start
                 // Canonical only: 1…10 digits, no leading zero, within Int32.
                 guard length > 0, length <= 10, base[start] != 0x30 || length == 1, value <= Int64(Int32.max) else {
-                    return false
+                    return 0
                 }
                 if role == .user { user = Int32(value) } else { item = Int32(value) }
             case .rating, .weight:
@@ -328,8 +417,8 @@ struct ChunkParser {
                         index += 1
                     }
                 }
-                guard digits > 0, digits < 16 else { return false }
-                let value = Float(Double(mantissa) / ByteParsing.powersOfTen[fractionDigits])
+                guard digits > 0, digits < 16 else { return 0 }
+                let value = Float(Double(mantissa) / powersOfTen[fractionDigits])
                 if role == .rating { rating = value } else { weight = value }
             case .time:
                 var value: Int64 = 0
@@ -341,7 +430,7 @@ struct ChunkParser {
                     digits += 1
                     index += 1
                 }
-                guard digits > 0, digits <= 15 else { return false }
+                guard digits > 0, digits <= 15 else { return 0 }
                 if index < count && base[index] == 0x2E {         // a fraction of a second is dropped
                     index += 1
                     var fractionDigits = 0
@@ -349,29 +438,25 @@ struct ChunkParser {
                         index += 1
                         fractionDigits += 1
                     }
-                    guard fractionDigits > 0 else { return false }
+                    guard fractionDigits > 0 else { return 0 }
                 }
                 time = value
             case .ignored:
                 while index < count && base[index] != delimiter {
-                    if base[index] == 0x22 { return false }
+                    if base[index] == 0x22 { return 0 }
                     index += 1
                 }
             }
             if field + 1 < roles.count {
-                guard index < count, base[index] == delimiter else { return false }
+                guard index < count, base[index] == delimiter else { return 0 }
                 index += 1
             } else {
-                guard index == count else { return false }
+                // The record must end here, with a newline inside the bytes given.
+                guard index < count, base[index] == 0x0A else { return 0 }
             }
         }
-        result.users.values.append(user)
-        result.items.values.append(item)
-        if settings.plan.rating != nil { result.ratings.append(rating) }
-        if settings.plan.weight != nil { result.weights.append(weight) }
-        if settings.plan.timestamp != nil { result.timestamps.append(time) }
-        result.rowCount += 1
-        return true
+        guard store(user: user, item: item, rating: rating, weight: weight, time: time) else { return 0 }
+        return index + 1
     }
 
     /// Parses one record and appends it; returns an error (without file and line) instead of throwing
@@ -426,13 +511,27 @@ struct ChunkParser {
                 return DataError(field: plan.names[plan.item], .badEncoding(expected: "UTF-8"))
             }
         }
-        _ = result.users.append(userField, encoding: settings.encoding)
-        _ = result.items.append(itemField, encoding: settings.encoding)
-        if plan.rating != nil { result.ratings.append(rating) }
-        if plan.weight != nil { result.weights.append(weight) }
-        if plan.timestamp != nil { result.timestamps.append(time) }
-        result.rowCount += 1
+        let user = result.users.code(for: userField, encoding: settings.encoding, segment: sink.users, count: result.rowCount)
+        let item = result.items.code(for: itemField, encoding: settings.encoding, segment: sink.items, count: result.rowCount)
+        _ = store(user: user, item: item, rating: rating, weight: weight, time: time)
         return nil
+    }
+
+    /// Writes one row at the end of this chunk's slice; false (and `overflowed`) when the slice is full.
+    @inline(__always)
+    mutating func store(user: Int32, item: Int32, rating: Float, weight: Float, time: Int64) -> Bool {
+        let row = result.rowCount
+        guard row < capacity else {
+            result.overflowed = true
+            return false
+        }
+        sink.users[row] = user
+        sink.items[row] = item
+        sink.ratings?[row] = rating
+        sink.weights?[row] = weight
+        sink.timestamps?[row] = time
+        result.rowCount = row + 1
+        return true
     }
 }
 

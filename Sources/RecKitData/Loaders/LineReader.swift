@@ -24,13 +24,68 @@ struct LineReader {
         return size
     }
 
+    /// The mean bytes per line, from up to 16 windows of 64 KiB spread over the file.
+    func meanLineLength(fileSize: Int) throws(DataError) -> Double {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw DataError(file: path, .unreadable(String(cString: strerror(errno)))) }
+        defer { close(descriptor) }
+        let window = 1 << 16
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: window)
+        defer { buffer.deallocate() }
+        let windowCount = max(1, min(16, fileSize / window))
+        var lines = 0, bytes = 0
+        for index in 0..<windowCount {
+            let offset = fileSize <= window ? 0 : (fileSize - window) / max(1, windowCount - 1) * index
+            let read = pread(descriptor, buffer, window, off_t(offset))
+            guard read > 0 else { continue }
+            // Bytes between the first and the last newline of the window hold whole lines.
+            var first = -1, last = -1, count = 0
+            for position in 0..<read where buffer[position] == 0x0A {
+                if first < 0 { first = position }
+                last = position
+                count += 1
+            }
+            if count >= 2 {
+                lines += count - 1
+                bytes += last - first
+            }
+        }
+        return lines > 0 ? max(2, Double(bytes) / Double(lines)) : Double(max(fileSize, 2))
+    }
+
+    /// The number of newline bytes in `range`.
+    func countNewlines(in range: Range<Int>) throws(DataError) -> Int {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw DataError(file: path, .unreadable(String(cString: strerror(errno)))) }
+        defer { close(descriptor) }
+        let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: blockSize)
+        defer { buffer.deallocate() }
+        var offset = range.lowerBound, count = 0
+        while offset < range.upperBound {
+            let read = pread(descriptor, buffer, min(blockSize, range.upperBound - offset), off_t(offset))
+            if read < 0 { throw DataError(file: path, .unreadable(String(cString: strerror(errno)))) }
+            if read == 0 { break }
+            var position = 0
+            while position < read, let hit = memchr(buffer + position, 0x0A, read - position) {
+                count += 1
+                position = buffer.distance(to: hit.assumingMemoryBound(to: UInt8.self)) + 1
+            }
+            offset += read
+        }
+        return count
+    }
+
     /// Calls `body(record, lineIndex)` for each record starting in `range`, where `lineIndex` is the
     /// 0-based physical line within the range's own lines. A trailing `\r` is removed.
     /// `body` returns false to stop early.
+    ///
+    /// `fast`, when given, is offered each line first, as all the bytes read from its start on: it
+    /// returns how many bytes it consumed (one whole line with its newline), or 0 to pass the line to
+    /// `body`. This spares a second scan of lines that a caller parses in one pass.
     /// - Returns: the number of physical lines that start in the range.
     @discardableResult
     func forEachRecord(
-        in range: Range<Int>, quoteAware: Bool = false,
+        in range: Range<Int>, quoteAware: Bool = false, fast: (UnsafeBufferPointer<UInt8>, Int) -> Int = { _, _ in 0 },
         _ body: (UnsafeBufferPointer<UInt8>, Int) throws(DataError) -> Bool
     ) throws(DataError) -> Int {
         let descriptor = open(path, O_RDONLY)
@@ -79,6 +134,15 @@ struct LineReader {
             }
             while position < filled {
                 if bufferFileOffset + position >= range.upperBound { return lineIndex }
+                if !quoteAware {
+                    let consumed = fast(UnsafeBufferPointer(start: buffer + position, count: filled - position), lineIndex)
+                    if consumed > 0 {
+                        lineIndex += 1
+                        position += consumed
+                        scanFrom = position
+                        continue
+                    }
+                }
                 var end = -1
                 var embeddedNewlines = 0
                 if quoteAware {

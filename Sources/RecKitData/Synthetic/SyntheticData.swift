@@ -10,6 +10,7 @@ import RecKitTensor
 /// noise) and has a log-normal activity. A user's items are drawn 75 % from favourite genres and 25 %
 /// from global popularity, without repeats, at increasing times; a random subset of them is rated
 /// `round(μ + b_u + b_i + p_u·q_i + ε)` clamped to 1…5, ε ~ N(0, 0.8²), the rest are views only.
+/// Ratings are ordered by user, then item (as in MovieLens' files); events by user, then time.
 ///
 /// Determinism: every random number comes from seeded generators, one per block of 256 users (never
 /// per thread), and only `+ - * / sqrt` and `PortableMath` are used, so the same preset and seed give
@@ -127,6 +128,7 @@ public struct SyntheticData: Sendable {
         var seenStamp = [Int32](repeating: -1, count: preset.itemCount)
         let factorCount = preset.factorCount
         var chosen: [Int32] = []
+        var noise = GaussianPairs()
         for user in range {
             let ratingCount = users.activity[user]
             let viewCount = Int(Double(ratingCount) * preset.extraViewFraction)
@@ -170,6 +172,7 @@ public struct SyntheticData: Sendable {
             var isView = [Bool](repeating: false, count: chosen.count)
             for index in 0..<viewOnly { isView[positions[index]] = true }
             var time = users.startTimes[user]
+            let firstRating = result.ratingUsers.count
             for (position, item) in chosen.enumerated() {
                 time += 30 + Int64(generator.nextIndex(below: 3 * 86_400))
                 result.eventUsers.append(Int32(user))
@@ -180,15 +183,44 @@ public struct SyntheticData: Sendable {
                 let u = user * factorCount, i = Int(item) * factorCount
                 for f in 0..<factorCount { dot += Double(users.factors[u + f]) * Double(items.factors[i + f]) }
                 let raw = Double(SyntheticData.globalMean) + Double(users.biases[user]) + Double(items.biases[Int(item)]) + dot
-                    + 0.8 * normal(using: &generator)
+                    + 0.8 * noise.next(using: &generator)
                 let rating = min(5, max(1, raw.rounded()))
                 result.ratingUsers.append(Int32(user))
                 result.ratingItems.append(item)
                 result.ratingValues.append(Float(rating))
                 result.ratingTimes.append(time)
             }
+            // Like MovieLens' ratings files, ratings are sorted by user, then item (events stay in
+            // time order).
+            let rows = firstRating..<result.ratingUsers.count
+            let order = rows.sorted { result.ratingItems[$0] < result.ratingItems[$1] }
+            let sortedItems = order.map { result.ratingItems[$0] }, sortedValues = order.map { result.ratingValues[$0] }
+            let sortedTimes = order.map { result.ratingTimes[$0] }
+            result.ratingItems.replaceSubrange(rows, with: sortedItems)
+            result.ratingValues.replaceSubrange(rows, with: sortedValues)
+            result.ratingTimes.replaceSubrange(rows, with: sortedTimes)
         }
         return result
+    }
+
+    /// Standard normal variates by the polar method, using both values of each pair.
+    struct GaussianPairs {
+        var spare: Double?
+        mutating func next(using generator: inout some RandomNumberGenerator) -> Double {
+            if let value = spare {
+                spare = nil
+                return value
+            }
+            while true {
+                let x = 2 * generator.nextUnitDouble() - 1, y = 2 * generator.nextUnitDouble() - 1
+                let s = x * x + y * y
+                if s > 0 && s < 1 {
+                    let scale = (-2 * PortableMath.log(s) / s).squareRoot()
+                    spare = y * scale
+                    return x * scale
+                }
+            }
+        }
     }
 
     /// A standard normal variate by Marsaglia's polar method (portable arithmetic only).
