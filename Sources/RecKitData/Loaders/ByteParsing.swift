@@ -68,6 +68,23 @@ enum ByteParsing {
         return value
     }
 
+    /// 10^n for n in 0...22, exactly (no table, so no reference counting in hot loops).
+    @inline(__always)
+    static func powerOfTen(_ n: Int) -> Double {
+        switch n {
+        case 0: return 1
+        case 1: return 10
+        case 2: return 100
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        default: return powersOfTen[n]
+        }
+    }
+
     /// A finite decimal number; plain `[-+]digits[.digits]` is parsed exactly here, anything else
     /// (exponents, long mantissas) by `strtod`. Rejects `nan`, `inf`, `4,5` and empty text.
     @inline(__always)
@@ -105,7 +122,7 @@ enum ByteParsing {
         guard digits > 0 else { return nil }
         // Both operands are exact (mantissa < 2^60 but < 10^18 < 2^53 is not guaranteed: fall back).
         guard mantissa < (1 << 53) else { return slowDouble(bytes) }
-        let value = Double(mantissa) / powersOfTen[fractionDigits]
+        let value = Double(mantissa) / powerOfTen(fractionDigits)
         return negative ? -value : value
     }
 

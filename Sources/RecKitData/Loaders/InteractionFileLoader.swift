@@ -301,14 +301,13 @@ struct ChunkParser {
     let isFirstChunk: Bool
     var result = ChunkResult()
     let splitter: FieldSplitter
-    /// Field roles for the single-pass numeric parser; nil when the delimiter is not one byte.
-    let fastPath: [FieldRole]?
+    /// Field roles for the single-pass numeric parser, 3 bits per field (a plain integer, so the hot
+    /// loop touches no reference count); nil when the delimiter is not one byte or fields exceed 21.
+    let fastPath: FieldRoles?
     let delimiterByte: UInt8
 
     let sink: ColumnSink
     let capacity: Int
-    /// A local copy, so the hot loop does not pay for a global's lazy-initialisation check.
-    let powersOfTen = ByteParsing.powersOfTen
 
     init(settings: ChunkSettings, isFirstChunk: Bool, sink: ColumnSink, capacity: Int) {
         self.settings = settings
@@ -316,10 +315,12 @@ struct ChunkParser {
         self.sink = sink
         self.capacity = capacity
         splitter = FieldSplitter(delimiter: settings.delimiter, quoting: settings.quoting)
-        if case .byte(let byte) = settings.delimiter, byte < 0x30 || byte > 0x39, byte != 0x2E, byte != 0x2D {
+        if case .byte(let byte) = settings.delimiter, byte < 0x30 || byte > 0x39, byte != 0x2E, byte != 0x2D,
+            settings.plan.fieldCount <= FieldRoles.capacity
+        {
             delimiterByte = byte
             let plan = settings.plan
-            fastPath = (0..<plan.fieldCount).map { position in
+            fastPath = FieldRoles((0..<plan.fieldCount).map { position in
                 switch position {
                 case plan.user: return .user
                 case plan.item: return .item
@@ -328,7 +329,7 @@ struct ChunkParser {
                 case plan.weight: return .weight
                 default: return .ignored
                 }
-            }
+            })
         } else {
             delimiterByte = 0
             fastPath = nil
@@ -362,7 +363,20 @@ struct ChunkParser {
         }
     }
 
-    enum FieldRole { case user, item, rating, time, weight, ignored }
+    enum FieldRole: UInt64 { case user, item, rating, time, weight, ignored }
+
+    /// Up to 21 roles packed 3 bits each, with the count in the top bits.
+    struct FieldRoles {
+        static let capacity = 20
+        let bits: UInt64
+        init(_ roles: [FieldRole]) {
+            var bits = UInt64(roles.count) << 60
+            for (index, role) in roles.enumerated() { bits |= role.rawValue << UInt64(3 * index) }
+            self.bits = bits
+        }
+        var count: Int { Int(bits >> 60) }
+        subscript(index: Int) -> FieldRole { FieldRole(rawValue: (bits >> UInt64(3 * index)) & 7)! }
+    }
 
     /// One pass over a plain numeric record (`12,345,4.5,978300760\n`) at the start of `record` (the
     /// bytes read so far): parses every field as it scans, finds the newline, and stores the row.
@@ -379,7 +393,9 @@ struct ChunkParser {
         let delimiter = delimiterByte
         var index = 0
         var user: Int32 = 0, item: Int32 = 0, rating: Float = 0, weight: Float = 0, time: Int64 = 0
-        for (field, role) in roles.enumerated() {
+        let fieldCount = roles.count
+        for field in 0..<fieldCount {
+            let role = roles[field]
             let start = index
             switch role {
             case .user, .item:
@@ -418,7 +434,7 @@ struct ChunkParser {
                     }
                 }
                 guard digits > 0, digits < 16 else { return 0 }
-                let value = Float(Double(mantissa) / powersOfTen[fractionDigits])
+                let value = Float(Double(mantissa) / ByteParsing.powerOfTen(fractionDigits))
                 if role == .rating { rating = value } else { weight = value }
             case .time:
                 var value: Int64 = 0
@@ -447,7 +463,7 @@ struct ChunkParser {
                     index += 1
                 }
             }
-            if field + 1 < roles.count {
+            if field + 1 < fieldCount {
                 guard index < count, base[index] == delimiter else { return 0 }
                 index += 1
             } else {
