@@ -13,10 +13,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // RecKitModels, RecKitEval and the CBLAS system library join as the work that needs them lands.
+        // The CBLAS system library joins with the work that needs it (the tensor engine).
         .target(name: "RecKitTensor"),
         .target(name: "RecKitData", dependencies: ["RecKitTensor"]),
-        .target(name: "RecKit", dependencies: ["RecKitTensor", "RecKitData"]),
+        .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData"]),
+        .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),
+        .target(name: "RecKit", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels", "RecKitEval"]),
         .executableTarget(
             name: "reckit",
             dependencies: [
@@ -40,6 +42,8 @@ let package = Package(
         ),
         .testTarget(name: "RecKitTensorTests", dependencies: ["RecKitTensor", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitEvalTests", dependencies: ["RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "reckitTests", dependencies: ["reckit", "_RecKitTestSupport"]),
     ]
 )

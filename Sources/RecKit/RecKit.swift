@@ -1,3 +1,5 @@
 // The umbrella module: `import RecKit` brings in every library target.
 @_exported import RecKitData
+@_exported import RecKitEval
+@_exported import RecKitModels
 @_exported import RecKitTensor

@@ -1,0 +1,177 @@
+import Foundation
+import RecKitTensor
+
+/// Training and test interactions over one pair of ID maps, plus, for the sampled protocol, the
+/// negatives each test user is ranked against.
+public struct Split: Sendable {
+    public var train: Interactions
+    public var test: Interactions
+    public var users: IDMap
+    public var items: IDMap
+    /// Per user, the sampled negative items of the NCF protocol (empty rows for users without any).
+    public var negatives: [[Int32]]?
+    /// How the split was made, e.g. `holdout:0.2 seed 42` or `split-dir ml-100k/...`.
+    public var description: String
+
+    public init(train: Interactions, test: Interactions, users: IDMap, items: IDMap, negatives: [[Int32]]? = nil, description: String) {
+        self.train = train
+        self.test = test
+        self.users = users
+        self.items = items
+        self.negatives = negatives
+        self.description = description
+    }
+}
+
+/// How to split a data set; parsed from the command line's `--split`.
+public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
+    /// A random fraction of all interactions is held out.
+    case random(testFraction: Double)
+    /// For every user with at least `minimumPerUser` interactions, a random fraction of them
+    /// (`round(n · fraction)`, at least one) is held out.
+    case holdout(testFraction: Double, minimumPerUser: Int)
+    /// Each user's latest `count` interactions (ties: larger item index last) are held out; users
+    /// need `count + 1` interactions.
+    case leaveLastOut(count: Int)
+    /// The latest `testFraction` of all interactions by time are held out.
+    case temporal(testFraction: Double)
+
+    /// Parses `random:0.1`, `holdout:0.2`, `holdout:0.2:5`, `leave-last-out`, `leave-last-out:2`,
+    /// `temporal:0.1`.
+    public init?(argument: String) {
+        let parts = argument.split(separator: ":").map(String.init)
+        func fraction(_ index: Int) -> Double? {
+            guard parts.count > index, let value = Double(parts[index]), value > 0, value < 1 else { return nil }
+            return value
+        }
+        switch parts.first {
+        case "random":
+            guard parts.count == 2, let value = fraction(1) else { return nil }
+            self = .random(testFraction: value)
+        case "holdout":
+            guard parts.count == 2 || parts.count == 3, let value = fraction(1) else { return nil }
+            let minimum = parts.count == 3 ? Int(parts[2]) : 5
+            guard let minimum, minimum >= 1 else { return nil }
+            self = .holdout(testFraction: value, minimumPerUser: minimum)
+        case "leave-last-out", "loo":
+            let count = parts.count == 2 ? Int(parts[1]) : 1
+            guard parts.count <= 2, let count, count >= 1 else { return nil }
+            self = .leaveLastOut(count: count)
+        case "temporal":
+            guard parts.count == 2, let value = fraction(1) else { return nil }
+            self = .temporal(testFraction: value)
+        default:
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .random(let fraction): return "random:\(fraction)"
+        case .holdout(let fraction, let minimum): return "holdout:\(fraction):\(minimum)"
+        case .leaveLastOut(let count): return "leave-last-out:\(count)"
+        case .temporal(let fraction): return "temporal:\(fraction)"
+        }
+    }
+}
+
+extension Dataset {
+    /// Splits the interactions by `method` with a seeded generator; train and test share this data
+    /// set's ID maps.
+    /// - Throws: `DataError` when the method needs timestamps the data lacks.
+    public func split(_ method: SplitMethod, seed: UInt64) throws(DataError) -> Split {
+        var generator = SplitMix64(seed: seed)
+        let data = interactions
+        let isTest: [Bool]
+        switch method {
+        case .random(let fraction):
+            isTest = Splitter.random(count: data.count, testFraction: fraction, using: &generator)
+        case .holdout(let fraction, let minimum):
+            isTest = Splitter.perUserHoldout(data, testFraction: fraction, minimumPerUser: minimum, using: &generator)
+        case .leaveLastOut(let count):
+            guard data.timestamps != nil else { throw DataError(.invalid("leave-last-out needs timestamps; this data has none")) }
+            isTest = Splitter.leaveLastOut(data, count: count)
+        case .temporal(let fraction):
+            guard data.timestamps != nil else { throw DataError(.invalid("a temporal split needs timestamps; this data has none")) }
+            isTest = Splitter.temporal(data, testFraction: fraction)
+        }
+        return Split(
+            train: data.filteringRows { !isTest[$0] }, test: data.filteringRows { isTest[$0] }, users: users, items: items,
+            description: "\(method) seed \(seed)")
+    }
+
+    /// `k` folds: fold `f` tests on the interactions (or, `byUser`, all interactions of the users)
+    /// assigned to it by a seeded shuffle; the rest train.
+    public func kFold(_ k: Int, byUser: Bool = false, seed: UInt64) -> [Split] {
+        precondition(k >= 2, "k-fold needs k ≥ 2")
+        var generator = SplitMix64(seed: seed)
+        let data = interactions
+        let unitCount = byUser ? data.userCount : data.count
+        var order = Array(0..<unitCount)
+        for index in stride(from: unitCount - 1, to: 0, by: -1) { order.swapAt(index, generator.nextIndex(below: index + 1)) }
+        var fold = [Int](repeating: 0, count: unitCount)
+        for (position, unit) in order.enumerated() { fold[unit] = position % k }
+        return (0..<k).map { f in
+            let inFold = { (row: Int) in fold[byUser ? Int(data.users[row]) : row] == f }
+            return Split(
+                train: data.filteringRows { !inFold($0) }, test: data.filteringRows(inFold), users: users, items: items,
+                description: "\(k)-fold\(byUser ? " by user" : "") fold \(f + 1) seed \(seed)")
+        }
+    }
+}
+
+/// The split algorithms, as masks over the rows (true = test).
+enum Splitter {
+    static func random(count: Int, testFraction: Double, using generator: inout some RandomNumberGenerator) -> [Bool] {
+        var order = Array(0..<count)
+        for index in stride(from: count - 1, to: 0, by: -1) { order.swapAt(index, generator.nextIndex(below: index + 1)) }
+        var isTest = [Bool](repeating: false, count: count)
+        for row in order.prefix(Int((testFraction * Double(count)).rounded())) { isTest[row] = true }
+        return isTest
+    }
+
+    /// Users in ascending index order, each user's rows by ascending item, one generator for all.
+    static func perUserHoldout(
+        _ data: Interactions, testFraction: Double, minimumPerUser: Int, using generator: inout some RandomNumberGenerator
+    ) -> [Bool] {
+        let order = stableOrder(by: data.users, keyCount: data.userCount, after: stableOrder(by: data.items, keyCount: data.itemCount))
+        var isTest = [Bool](repeating: false, count: data.count)
+        var start = 0
+        while start < order.count {
+            var end = start + 1
+            while end < order.count && data.users[order[end]] == data.users[order[start]] { end += 1 }
+            let count = end - start
+            if count >= minimumPerUser {
+                let testCount = max(1, Int((Double(count) * testFraction).rounded()))
+                var positions = Array(0..<count)
+                for index in 0..<testCount {
+                    positions.swapAt(index, index + generator.nextIndex(below: count - index))
+                    isTest[order[start + positions[index]]] = true
+                }
+            }
+            start = end
+        }
+        return isTest
+    }
+
+    static func leaveLastOut(_ data: Interactions, count: Int) -> [Bool] {
+        let times = data.timestamps!
+        var byUser = [[Int]](repeating: [], count: data.userCount)
+        for row in 0..<data.count { byUser[Int(data.users[row])].append(row) }
+        var isTest = [Bool](repeating: false, count: data.count)
+        for rows in byUser where rows.count > count {
+            let sorted = rows.sorted { (times[$0], data.items[$0]) < (times[$1], data.items[$1]) }
+            for row in sorted.suffix(count) { isTest[row] = true }
+        }
+        return isTest
+    }
+
+    static func temporal(_ data: Interactions, testFraction: Double) -> [Bool] {
+        let times = data.timestamps!
+        let order = (0..<data.count).sorted { (times[$0], $0) < (times[$1], $1) }
+        let testCount = Int((testFraction * Double(data.count)).rounded())
+        var isTest = [Bool](repeating: false, count: data.count)
+        for row in order.suffix(testCount) { isTest[row] = true }
+        return isTest
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import RecKitData
+import RecKitModels
+import RecKitTensor
+
+/// Evaluation errors: a metric the protocol cannot compute, or a split the model does not fit.
+public struct EvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Full-ranking top-N evaluation: for every user with test items, all items are scored, the user's
+/// training items are excluded, and the top k (ties to the lower item index) are compared with the
+/// test items. Users run in batches of `batchSize` on all cores; memory stays at about
+/// threads × batch × items scores. Results do not depend on the thread count or the batch size.
+public struct FullRankingEvaluator: Sendable {
+    public var metrics: [MetricSpec]
+    public var batchSize: Int
+    public var threadCount: Int
+
+    public init(metrics: [MetricSpec] = MetricSpec.defaults, batchSize: Int = 256, threadCount: Int = Parallel.defaultThreadCount) {
+        self.metrics = metrics
+        self.batchSize = max(1, batchSize)
+        self.threadCount = max(1, threadCount)
+    }
+
+    /// Evaluates `model` on `test`, excluding each user's items in `train`.
+    /// - Throws: `EvaluationError` when the split has more items or users than the model.
+    public func evaluate(_ model: some Recommender, train: Interactions, test: Interactions) throws(EvaluationError) -> EvaluationResult {
+        guard train.itemCount == model.itemCount, test.itemCount == model.itemCount else {
+            throw EvaluationError("the model knows \(model.itemCount) items but the split has \(test.itemCount)")
+        }
+        let start = Date()
+        let trainMatrix = InteractionMatrix.byUser(train), testMatrix = InteractionMatrix.byUser(test)
+        let users = (0..<min(test.userCount, model.userCount)).filter { testMatrix.count(inRow: $0) > 0 }.map { Int32($0) }
+        let maxK = metrics.map(\.k).max() ?? 0
+        let needsScores = metrics.contains(.auc)
+        let listKs = Array(Set(metrics.compactMap { metric -> Int? in
+            switch metric {
+            case .coverage(let k), .novelty(let k), .averagePopularity(let k), .gini(let k): return k
+            default: return nil
+            }
+        })).sorted()
+        // Item popularity in training: interactions and distinct users.
+        let itemInteractions = train.countsPerItem()
+        let itemMatrix = InteractionMatrix.byItem(train)
+        let userShare = (0..<train.itemCount).map { item in
+            Double(max(1, Set(itemMatrix.columns(inRow: item)).count)) / Double(max(1, train.userCount))
+        }
+        let batches = Parallel.chunks(count: users.count, chunkCount: max(1, (users.count + batchSize - 1) / batchSize))
+        let metrics = self.metrics
+        let partials = Parallel.map(chunkCount: batches.count, threadCount: threadCount) { batch -> BatchSums in
+            let batchUsers = Array(users[batches[batch]])
+            let scores = model.scores(forUsers: batchUsers)
+            let excluded = batchUsers.map { Array(trainMatrix.columns(inRow: Int($0))) }
+            let lists = scores.topKPerRow(min(maxK, model.itemCount), excluding: excluded)
+            var sums = BatchSums(metricCount: metrics.count, listKs: listKs, itemCount: model.itemCount)
+            for (row, user) in batchUsers.enumerated() {
+                let relevant = Set(testMatrix.columns(inRow: Int(user)))
+                let ranked = lists[row].map(\.index)
+                for (index, metric) in metrics.enumerated() {
+                    switch metric {
+                    case .precision(let k): sums.values[index] += Metrics.precision(ranked: ranked, relevant: relevant, k: k)
+                    case .recall(let k): sums.values[index] += Metrics.recall(ranked: ranked, relevant: relevant, k: k)
+                    case .recallCapped(let k): sums.values[index] += Metrics.cappedRecall(ranked: ranked, relevant: relevant, k: k)
+                    case .ndcg(let k): sums.values[index] += Metrics.ndcg(ranked: ranked, relevant: relevant, k: k)
+                    case .hitRate(let k): sums.values[index] += Metrics.hitRate(ranked: ranked, relevant: relevant, k: k)
+                    case .map(let k): sums.values[index] += Metrics.averagePrecision(ranked: ranked, relevant: relevant, k: k)
+                    case .mrr(let k): sums.values[index] += Metrics.reciprocalRank(ranked: ranked, relevant: relevant, k: k)
+                    case .novelty(let k):
+                        let list = ranked.prefix(k)
+                        if !list.isEmpty {
+                            sums.values[index] += list.reduce(0.0) { $0 - log2(userShare[Int($1)]) } / Double(list.count)
+                        }
+                    case .averagePopularity(let k):
+                        let list = ranked.prefix(k)
+                        if !list.isEmpty {
+                            sums.values[index] += list.reduce(0.0) { $0 + Double(itemInteractions[Int($1)]) } / Double(list.count)
+                        }
+                    case .auc:
+                        if needsScores {
+                            let trainItems = Set(excluded[row])
+                            let value = Metrics.auc(scores: Array(scores.row(row)), relevant: relevant, excluded: trainItems)
+                            sums.values[index] += value ?? 0
+                            sums.aucUsers += value == nil ? 0 : 1
+                        }
+                    case .coverage, .gini: break
+                    }
+                }
+                for (slot, k) in listKs.enumerated() {
+                    for item in ranked.prefix(k) { sums.recommendedCounts[slot][Int(item)] += 1 }
+                }
+            }
+            return sums
+        }
+        // Combine in batch order, so the sums do not depend on threads.
+        var total = BatchSums(metricCount: metrics.count, listKs: listKs, itemCount: model.itemCount)
+        for partial in partials { total.add(partial) }
+        let userCountDouble = Double(max(1, users.count))
+        let values = metrics.enumerated().map { index, metric -> EvaluationResult.MetricValue in
+            let value: Double
+            switch metric {
+            case .coverage(let k):
+                let counts = total.recommendedCounts[listKs.firstIndex(of: k)!]
+                value = Double(counts.filter { $0 > 0 }.count) / Double(max(1, model.itemCount))
+            case .gini(let k):
+                value = Metrics.gini(total.recommendedCounts[listKs.firstIndex(of: k)!])
+            case .auc:
+                value = total.aucUsers > 0 ? total.values[index] / Double(total.aucUsers) : 0
+            default:
+                value = total.values[index] / userCountDouble
+            }
+            return .init(name: metric.description, value: value, definition: metric.definition)
+        }
+        return EvaluationResult(
+            model: model.name, protocolKind: .fullRanking,
+            protocolDescription: "full ranking: every item scored, each user's training items excluded, ties to the lower item index",
+            metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,
+            trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
+            evaluateSeconds: Date().timeIntervalSince(start), context: [:])
+    }
+}
+
+/// Per-batch sums, combined in batch order.
+struct BatchSums: Sendable {
+    var values: [Double]
+    var aucUsers = 0
+    var recommendedCounts: [[Int]]
+
+    init(metricCount: Int, listKs: [Int], itemCount: Int) {
+        values = [Double](repeating: 0, count: metricCount)
+        recommendedCounts = listKs.map { _ in [Int](repeating: 0, count: itemCount) }
+    }
+
+    mutating func add(_ other: BatchSums) {
+        for index in values.indices { values[index] += other.values[index] }
+        aucUsers += other.aucUsers
+        for slot in recommendedCounts.indices {
+            for item in recommendedCounts[slot].indices { recommendedCounts[slot][item] += other.recommendedCounts[slot][item] }
+        }
+    }
+}
+
+/// The NCF sampled protocol (He et al. 2017): each user's held-out item is ranked against that
+/// user's sampled negatives only; rank = number of negatives scoring at least as high (ties count
+/// against the held-out item). Reported as `sampled`; not comparable with full ranking.
+public struct SampledEvaluator: Sendable {
+    public var metrics: [MetricSpec]
+
+    public init(metrics: [MetricSpec] = [.hitRate(10), .ndcg(10)]) { self.metrics = metrics }
+
+    /// - Throws: `EvaluationError` for metrics other than hr@k, ndcg@k and mrr@k, or users without
+    ///   exactly one test item.
+    public func evaluate(_ model: some Recommender, train: Interactions, test: Interactions, negatives: [[Int32]])
+        throws(EvaluationError) -> EvaluationResult
+    {
+        for metric in metrics {
+            switch metric {
+            case .hitRate, .ndcg, .mrr: continue
+            default: throw EvaluationError("\(metric) is not defined for the sampled protocol (use hr@k, ndcg@k or mrr@k)")
+            }
+        }
+        let start = Date()
+        let testMatrix = InteractionMatrix.byUser(test)
+        let users = (0..<min(test.userCount, model.userCount)).filter { testMatrix.count(inRow: $0) > 0 }
+        var sums = [Double](repeating: 0, count: metrics.count)
+        var negativeCount = 0
+        for user in users {
+            guard testMatrix.count(inRow: user) == 1 else {
+                throw EvaluationError("the sampled protocol needs exactly one test item per user; user index \(user) has \(testMatrix.count(inRow: user))")
+            }
+            let target = testMatrix.columns(inRow: user).first!
+            let candidates = negatives[safe: user] ?? []
+            guard !candidates.isEmpty else { throw EvaluationError("user index \(user) has a test item but no negatives") }
+            negativeCount = candidates.count
+            let scores = model.scores(forUsers: [Int32(user)]).scalars
+            let targetScore = scores[Int(target)]
+            let rank = candidates.filter { scores[Int($0)] >= targetScore }.count
+            for (index, metric) in metrics.enumerated() where rank < metric.k {
+                switch metric {
+                case .hitRate: sums[index] += 1
+                case .ndcg: sums[index] += 1 / log2(Double(rank) + 2)
+                case .mrr: sums[index] += 1 / Double(rank + 1)
+                default: break
+                }
+            }
+        }
+        let values = metrics.enumerated().map { index, metric in
+            EvaluationResult.MetricValue(
+                name: metric.description, value: sums[index] / Double(max(1, users.count)),
+                definition: "sampled protocol: " + metric.definition)
+        }
+        return EvaluationResult(
+            model: model.name, protocolKind: .sampled,
+            protocolDescription: "sampled: 1 held-out item ranked against \(negativeCount) sampled negatives per user (NCF protocol; not comparable with full ranking)",
+            metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,
+            trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
+            evaluateSeconds: Date().timeIntervalSince(start), context: [:])
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,96 @@
+/// A metric to report, as written on the command line: `ndcg@10`, `recall@20`, `coverage@10`, `auc`.
+public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
+    case precision(Int), recall(Int), recallCapped(Int), ndcg(Int), hitRate(Int), map(Int), mrr(Int)
+    case coverage(Int), novelty(Int), averagePopularity(Int), gini(Int)
+    /// Per-user ROC AUC over all candidate items, averaged over users.
+    case auc
+
+    /// The ranking metrics at 10 that every full-ranking report carries.
+    public static let defaults: [MetricSpec] = [
+        .precision(10), .recall(10), .recallCapped(10), .ndcg(10), .hitRate(10), .map(10), .mrr(10), .coverage(10),
+    ]
+
+    /// Parses `ndcg@10`; names: precision, recall, recall_capped, ndcg, hr (hit_rate), map, mrr, coverage,
+    /// novelty, avg_popularity, gini, auc.
+    public init?(_ text: String) {
+        let parts = text.lowercased().split(separator: "@", omittingEmptySubsequences: false).map(String.init)
+        if parts == ["auc"] {
+            self = .auc
+            return
+        }
+        guard parts.count == 2, let k = Int(parts[1]), k > 0 else { return nil }
+        switch parts[0] {
+        case "precision", "p": self = .precision(k)
+        case "recall", "r": self = .recall(k)
+        case "recall_capped", "r_cap": self = .recallCapped(k)
+        case "ndcg": self = .ndcg(k)
+        case "hr", "hit_rate", "hitrate": self = .hitRate(k)
+        case "map": self = .map(k)
+        case "mrr": self = .mrr(k)
+        case "coverage", "cov": self = .coverage(k)
+        case "novelty": self = .novelty(k)
+        case "avg_popularity", "average_popularity": self = .averagePopularity(k)
+        case "gini": self = .gini(k)
+        default: return nil
+        }
+    }
+
+    /// The key in results: `ndcg@10`.
+    public var description: String {
+        switch self {
+        case .precision(let k): return "precision@\(k)"
+        case .recall(let k): return "recall@\(k)"
+        case .recallCapped(let k): return "recall_capped@\(k)"
+        case .ndcg(let k): return "ndcg@\(k)"
+        case .hitRate(let k): return "hr@\(k)"
+        case .map(let k): return "map@\(k)"
+        case .mrr(let k): return "mrr@\(k)"
+        case .coverage(let k): return "coverage@\(k)"
+        case .novelty(let k): return "novelty@\(k)"
+        case .averagePopularity(let k): return "avg_popularity@\(k)"
+        case .gini(let k): return "gini@\(k)"
+        case .auc: return "auc"
+        }
+    }
+
+    /// The cut-off, 0 for AUC.
+    public var k: Int {
+        switch self {
+        case .precision(let k), .recall(let k), .recallCapped(let k), .ndcg(let k), .hitRate(let k), .map(let k), .mrr(let k),
+            .coverage(let k), .novelty(let k), .averagePopularity(let k), .gini(let k):
+            return k
+        case .auc: return 0
+        }
+    }
+
+    /// The definition written into reports.
+    public var definition: String {
+        switch self {
+        case .precision: return "hits in the top k / k"
+        case .recall: return "hits in the top k / |test items|"
+        case .recallCapped: return "hits in the top k / min(k, |test items|)"
+        case .ndcg: return "Σ_hits 1/log2(rank+1) / Σ_{i≤min(k,|test|)} 1/log2(i+1), binary relevance"
+        case .hitRate: return "1 if any test item is in the top k"
+        case .map: return "Σ_hits precision@rank / min(k, |test items|)"
+        case .mrr: return "1 / rank of the first hit in the top k"
+        case .coverage: return "distinct items recommended in anyone's top k / items"
+        case .novelty: return "mean −log2(share of training users who have the item) over recommended items"
+        case .averagePopularity: return "mean number of training interactions of recommended items"
+        case .gini: return "Gini coefficient of how often each item is recommended in top-k lists"
+        case .auc: return "per-user ROC AUC of test items against all other non-training items"
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let spec = MetricSpec(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown metric \(text)"))
+        }
+        self = spec
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

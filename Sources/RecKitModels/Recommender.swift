@@ -1,0 +1,48 @@
+import RecKitData
+import RecKitTensor
+
+/// A trained top-N recommender: scores for every item, for a batch of known users.
+///
+/// Top-k selection, seen-item exclusion and tie-breaking (lower item index first) are written once,
+/// in the extension below, so every model ranks the same way. A trained model is an immutable value.
+public protocol Recommender: Sendable {
+    /// The name used on the command line and in reports (`popularity`, `ials`, …).
+    var name: String { get }
+    /// Users known at training time (dense indices `0..<userCount`).
+    var userCount: Int { get }
+    /// Items that can be recommended (dense indices `0..<itemCount`).
+    var itemCount: Int { get }
+    /// Scores of every item for each user: `[users.count, itemCount]`; higher is better.
+    func scores(forUsers users: [Int32]) -> Tensor
+    /// Scores of every item for a user known only by a history of items (fold-in): `[itemCount]`.
+    func scores(forHistory history: [Int32]) -> [Float]
+}
+
+extension Recommender {
+    /// The best `k` items for `user`, skipping the items `seen` holds in the user's row.
+    public func recommend(user: Int32, k: Int, excludingSeen seen: InteractionMatrix? = nil) -> [ScoredIndex] {
+        let excluded = seen.map { Array($0.columns(inRow: Int(user))) } ?? []
+        return scores(forUsers: [user]).topKPerRow(min(k, itemCount), excluding: [excluded])[0]
+    }
+
+    /// The best `k` items for someone who interacted with `history`, excluding those items.
+    public func recommend(history: [Int32], k: Int) -> [ScoredIndex] {
+        let scores = scores(forHistory: history)
+        return Tensor(shape: [1, itemCount], scalars: scores).topKPerRow(min(k, itemCount), excluding: [history])[0]
+    }
+}
+
+/// A bad model configuration, found when the model is made (before any training).
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var model: String
+    public var key: String
+    public var message: String
+
+    public init(model: String, key: String, _ message: String) {
+        self.model = model
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String { "\(model): \(key): \(message)" }
+}

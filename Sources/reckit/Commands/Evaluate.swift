@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import RecKit
+
+extension ModelKind: ExpressibleByArgument {}
+
+/// `--model NAME[,NAME…]` and `--set key=value`.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Model(s), comma-separated: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp(ModelOptions.settingsHelp))
+    var settings: [String] = []
+
+    static let settingsHelp = "A model setting, key=value (repeatable). Keys: "
+        + ModelKind.allCases.map { kind in "\(kind.rawValue): \(kind.settings.map(\.key).joined(separator: ", "))" }
+        .joined(separator: "; ")
+
+    var kinds: [ModelKind] {
+        get throws {
+            try model.split(separator: ",").map { name in
+                guard let kind = ModelKind(rawValue: String(name)) else {
+                    throw ValidationError("unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return kind
+            }
+        }
+    }
+
+    var settingValues: [String: String] {
+        get throws {
+            var values: [String: String] = [:]
+            for setting in settings {
+                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set expects key=value, not '\(setting)'") }
+                values[parts[0]] = parts[1]
+            }
+            return values
+        }
+    }
+
+    func validate() throws {
+        let values = try settingValues
+        for kind in try kinds {
+            do { try kind.validate(values) } catch { throw ValidationError(error.description) }
+        }
+    }
+}
+
+struct Evaluate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train and evaluate models on a split: full ranking by default, the NCF sampled protocol when the split has negatives.",
+        discussion: """
+            Examples:
+              reckit evaluate --data ratings.csv --split holdout:0.2 --model popularity --metrics ndcg@10,recall@20
+              reckit evaluate --split-dir ../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42 --model popularity --json
+            Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F.
+            """)
+
+    @Option(help: "A data-set folder or interaction file to split.") var data: String?
+    @Option(help: "How to split --data: random:0.1, holdout:0.2, leave-last-out, temporal:0.1.") var split = "holdout:0.2"
+    @Option(help: "A folder with train.tsv and test.tsv (and negatives.tsv for the sampled protocol).") var splitDir: String?
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Metrics, comma-separated, e.g. ndcg@10,recall@20,coverage@10,auc (default: the @10 set).") var metrics: String?
+    @Option(help: "Protocol: auto (sampled when the split has negatives), full or sampled.") var `protocol` = "auto"
+    @Option(help: "Keep only ratings ≥ this value as positives (--data only).") var positiveThreshold: Float?
+    @Option(help: "Seed for the split.") var seed: UInt64 = 42
+    @Option(help: "Users per scoring batch.") var batchSize = 256
+    @Flag(help: "Print one JSON object on stdout (several models: {\"results\": [...]}).") var json = false
+    @Option(help: "Write an HTML report here.") var report: String?
+    @Option(help: "Write a Markdown leaderboard here.") var markdown: String?
+    @Flag(help: "No progress on stderr.") var quiet = false
+    @OptionGroup var load: LoadOptions
+
+    func validate() throws {
+        if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
+        if data != nil && SplitMethod(argument: split) == nil {
+            throw ValidationError("--split '\(split)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F")
+        }
+        if let metrics { _ = try parsedMetrics(metrics) }
+        if !["auto", "full", "sampled"].contains(self.protocol) { throw ValidationError("--protocol must be auto, full or sampled") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func parsedMetrics(_ text: String) throws -> [MetricSpec] {
+        try text.split(separator: ",").map { name in
+            guard let metric = MetricSpec(String(name)) else { throw ValidationError("unknown metric '\(name)' (e.g. ndcg@10, recall@20, auc)") }
+            return metric
+        }
+    }
+
+    func run() async throws {
+        let quiet = self.quiet || json
+        var context: [String: String] = ["reckit": RecKitVersion.current]
+        let split: Split
+        if let splitDir {
+            split = try Terminal.withTicker("reading \(splitDir)", quiet: quiet) { try SplitDirectory.load(splitDir) }
+            context["split"] = splitDir
+        } else {
+            var dataset = try load.load(data!, quiet: quiet)
+            if let threshold = positiveThreshold {
+                dataset.interactions = dataset.interactions.keepingRatings(atLeast: threshold)
+                context["positives"] = "rating >= \(threshold)"
+            }
+            split = try dataset.split(SplitMethod(argument: self.split)!, seed: seed)
+            context["data"] = data!
+            context["split"] = split.description
+            context["seed"] = String(seed)
+        }
+        context["train_fingerprint"] = split.train.fingerprint()
+        context["test_fingerprint"] = split.test.fingerprint()
+        let sampled = self.protocol == "sampled" || (self.protocol == "auto" && split.negatives != nil)
+        if sampled && split.negatives == nil { throw ValidationError("--protocol sampled needs a split folder with negatives.tsv") }
+        let chosenMetrics = try metrics.map(parsedMetrics) ?? (sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults)
+        let settings = try model.settingValues
+        var results: [EvaluationResult] = []
+        for kind in try model.kinds {
+            let start = Date()
+            let trained = try Terminal.withTicker("training \(kind.rawValue)", quiet: quiet) { try kind.fit(split.train, settings: settings) }
+            let fitSeconds = Date().timeIntervalSince(start)
+            var result = try Terminal.withTicker("evaluating \(kind.rawValue)", quiet: quiet) {
+                if sampled {
+                    return try SampledEvaluator(metrics: chosenMetrics).evaluate(trained, train: split.train, test: split.test, negatives: split.negatives!)
+                }
+                return try FullRankingEvaluator(metrics: chosenMetrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount)
+                    .evaluate(trained, train: split.train, test: split.test)
+            }
+            result.fitSeconds = fitSeconds
+            result.context = context
+            if !settings.isEmpty { result.context["settings"] = settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",") }
+            results.append(result)
+        }
+        if let report { try Report.html(results).write(toFile: report, atomically: true, encoding: .utf8) }
+        if let markdown { try Report.markdown(results).write(toFile: markdown, atomically: true, encoding: .utf8) }
+        if json {
+            let objects = results.map(EvaluationJSON.object)
+            let output: Any
+            if objects.count == 1 { output = objects[0] } else { output = ["results": objects] }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: output, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(Report.markdown(results, title: "Evaluation"), terminator: "")
+        }
+    }
+}
+
+/// The `--json` shape: metrics at the top level (`"ndcg@10": 0.21`) and under `metrics`, with the
+/// protocol, counts and reproduction context.
+enum EvaluationJSON {
+    static func object(_ result: EvaluationResult) -> [String: Any] {
+        var object: [String: Any] = [
+            "model": result.model, "protocol": result.protocolKind.rawValue, "protocol_description": result.protocolDescription,
+            "evaluated_users": result.evaluatedUserCount, "users": result.userCount, "items": result.itemCount,
+            "train_interactions": result.trainInteractionCount, "test_interactions": result.testInteractionCount,
+            "context": result.context,
+            "metrics": Dictionary(uniqueKeysWithValues: result.metrics.map { ($0.name, $0.value) }),
+            "definitions": Dictionary(uniqueKeysWithValues: result.metrics.map { ($0.name, $0.definition) }),
+        ]
+        if let fit = result.fitSeconds { object["fit_seconds"] = fit }
+        if let seconds = result.evaluateSeconds { object["evaluate_seconds"] = seconds }
+        for metric in result.metrics { object[metric.name] = metric.value }
+        return object
+    }
+}
