@@ -57,32 +57,34 @@ public struct FullRankingEvaluator: Sendable {
             let lists = scores.topKPerRow(min(maxK, model.itemCount), excluding: excluded)
             var sums = BatchSums(metricCount: metrics.count, listKs: listKs, itemCount: model.itemCount)
             for (row, user) in batchUsers.enumerated() {
+                var userValues = [Double](repeating: 0, count: metrics.count)
+                defer { sums.perUser.append(userValues) }
                 let relevant = Set(testMatrix.columns(inRow: Int(user)))
                 let ranked = lists[row].map(\.index)
                 for (index, metric) in metrics.enumerated() {
                     switch metric {
-                    case .precision(let k): sums.values[index] += Metrics.precision(ranked: ranked, relevant: relevant, k: k)
-                    case .recall(let k): sums.values[index] += Metrics.recall(ranked: ranked, relevant: relevant, k: k)
-                    case .recallCapped(let k): sums.values[index] += Metrics.cappedRecall(ranked: ranked, relevant: relevant, k: k)
-                    case .ndcg(let k): sums.values[index] += Metrics.ndcg(ranked: ranked, relevant: relevant, k: k)
-                    case .hitRate(let k): sums.values[index] += Metrics.hitRate(ranked: ranked, relevant: relevant, k: k)
-                    case .map(let k): sums.values[index] += Metrics.averagePrecision(ranked: ranked, relevant: relevant, k: k)
-                    case .mrr(let k): sums.values[index] += Metrics.reciprocalRank(ranked: ranked, relevant: relevant, k: k)
+                    case .precision(let k): userValues[index] += Metrics.precision(ranked: ranked, relevant: relevant, k: k)
+                    case .recall(let k): userValues[index] += Metrics.recall(ranked: ranked, relevant: relevant, k: k)
+                    case .recallCapped(let k): userValues[index] += Metrics.cappedRecall(ranked: ranked, relevant: relevant, k: k)
+                    case .ndcg(let k): userValues[index] += Metrics.ndcg(ranked: ranked, relevant: relevant, k: k)
+                    case .hitRate(let k): userValues[index] += Metrics.hitRate(ranked: ranked, relevant: relevant, k: k)
+                    case .map(let k): userValues[index] += Metrics.averagePrecision(ranked: ranked, relevant: relevant, k: k)
+                    case .mrr(let k): userValues[index] += Metrics.reciprocalRank(ranked: ranked, relevant: relevant, k: k)
                     case .novelty(let k):
                         let list = ranked.prefix(k)
                         if !list.isEmpty {
-                            sums.values[index] += list.reduce(0.0) { $0 - log2(userShare[Int($1)]) } / Double(list.count)
+                            userValues[index] += list.reduce(0.0) { $0 - log2(userShare[Int($1)]) } / Double(list.count)
                         }
                     case .averagePopularity(let k):
                         let list = ranked.prefix(k)
                         if !list.isEmpty {
-                            sums.values[index] += list.reduce(0.0) { $0 + Double(itemInteractions[Int($1)]) } / Double(list.count)
+                            userValues[index] += list.reduce(0.0) { $0 + Double(itemInteractions[Int($1)]) } / Double(list.count)
                         }
                     case .auc:
                         if needsScores {
                             let trainItems = Set(excluded[row])
                             let value = Metrics.auc(scores: Array(scores.row(row)), relevant: relevant, excluded: trainItems)
-                            sums.values[index] += value ?? 0
+                            userValues[index] += value ?? 0
                             sums.aucUsers += value == nil ? 0 : 1
                         }
                     case .coverage, .gini: break
@@ -94,9 +96,14 @@ public struct FullRankingEvaluator: Sendable {
             }
             return sums
         }
-        // Combine in batch order, so the sums do not depend on threads.
+        // Sum user by user in user order, so neither threads nor batch size change a bit of the result.
         var total = BatchSums(metricCount: metrics.count, listKs: listKs, itemCount: model.itemCount)
         for partial in partials { total.add(partial) }
+        for partial in partials {
+            for userValues in partial.perUser {
+                for index in userValues.indices { total.values[index] += userValues[index] }
+            }
+        }
         let userCountDouble = Double(max(1, users.count))
         let values = metrics.enumerated().map { index, metric -> EvaluationResult.MetricValue in
             let value: Double
@@ -125,6 +132,8 @@ public struct FullRankingEvaluator: Sendable {
 /// Per-batch sums, combined in batch order.
 struct BatchSums: Sendable {
     var values: [Double]
+    /// Each user's metric values, in user order.
+    var perUser: [[Double]] = []
     var aucUsers = 0
     var recommendedCounts: [[Int]]
 

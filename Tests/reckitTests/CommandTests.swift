@@ -40,3 +40,33 @@ import RecKit
         #expect(text.contains("long tail"))
     }
 }
+
+@Suite struct EvaluateCommandTests {
+    @Test func rejectsBadInput() {
+        for arguments in [
+            ["evaluate", "--model", "popularity"],                                                 // no data
+            ["evaluate", "--data", "x", "--split-dir", "y", "--model", "popularity"],              // both
+            ["evaluate", "--data", "x", "--model", "nope"],                                        // unknown model
+            ["evaluate", "--data", "x", "--model", "popularity", "--set", "window=-3"],            // bad setting
+            ["evaluate", "--data", "x", "--model", "popularity", "--set", "colour=red"],           // unknown setting
+            ["evaluate", "--data", "x", "--model", "popularity", "--metrics", "ndcg"],             // no cut-off
+            ["evaluate", "--data", "x", "--model", "popularity", "--split", "holdout:2"],          // bad split
+        ] {
+            #expect(throws: (any Error).self, "\(arguments)") { _ = try RecKitCommand.parseAsRoot(arguments) }
+        }
+    }
+
+    @Test func evaluatesASyntheticSplitAndWritesReports() async throws {
+        let folder = TemporaryDirectory()
+        try SyntheticData.generate(preset: .tiny, seed: 1).write(to: folder.path + "/d")
+        var command = try #require(try RecKitCommand.parseAsRoot([
+            "evaluate", "--data", folder.path + "/d", "--split", "holdout:0.2", "--model", "popularity,random",
+            "--report", folder.path + "/r.html", "--markdown", folder.path + "/r.md", "--quiet",
+        ]) as? AsyncParsableCommand)
+        try await command.run()
+        let html = try String(contentsOfFile: folder.path + "/r.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("popularity") && html.contains("full ranking") && !html.contains("<script"))
+        let markdown = try String(contentsOfFile: folder.path + "/r.md", encoding: .utf8)
+        #expect(markdown.contains("| popularity |") && markdown.contains("| random |"))
+    }
+}

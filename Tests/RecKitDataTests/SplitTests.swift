@@ -1,0 +1,72 @@
+import Testing
+import _RecKitTestSupport
+@testable import RecKitData
+
+@Suite struct SplitTests {
+    let dataset = SyntheticData.generate(preset: .tiny, seed: 11).ratings
+
+    func pairs(_ data: Interactions) -> [[Int32]] { zip(data.users, data.items).map { [$0, $1] } }
+
+    @Test(arguments: [SplitMethod.random(testFraction: 0.2), .holdout(testFraction: 0.2, minimumPerUser: 5), .leaveLastOut(count: 1), .temporal(testFraction: 0.1)])
+    func splitsPartitionTheDataAndAreSeeded(method: SplitMethod) throws {
+        let a = try dataset.split(method, seed: 3), b = try dataset.split(method, seed: 3)
+        #expect(a.train == b.train && a.test == b.test)
+        #expect(a.train.count + a.test.count == dataset.interactions.count)
+        #expect(Set(pairs(a.train)).isDisjoint(with: Set(pairs(a.test))))
+        #expect(a.users == dataset.users && a.items == dataset.items)
+    }
+
+    @Test func holdoutTakesRoundedFractionPerEligibleUser() throws {
+        let split = try dataset.split(.holdout(testFraction: 0.2, minimumPerUser: 10), seed: 1)
+        let total = dataset.interactions.countsPerUser(), test = split.test.countsPerUser()
+        for user in 0..<total.count {
+            let expected = total[user] >= 10 ? max(1, Int((Double(total[user]) * 0.2).rounded())) : 0
+            #expect(test[user] == expected, "user \(user)")
+        }
+    }
+
+    @Test func leaveLastOutHoldsOutTheLatest() throws {
+        let split = try dataset.split(.leaveLastOut(count: 2), seed: 0)
+        let times = dataset.interactions.timestamps!
+        var latestTrain = [Int64](repeating: .min, count: dataset.users.count)
+        for row in 0..<split.train.count { latestTrain[Int(split.train.users[row])] = max(latestTrain[Int(split.train.users[row])], split.train.timestamps![row]) }
+        for row in 0..<split.test.count { #expect(split.test.timestamps![row] >= latestTrain[Int(split.test.users[row])]) }
+        #expect(split.test.countsPerUser().allSatisfy { $0 == 2 || $0 == 0 })
+        _ = times
+    }
+
+    @Test func temporalCutIsGlobal() throws {
+        let split = try dataset.split(.temporal(testFraction: 0.25), seed: 0)
+        #expect(split.train.timestamps!.max()! <= split.test.timestamps!.min()!)
+    }
+
+    @Test func kFoldCoversEveryRowOnce() {
+        let folds = dataset.kFold(4, seed: 2)
+        #expect(folds.reduce(0) { $0 + $1.test.count } == dataset.interactions.count)
+        let byUser = dataset.kFold(3, byUser: true, seed: 2)
+        for fold in byUser {
+            #expect(Set(fold.train.users).isDisjoint(with: Set(fold.test.users)))
+        }
+    }
+
+    @Test func splitArgumentsParse() {
+        #expect(SplitMethod(argument: "holdout:0.2") == .holdout(testFraction: 0.2, minimumPerUser: 5))
+        #expect(SplitMethod(argument: "holdout:0.2:3") == .holdout(testFraction: 0.2, minimumPerUser: 3))
+        #expect(SplitMethod(argument: "random:0.1") == .random(testFraction: 0.1))
+        #expect(SplitMethod(argument: "leave-last-out") == .leaveLastOut(count: 1))
+        #expect(SplitMethod(argument: "temporal:0.3") == .temporal(testFraction: 0.3))
+        #expect(SplitMethod(argument: "holdout:2") == nil && SplitMethod(argument: "nope") == nil)
+    }
+
+    @Test func splitFoldersIndexTheUnionInAscendingOrder() throws {
+        let folder = TemporaryDirectory()
+        folder.write("s/train.tsv", "10\t5\n2\t7\n10\t100\n")
+        folder.write("s/test.tsv", "2\t5\n3\t9\n")
+        folder.write("s/negatives.tsv", "2\t100\t42\n")
+        let split = try SplitDirectory.load(folder.path + "/s")
+        #expect(split.users.ids == ["2", "3", "10"])
+        #expect(split.items.ids == ["5", "7", "9", "42", "100"])
+        #expect(split.train.users == [2, 0, 2] && split.train.items == [0, 1, 4])
+        #expect(split.negatives?[0] == [4, 3] && split.negatives?[1] == [])
+    }
+}
