@@ -13,8 +13,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // The CBLAS system library joins with the work that needs it (the tensor engine).
-        .target(name: "RecKitTensor"),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "RecKitTensor",
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+        ),
         .target(name: "RecKitData", dependencies: ["RecKitTensor"]),
         .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData"]),
         .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),

@@ -28,19 +28,57 @@ public struct Tensor: Sendable, Equatable {
         return scalars[(index * shape[1])..<((index + 1) * shape[1])]
     }
 
+    /// The matrix product `self · other` of 2-D tensors (`[m, k] · [k, n]`), or `self · otherᵀ` when
+    /// `transposingOther` (`[m, k] · [n, k]ᵀ`), through BLAS.
+    public func matmul(_ other: Tensor, transposingOther: Bool = false) -> Tensor {
+        precondition(shape.count == 2 && other.shape.count == 2, "matmul needs 2-D tensors: \(shape) × \(other.shape)")
+        let m = shape[0], k = shape[1]
+        let n = transposingOther ? other.shape[0] : other.shape[1]
+        precondition((transposingOther ? other.shape[1] : other.shape[0]) == k,
+            "matmul: \(shape) × \(other.shape)\(transposingOther ? "ᵀ" : "")")
+        // BLAS overwrites every element (beta = 0), so the result starts uninitialised.
+        var result = [Float](unsafeUninitializedCapacity: m * n) { _, count in count = m * n }
+        scalars.withUnsafeBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: m, n: n, k: k, transposeB: transposingOther)
+                }
+            }
+        }
+        return Tensor(shape: [m, n], scalars: result)
+    }
+
+    /// The rows at `indices` of a 2-D tensor: `[indices.count, columns]`.
+    public func gathering(rows indices: [Int32]) -> Tensor {
+        precondition(shape.count == 2, "gathering(rows:) needs a 2-D tensor, not \(shape)")
+        let columns = shape[1]
+        var result: [Float] = []
+        result.reserveCapacity(indices.count * columns)
+        for index in indices {
+            precondition(index >= 0 && Int(index) < shape[0], "row \(index) of \(shape[0])")
+            result.append(contentsOf: scalars[(Int(index) * columns)..<((Int(index) + 1) * columns)])
+        }
+        return Tensor(shape: [indices.count, columns], scalars: result)
+    }
+
     /// The top `k` columns of each row of a 2-D tensor, best first, never listing a column in that
     /// row's `excluding` set; ties go to the lower column index.
     /// - Complexity: O(columns · log k) per row, with a bounded heap (no full sort).
-    public func topKPerRow(_ k: Int, excluding: [[Int32]] = []) -> [[ScoredIndex]] {
+    ///   Rows run in parallel chunks on `threadCount` threads; the result does not depend on it.
+    public func topKPerRow(_ k: Int, excluding: [[Int32]] = [], threadCount: Int = Parallel.defaultThreadCount) -> [[ScoredIndex]] {
         precondition(shape.count == 2, "topKPerRow needs a 2-D tensor, not \(shape)")
         precondition(excluding.isEmpty || excluding.count == shape[0], "one exclusion list per row")
-        let columns = shape[1]
+        let rows = shape[0], columns = shape[1]
+        let chunks = Parallel.chunks(count: rows, chunkCount: max(1, min(rows / 16, 4 * threadCount)))
         return scalars.withUnsafeBufferPointer { buffer in
-            (0..<shape[0]).map { row in
-                TopK.select(
-                    UnsafeBufferPointer(rebasing: buffer[(row * columns)..<((row + 1) * columns)]), k: k,
-                    excluding: excluding.isEmpty ? [] : excluding[row])
-            }
+            let source = FloatReadBuffer(buffer)
+            return Parallel.map(chunkCount: chunks.count, threadCount: columns * rows < 1 << 16 ? 1 : threadCount) { chunk in
+                chunks[chunk].map { row in
+                    TopK.select(
+                        UnsafeBufferPointer(rebasing: source.buffer[(row * columns)..<((row + 1) * columns)]), k: k,
+                        excluding: excluding.isEmpty ? [] : excluding[row])
+                }
+            }.flatMap { $0 }
         }
     }
 }
@@ -53,4 +91,10 @@ public struct ScoredIndex: Sendable, Equatable, Hashable {
         self.index = index
         self.score = score
     }
+}
+
+/// A read-only buffer shared by parallel chunks.
+struct FloatReadBuffer: @unchecked Sendable {
+    let buffer: UnsafeBufferPointer<Float>
+    init(_ buffer: UnsafeBufferPointer<Float>) { self.buffer = buffer }
 }

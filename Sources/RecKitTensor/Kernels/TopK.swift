@@ -18,19 +18,45 @@ enum TopK {
         var next = 0
         var heap: [ScoredIndex] = []                   // min-heap by `better`: root is the worst kept
         heap.reserveCapacity(k)
-        for index in 0..<scores.count {
+        // Fill the heap with the first k admissible items, then most items fail one comparison with
+        // the worst kept score (a later item with an equal score never beats it: higher index).
+        var index = 0
+        let count = scores.count
+        while index < count && heap.count < k {
             while Int(excluded[next]) < index { next += 1 }
-            if Int(excluded[next]) == index { continue }
             let score = scores[index]
-            if score.isNaN { continue }
-            let candidate = ScoredIndex(index: Int32(index), score: score)
-            if heap.count < k {
-                heap.append(candidate)
+            if Int(excluded[next]) != index && !score.isNaN {
+                heap.append(ScoredIndex(index: Int32(index), score: score))
                 siftUp(&heap, heap.count - 1)
-            } else if better(candidate, heap[0]) {
-                heap[0] = candidate
-                siftDown(&heap, 0)
             }
+            index += 1
+        }
+        guard !heap.isEmpty else { return [] }
+        var threshold = heap[0].score
+        while index < count {
+            // Eight at a time: most blocks hold nothing above the worst kept score. Plain comparisons
+            // OR-ed as integers (NaN compares false, so it is never selected), which LLVM vectorises;
+            // Swift's SIMD masks are scalarised here.
+            if index + 8 <= count {
+                let t = threshold
+                let hit = (scores[index] > t ? 1 : 0) | (scores[index + 1] > t ? 1 : 0) | (scores[index + 2] > t ? 1 : 0)
+                    | (scores[index + 3] > t ? 1 : 0) | (scores[index + 4] > t ? 1 : 0) | (scores[index + 5] > t ? 1 : 0)
+                    | (scores[index + 6] > t ? 1 : 0) | (scores[index + 7] > t ? 1 : 0)
+                if hit == 0 {
+                    index += 8
+                    continue
+                }
+            }
+            let score = scores[index]
+            if score > threshold {          // false for NaN
+                while Int(excluded[next]) < index { next += 1 }
+                if Int(excluded[next]) != index {
+                    heap[0] = ScoredIndex(index: Int32(index), score: score)
+                    siftDown(&heap, 0)
+                    threshold = heap[0].score
+                }
+            }
+            index += 1
         }
         return heap.sorted(by: better)
     }

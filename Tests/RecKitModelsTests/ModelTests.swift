@@ -1,0 +1,53 @@
+import Testing
+import _RecKitTestSupport
+@testable import RecKitData
+@testable import RecKitModels
+import RecKitTensor
+
+@Suite struct ModelTests {
+    let train = try! Interactions(
+        users: [0, 0, 1, 1, 2, 2, 2], items: [0, 1, 1, 2, 1, 2, 3], timestamps: [1, 2, 3, 100, 101, 102, 5],
+        userCount: 3, itemCount: 5)
+
+    @Test func popularityCountsAndWindows() throws {
+        let all = try Popularity(fitting: train)
+        #expect(all.itemScores == [1, 3, 2, 1, 0])
+        #expect(all.recommend(user: 0, k: 2, excludingSeen: InteractionMatrix.byUser(train)).map(\.index) == [2, 3])
+        // Only interactions at times ≥ 102 − 10.
+        let recent = try Popularity(fitting: train, config: .init(recentWindowSeconds: 10))
+        #expect(recent.itemScores == [0, 1, 2, 0, 0])
+        #expect(throws: ConfigError.self) { try Popularity(fitting: train, config: .init(recentWindowSeconds: 0)) }
+        let noTimes = try Interactions(users: [0], items: [0], userCount: 1, itemCount: 1)
+        #expect(throws: ConfigError.self) { try Popularity(fitting: noTimes, config: .init(recentWindowSeconds: 5)) }
+    }
+
+    @Test func historyRecommendationsExcludeTheHistory() throws {
+        let model = try Popularity(fitting: train)
+        #expect(model.recommend(history: [1, 2], k: 3).map(\.index) == [0, 3, 4])
+    }
+
+    @Test func randomIsSeededAndBatchIndependent() {
+        let a = RandomRecommender(fitting: train, seed: 4), b = RandomRecommender(fitting: train, seed: 4)
+        #expect(a.scores(forUsers: [0, 1, 2]) == b.scores(forUsers: [0, 1, 2]))
+        #expect(Array(a.scores(forUsers: [0, 1, 2]).row(1)) == a.scores(forUsers: [1]).scalars)
+        #expect(RandomRecommender(fitting: train, seed: 5).scores(forUsers: [0]) != a.scores(forUsers: [0]))
+    }
+
+    @Test func factorModelScoresAreDotProducts() {
+        let users = Tensor(shape: [2, 2], scalars: [1, 0, 0.5, 2])
+        let items = Tensor(shape: [3, 2], scalars: [1, 1, 2, 0, 0, 3])
+        let model = FactorModel(userFactors: users, itemFactors: items)
+        #expect(model.scores(forUsers: [1, 0]).scalars == [2.5, 1, 6, 1, 2, 0])
+        #expect(model.recommend(user: 1, k: 1).map(\.index) == [2])
+        // Fold-in: the mean of items 0 and 1 is (1.5, 0.5).
+        #expect(model.scores(forHistory: [0, 1]) == [2, 3, 1.5])
+    }
+
+    @Test func modelKindsValidateSettings() throws {
+        #expect(throws: ConfigError.self) { try ModelKind.popularity.validate(["colour": "red"]) }
+        #expect(throws: ConfigError.self) { try ModelKind.popularity.validate(["window": "soon"]) }
+        #expect(throws: ConfigError.self) { try ModelKind.random.validate(["seed": "-1"]) }
+        let model = try ModelKind.popularity.fit(train, settings: ["window": "10"])
+        #expect(model.name == "popularity-recent")
+    }
+}
