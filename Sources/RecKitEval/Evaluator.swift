@@ -18,11 +18,17 @@ public struct FullRankingEvaluator: Sendable {
     public var metrics: [MetricSpec]
     public var batchSize: Int
     public var threadCount: Int
+    /// Called after each batch with (users done, users in all), from worker threads.
+    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
-    public init(metrics: [MetricSpec] = MetricSpec.defaults, batchSize: Int = 256, threadCount: Int = Parallel.defaultThreadCount) {
+    public init(
+        metrics: [MetricSpec] = MetricSpec.defaults, batchSize: Int = 256, threadCount: Int = Parallel.defaultThreadCount,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) {
         self.metrics = metrics
         self.batchSize = max(1, batchSize)
         self.threadCount = max(1, threadCount)
+        self.progress = progress
     }
 
     /// Evaluates `model` on `test`, excluding each user's items in `train`.
@@ -50,7 +56,9 @@ public struct FullRankingEvaluator: Sendable {
         }
         let batches = Parallel.chunks(count: users.count, chunkCount: max(1, (users.count + batchSize - 1) / batchSize))
         let metrics = self.metrics
+        let progress = self.progress, done = ProgressCounter(), userTotal = users.count
         let partials = Parallel.map(chunkCount: batches.count, threadCount: threadCount) { batch -> BatchSums in
+            defer { progress?(done.add(batches[batch].count), userTotal) }
             let batchUsers = Array(users[batches[batch]])
             let scores = model.scores(forUsers: batchUsers)
             let excluded = batchUsers.map { Array(trainMatrix.columns(inRow: Int($0))) }
@@ -126,6 +134,17 @@ public struct FullRankingEvaluator: Sendable {
             metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,
             trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
             evaluateSeconds: Date().timeIntervalSince(start), context: [:])
+    }
+}
+
+/// Counts finished users across worker threads.
+final class ProgressCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func add(_ count: Int) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += count
+        return value
     }
 }
 

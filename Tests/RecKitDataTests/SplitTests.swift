@@ -70,3 +70,33 @@ import _RecKitTestSupport
         #expect(split.negatives?[0] == [4, 3] && split.negatives?[1] == [])
     }
 }
+
+@Suite struct SessionSplitTests {
+    @Test func lastItemAndLastDaySplits() throws {
+        let folder = TemporaryDirectory()
+        let day: Int64 = 86_400
+        let text = """
+            SessionId\tItemId\tTime
+            1\t10\t100
+            1\t11\t200
+            1\t12\t300
+            2\t10\t\(100 + day)
+            2\t13\t\(200 + day)
+            3\t11\t\(100 + 3 * day)
+            3\t10\t\(200 + 3 * day)
+            3\t99\t\(300 + 3 * day)
+            4\t5\t50
+
+            """
+        let log = try SessionLog.load(folder.write("clicks.tsv", text))
+        let (train, test) = log.splitLastItem()
+        #expect(test.map(\.target).map { log.items.id(at: $0) } == ["12", "13", "99"])
+        #expect(test[0].prefix.map { log.items.id(at: $0) } == ["10", "11"])
+        #expect(train.map(\.items.count) == [2, 1, 2, 1])
+        #expect(log.nextItemCases().count == 2 + 1 + 2)
+        // Session 3 ends within the last day; item 99 is unknown to training and is dropped.
+        let byDay = try log.splitLastDays(1)
+        #expect(byDay.train.map(\.id) == ["1", "2", "4"])
+        #expect(byDay.test.map(\.id) == ["3"] && byDay.test[0].items.map { log.items.id(at: $0) } == ["11", "10"])
+    }
+}

@@ -80,3 +80,64 @@ public struct SessionLog: Sendable {
         return SessionLog(sessions: sessions, items: loaded.items, clicks: clicks, sessionIDs: loaded.users, report: loaded.report)
     }
 }
+
+/// One next-item prediction task: the clicks so far and the click to predict.
+public struct NextItemCase: Sendable, Equatable {
+    public var sessionID: String
+    public var prefix: [Int32]
+    public var target: Int32
+}
+
+extension SessionLog {
+    /// The GRU4Rec evaluation cases of every session with at least two clicks: each prefix
+    /// `items[0..<t]` predicts `items[t]`, for t = 1 … n − 1 (or only the last click with
+    /// `lastOnly`).
+    public func nextItemCases(lastOnly: Bool = false) -> [NextItemCase] {
+        sessions.flatMap { session -> [NextItemCase] in
+            guard session.items.count >= 2 else { return [] }
+            let targets = lastOnly ? [session.items.count - 1] : Array(1..<session.items.count)
+            return targets.map { NextItemCase(sessionID: session.id, prefix: Array(session.items[..<$0]), target: session.items[$0]) }
+        }
+    }
+
+    /// Session last-item split: every session of two or more clicks loses its last click to the test
+    /// cases; the rest (and shorter sessions) train.
+    public func splitLastItem() -> (train: [Session], test: [NextItemCase]) {
+        var train: [Session] = [], test: [NextItemCase] = []
+        for session in sessions {
+            guard session.items.count >= 2 else {
+                train.append(session)
+                continue
+            }
+            var kept = session
+            kept.items.removeLast()
+            if !kept.timestamps.isEmpty { kept.timestamps.removeLast() }
+            train.append(kept)
+            test.append(NextItemCase(sessionID: session.id, prefix: kept.items, target: session.items.last!))
+        }
+        return (train, test)
+    }
+
+    /// Time split as in GRU4Rec's preprocessing: sessions that end within the last `days` days of
+    /// the log are the test sessions, the others train; test sessions keep only items seen in
+    /// training and need two clicks left.
+    /// - Throws: `DataError` when the log has no times.
+    public func splitLastDays(_ days: Int = 1) throws(DataError) -> (train: [Session], test: [Session]) {
+        let ends = sessions.compactMap(\.timestamps.last)
+        guard ends.count == sessions.count, let latest = ends.max() else {
+            throw DataError(.invalid("a time split of sessions needs click times"))
+        }
+        let cut = latest - Int64(days) * 86_400
+        let train = sessions.filter { $0.timestamps.last! <= cut }
+        var known = Set<Int32>()
+        for session in train { known.formUnion(session.items) }
+        let test = sessions.filter { $0.timestamps.last! > cut }.compactMap { session -> Session? in
+            var kept = session
+            let keep = session.items.indices.filter { known.contains(session.items[$0]) }
+            kept.items = keep.map { session.items[$0] }
+            kept.timestamps = keep.map { session.timestamps[$0] }
+            return kept.items.count >= 2 ? kept : nil
+        }
+        return (train, test)
+    }
+}

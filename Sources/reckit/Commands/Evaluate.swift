@@ -122,8 +122,11 @@ struct Evaluate: AsyncParsableCommand {
                 if sampled {
                     return try SampledEvaluator(metrics: chosenMetrics).evaluate(trained, train: split.train, test: split.test, negatives: split.negatives!)
                 }
-                return try FullRankingEvaluator(metrics: chosenMetrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount)
-                    .evaluate(trained, train: split.train, test: split.test)
+                let bar = ProgressBar("evaluating \(kind.rawValue)", quiet: quiet)
+                return try FullRankingEvaluator(
+                    metrics: chosenMetrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount,
+                    progress: { bar.update($0, $1) }
+                ).evaluate(trained, train: split.train, test: split.test)
             }
             result.fitSeconds = fitSeconds
             result.context = context

@@ -78,3 +78,28 @@ final class Ticker: @unchecked Sendable {
         }
     }
 }
+
+/// A progress bar on stderr, `label [█████·····] 512/943`, redrawn at most ten times a second; silent
+/// when stderr is not a terminal or when quiet.
+final class ProgressBar: @unchecked Sendable {
+    private let label: String
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var lastDraw = Date.distantPast
+
+    init(_ label: String, quiet: Bool) {
+        self.label = label
+        enabled = !quiet && Terminal.stderrIsTerminal
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) > 0.1 || done == total else { return }
+        lastDraw = now
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        FileHandle.standardError.write(Data("\r\(label) [\(Terminal.bar(fraction, width: 30))] \(done)/\(total)".utf8))
+        if done == total { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+}
