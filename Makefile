@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
 
-.PHONY: demo test deps build release bench-parse clean
+.PHONY: demo test deps build release bench-parse bench-topk clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -44,6 +44,11 @@ bench-parse: release
 	@test -f .build/bench-data/ml-20m-like/ratings.csv || .build/release/reckit data synth --preset ml-20m-like --seed 42 --out .build/bench-data/ml-20m-like
 	@python3 -c "import pandas" 2>/dev/null || pip install --quiet pandas
 	.build/release/reckit-bench parse --file .build/bench-data/ml-20m-like/ratings.csv --repeats 3
+
+# Benchmark: top-10 for every user of the ml-20m-like shape, seen items excluded, vs implicit's topk.
+PEERS_PYTHON ?=
+bench-topk: release
+	PEERS_THREADS=2 .build/release/reckit-bench topk --seen ml-20m-like --repeats 3 --python "$(PEERS_PYTHON)"
 
 clean:
 	rm -rf .build $(DEMO_DIR)

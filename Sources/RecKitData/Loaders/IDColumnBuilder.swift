@@ -93,8 +93,16 @@ enum IntegerIDIndexer {
                 distinct.append(Int32(offset + Int(low)))
                 next += 1
             }
-            let lookup = table
-            remap(&values, chunks: chunks, threadCount: threadCount) { lookup[Int($0) - Int(low)] }
+            // A plain loop over pointers (a closure call per value cost as much as the lookup).
+            table.withUnsafeBufferPointer { lookup in
+                values.withUnsafeMutableBufferPointer { buffer in
+                    let source = Int32ReadBuffer(lookup), target = Int32Buffer(buffer)
+                    let offset = Int(low)
+                    Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
+                        for index in chunks[chunk] { target.buffer[index] = source.buffer[Int(target.buffer[index]) - offset] }
+                    }
+                }
+            }
             return distinct
         }
         var distinct = values.sorted()

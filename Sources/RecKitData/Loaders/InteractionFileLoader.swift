@@ -375,7 +375,17 @@ struct ChunkParser {
             self.bits = bits
         }
         var count: Int { Int(bits >> 60) }
-        subscript(index: Int) -> FieldRole { FieldRole(rawValue: (bits >> UInt64(3 * index)) & 7)! }
+        @inline(__always)
+        subscript(index: Int) -> FieldRole {
+            switch (bits >> UInt64(3 * index)) & 7 {
+            case 0: return .user
+            case 1: return .item
+            case 2: return .rating
+            case 3: return .time
+            case 4: return .weight
+            default: return .ignored
+            }
+        }
     }
 
     /// One pass over a plain numeric record (`12,345,4.5,978300760\n`) at the start of `record` (the
@@ -434,7 +444,8 @@ struct ChunkParser {
                     }
                 }
                 guard digits > 0, digits < 16 else { return 0 }
-                let value = Float(Double(mantissa) / ByteParsing.powerOfTen(fractionDigits))
+                // Whole numbers need no division (the slowest instruction here); the result is the same.
+                let value = fractionDigits == 0 ? Float(Double(mantissa)) : Float(Double(mantissa) / ByteParsing.powerOfTen(fractionDigits))
                 if role == .rating { rating = value } else { weight = value }
             case .time:
                 var value: Int64 = 0
