@@ -190,3 +190,48 @@ struct SplitMix64Local {
         #expect(SHA256.hex(long) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 }
+
+/// MovieLens 1M/10M and 20M formats on small fixture files (those sets are not in ../shared/data).
+@Suite struct MovieLensFixtureTests {
+    let folder = TemporaryDirectory()
+
+    @Test func oneMillionDatFormat() throws {
+        folder.write("ml-1m/ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n")
+        // movies.dat of ML-1M is Latin-1: "Misérables" with an 0xE9 byte.
+        folder.write("ml-1m/movies.dat", bytes: Array("1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach (1996)::Animation|Children's|Musical\n".utf8)
+            + Array("73::Mis".utf8) + [0xE9] + Array("rables, Les (1995)::Drama|Musical\n".utf8))
+        folder.write("ml-1m/users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n")
+        let dataset = try Dataset.load(folder.path + "/ml-1m")
+        #expect(dataset.format == .movieLensDat)
+        #expect(dataset.interactions.count == 3 && dataset.users.ids == ["1", "2"] && dataset.items.ids == ["661", "1193"])
+        #expect(dataset.interactions.ratings == [5, 3, 4] && dataset.interactions.timestamps?[1] == 978_302_109)
+        let catalog = try #require(dataset.itemCatalog)
+        #expect(catalog.titles == ["James and the Giant Peach (1996)", "One Flew Over the Cuckoo's Nest (1975)"])
+        #expect(catalog.years == [1996, 1975])
+        #expect(catalog.genres?.values(of: 0) == ["Animation", "Children's", "Musical"])
+        #expect(dataset.userAttributes?.columns["gender"] == ["F", "M"])
+        // The ratings file alone works too.
+        #expect(try Dataset.load(folder.path + "/ml-1m/ratings.dat").interactions.count == 3)
+    }
+
+    @Test func twentyMillionCSVFormat() throws {
+        folder.write("ml-20m/ratings.csv", "userId,movieId,rating,timestamp\n1,2,3.5,1112486027\n1,29,3.5,1112484676\n7,2,4.0,1112484819\n")
+        folder.write("ml-20m/movies.csv", """
+            movieId,title,genres
+            2,Jumanji (1995),Adventure|Children|Fantasy
+            29,"City of Lost Children, The (Cité des enfants perdus, La) (1995)",Adventure|Drama|Fantasy|Mystery|Sci-Fi
+            30,Unrated Movie (2001),(no genres listed)
+
+            """)
+        folder.write("ml-20m/tags.csv", "userId,movieId,tag,timestamp\n18,2,Robin Williams,1240597180\n65,2,\"board game, magic\",1368150078\n")
+        folder.write("ml-20m/links.csv", "movieId,imdbId,tmdbId\n2,0113497,8844\n29,0112682,\n")
+        let dataset = try Dataset.load(folder.path + "/ml-20m")
+        #expect(dataset.format == .movieLensCSV && dataset.interactions.ratings == [3.5, 3.5, 4])
+        let catalog = try #require(dataset.itemCatalog)
+        #expect(catalog.titles[1] == "City of Lost Children, The (Cité des enfants perdus, La) (1995)")
+        #expect(catalog.years == [1995, 1995])
+        #expect(catalog.tags?.values(of: 0) == ["Robin Williams", "board game, magic"])
+        #expect(catalog.attributes["imdbId"] == ["0113497", "0112682"] && catalog.attributes["tmdbId"] == ["8844", nil])
+        #expect(catalog.search(title: "jumanji").map { dataset.items.id(at: $0) } == ["2"])
+    }
+}
