@@ -49,7 +49,7 @@ let package = Package(
         ),
         .testTarget(name: "RecKitTensorTests", dependencies: ["RecKitTensor", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
-        .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitEvalTests", dependencies: ["RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "reckitTests", dependencies: ["reckit", "_RecKitTestSupport"]),
     ]

@@ -4,22 +4,28 @@ import RecKitData
 public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case popularity
     case random
+    case ials
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
-    public var settings: [(key: String, help: String)] {
+    public var settings: [ModelSetting] {
         switch self {
         case .popularity:
-            return [("window", "count only the last N seconds of training interactions (default: all)"),
-                    ("weights", "true to sum interaction weights (e.g. play counts) instead of counting")]
+            return [ModelSetting("window", "count only the last N seconds of training interactions (default: all)"),
+                    ModelSetting("weights", "true to sum interaction weights (e.g. play counts) instead of counting")]
         case .random:
-            return [("seed", "random seed (default 0)")]
+            return [ModelSetting("seed", "random seed (default 0)")]
+        case .ials:
+            return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("regularization", "L2 weight λ (0.05)"),
+                    ModelSetting("alpha", "confidence 1 + α·r (1)"), ModelSetting("iterations", "alternations (15)"),
+                    ModelSetting("solver", "cg or cholesky (cg)"), ModelSetting("cg_steps", "conjugate-gradient steps (3)"),
+                    ModelSetting("confidence", "linear or log (linear)"), ModelSetting("epsilon", "ε of the log confidence (1)"), ModelSetting("seed", "random seed (0)")]
         }
     }
 
     /// Checks `settings` (unknown keys, bad values) without training.
     /// - Throws: `ConfigError` naming the model, key and problem.
     public func validate(_ settings: [String: String]) throws(ConfigError) {
-        let known = Set(self.settings.map(\.key))
+        let known = Set(self.settings.map { $0.key })
         if let unknown = settings.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigError(model: rawValue, key: unknown,
                 "unknown setting; \(rawValue) takes \(known.isEmpty ? "none" : known.sorted().joined(separator: ", "))")
@@ -27,6 +33,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         switch self {
         case .popularity: try popularityConfig(settings).validate()
         case .random: _ = try seed(settings)
+        case .ials: try alsConfig(settings).validate()
         }
     }
 
@@ -36,7 +43,23 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         switch self {
         case .popularity: return try Popularity(fitting: train, config: popularityConfig(settings))
         case .random: return RandomRecommender(fitting: train, seed: try seed(settings))
+        case .ials: return try ImplicitALS(fitting: train, config: alsConfig(settings))
         }
+    }
+
+    private func alsConfig(_ settings: [String: String]) throws(ConfigError) -> ImplicitALS.Config {
+        var config = ImplicitALS.Config()
+        var reader = SettingReader(model: rawValue, settings: settings)
+        config.factorCount = try reader.int("factors") ?? config.factorCount
+        config.regularization = try reader.float("regularization") ?? config.regularization
+        config.alpha = try reader.float("alpha") ?? config.alpha
+        config.iterationCount = try reader.int("iterations") ?? config.iterationCount
+        config.cgSteps = try reader.int("cg_steps") ?? config.cgSteps
+        config.logEpsilon = try reader.float("epsilon") ?? config.logEpsilon
+        config.seed = try reader.seed() ?? config.seed
+        config.solver = try reader.choice("solver", ImplicitALS.Solver.self) ?? config.solver
+        config.confidence = try reader.choice("confidence", ImplicitALS.ConfidenceScaling.self) ?? config.confidence
+        return config
     }
 
     private func popularityConfig(_ settings: [String: String]) throws(ConfigError) -> Popularity.Config {
@@ -56,5 +79,47 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         guard let text = settings["seed"] else { return 0 }
         guard let value = UInt64(text) else { throw ConfigError(model: rawValue, key: "seed", "\"\(text)\" is not a non-negative integer") }
         return value
+    }
+}
+
+/// Typed reading of `--set` values, with a `ConfigError` naming the key for bad text.
+struct SettingReader {
+    let model: String
+    let settings: [String: String]
+
+    func int(_ key: String) throws(ConfigError) -> Int? {
+        guard let text = settings[key] else { return nil }
+        guard let value = Int(text) else { throw ConfigError(model: model, key: key, "\"\(text)\" is not an integer") }
+        return value
+    }
+
+    func float(_ key: String) throws(ConfigError) -> Float? {
+        guard let text = settings[key] else { return nil }
+        guard let value = Float(text), value.isFinite else { throw ConfigError(model: model, key: key, "\"\(text)\" is not a number") }
+        return value
+    }
+
+    func seed() throws(ConfigError) -> UInt64? {
+        guard let text = settings["seed"] else { return nil }
+        guard let value = UInt64(text) else { throw ConfigError(model: model, key: "seed", "\"\(text)\" is not a non-negative integer") }
+        return value
+    }
+
+    func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(ConfigError) -> T? where T.RawValue == String {
+        guard let text = settings[key] else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw ConfigError(model: model, key: key, "\"\(text)\" is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+}
+
+/// One `--set` key a model accepts, with its meaning.
+public struct ModelSetting: Sendable, Equatable {
+    public var key: String
+    public var help: String
+    public init(_ key: String, _ help: String) {
+        self.key = key
+        self.help = help
     }
 }

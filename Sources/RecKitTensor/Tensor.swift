@@ -48,6 +48,19 @@ public struct Tensor: Sendable, Equatable {
         return Tensor(shape: [m, n], scalars: result)
     }
 
+    /// The Gram matrix `selfᵀ · self` of a 2-D tensor `[n, k]`: `[k, k]`, through BLAS.
+    public func gram() -> Tensor {
+        precondition(shape.count == 2, "gram needs a 2-D tensor, not \(shape)")
+        let n = shape[0], k = shape[1]
+        var result = [Float](repeating: 0, count: k * k)
+        scalars.withUnsafeBufferPointer { a in
+            result.withUnsafeMutableBufferPointer { c in
+                if n > 0 { BLAS.gemm(a.baseAddress!, a.baseAddress!, c.baseAddress!, m: k, n: k, k: n, transposeA: true, transposeB: false) }
+            }
+        }
+        return Tensor(shape: [k, k], scalars: result)
+    }
+
     /// The rows at `indices` of a 2-D tensor: `[indices.count, columns]`.
     public func gathering(rows indices: [Int32]) -> Tensor {
         precondition(shape.count == 2, "gathering(rows:) needs a 2-D tensor, not \(shape)")

@@ -10,7 +10,7 @@ enum BLAS {
     /// - Complexity: O(m·n·k), multithreaded by the BLAS library.
     static func gemm(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-        m: Int, n: Int, k: Int, transposeB: Bool
+        m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool
     ) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -18,7 +18,7 @@ enum BLAS {
             return
         }
         cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
-            a, Int32(k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
     }
 }

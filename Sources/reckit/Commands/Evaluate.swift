@@ -13,7 +13,7 @@ struct ModelOptions: ParsableArguments {
     var settings: [String] = []
 
     static let settingsHelp = "A model setting, key=value (repeatable). Keys: "
-        + ModelKind.allCases.map { kind in "\(kind.rawValue): \(kind.settings.map(\.key).joined(separator: ", "))" }
+        + ModelKind.allCases.map { kind in "\(kind.rawValue): \(kind.settings.map { $0.key }.joined(separator: ", "))" }
         .joined(separator: "; ")
 
     var kinds: [ModelKind] {

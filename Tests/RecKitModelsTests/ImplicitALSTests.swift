@@ -1,0 +1,98 @@
+import Testing
+import _RecKitTestSupport
+@testable import RecKitData
+@testable import RecKitEval
+@testable import RecKitModels
+import RecKitTensor
+
+@Suite struct ImplicitALSTests {
+    static let data = SyntheticData.generate(preset: .small, seed: 21)
+    static let split = try! data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 21)
+
+    func config(_ change: (inout ImplicitALS.Config) -> Void = { _ in }) -> ImplicitALS.Config {
+        var config = ImplicitALS.Config()
+        config.factorCount = 16
+        config.iterationCount = 8
+        config.regularization = 1
+        change(&config)
+        return config
+    }
+
+    @Test func learnsBeyondPopularity() throws {
+        let split = Self.split
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let als = try evaluator.evaluate(ImplicitALS(fitting: split.train, config: config()), train: split.train, test: split.test)
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)
+        #expect(als["ndcg@10"]! > popularity["ndcg@10"]! * 1.1, "ials \(als["ndcg@10"]!) vs popularity \(popularity["ndcg@10"]!)")
+    }
+
+    @Test func seededRunsAreBitIdenticalOnAnyThreadCount() throws {
+        let train = Self.split.train
+        let a = try ImplicitALS(fitting: train, config: config(), threadCount: 1)
+        let b = try ImplicitALS(fitting: train, config: config(), threadCount: 1)
+        let c = try ImplicitALS(fitting: train, config: config(), threadCount: 3)
+        #expect(a.factors.userFactors == b.factors.userFactors && a.factors.itemFactors == b.factors.itemFactors)
+        #expect(a.factors.userFactors == c.factors.userFactors)
+        let other = try ImplicitALS(fitting: train, config: config { $0.seed = 9 })
+        #expect(other.factors.userFactors != a.factors.userFactors)
+    }
+
+    @Test func conjugateGradientConvergesToTheCholeskySolution() {
+        // One row against fixed factors: many CG steps from zero reach the exact solve.
+        let k = 6
+        var generator = SplitMix64(seed: 3)
+        let fixed = (0..<(20 * k)).map { _ in generator.nextUnitFloat() - 0.5 }
+        let matrix = try! InteractionMatrix(rowCount: 1, columnCount: 20, rowOffsets: [0, 4], columnIndices: [1, 5, 9, 13], values: [1, 2, 1, 3])
+        var config = ImplicitALS.Config()
+        config.factorCount = k
+        config.alpha = 2
+        config.regularization = 0.1
+        let confidence = ImplicitALS.confidences(matrix.values, config)
+        var exact = [Float](repeating: 0, count: k), iterative = [Float](repeating: 0, count: k)
+        config.solver = .cholesky
+        ImplicitALS.halfSweep(solving: &exact, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
+        config.solver = .conjugateGradient
+        config.cgSteps = 50
+        ImplicitALS.halfSweep(solving: &iterative, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
+        #expect(zip(exact, iterative).allSatisfy { abs($0 - $1) < 1e-3 * max(1, abs($0)) }, "\(exact) vs \(iterative)")
+        // The exact solution satisfies the normal equations: (YᵀCY + λI)x = YᵀCp.
+        var residual = [Double](repeating: 0, count: k)
+        for f in 0..<k { residual[f] = Double(config.regularization) * Double(exact[f]) }
+        for item in 0..<20 {
+            let position = matrix.columnIndices.firstIndex(of: Int32(item))
+            let c = 1 + Double(position.map { confidence[$0] } ?? 0)
+            let y = (0..<k).map { Double(fixed[item * k + $0]) }
+            let dot = zip(y, exact).reduce(0.0) { $0 + $1.0 * Double($1.1) }
+            for f in 0..<k { residual[f] += c * dot * y[f] - (position != nil ? c * y[f] : 0) }
+        }
+        #expect(residual.allSatisfy { abs($0) < 1e-4 }, "\(residual)")
+    }
+
+    @Test func foldInMatchesTrainedVectors() throws {
+        let split = Self.split
+        let model = try ImplicitALS(fitting: split.train, config: config())
+        let trainMatrix = InteractionMatrix.byUser(split.train)
+        let trained = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(model, train: split.train, test: split.test)
+        let foldedScores = (0..<split.train.userCount).map { model.scores(forHistory: Array(trainMatrix.columns(inRow: $0))) }
+        let folded = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(
+            TableScores(name: "fold-in", table: foldedScores), train: split.train, test: split.test)
+        #expect(abs(folded["ndcg@10"]! - trained["ndcg@10"]!) < 0.01, "\(folded["ndcg@10"]!) vs \(trained["ndcg@10"]!)")
+    }
+
+    @Test func badSettingsAreRejected() {
+        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["factors": "0"]) }
+        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["solver": "magic"]) }
+        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["alpha": "-1"]) }
+        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["regularization": "x"]) }
+    }
+}
+
+/// Scores from a table, for comparing fold-in with trained vectors.
+struct TableScores: Recommender {
+    let name: String
+    let table: [[Float]]
+    var userCount: Int { table.count }
+    var itemCount: Int { table.first?.count ?? 0 }
+    func scores(forUsers users: [Int32]) -> Tensor { Tensor(shape: [users.count, itemCount], scalars: users.flatMap { table[Int($0)] }) }
+    func scores(forHistory history: [Int32]) -> [Float] { [Float](repeating: 0, count: itemCount) }
+}
