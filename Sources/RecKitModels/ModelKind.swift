@@ -5,6 +5,8 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case popularity
     case random
     case ials
+    case itemknn
+    case ease
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
     public var settings: [ModelSetting] {
@@ -19,6 +21,11 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
                     ModelSetting("alpha", "confidence 1 + α·r (1)"), ModelSetting("iterations", "alternations (15)"),
                     ModelSetting("solver", "cg or cholesky (cg)"), ModelSetting("cg_steps", "conjugate-gradient steps (3)"),
                     ModelSetting("confidence", "linear or log (linear)"), ModelSetting("epsilon", "ε of the log confidence (1)"), ModelSetting("seed", "random seed (0)")]
+        case .itemknn:
+            return [ModelSetting("k", "neighbours per item, itself included (20)"), ModelSetting("weighting", "cosine, tfidf, bm25 or none (cosine)"),
+                    ModelSetting("shrinkage", "cosine shrinkage (0)"), ModelSetting("k1", "BM25 K1 (1.2)"), ModelSetting("b", "BM25 B (0.75)")]
+        case .ease:
+            return [ModelSetting("regularization", "λ (500)")]
         }
     }
 
@@ -34,6 +41,8 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .popularity: try popularityConfig(settings).validate()
         case .random: _ = try seed(settings)
         case .ials: try alsConfig(settings).validate()
+        case .itemknn: try knnConfig(settings).validate()
+        case .ease: try easeConfig(settings).validate()
         }
     }
 
@@ -44,12 +53,29 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .popularity: return try Popularity(fitting: train, config: popularityConfig(settings))
         case .random: return RandomRecommender(fitting: train, seed: try seed(settings))
         case .ials: return try ImplicitALS(fitting: train, config: alsConfig(settings))
+        case .itemknn: return try ItemKNN(fitting: train, config: knnConfig(settings))
+        case .ease: return try EASE(fitting: train, config: easeConfig(settings))
         }
+    }
+
+    private func knnConfig(_ settings: [String: String]) throws(ConfigError) -> ItemKNN.Config {
+        var config = ItemKNN.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.neighbourCount = try reader.int("k") ?? config.neighbourCount
+        config.weighting = try reader.choice("weighting", ItemKNN.Weighting.self) ?? config.weighting
+        config.shrinkage = try reader.float("shrinkage") ?? config.shrinkage
+        config.bm25K1 = try reader.float("k1") ?? config.bm25K1
+        config.bm25B = try reader.float("b") ?? config.bm25B
+        return config
+    }
+
+    private func easeConfig(_ settings: [String: String]) throws(ConfigError) -> EASE.Config {
+        EASE.Config(regularization: try SettingReader(model: rawValue, settings: settings).float("regularization") ?? 500)
     }
 
     private func alsConfig(_ settings: [String: String]) throws(ConfigError) -> ImplicitALS.Config {
         var config = ImplicitALS.Config()
-        var reader = SettingReader(model: rawValue, settings: settings)
+        let reader = SettingReader(model: rawValue, settings: settings)
         config.factorCount = try reader.int("factors") ?? config.factorCount
         config.regularization = try reader.float("regularization") ?? config.regularization
         config.alpha = try reader.float("alpha") ?? config.alpha

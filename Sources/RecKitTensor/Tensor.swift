@@ -111,3 +111,9 @@ struct FloatReadBuffer: @unchecked Sendable {
     let buffer: UnsafeBufferPointer<Float>
     init(_ buffer: UnsafeBufferPointer<Float>) { self.buffer = buffer }
 }
+
+extension Array where Element == ScoredIndex {
+    /// The best `k` entries, best first (ties to the lower index; NaN never selected).
+    /// - Complexity: O(n log k).
+    public func topK(_ k: Int) -> [ScoredIndex] { TopK.select(self, k: k) }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import RecKitData
+import RecKitTensor
+
+/// Item-based nearest neighbours (Sarwar et al. 2001; Deshpande and Karypis 2004), as implicit's
+/// ItemItemRecommender computes it: each item keeps its K most similar items (itself included),
+/// and a user's score for item j is Σ_{i ∈ history} r_ui · sim(i, j).
+///
+/// Similarities are dot products of item vectors over users, after a weighting: `cosine` (unit
+/// vectors), `tfidf` (√r · idf), `bm25` (Okapi BM25 with K1, B) or `none`; an optional shrinkage
+/// divides by (‖·‖‖·‖ + shrink) for cosine. Built in parallel from the sparse matrices, never as a
+/// dense item × item matrix.
+public struct ItemKNN: Recommender {
+    public enum Weighting: String, Codable, Sendable, CaseIterable {
+        case cosine, tfidf, bm25, none
+    }
+
+    public struct Config: Codable, Sendable, Equatable {
+        /// Neighbours kept per item, the item itself included (as implicit does).
+        public var neighbourCount = 20
+        public var weighting = Weighting.cosine
+        /// Cosine shrinkage: sim = x·y / (‖x‖‖y‖ + shrink).
+        public var shrinkage: Float = 0
+        public var bm25K1: Float = 1.2
+        public var bm25B: Float = 0.75
+        public init() {}
+
+        public func validate() throws(ConfigError) {
+            if neighbourCount < 1 { throw ConfigError(model: "itemknn", key: "k", "must be at least 1") }
+            if !(shrinkage >= 0) { throw ConfigError(model: "itemknn", key: "shrinkage", "must be ≥ 0") }
+            if !(bm25K1 >= 0) || !(bm25B >= 0 && bm25B <= 1) { throw ConfigError(model: "itemknn", key: "bm25", "needs K1 ≥ 0 and 0 ≤ B ≤ 1") }
+        }
+    }
+
+    public let config: Config
+    public let userCount: Int
+    public let itemCount: Int
+    /// Row i: item i's neighbours j with sim(i, j).
+    public let neighbours: InteractionMatrix
+    let history: InteractionMatrix
+    public var name: String { config.weighting == .cosine ? "itemknn" : "itemknn-\(config.weighting.rawValue)" }
+
+    public init(fitting train: Interactions, config: Config = Config(), threadCount: Int = Parallel.defaultThreadCount) throws(ConfigError) {
+        try config.validate()
+        let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
+        let itemCount = train.itemCount
+        let weighted = ItemKNN.weight(byItem: byUser.transposed(), config: config)   // item × user
+        let weightedByUser = weighted.transposed()
+        var norms = [Float](repeating: 1, count: itemCount)
+        if config.weighting == .cosine {
+            for item in 0..<itemCount { norms[item] = weighted.values(inRow: item).reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        }
+        let k = config.neighbourCount, shrink = config.shrinkage, normalize = config.weighting == .cosine
+        let itemNorms = norms
+        let chunks = Parallel.chunks(count: itemCount, chunkCount: max(1, min(itemCount, threadCount * 8)))
+        let lists = Parallel.map(chunkCount: chunks.count, threadCount: threadCount) { chunk -> [[ScoredIndex]] in
+            var accumulator = [Float](repeating: 0, count: itemCount)
+            var touched: [Int32] = []
+            return chunks[chunk].map { item in
+                touched.removeAll(keepingCapacity: true)
+                let users = weighted.columns(inRow: item), values = weighted.values(inRow: item)
+                for (user, value) in zip(users, values) {
+                    let start = weightedByUser.rowOffsets[Int(user)], end = weightedByUser.rowOffsets[Int(user) + 1]
+                    for position in start..<end {
+                        let other = weightedByUser.columnIndices[position]
+                        if accumulator[Int(other)] == 0 { touched.append(other) }
+                        accumulator[Int(other)] += value * weightedByUser.values[position]
+                    }
+                }
+                var candidates: [ScoredIndex] = []
+                candidates.reserveCapacity(touched.count)
+                for other in touched {
+                    var similarity = accumulator[Int(other)]
+                    accumulator[Int(other)] = 0
+                    if normalize {
+                        let denominator = itemNorms[item] * itemNorms[Int(other)] + shrink
+                        similarity = denominator > 0 ? similarity / denominator : 0
+                    }
+                    if similarity != 0 { candidates.append(ScoredIndex(index: other, score: similarity)) }
+                }
+                // Stored by item index, as every InteractionMatrix row is.
+                return candidates.topK(k).sorted { $0.index < $1.index }
+            }
+        }.flatMap { $0 }
+        var offsets = [0], columns: [Int32] = [], values: [Float] = []
+        for list in lists {
+            for entry in list {
+                columns.append(entry.index)
+                values.append(entry.score)
+            }
+            offsets.append(columns.count)
+        }
+        self.config = config
+        self.userCount = train.userCount
+        self.itemCount = itemCount
+        // Built from valid pieces; the throwing initialiser's checks cannot fail here.
+        self.neighbours = try! InteractionMatrix(rowCount: itemCount, columnCount: itemCount, rowOffsets: offsets, columnIndices: columns, values: values)
+        self.history = byUser
+    }
+
+    /// Re-weights the item × user matrix.
+    static func weight(byItem: InteractionMatrix, config: Config) -> InteractionMatrix {
+        let users = byItem.columnCount, items = byItem.rowCount
+        var values = byItem.values
+        switch config.weighting {
+        case .cosine, .none:
+            break
+        case .tfidf, .bm25:
+            // idf over users: how many items each user has (implicit's convention on item × user rows).
+            var frequency = [Int](repeating: 0, count: users)
+            for user in byItem.columnIndices { frequency[Int(user)] += 1 }
+            let n = Double(items)
+            let idf = frequency.map { Float(Foundation.log(n) - Foundation.log1p(Double($0))) }
+            if config.weighting == .tfidf {
+                for position in values.indices { values[position] = values[position].squareRoot() * idf[Int(byItem.columnIndices[position])] }
+            } else {
+                let rowSums = (0..<items).map { byItem.values(inRow: $0).reduce(0, +) }
+                let average = rowSums.reduce(0, +) / Float(max(1, items))
+                for item in 0..<items {
+                    let lengthNorm = (1 - config.bm25B) + config.bm25B * rowSums[item] / max(average, 1e-12)
+                    for position in byItem.rowOffsets[item]..<byItem.rowOffsets[item + 1] {
+                        let value = values[position]
+                        values[position] = value * (config.bm25K1 + 1) / (config.bm25K1 * lengthNorm + value)
+                            * idf[Int(byItem.columnIndices[position])]
+                    }
+                }
+            }
+        }
+        return try! InteractionMatrix(
+            rowCount: items, columnCount: users, rowOffsets: byItem.rowOffsets, columnIndices: byItem.columnIndices, values: values)
+    }
+
+    public func scores(forUsers users: [Int32]) -> Tensor {
+        var scalars = [Float](repeating: 0, count: users.count * itemCount)
+        for (row, user) in users.enumerated() where Int(user) < history.rowCount {
+            let base = row * itemCount
+            for (item, value) in zip(history.columns(inRow: Int(user)), history.values(inRow: Int(user))) {
+                for (neighbour, similarity) in zip(neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item))) {
+                    scalars[base + Int(neighbour)] += value * similarity
+                }
+            }
+        }
+        return Tensor(shape: [users.count, itemCount], scalars: scalars)
+    }
+
+    public func scores(forHistory items: [Int32]) -> [Float] {
+        var scores = [Float](repeating: 0, count: itemCount)
+        for item in items where item >= 0 && Int(item) < itemCount {
+            for (neighbour, similarity) in zip(neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item))) {
+                scores[Int(neighbour)] += similarity
+            }
+        }
+        return scores
+    }
+
+    /// The `k` items most similar to `item`, itself excluded.
+    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
+        zip(neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item)))
+            .filter { $0.0 != item }.map { ScoredIndex(index: $0.0, score: $0.1) }.topK(k)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import _RecKitTestSupport
+@testable import RecKitData
+@testable import RecKitEval
+@testable import RecKitModels
+import RecKitTensor
+
+@Suite struct NeighborhoodTests {
+    // 5 users × 4 items.
+    let train = try! Interactions(
+        users: [0, 0, 1, 1, 1, 2, 2, 3, 4, 4], items: [0, 1, 0, 1, 2, 1, 2, 3, 2, 3], userCount: 5, itemCount: 4)
+
+    /// Dense cosine similarities, the reference.
+    func denseCosine() -> [[Double]] {
+        var x = [[Double]](repeating: [Double](repeating: 0, count: 5), count: 4)
+        for row in 0..<train.count { x[Int(train.items[row])][Int(train.users[row])] = 1 }
+        let norm = x.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
+        return (0..<4).map { i in (0..<4).map { j in zip(x[i], x[j]).reduce(0) { $0 + $1.0 * $1.1 } / (norm[i] * norm[j]) } }
+    }
+
+    @Test func cosineNeighboursMatchDenseComputation() throws {
+        var config = ItemKNN.Config()
+        config.neighbourCount = 4
+        let model = try ItemKNN(fitting: train, config: config)
+        let dense = denseCosine()
+        for item in 0..<4 {
+            for (neighbour, similarity) in zip(model.neighbours.columns(inRow: item), model.neighbours.values(inRow: item)) {
+                #expect(abs(Double(similarity) - dense[item][Int(neighbour)]) < 1e-6)
+            }
+        }
+        // Scores: user 3 has item 3 only, so its scores are item 3's similarities.
+        let scores = model.scores(forUsers: [3]).scalars
+        for j in 0..<4 { #expect(abs(Double(scores[j]) - dense[3][j]) < 1e-6) }
+        // Keeping K = 2 keeps each item itself plus its best other neighbour.
+        config.neighbourCount = 2
+        let pruned = try ItemKNN(fitting: train, config: config)
+        #expect((0..<4).allSatisfy { pruned.neighbours.count(inRow: $0) <= 2 && pruned.neighbours.contains(row: $0, column: Int32($0)) })
+        #expect(pruned.similarItems(to: 0, k: 1).map(\.index) == [1])
+    }
+
+    @Test func easeMatchesTheClosedForm() throws {
+        let lambda: Float = 2
+        let model = try EASE(fitting: train, config: .init(regularization: lambda))
+        // Reference in Double: P = (XᵀX + λI)⁻¹ by Gauss–Jordan, B = −P / diag(P), diag(B) = 0.
+        var g = [[Double]](repeating: [Double](repeating: 0, count: 4), count: 4)
+        var byUser = [[Int]](repeating: [], count: 5)
+        for row in 0..<train.count { byUser[Int(train.users[row])].append(Int(train.items[row])) }
+        for items in byUser { for i in items { for j in items { g[i][j] += 1 } } }
+        for i in 0..<4 { g[i][i] += Double(lambda) }
+        var inverse = (0..<4).map { i in (0..<4).map { j in i == j ? 1.0 : 0.0 } }
+        for column in 0..<4 {
+            let pivot = g[column][column]
+            for j in 0..<4 { g[column][j] /= pivot; inverse[column][j] /= pivot }
+            for row in 0..<4 where row != column {
+                let factor = g[row][column]
+                for j in 0..<4 { g[row][j] -= factor * g[column][j]; inverse[row][j] -= factor * inverse[column][j] }
+            }
+        }
+        for i in 0..<4 {
+            for j in 0..<4 {
+                let expected = i == j ? 0 : -inverse[i][j] / inverse[j][j]
+                #expect(abs(Double(model.weights.scalars[i * 4 + j]) - expected) < 1e-5)
+            }
+        }
+        #expect(throws: ConfigError.self) { try EASE(fitting: train, config: .init(regularization: 0)) }
+        #expect(throws: ConfigError.self) { try EASE(fitting: train, config: .init(), maximumItemCount: 3) }
+    }
+
+    @Test func bothLearnBeyondPopularityAndAreDeterministic() throws {
+        let data = SyntheticData.generate(preset: .small, seed: 31)
+        let split = try data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 31)
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let knn = try ItemKNN(fitting: split.train, threadCount: 1)
+        #expect(try ItemKNN(fitting: split.train, threadCount: 3).neighbours == knn.neighbours)
+        #expect(try evaluator.evaluate(knn, train: split.train, test: split.test)["ndcg@10"]! > popularity)
+        var bm25 = ItemKNN.Config()
+        bm25.weighting = .bm25
+        #expect(try evaluator.evaluate(ItemKNN(fitting: split.train, config: bm25), train: split.train, test: split.test)["ndcg@10"]! > popularity)
+        let ease = try EASE(fitting: split.train)
+        #expect(try evaluator.evaluate(ease, train: split.train, test: split.test)["ndcg@10"]! > popularity)
+        #expect(try EASE(fitting: split.train).weights == ease.weights)
+    }
+}
