@@ -6,6 +6,8 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
         case fullRanking = "full-ranking"
         /// The NCF protocol: each user's held-out item against sampled negatives only.
         case sampled
+        /// Predicted ratings of the test pairs against the true ones.
+        case ratingPrediction = "rating-prediction"
     }
 
     public var model: String

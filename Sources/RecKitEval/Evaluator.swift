@@ -34,6 +34,9 @@ public struct FullRankingEvaluator: Sendable {
     /// Evaluates `model` on `test`, excluding each user's items in `train`.
     /// - Throws: `EvaluationError` when the split has more items or users than the model.
     public func evaluate(_ model: some Recommender, train: Interactions, test: Interactions) throws(EvaluationError) -> EvaluationResult {
+        if let metric = metrics.first(where: \.isRatingMetric) {
+            throw EvaluationError("\(metric) is a rating metric; use RatingEvaluator")
+        }
         guard train.itemCount == model.itemCount, test.itemCount == model.itemCount else {
             throw EvaluationError("the model knows \(model.itemCount) items but the split has \(test.itemCount)")
         }
@@ -95,7 +98,7 @@ public struct FullRankingEvaluator: Sendable {
                             userValues[index] += value ?? 0
                             sums.aucUsers += value == nil ? 0 : 1
                         }
-                    case .coverage, .gini: break
+                    case .coverage, .gini, .rmse, .mae: break
                     }
                 }
                 for (slot, k) in listKs.enumerated() {
@@ -230,4 +233,34 @@ public struct SampledEvaluator: Sendable {
 
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}
+
+/// Rating prediction: RMSE and MAE of the model's predictions for every test pair (users or items
+/// unseen in training get the model's fallback, e.g. the global mean).
+public struct RatingEvaluator: Sendable {
+    public var metrics: [MetricSpec]
+
+    public init(metrics: [MetricSpec] = [.rmse, .mae]) { self.metrics = metrics }
+
+    /// - Throws: `EvaluationError` for ranking metrics or a test set without ratings.
+    public func evaluate(_ model: some RatingPredictor, train: Interactions, test: Interactions) throws(EvaluationError) -> EvaluationResult {
+        if let metric = metrics.first(where: { !$0.isRatingMetric }) {
+            throw EvaluationError("\(metric) is a ranking metric; rating prediction reports rmse and mae")
+        }
+        guard let targets = test.ratings, !targets.isEmpty else { throw EvaluationError("the test set has no ratings") }
+        let start = Date()
+        let predictions = model.predict(users: test.users, items: test.items)
+        let values = metrics.map { metric in
+            EvaluationResult.MetricValue(
+                name: metric.description,
+                value: metric == .rmse ? Metrics.rmse(predictions: predictions, targets: targets) : Metrics.mae(predictions: predictions, targets: targets),
+                definition: metric.definition)
+        }
+        return EvaluationResult(
+            model: model.name, protocolKind: .ratingPrediction,
+            protocolDescription: "rating prediction: every test pair's predicted rating against the true one",
+            metrics: values, evaluatedUserCount: Set(test.users).count, userCount: train.userCount, itemCount: train.itemCount,
+            trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
+            evaluateSeconds: Date().timeIntervalSince(start), context: [:])
+    }
 }

@@ -4,6 +4,8 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     case coverage(Int), novelty(Int), averagePopularity(Int), gini(Int)
     /// Per-user ROC AUC over all candidate items, averaged over users.
     case auc
+    /// Rating prediction errors on the test pairs.
+    case rmse, mae
 
     /// The ranking metrics at 10 that every full-ranking report carries.
     public static let defaults: [MetricSpec] = [
@@ -14,9 +16,11 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     /// novelty, avg_popularity, gini, auc.
     public init?(_ text: String) {
         let parts = text.lowercased().split(separator: "@", omittingEmptySubsequences: false).map(String.init)
-        if parts == ["auc"] {
-            self = .auc
-            return
+        switch parts {
+        case ["auc"]: self = .auc; return
+        case ["rmse"]: self = .rmse; return
+        case ["mae"]: self = .mae; return
+        default: break
         }
         guard parts.count == 2, let k = Int(parts[1]), k > 0 else { return nil }
         switch parts[0] {
@@ -50,8 +54,13 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case .averagePopularity(let k): return "avg_popularity@\(k)"
         case .gini(let k): return "gini@\(k)"
         case .auc: return "auc"
+        case .rmse: return "rmse"
+        case .mae: return "mae"
         }
     }
+
+    /// Whether this is a rating-prediction metric (RMSE, MAE) rather than a ranking one.
+    public var isRatingMetric: Bool { self == .rmse || self == .mae }
 
     /// The cut-off, 0 for AUC.
     public var k: Int {
@@ -59,7 +68,7 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case .precision(let k), .recall(let k), .recallCapped(let k), .ndcg(let k), .hitRate(let k), .map(let k), .mrr(let k),
             .coverage(let k), .novelty(let k), .averagePopularity(let k), .gini(let k):
             return k
-        case .auc: return 0
+        case .auc, .rmse, .mae: return 0
         }
     }
 
@@ -78,6 +87,8 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case .averagePopularity: return "mean number of training interactions of recommended items"
         case .gini: return "Gini coefficient of how often each item is recommended in top-k lists"
         case .auc: return "per-user ROC AUC of test items against all other non-training items"
+        case .rmse: return "root mean squared error of predicted ratings on the test pairs"
+        case .mae: return "mean absolute error of predicted ratings on the test pairs"
         }
     }
 

@@ -7,6 +7,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case ials
     case itemknn
     case ease
+    case svd
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
     public var settings: [ModelSetting] {
@@ -26,6 +27,11 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
                     ModelSetting("shrinkage", "cosine shrinkage (0)"), ModelSetting("k1", "BM25 K1 (1.2)"), ModelSetting("b", "BM25 B (0.75)")]
         case .ease:
             return [ModelSetting("regularization", "λ (500)")]
+        case .svd:
+            return [ModelSetting("factors", "latent dimensions (100)"), ModelSetting("epochs", "SGD passes (20)"),
+                    ModelSetting("learning_rate", "SGD step (0.005)"), ModelSetting("regularization", "L2 weight (0.02)"),
+                    ModelSetting("init_std", "initial factor standard deviation (0.1)"), ModelSetting("decay", "learning-rate factor per epoch (1)"),
+                    ModelSetting("seed", "random seed (0)")]
         }
     }
 
@@ -43,6 +49,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .ials: try alsConfig(settings).validate()
         case .itemknn: try knnConfig(settings).validate()
         case .ease: try easeConfig(settings).validate()
+        case .svd: try mfConfig(settings).validate()
         }
     }
 
@@ -55,7 +62,21 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .ials: return try ImplicitALS(fitting: train, config: alsConfig(settings))
         case .itemknn: return try ItemKNN(fitting: train, config: knnConfig(settings))
         case .ease: return try EASE(fitting: train, config: easeConfig(settings))
+        case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings))
         }
+    }
+
+    private func mfConfig(_ settings: [String: String]) throws(ConfigError) -> BiasedMF.Config {
+        var config = BiasedMF.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.factorCount = try reader.int("factors") ?? config.factorCount
+        config.epochCount = try reader.int("epochs") ?? config.epochCount
+        config.learningRate = try reader.float("learning_rate") ?? config.learningRate
+        config.regularization = try reader.float("regularization") ?? config.regularization
+        config.initialStandardDeviation = try reader.float("init_std") ?? config.initialStandardDeviation
+        config.learningRateDecay = try reader.float("decay") ?? config.learningRateDecay
+        config.seed = try reader.seed() ?? config.seed
+        return config
     }
 
     private func knnConfig(_ settings: [String: String]) throws(ConfigError) -> ItemKNN.Config {

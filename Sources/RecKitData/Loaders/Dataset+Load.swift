@@ -76,7 +76,8 @@ extension Dataset {
         return .delimited
     }
 
-    static func folderOf(_ path: String, file: String) -> String {
+    /// The folder of `path`, or `path` itself when it is a folder.
+    public static func folderOf(_ path: String, file: String) -> String {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return path }
         let folder = (path as NSString).deletingLastPathComponent

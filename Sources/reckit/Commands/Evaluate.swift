@@ -54,7 +54,8 @@ struct Evaluate: AsyncParsableCommand {
             Examples:
               reckit evaluate --data ratings.csv --split holdout:0.2 --model popularity --metrics ndcg@10,recall@20
               reckit evaluate --split-dir ../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42 --model popularity --json
-            Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F.
+            Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F;
+            u1–u5, ua, ub with --data pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
             """)
 
     @Option(help: "A data-set folder or interaction file to split.") var data: String?
@@ -74,8 +75,8 @@ struct Evaluate: AsyncParsableCommand {
 
     func validate() throws {
         if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
-        if data != nil && SplitMethod(argument: split) == nil {
-            throw ValidationError("--split '\(split)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F")
+        if data != nil && SplitMethod(argument: split) == nil && !MovieLens.predefinedSplitNames.contains(split) {
+            throw ValidationError("--split '\(split)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or u1–u5/ua/ub (MovieLens 100K)")
         }
         if let metrics { _ = try parsedMetrics(metrics) }
         if !["auto", "full", "sampled"].contains(self.protocol) { throw ValidationError("--protocol must be auto, full or sampled") }
@@ -102,7 +103,16 @@ struct Evaluate: AsyncParsableCommand {
                 dataset.interactions = dataset.interactions.keepingRatings(atLeast: threshold)
                 context["positives"] = "rating >= \(threshold)"
             }
-            split = try dataset.split(SplitMethod(argument: self.split)!, seed: seed)
+            if let method = SplitMethod(argument: self.split) {
+                split = try dataset.split(method, seed: seed)
+            } else {
+                guard dataset.format == .movieLens100K else {
+                    throw ValidationError("--split \(self.split) is one of MovieLens 100K's own splits; --data must be that folder")
+                }
+                let folder = Dataset.folderOf(data!, file: "u.data")
+                let (train, test) = try MovieLens.predefinedSplit(self.split, folder: folder, dataset: dataset)
+                split = Split(train: train, test: test, users: dataset.users, items: dataset.items, description: "MovieLens 100K \(self.split)")
+            }
             context["data"] = data!
             context["split"] = split.description
             context["seed"] = String(seed)
@@ -119,6 +129,16 @@ struct Evaluate: AsyncParsableCommand {
             let trained = try Terminal.withTicker("training \(kind.rawValue)", quiet: quiet) { try kind.fit(split.train, settings: settings) }
             let fitSeconds = Date().timeIntervalSince(start)
             var result = try Terminal.withTicker("evaluating \(kind.rawValue)", quiet: quiet) {
+                let ratingMetrics = chosenMetrics.filter(\.isRatingMetric)
+                if !ratingMetrics.isEmpty {
+                    guard let predictor = trained as? any RatingPredictor else {
+                        throw ValidationError("\(kind.rawValue) does not predict ratings; rmse and mae need a rating model such as svd")
+                    }
+                    guard ratingMetrics.count == chosenMetrics.count else {
+                        throw ValidationError("evaluate rating metrics (rmse, mae) and ranking metrics in separate runs")
+                    }
+                    return try RatingEvaluator(metrics: ratingMetrics).evaluate(predictor, train: split.train, test: split.test)
+                }
                 if sampled {
                     return try SampledEvaluator(metrics: chosenMetrics).evaluate(trained, train: split.train, test: split.test, negatives: split.negatives!)
                 }
