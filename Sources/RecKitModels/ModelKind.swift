@@ -8,6 +8,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case itemknn
     case ease
     case svd
+    case bpr
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
     public var settings: [ModelSetting] {
@@ -32,6 +33,10 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
                     ModelSetting("learning_rate", "SGD step (0.005)"), ModelSetting("regularization", "L2 weight (0.02)"),
                     ModelSetting("init_std", "initial factor standard deviation (0.1)"), ModelSetting("decay", "learning-rate factor per epoch (1)"),
                     ModelSetting("seed", "random seed (0)")]
+        case .bpr:
+            return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
+                    ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
+                    ModelSetting("threads", "Hogwild threads (1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
         }
     }
 
@@ -50,6 +55,11 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .itemknn: try knnConfig(settings).validate()
         case .ease: try easeConfig(settings).validate()
         case .svd: try mfConfig(settings).validate()
+        case .bpr:
+            try bprConfig(settings).validate()
+            if let threads = try SettingReader(model: rawValue, settings: settings).int("threads"), threads < 1 {
+                throw ConfigError(model: rawValue, key: "threads", "must be at least 1")
+            }
         }
     }
 
@@ -63,7 +73,21 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .itemknn: return try ItemKNN(fitting: train, config: knnConfig(settings))
         case .ease: return try EASE(fitting: train, config: easeConfig(settings))
         case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings))
+        case .bpr:
+            let threads = try SettingReader(model: rawValue, settings: settings).int("threads") ?? 1
+            return try BPR(fitting: train, config: bprConfig(settings), threadCount: threads)
         }
+    }
+
+    private func bprConfig(_ settings: [String: String]) throws(ConfigError) -> BPR.Config {
+        var config = BPR.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.factorCount = try reader.int("factors") ?? config.factorCount
+        config.epochCount = try reader.int("epochs") ?? config.epochCount
+        config.learningRate = try reader.float("learning_rate") ?? config.learningRate
+        config.regularization = try reader.float("regularization") ?? config.regularization
+        config.seed = try reader.seed() ?? config.seed
+        return config
     }
 
     private func mfConfig(_ settings: [String: String]) throws(ConfigError) -> BiasedMF.Config {

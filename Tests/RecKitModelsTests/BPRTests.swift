@@ -1,0 +1,44 @@
+import Testing
+import _RecKitTestSupport
+@testable import RecKitData
+@testable import RecKitEval
+@testable import RecKitModels
+
+@Suite struct BPRTests {
+    static let data = SyntheticData.generate(preset: .small, seed: 51)
+    static let split = try! data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 51)
+
+    func config(_ change: (inout BPR.Config) -> Void = { _ in }) -> BPR.Config {
+        var config = BPR.Config()
+        config.factorCount = 16
+        config.epochCount = 20
+        config.learningRate = 0.05
+        change(&config)
+        return config
+    }
+
+    @Test func learnsBeyondPopularityOnOneOrTwoThreads() throws {
+        let split = Self.split
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let single = try evaluator.evaluate(BPR(fitting: split.train, config: config()), train: split.train, test: split.test)["ndcg@10"]!
+        let hogwild = try evaluator.evaluate(BPR(fitting: split.train, config: config(), threadCount: 2), train: split.train, test: split.test)["ndcg@10"]!
+        #expect(single > popularity, "bpr \(single) vs popularity \(popularity)")
+        #expect(abs(hogwild - single) < 0.03, "Hogwild \(hogwild) vs one thread \(single)")
+    }
+
+    @Test func singleThreadRunsAreBitIdentical() throws {
+        let a = try BPR(fitting: Self.split.train, config: config { $0.epochCount = 3 })
+        let b = try BPR(fitting: Self.split.train, config: config { $0.epochCount = 3 })
+        #expect(a.factors.userFactors == b.factors.userFactors && a.factors.itemFactors == b.factors.itemFactors)
+        #expect(try BPR(fitting: Self.split.train, config: config { $0.epochCount = 3; $0.seed = 2 }).factors.itemFactors != a.factors.itemFactors)
+        // The user side of the bias column stays exactly 1.
+        let width = a.factors.userFactors.shape[1]
+        #expect((0..<a.userCount).allSatisfy { a.factors.userFactors.scalars[$0 * width + width - 1] == 1 })
+    }
+
+    @Test func settingsAreValidated() {
+        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["learning_rate": "0"]) }
+        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["threads": "0"]) }
+    }
+}
