@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitEvalTests", dependencies: ["RecKitEval", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitTests", dependencies: ["RecKit", "_RecKitTestSupport"]),
         .testTarget(name: "reckitTests", dependencies: ["reckit", "_RecKitTestSupport"]),
     ]
 )

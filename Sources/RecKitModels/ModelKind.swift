@@ -79,7 +79,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    private func bprConfig(_ settings: [String: String]) throws(ConfigError) -> BPR.Config {
+    func bprConfig(_ settings: [String: String]) throws(ConfigError) -> BPR.Config {
         var config = BPR.Config()
         let reader = SettingReader(model: rawValue, settings: settings)
         config.factorCount = try reader.int("factors") ?? config.factorCount
@@ -90,7 +90,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         return config
     }
 
-    private func mfConfig(_ settings: [String: String]) throws(ConfigError) -> BiasedMF.Config {
+    func mfConfig(_ settings: [String: String]) throws(ConfigError) -> BiasedMF.Config {
         var config = BiasedMF.Config()
         let reader = SettingReader(model: rawValue, settings: settings)
         config.factorCount = try reader.int("factors") ?? config.factorCount
@@ -103,7 +103,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         return config
     }
 
-    private func knnConfig(_ settings: [String: String]) throws(ConfigError) -> ItemKNN.Config {
+    func knnConfig(_ settings: [String: String]) throws(ConfigError) -> ItemKNN.Config {
         var config = ItemKNN.Config()
         let reader = SettingReader(model: rawValue, settings: settings)
         config.neighbourCount = try reader.int("k") ?? config.neighbourCount
@@ -114,11 +114,11 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         return config
     }
 
-    private func easeConfig(_ settings: [String: String]) throws(ConfigError) -> EASE.Config {
+    func easeConfig(_ settings: [String: String]) throws(ConfigError) -> EASE.Config {
         EASE.Config(regularization: try SettingReader(model: rawValue, settings: settings).float("regularization") ?? 500)
     }
 
-    private func alsConfig(_ settings: [String: String]) throws(ConfigError) -> ImplicitALS.Config {
+    func alsConfig(_ settings: [String: String]) throws(ConfigError) -> ImplicitALS.Config {
         var config = ImplicitALS.Config()
         let reader = SettingReader(model: rawValue, settings: settings)
         config.factorCount = try reader.int("factors") ?? config.factorCount
@@ -133,7 +133,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         return config
     }
 
-    private func popularityConfig(_ settings: [String: String]) throws(ConfigError) -> Popularity.Config {
+    func popularityConfig(_ settings: [String: String]) throws(ConfigError) -> Popularity.Config {
         var config = Popularity.Config()
         if let text = settings["window"] {
             guard let window = Int64(text) else { throw ConfigError(model: rawValue, key: "window", "\"\(text)\" is not a whole number of seconds") }

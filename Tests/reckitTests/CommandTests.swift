@@ -70,3 +70,27 @@ import RecKit
         #expect(markdown.contains("| popularity |") && markdown.contains("| random |"))
     }
 }
+
+@Suite struct TrainRecommendCommandTests {
+    @Test func trainRecommendAndSimilar() async throws {
+        let folder = TemporaryDirectory()
+        try SyntheticData.generate(preset: .tiny, seed: 2).write(to: folder.path + "/d")
+        folder.write("ials.yaml", "# settings\nfactors: 8\niterations: 2\n")
+        var train = try #require(try RecKitCommand.parseAsRoot([
+            "train", "--data", folder.path + "/d", "--model", "ials", "--config", folder.path + "/ials.yaml", "--set", "alpha=5",
+            "--out", folder.path + "/m", "--quiet",
+        ]) as? AsyncParsableCommand)
+        try await train.run()
+        let saved = try ModelStore.load(folder.path + "/m")
+        #expect(saved.settings == ["factors": "8", "iterations": "2", "alpha": "5"])
+        #expect(saved.itemTitles?.contains { $0 != nil } == true)
+        for arguments in [["--user", "1"], ["--history", "1,2,3"], ["--users", "all", "--tsv"]] {
+            var command = try #require(try RecKitCommand.parseAsRoot(["recommend", "--model", folder.path + "/m", "-k", "3"] + arguments) as? AsyncParsableCommand)
+            try await command.run()
+        }
+        var similar = try #require(try RecKitCommand.parseAsRoot(["similar", "--model", folder.path + "/m", "--item", "1"]) as? AsyncParsableCommand)
+        try await similar.run()
+        #expect(throws: (any Error).self) { _ = try RecKitCommand.parseAsRoot(["recommend", "--model", "m", "--user", "1", "--history", "2"]) }
+        #expect(throws: (any Error).self) { _ = try SettingsFile.read(folder.write("bad.yaml", "factors 8\n")) }
+    }
+}

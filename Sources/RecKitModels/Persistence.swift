@@ -1,0 +1,189 @@
+import RecKitData
+import RecKitTensor
+
+/// A saved model that cannot be restored: a missing or malformed tensor, or sizes that disagree.
+public struct RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Named weights of a model, with typed lookups that check shapes.
+public struct ModelWeights: Sendable {
+    public var entries: [String: SafeTensors.Entry]
+
+    public init(_ entries: [String: SafeTensors.Entry] = [:]) { self.entries = entries }
+
+    public func tensor(_ name: String, shape: [Int]) throws(RestoreError) -> Tensor {
+        guard case .float32(let tensor)? = entries[name] else { throw RestoreError("missing float tensor '\(name)'") }
+        guard tensor.shape == shape else { throw RestoreError("tensor '\(name)' has shape \(tensor.shape), expected \(shape)") }
+        return tensor
+    }
+
+    public func matrix(_ name: String, rows: Int, columns: Int) throws(RestoreError) -> InteractionMatrix {
+        guard case .int64(let offsets, _)? = entries[name + ".offsets"], case .int32(let indices, _)? = entries[name + ".columns"],
+            case .float32(let values)? = entries[name + ".values"]
+        else { throw RestoreError("missing sparse matrix '\(name)'") }
+        do {
+            return try InteractionMatrix(
+                rowCount: rows, columnCount: columns, rowOffsets: offsets.map { Int($0) }, columnIndices: indices, values: values.scalars)
+        } catch {
+            throw RestoreError("sparse matrix '\(name)': \(error.description)")
+        }
+    }
+
+    public mutating func store(_ matrix: InteractionMatrix, as name: String) {
+        entries[name + ".offsets"] = .int64(matrix.rowOffsets.map { Int64($0) }, shape: [matrix.rowOffsets.count])
+        entries[name + ".columns"] = .int32(matrix.columnIndices, shape: [matrix.nonzeroCount])
+        entries[name + ".values"] = .float32(Tensor(shape: [matrix.nonzeroCount], scalars: matrix.values))
+    }
+}
+
+extension ModelKind {
+    /// The weights that restore `model` (trained as this kind) exactly.
+    public func weights(of model: any Recommender) -> ModelWeights {
+        var weights = ModelWeights()
+        switch model {
+        case let model as Popularity:
+            weights.entries["item_scores"] = .float32(Tensor(shape: [model.itemCount], scalars: model.itemScores))
+        case let model as ImplicitALS:
+            weights.entries["user_factors"] = .float32(model.factors.userFactors)
+            weights.entries["item_factors"] = .float32(model.factors.itemFactors)
+        case let model as BPR:
+            weights.entries["user_factors"] = .float32(model.factors.userFactors)
+            weights.entries["item_factors"] = .float32(model.factors.itemFactors)
+        case let model as ItemKNN:
+            weights.store(model.neighbours, as: "neighbours")
+            weights.store(model.history, as: "history")
+        case let model as EASE:
+            weights.entries["weights"] = .float32(model.weights)
+            weights.store(model.history, as: "history")
+        case let model as BiasedMF:
+            weights.entries["user_factors"] = .float32(model.userFactors)
+            weights.entries["item_factors"] = .float32(model.itemFactors)
+            weights.entries["user_biases"] = .float32(Tensor(shape: [model.userCount], scalars: model.userBiases))
+            weights.entries["item_biases"] = .float32(Tensor(shape: [model.itemCount], scalars: model.itemBiases))
+            weights.entries["global"] = .float32(Tensor(shape: [3], scalars: [model.globalMean, model.ratingRange.lowerBound, model.ratingRange.upperBound]))
+            weights.entries["known_users"] = .int32(model.knownUsers.map { $0 ? 1 : 0 }, shape: [model.userCount])
+            weights.entries["known_items"] = .int32(model.knownItems.map { $0 ? 1 : 0 }, shape: [model.itemCount])
+        default:
+            break     // random: the settings (seed) are all there is
+        }
+        return weights
+    }
+
+    /// Rebuilds a model of this kind from its settings and weights.
+    /// - Throws: `ConfigError` for bad settings, `RestoreError` for missing or mis-shaped weights.
+    public func restore(settings: [String: String], weights: ModelWeights, userCount: Int, itemCount: Int) throws -> any Recommender {
+        switch self {
+        case .popularity:
+            let scores = try weights.tensor("item_scores", shape: [itemCount]).scalars
+            return Popularity(restoring: try popularityConfig(settings), itemScores: scores, userCount: userCount)
+        case .random:
+            return RandomRecommender(userCount: userCount, itemCount: itemCount, seed: try SettingReader(model: rawValue, settings: settings).seed() ?? 0)
+        case .ials:
+            let config = try alsConfig(settings)
+            let model = FactorModel(
+                name: "ials", userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount]),
+                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount]))
+            return ImplicitALS(restoring: config, factors: model)
+        case .bpr:
+            let config = try bprConfig(settings)
+            let model = FactorModel(
+                name: "bpr", userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount + 1]),
+                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount + 1]))
+            return BPR(restoring: config, factors: model)
+        case .itemknn:
+            return ItemKNN(
+                restoring: try knnConfig(settings), neighbours: try weights.matrix("neighbours", rows: itemCount, columns: itemCount),
+                history: try weights.matrix("history", rows: userCount, columns: itemCount))
+        case .ease:
+            return EASE(
+                restoring: try easeConfig(settings), weights: try weights.tensor("weights", shape: [itemCount, itemCount]),
+                history: try weights.matrix("history", rows: userCount, columns: itemCount))
+        case .svd:
+            let config = try mfConfig(settings)
+            let global = try weights.tensor("global", shape: [3]).scalars
+            guard case .int32(let knownUsers, let userShape)? = weights.entries["known_users"], userShape == [userCount],
+                case .int32(let knownItems, let itemShape)? = weights.entries["known_items"], itemShape == [itemCount],
+                global[1] <= global[2]
+            else { throw RestoreError("svd: missing or mis-shaped known_users, known_items or global") }
+            return BiasedMF(
+                restoring: config, globalMean: global[0], ratingRange: global[1]...global[2],
+                userBiases: try weights.tensor("user_biases", shape: [userCount]).scalars,
+                itemBiases: try weights.tensor("item_biases", shape: [itemCount]).scalars,
+                userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount]),
+                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount]),
+                knownUsers: knownUsers.map { $0 != 0 }, knownItems: knownItems.map { $0 != 0 })
+        }
+    }
+}
+
+// Restoring initialisers: the trained state, already checked by `ModelKind.restore`.
+extension Popularity {
+    init(restoring config: Config, itemScores: [Float], userCount: Int) {
+        self.config = config
+        self.userCount = userCount
+        self.itemCount = itemScores.count
+        self.itemScores = itemScores
+    }
+}
+
+extension RandomRecommender {
+    init(userCount: Int, itemCount: Int, seed: UInt64) {
+        self.seed = seed
+        self.userCount = userCount
+        self.itemCount = itemCount
+    }
+}
+
+extension ImplicitALS {
+    init(restoring config: Config, factors: FactorModel) {
+        self.config = config
+        self.factors = factors
+    }
+}
+
+extension BPR {
+    init(restoring config: Config, factors: FactorModel) {
+        self.config = config
+        self.factors = factors
+    }
+}
+
+extension ItemKNN {
+    init(restoring config: Config, neighbours: InteractionMatrix, history: InteractionMatrix) {
+        self.config = config
+        self.userCount = history.rowCount
+        self.itemCount = neighbours.rowCount
+        self.neighbours = neighbours
+        self.history = history
+    }
+}
+
+extension EASE {
+    init(restoring config: Config, weights: Tensor, history: InteractionMatrix) {
+        self.config = config
+        self.userCount = history.rowCount
+        self.itemCount = weights.shape[0]
+        self.weights = weights
+        self.history = history
+    }
+}
+
+extension BiasedMF {
+    init(
+        restoring config: Config, globalMean: Float, ratingRange: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float],
+        userFactors: Tensor, itemFactors: Tensor, knownUsers: [Bool], knownItems: [Bool]
+    ) {
+        self.config = config
+        self.globalMean = globalMean
+        self.ratingRange = ratingRange
+        self.userBiases = userBiases
+        self.itemBiases = itemBiases
+        self.userFactors = userFactors
+        self.itemFactors = itemFactors
+        self.knownUsers = knownUsers
+        self.knownItems = knownItems
+    }
+}

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import RecKit
+
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on all of a data set (or a split's training part) and save it as a model directory.",
+        discussion: """
+            Example: reckit train --data ../shared/data/ml-latest-small-2016 --model ials --set factors=64 --out models/ials
+            --config FILE.yaml holds settings as a flat `key: value` mapping (the same keys as --set, which wins).
+            """)
+
+    @Option(help: "A data-set folder or interaction file.") var data: String?
+    @Option(help: "A split folder; its train.tsv is used.") var splitDir: String?
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Settings file: a flat YAML mapping, key: value per line.") var config: String?
+    @Option(help: "Keep only ratings ≥ this value as positives.") var positiveThreshold: Float?
+    @Option(help: "The model directory to write.") var out: String
+    @Flag(help: "No progress on stderr.") var quiet = false
+    @OptionGroup var load: LoadOptions
+
+    func validate() throws {
+        if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
+        if try model.kinds.count != 1 { throw ValidationError("train takes one --model") }
+    }
+
+    func run() async throws {
+        var settings = try config.map(SettingsFile.read) ?? [:]
+        settings.merge(try model.settingValues) { _, new in new }
+        let kind = try model.kinds[0]
+        do { try kind.validate(settings) } catch { throw ValidationError(error.description) }
+        var train: Interactions, users: IDMap, items: IDMap
+        var titles: [String?]?
+        if let splitDir {
+            let split = try SplitDirectory.load(splitDir)
+            (train, users, items) = (split.train, split.users, split.items)
+        } else {
+            let dataset = try load.load(data!, quiet: quiet)
+            (train, users, items) = (dataset.interactions, dataset.users, dataset.items)
+            titles = dataset.itemCatalog?.titles
+        }
+        if let threshold = positiveThreshold { train = train.keepingRatings(atLeast: threshold) }
+        let trainingData = train
+        let trained = try Terminal.withTicker("training \(kind.rawValue)", quiet: quiet) { try kind.fit(trainingData, settings: settings) }
+        let saved = SavedModel(
+            kind: kind, settings: settings, model: trained, users: users, items: items, seen: InteractionMatrix.byUser(train),
+            itemTitles: titles, fingerprint: train.fingerprint())
+        try ModelStore.save(saved, to: out)
+        if !quiet { Terminal.error("saved \(kind.rawValue) (\(users.count) users, \(items.count) items) to \(out)") }
+    }
+}
+
+/// Flat `key: value` settings files (a subset of YAML: one mapping, scalars, `#` comments).
+enum SettingsFile {
+    static func read(_ path: String) throws -> [String: String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("\(path): cannot be read")
+        }
+        var settings: [String: String] = [:]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed == "---" { continue }
+            let parts = trimmed.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw ValidationError("\(path):\(index + 1): expected `key: value`, found \"\(trimmed)\"")
+            }
+            settings[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+        }
+        return settings
+    }
+}
+
+struct Recommend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recommendations from a saved model: for a user, for an ad-hoc history, or for every user (batch export).")
+
+    @Option(help: "The model directory.") var model: String
+    @Option(help: "A user ID from the training data.") var user: String?
+    @Option(help: "Item IDs the person interacted with, comma-separated (fold-in for a new user).") var history: String?
+    @Option(help: "'all' for every training user, or a file with one user ID per line.") var users: String?
+    @Option(name: .short, help: "How many items.") var k = 10
+    @Flag(help: "JSON on stdout.") var json = false
+    @Flag(help: "Tab-separated `user<TAB>item<TAB>rank` lines on stdout.") var tsv = false
+
+    func validate() throws {
+        if [user != nil, history != nil, users != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --user, --history and --users")
+        }
+        if !(1...100_000).contains(k) { throw ValidationError("-k must be in 1...100000") }
+        if json && tsv { throw ValidationError("choose --json or --tsv") }
+    }
+
+    func run() async throws {
+        let saved = try ModelStore.load(model)
+        let title = { (item: Int32) in saved.itemTitles?[Int(item)] ?? nil }
+        if let user {
+            guard let index = saved.users.index(of: user) else { throw ValidationError("user '\(user)' is not in the model's training data") }
+            let items = saved.model.recommend(user: index, k: k, excludingSeen: saved.seen)
+            output(rows: [(user, items)], title: title, saved: saved)
+        } else if let history {
+            let ids = history.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let known = ids.compactMap { saved.items.index(of: $0) }
+            if known.count < ids.count {
+                Terminal.error("ignoring \(ids.count - known.count) unknown item ID(s): \(ids.filter { saved.items.index(of: $0) == nil }.prefix(5).joined(separator: ", "))")
+            }
+            output(rows: [("history", saved.model.recommend(history: known, k: k))], title: title, saved: saved)
+        } else if let users {
+            let ids: [String]
+            if users == "all" {
+                ids = saved.users.ids
+            } else {
+                guard let text = try? String(contentsOfFile: users, encoding: .utf8) else { throw ValidationError("\(users): cannot be read") }
+                ids = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            let unknown = ids.filter { saved.users.index(of: $0) == nil }
+            if !unknown.isEmpty { throw ValidationError("\(unknown.count) user(s) not in the model, e.g. '\(unknown[0])'") }
+            // Batches of 256 users: one scoring pass and a parallel top-k each.
+            var rows: [(String, [ScoredIndex])] = []
+            var start = 0
+            while start < ids.count {
+                let batch = Array(ids[start..<min(ids.count, start + 256)])
+                let indices = batch.map { saved.users.index(of: $0)! }
+                let lists = saved.model.scores(forUsers: indices)
+                    .topKPerRow(min(k, saved.model.itemCount), excluding: indices.map { Array(saved.seen.columns(inRow: Int($0))) })
+                rows += zip(batch, lists).map { ($0, $1) }
+                start += 256
+            }
+            output(rows: rows, title: title, saved: saved, batch: true)
+        }
+    }
+
+    func output(rows: [(String, [ScoredIndex])], title: (Int32) -> String?, saved: SavedModel, batch: Bool = false) {
+        if tsv || (batch && !json) {
+            var text = ""
+            for (user, items) in rows {
+                for (rank, item) in items.enumerated() { text += "\(user)\t\(saved.items.id(at: item.index))\t\(rank + 1)\n" }
+            }
+            FileHandle.standardOutput.write(Data(text.utf8))
+        } else if json {
+            let objects = rows.map { user, items -> [String: Any] in
+                ["user": user, "items": items.enumerated().map { rank, item -> [String: Any] in
+                    var object: [String: Any] = ["item": saved.items.id(at: item.index), "score": Double(item.score), "rank": rank + 1]
+                    if let name = title(item.index) { object["title"] = name }
+                    return object
+                }]
+            }
+            let value: Any
+            if objects.count == 1 { value = objects[0] } else { value = ["results": objects] }
+            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) { print(String(decoding: data, as: UTF8.self)) }
+        } else {
+            for (user, items) in rows {
+                print("recommendations for \(user) (\(saved.kind.rawValue)):")
+                for (rank, item) in items.enumerated() {
+                    let name = title(item.index).map { "  \($0)" } ?? ""
+                    print(String(format: "%3d. %@  %.4f", rank + 1, saved.items.id(at: item.index), item.score) + name)
+                }
+            }
+        }
+    }
+}
+
+struct Similar: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Items most similar to an item, by ID or title, from a saved model.")
+
+    @Option(help: "The model directory.") var model: String
+    @Option(help: "An item ID, or a title (exact, else a substring) when the training data had titles.") var item: String
+    @Option(name: .short, help: "How many items.") var k = 10
+    @Flag(help: "JSON on stdout.") var json = false
+
+    func run() async throws {
+        let saved = try ModelStore.load(model)
+        guard let similarity = saved.model as? any ItemSimilarity else {
+            throw ValidationError("\(saved.kind.rawValue) has no notion of similar items; use itemknn, ials, bpr, ease or svd")
+        }
+        var index = saved.items.index(of: item)
+        if index == nil, let titles = saved.itemTitles {
+            let catalog = ItemCatalog(titles: titles)
+            let matches = catalog.search(title: item)
+            if matches.count > 1 && titles.compactMap({ $0 }).filter({ $0.lowercased() == item.lowercased() }).isEmpty {
+                Terminal.error("'\(item)' matches \(matches.count) titles; using \"\(titles[Int(matches[0])] ?? "")\"")
+            }
+            index = matches.first
+        }
+        guard let index else { throw ValidationError("no item with ID or title '\(item)'") }
+        let results = similarity.similarItems(to: index, k: k)
+        let title = { (item: Int32) in saved.itemTitles?[Int(item)] ?? nil }
+        if json {
+            let object: [String: Any] = [
+                "item": saved.items.id(at: index), "title": title(index) as Any,
+                "similar": results.map { ["item": saved.items.id(at: $0.index), "score": Double($0.score), "title": title($0.index) as Any] },
+            ]
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) { print(String(decoding: data, as: UTF8.self)) }
+        } else {
+            print("items like \(saved.items.id(at: index))\(title(index).map { " (\($0))" } ?? ""):")
+            for (rank, result) in results.enumerated() {
+                print(String(format: "%3d. %@  %.4f", rank + 1, saved.items.id(at: result.index), result.score) + (title(result.index).map { "  \($0)" } ?? ""))
+            }
+        }
+    }
+}
