@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reckit-bench",
         abstract: "RecKit benchmarks; each prints JSON lines with raw times and ratios to a reference measured in the same run.",
-        subcommands: [ParseBenchmark.self, SynthBenchmark.self, TopKBenchmark.self]
+        subcommands: [ParseBenchmark.self, SynthBenchmark.self, TopKBenchmark.self, FitBenchmark.self]
     )
 }
 
@@ -233,5 +233,64 @@ struct TopKBenchmark: ParsableCommand {
             }
         }
         emit(result)
+    }
+}
+
+struct FitBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Seconds per iteration (epoch) of ials, bpr or svd on a synthetic preset; compare with ../shared/peers/synthetic.py on the same file.")
+
+    @Option(help: "ials, bpr or svd.") var model = "ials"
+    @Option var preset = "ml-20m-like"
+    @Option(help: "Iterations (epochs) to time.") var iterations = 3
+    @Option(help: "Extra --set style settings, comma-separated key=value.") var settings = ""
+    @Option var threads = Parallel.defaultThreadCount
+    @Option(help: "ratings (ratings.csv's pairs, as the peers' --implicit-file reads them) or events.") var source = "ratings"
+
+    func run() throws {
+        guard let preset = SyntheticPreset.named(preset), let kind = ModelKind(rawValue: model) else { throw ValidationError("unknown preset or model") }
+        let data = SyntheticData.generate(preset: preset, seed: 42)
+        let train = kind == .svd || source == "ratings" ? data.ratings.interactions : data.events.deduplicated(.keepLast)
+        var values: [String: String] = [:]
+        for pair in settings.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { values[parts[0]] = parts[1] }
+        }
+        var perIteration: [Double] = []
+        var last = DispatchTime.now().uptimeNanoseconds
+        let tick: (Int, Int) -> Void = { _, _ in
+            let now = DispatchTime.now().uptimeNanoseconds
+            perIteration.append(Double(now - last) / 1e9)
+            last = now
+        }
+        let total = try time {
+            switch kind {
+            case .ials:
+                var config = ImplicitALS.Config()
+                config.iterationCount = iterations
+                config.factorCount = Int(values["factors"] ?? "64") ?? 64
+                config.alpha = Float(values["alpha"] ?? "40") ?? 40
+                if values["solver"] == "cholesky" { config.solver = .cholesky }
+                _ = try ImplicitALS(fitting: train, config: config, threadCount: threads, progress: tick)
+            case .bpr:
+                var config = BPR.Config()
+                config.epochCount = iterations
+                config.factorCount = Int(values["factors"] ?? "64") ?? 64
+                _ = try BPR(fitting: train, config: config, threadCount: threads, progress: tick)
+            case .svd:
+                var config = BiasedMF.Config()
+                config.epochCount = iterations
+                config.factorCount = Int(values["factors"] ?? "100") ?? 100
+                _ = try BiasedMF(fitting: train, config: config, progress: tick)
+            default:
+                throw ValidationError("fit times ials, bpr and svd")
+            }
+        }
+        emit([
+            "benchmark": "fit", "model": model, "preset": preset.name, "interactions": train.count, "users": train.userCount,
+            "items": train.itemCount, "iterations": iterations, "seconds": total, "seconds_per_iteration": perIteration,
+            "median_seconds_per_iteration": median(perIteration), "threads": threads,
+        ])
     }
 }

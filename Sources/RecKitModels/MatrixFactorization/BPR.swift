@@ -58,32 +58,24 @@ public struct BPR: Recommender {
         let chunkCount = 64      // fixed: the samples and their generators never depend on threads
         let chunks = Parallel.chunks(count: sampleCount, chunkCount: max(1, min(chunkCount, sampleCount)))
         let itemTotal = train.itemCount
+        let offsets = byUser.rowOffsets, columns = byUser.columnIndices
         for epoch in 0..<config.epochCount {
             let seeds = chunks.map { _ in root.next() }
             users.withUnsafeMutableBufferPointer { userBuffer in
                 items.withUnsafeMutableBufferPointer { itemBuffer in
-                    let shared = HogwildFactors(users: userBuffer.baseAddress!, items: itemBuffer.baseAddress!)
-                    Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
-                        var generator = SplitMix64(seed: seeds[chunk])
-                        let rate = config.learningRate, reg = config.regularization
-                        for _ in chunks[chunk] {
-                            let pair = generator.nextIndex(below: sampleCount)
-                            let user = Int(pairUsers[pair]), liked = Int(byUser.columnIndices[pair])
-                            let other = generator.nextIndex(below: itemTotal)
-                            if byUser.contains(row: user, column: Int32(other)) { continue }
-                            let u = shared.users + user * width, i = shared.items + liked * width, j = shared.items + other * width
-                            var score: Float = 0
-                            for f in 0..<width { score += u[f] * (i[f] - j[f]) }
-                            let z = 1 / (1 + Foundation.exp(score))      // σ(−x_uij)
-                            for f in 0..<k {
-                                let uf = u[f], i_f = i[f], jf = j[f]
-                                u[f] += rate * (z * (i_f - jf) - reg * uf)
-                                i[f] += rate * (z * uf - reg * i_f)
-                                j[f] += rate * (-z * uf - reg * jf)
+                    pairUsers.withUnsafeBufferPointer { pairBuffer in
+                        offsets.withUnsafeBufferPointer { offsetBuffer in
+                            columns.withUnsafeBufferPointer { columnBuffer in
+                                let shared = HogwildFactors(
+                                    users: userBuffer.baseAddress!, items: itemBuffer.baseAddress!, pairUsers: pairBuffer.baseAddress!,
+                                    offsets: offsetBuffer.baseAddress!, columns: columnBuffer.baseAddress!)
+                                Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
+                                    var generator = SplitMix64(seed: seeds[chunk])
+                                    shared.run(
+                                        samples: chunks[chunk].count, sampleCount: sampleCount, itemCount: itemTotal, k: k,
+                                        rate: config.learningRate, regularization: config.regularization, using: &generator)
+                                }
                             }
-                            // The bias column: the user side stays 1.
-                            i[k] += rate * (z - reg * i[k])
-                            j[k] += rate * (-z - reg * j[k])
                         }
                     }
                 }
@@ -102,9 +94,50 @@ public struct BPR: Recommender {
     public func scores(forHistory history: [Int32]) -> [Float] { factors.scores(forHistory: history) }
 }
 
-/// Raw factor pointers shared by Hogwild chunks: concurrent unsynchronised updates are the
-/// algorithm (racy by design), never used elsewhere.
+/// Raw pointers shared by Hogwild chunks: concurrent unsynchronised updates of the factors are the
+/// algorithm (racy by design), never used elsewhere. The training pairs are read-only.
 struct HogwildFactors: @unchecked Sendable {
     let users: UnsafeMutablePointer<Float>
     let items: UnsafeMutablePointer<Float>
+    let pairUsers: UnsafePointer<Int32>
+    let offsets: UnsafePointer<Int>
+    let columns: UnsafePointer<Int32>
+
+    /// Whether `user` has `item` (binary search of the user's sorted row).
+    @inline(__always)
+    func has(_ user: Int, _ item: Int32) -> Bool {
+        var low = offsets[user], high = offsets[user + 1]
+        while low < high {
+            let middle = (low + high) >> 1
+            if columns[middle] < item { low = middle + 1 } else { high = middle }
+        }
+        return low < offsets[user + 1] && columns[low] == item
+    }
+
+    /// `samples` SGD steps on random triples.
+    @inline(__always)
+    func run(
+        samples: Int, sampleCount: Int, itemCount: Int, k: Int, rate: Float, regularization reg: Float,
+        using generator: inout SplitMix64
+    ) {
+        let width = k + 1
+        for _ in 0..<samples {
+            let pair = generator.nextIndex(below: sampleCount)
+            let user = Int(pairUsers[pair]), liked = Int(columns[pair])
+            let other = generator.nextIndex(below: itemCount)
+            if has(user, Int32(other)) { continue }
+            let u = users + user * width, i = items + liked * width, j = items + other * width
+            let score = VectorKernels.dot(u, i, count: width) - VectorKernels.dot(u, j, count: width)
+            let z = 1 / (1 + Foundation.exp(score))      // σ(−x_uij)
+            for f in 0..<k {
+                let uf = u[f], i_f = i[f], jf = j[f]
+                u[f] += rate * (z * (i_f - jf) - reg * uf)
+                i[f] += rate * (z * uf - reg * i_f)
+                j[f] += rate * (-z * uf - reg * jf)
+            }
+            // The bias column: the user side stays 1.
+            i[k] += rate * (z - reg * i[k])
+            j[k] += rate * (-z - reg * j[k])
+        }
+    }
 }

@@ -73,8 +73,7 @@ public struct BiasedMF: RatingPredictor, Recommender {
                     for row in order {
                         let u = Int(train.users[row]), i = Int(train.items[row])
                         let pu = pBuffer.baseAddress! + u * k, qi = qBuffer.baseAddress! + i * k
-                        var dot: Float = 0
-                        for f in 0..<k { dot += pu[f] * qi[f] }
+                        let dot = VectorKernels.dot(pu, qi, count: k)
                         let error = ratings[row] - (mean + bu[u] + bi[i] + dot)
                         bu[u] += rate * (error - reg * bu[u])
                         bi[i] += rate * (error - reg * bi[i])

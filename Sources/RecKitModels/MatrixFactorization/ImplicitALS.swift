@@ -169,9 +169,7 @@ struct ALSWorkspace {
 
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ k: Int) -> Float {
-        var sum: Float = 0
-        for f in 0..<k { sum += a[f] * b[f] }
-        return sum
+        VectorKernels.dot(a, b, count: k)
     }
 
     /// `out = gram · v` for a symmetric `k × k` gram.
@@ -199,7 +197,7 @@ struct ALSWorkspace {
                             let y = fixed + Int(columns[position]) * k
                             let c = extra[position]
                             let scale = (1 + c) - c * ALSWorkspace.dot(y, x, k)
-                            for f in 0..<k { r[f] += scale * y[f] }
+                            VectorKernels.axpy(scale, y, r, count: k)
                         }
                         for f in 0..<k { p[f] = r[f] }
                         var rsOld = ALSWorkspace.dot(r, r, k)
@@ -209,7 +207,7 @@ struct ALSWorkspace {
                             for position in range {
                                 let y = fixed + Int(columns[position]) * k
                                 let scale = extra[position] * ALSWorkspace.dot(y, p, k)
-                                for f in 0..<k { ap[f] += scale * y[f] }
+                                VectorKernels.axpy(scale, y, ap, count: k)
                             }
                             let denominator = ALSWorkspace.dot(p, ap, k)
                             guard denominator > 0 else { return }
