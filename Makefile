@@ -26,9 +26,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(CPU_FLAGS)
 
+# Tests run optimised (with -enable-testing for @testable imports): the model tests train real
+# models, which debug builds run tens of times slower. Preconditions stay on in -O builds.
+TEST_FLAGS := -c release -Xswiftc -enable-testing
 test: deps
-	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	$(SWIFT) build $(TEST_FLAGS) --build-tests --explicit-target-dependency-import-check error
+	$(SWIFT) test $(TEST_FLAGS) --skip-build --parallel --num-workers 2
 
 demo: release
 	@mkdir -p $(DEMO_DIR)
