@@ -28,7 +28,8 @@ release: deps
 
 # Tests run optimised (with -enable-testing for @testable imports): the model tests train real
 # models, which debug builds run tens of times slower. Preconditions stay on in -O builds.
-TEST_FLAGS := -c release -Xswiftc -enable-testing
+# A scratch folder of its own keeps these flags from rebuilding the demo build (and back).
+TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
 test: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --parallel --num-workers 2
