@@ -6,9 +6,10 @@ import RecKitTensor
 /// Funk 2006): r̂_ui = μ + b_u + b_i + p_u·q_i, minimising squared error plus L2.
 ///
 /// Defaults are Surprise's SVD (100 factors, 20 epochs, learning rate 0.005, regularisation 0.02,
-/// factors from N(0, 0.1)). Each epoch visits the ratings in a seeded random order on one thread, so
-/// a seeded run is bit-identical. Unknown users or items contribute only the terms that exist
+/// factors from N(0, 0.1)). Training runs on one thread, so a seeded run is bit-identical. Unknown users or items contribute only the terms that exist
 /// (as Surprise does), and predictions are clipped to the training rating range.
+/// Ratings are visited in a seeded shuffled order (blocks of a once-shuffled copy, in a new random
+/// block order each epoch).
 public struct BiasedMF: RatingPredictor, Recommender {
     public struct Config: Codable, Sendable, Equatable {
         public var factorCount = 100
@@ -63,30 +64,24 @@ public struct BiasedMF: RatingPredictor, Recommender {
         var q = (0..<(train.itemCount * k)).map { _ in normal(&generator) * config.initialStandardDeviation }
         var bu = [Float](repeating: 0, count: train.userCount), bi = [Float](repeating: 0, count: train.itemCount)
         let mean = Float(ratings.reduce(0.0) { $0 + Double($1) } / Double(ratings.count))
-        var order = Array(0..<train.count)
+        // The ratings are shuffled once into new arrays; each epoch then walks blocks of 1,024 in a
+        // fresh random block order. Every epoch still sees a new order, while reads within a block
+        // stay sequential (a fully random index per rating spent most of its time on cache misses).
+        var permutation = Array(0..<train.count)
+        for index in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(index, generator.nextIndex(below: index + 1)) }
+        let shuffledUsers = permutation.map { train.users[$0] }, shuffledItems = permutation.map { train.items[$0] }
+        let shuffledRatings = permutation.map { ratings[$0] }
+        let blockSize = 1024
+        var blocks = Array(0..<((train.count + blockSize - 1) / blockSize))
         var rate = config.learningRate
         let reg = config.regularization
-        p.withUnsafeMutableBufferPointer { pBuffer in
-            q.withUnsafeMutableBufferPointer { qBuffer in
-                for epoch in 0..<config.epochCount {
-                    for index in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(index, generator.nextIndex(below: index + 1)) }
-                    for row in order {
-                        let u = Int(train.users[row]), i = Int(train.items[row])
-                        let pu = pBuffer.baseAddress! + u * k, qi = qBuffer.baseAddress! + i * k
-                        let dot = VectorKernels.dot(pu, qi, count: k)
-                        let error = ratings[row] - (mean + bu[u] + bi[i] + dot)
-                        bu[u] += rate * (error - reg * bu[u])
-                        bi[i] += rate * (error - reg * bi[i])
-                        for f in 0..<k {
-                            let puf = pu[f], qif = qi[f]
-                            pu[f] += rate * (error * qif - reg * puf)
-                            qi[f] += rate * (error * puf - reg * qif)
-                        }
-                    }
-                    rate *= config.learningRateDecay
-                    progress?(epoch + 1, config.epochCount)
-                }
-            }
+        for epoch in 0..<config.epochCount {
+            for index in stride(from: blocks.count - 1, to: 0, by: -1) { blocks.swapAt(index, generator.nextIndex(below: index + 1)) }
+            BiasedMF.epoch(
+                blocks: blocks, blockSize: blockSize, users: shuffledUsers, items: shuffledItems, ratings: shuffledRatings, mean: mean, k: k,
+                rate: rate, regularization: reg, p: &p, q: &q, userBiases: &bu, itemBiases: &bi)
+            rate *= config.learningRateDecay
+            progress?(epoch + 1, config.epochCount)
         }
         var knownUsers = [Bool](repeating: false, count: train.userCount), knownItems = [Bool](repeating: false, count: train.itemCount)
         for row in 0..<train.count {
@@ -102,6 +97,45 @@ public struct BiasedMF: RatingPredictor, Recommender {
         self.knownUsers = knownUsers
         self.knownItems = knownItems
         self.ratingRange = ratings.min()!...ratings.max()!
+    }
+
+    /// One SGD pass in `order`, on raw pointers: the loop touches no reference counts and no
+    /// exclusivity checks of captured variables.
+    static func epoch(
+        blocks: [Int], blockSize: Int, users: [Int32], items: [Int32], ratings: [Float], mean: Float, k: Int, rate: Float,
+        regularization reg: Float, p: inout [Float], q: inout [Float], userBiases: inout [Float], itemBiases: inout [Float]
+    ) {
+        let count = users.count
+        blocks.withUnsafeBufferPointer { blocks in
+            users.withUnsafeBufferPointer { users in
+                items.withUnsafeBufferPointer { items in
+                    ratings.withUnsafeBufferPointer { ratings in
+                        p.withUnsafeMutableBufferPointer { p in
+                            q.withUnsafeMutableBufferPointer { q in
+                                userBiases.withUnsafeMutableBufferPointer { bu in
+                                    itemBiases.withUnsafeMutableBufferPointer { bi in
+                                        for block in blocks {
+                                          for row in (block * blockSize)..<min(count, (block + 1) * blockSize) {
+                                            let u = Int(users[row]), i = Int(items[row])
+                                            let pu = p.baseAddress! + u * k, qi = q.baseAddress! + i * k
+                                            let error = ratings[row] - (mean + bu[u] + bi[i] + VectorKernels.dot(pu, qi, count: k))
+                                            bu[u] += rate * (error - reg * bu[u])
+                                            bi[i] += rate * (error - reg * bi[i])
+                                            for f in 0..<k {
+                                                let puf = pu[f], qif = qi[f]
+                                                pu[f] = puf + rate * (error * qif - reg * puf)
+                                                qi[f] = qif + rate * (error * puf - reg * qif)
+                                            }
+                                          }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     public func predict(user: Int32, item: Int32) -> Float {
