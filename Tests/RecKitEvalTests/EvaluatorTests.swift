@@ -6,18 +6,6 @@ import _RecKitTestSupport
 @testable import RecKitModels
 import RecKitTensor
 
-/// A fixed score table, to test the evaluator apart from any model.
-struct TableRecommender: Recommender {
-    let table: [[Float]]
-    var name: String { "table" }
-    var userCount: Int { table.count }
-    var itemCount: Int { table.first?.count ?? 0 }
-    func scores(forUsers users: [Int32]) -> Tensor {
-        Tensor(shape: [users.count, itemCount], scalars: users.flatMap { table[Int($0)] })
-    }
-    func scores(forHistory history: [Int32]) -> [Float] { [Float](repeating: 0, count: itemCount) }
-}
-
 @Suite struct EvaluatorTests {
     // 3 users × 6 items.
     let train = try! Interactions(users: [0, 0, 1, 2], items: [0, 1, 2, 5], userCount: 3, itemCount: 6)
@@ -25,7 +13,7 @@ struct TableRecommender: Recommender {
 
     @Test func excludesTrainingItemsAndBreaksTiesByIndex() throws {
         // User 0 scores training items 0 and 1 highest; they must be skipped. Items 2, 3 tie.
-        let model = TableRecommender(table: [[9, 9, 5, 5, 1, 0], [0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]])
+        let model = ScoreTable([[9, 9, 5, 5, 1, 0], [0, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]])
         let top = model.recommend(user: 0, k: 3, excludingSeen: InteractionMatrix.byUser(train))
         #expect(top.map(\.index) == [2, 3, 4])
         // All-zero scores: the lowest indices not in training.
@@ -35,7 +23,7 @@ struct TableRecommender: Recommender {
     }
 
     @Test func fullRankingByHand() throws {
-        let model = TableRecommender(table: [[9, 9, 5, 5, 1, 0], [0, 0, 0, 3, 0, 0], [1, 1, 1, 1, 1, 1]])
+        let model = ScoreTable([[9, 9, 5, 5, 1, 0], [0, 0, 0, 3, 0, 0], [1, 1, 1, 1, 1, 1]])
         let result = try FullRankingEvaluator(metrics: [.precision(2), .recall(2), .ndcg(2), .hitRate(2), .coverage(2)])
             .evaluate(model, train: train, test: test)
         // User 0: top 2 = [2, 3], relevant {2}: P 0.5, R 1, NDCG 1, HR 1.
@@ -66,9 +54,9 @@ struct TableRecommender: Recommender {
             try! Interactions(users: data.users.map { permutation[Int($0)] }, items: data.items, userCount: data.userCount, itemCount: data.itemCount)
         }
         let table = (0..<split.train.userCount).map { Array(model.scores(forUsers: [Int32($0)]).scalars) }
-        let permutedModel = TableRecommender(table: (0..<table.count).map { table[Int(permutation[$0])] })
+        let permutedModel = ScoreTable((0..<table.count).map { table[Int(permutation[$0])] })
         let permuted = try FullRankingEvaluator(metrics: metrics.filter { $0 != .auc }).evaluate(permutedModel, train: relabel(split.train), test: relabel(split.test))
-        let original = try FullRankingEvaluator(metrics: metrics.filter { $0 != .auc }).evaluate(TableRecommender(table: table), train: split.train, test: split.test)
+        let original = try FullRankingEvaluator(metrics: metrics.filter { $0 != .auc }).evaluate(ScoreTable(table), train: split.train, test: split.test)
         for (a, b) in zip(permuted.metrics, original.metrics) { #expect(abs(a.value - b.value) < 1e-9, "\(a.name)") }
     }
 
@@ -87,7 +75,7 @@ struct TableRecommender: Recommender {
     @Test func sampledProtocolByHand() throws {
         // User 0: test item 2 scores 5; negatives 3 (5, tie → counts against), 4 (1): rank 1.
         // User 1: test item 3 scores 3; negatives 0, 1: rank 0.
-        let model = TableRecommender(table: [[9, 9, 5, 5, 1, 0], [0, 0, 0, 3, 0, 0], [1, 1, 1, 1, 1, 1]])
+        let model = ScoreTable([[9, 9, 5, 5, 1, 0], [0, 0, 0, 3, 0, 0], [1, 1, 1, 1, 1, 1]])
         let loo = try Interactions(users: [0, 1], items: [2, 3], userCount: 3, itemCount: 6)
         let result = try SampledEvaluator(metrics: [.hitRate(1), .ndcg(2)]).evaluate(
             model, train: train, test: loo, negatives: [[3, 4], [0, 1], []])

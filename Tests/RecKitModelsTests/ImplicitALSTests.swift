@@ -75,7 +75,7 @@ import RecKitTensor
         let trained = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(model, train: split.train, test: split.test)
         let foldedScores = (0..<split.train.userCount).map { model.scores(forHistory: Array(trainMatrix.columns(inRow: $0))) }
         let folded = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(
-            TableScores(name: "fold-in", table: foldedScores), train: split.train, test: split.test)
+            ScoreTable(name: "fold-in", foldedScores), train: split.train, test: split.test)
         #expect(abs(folded["ndcg@10"]! - trained["ndcg@10"]!) < 0.01, "\(folded["ndcg@10"]!) vs \(trained["ndcg@10"]!)")
     }
 
@@ -87,12 +87,3 @@ import RecKitTensor
     }
 }
 
-/// Scores from a table, for comparing fold-in with trained vectors.
-struct TableScores: Recommender {
-    let name: String
-    let table: [[Float]]
-    var userCount: Int { table.count }
-    var itemCount: Int { table.first?.count ?? 0 }
-    func scores(forUsers users: [Int32]) -> Tensor { Tensor(shape: [users.count, itemCount], scalars: users.flatMap { table[Int($0)] }) }
-    func scores(forHistory history: [Int32]) -> [Float] { [Float](repeating: 0, count: itemCount) }
-}
