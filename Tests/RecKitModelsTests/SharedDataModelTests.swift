@@ -1,4 +1,5 @@
 import Testing
+import RecKitEval
 import _RecKitTestSupport
 @testable import RecKitData
 @testable import RecKitModels
@@ -17,4 +18,30 @@ import _RecKitTestSupport
         let als = try ImplicitALS(fitting: dataset.interactions)
         #expect(als.similarItems(to: toyStory, k: 10).map(\.index).contains(sequel))
     }
+}
+
+/// Fold-in on ml-100k: recommendations from `recommend(history:)` with each test user's training
+/// items give NDCG@10 within 0.005 of those from the trained user vectors.
+@Suite struct FoldInTests {
+    static var splitFolder: String? {
+        let path = SharedData.packageRoot + "/../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42"
+        return SharedData.root != nil && FileManagerExists.check(path) ? path : nil
+    }
+
+    @Test(.enabled(if: splitFolder != nil, "../shared/peers/splits/ml-100k is absent"))
+    func implicitALSFoldInMatchesTrainedVectors() throws {
+        let split = try SplitDirectory.load(try #require(Self.splitFolder))
+        let model = try ImplicitALS(fitting: split.train)
+        let seen = InteractionMatrix.byUser(split.train)
+        let folded = ScoreTable(name: "fold-in", (0..<split.train.userCount).map { model.scores(forHistory: Array(seen.columns(inRow: $0))) })
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let trained = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
+        let foldIn = try evaluator.evaluate(folded, train: split.train, test: split.test)["ndcg@10"]!
+        #expect(abs(foldIn - trained) < 0.005, "fold-in \(foldIn) vs trained \(trained)")
+    }
+}
+
+import Foundation
+enum FileManagerExists {
+    static func check(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 }
