@@ -87,3 +87,33 @@ import RecKitTensor
     }
 }
 
+
+@Suite struct ImplicitALSExplainTests {
+    @Test func contributionsSumToTheExactFoldInScore() throws {
+        let data = SyntheticData.generate(preset: .tiny, seed: 23).ratings.interactions
+        var config = ImplicitALS.Config()
+        config.factorCount = 8
+        config.iterationCount = 5
+        config.alpha = 2
+        let model = try ImplicitALS(fitting: data, config: config)
+        let seen = InteractionMatrix.byUser(data)
+        let user = 3
+        let history = zip(seen.columns(inRow: user), seen.values(inRow: user)).map { (item: $0.0, value: $0.1) }
+        let item: Int32 = 7
+        let explanation = model.explain(item: item, history: history, k: 1000)
+        #expect(explanation.contributions.count == history.count)
+        // Sum of contributions = the exact (Cholesky) solve's score for this history and values.
+        #expect(abs(explanation.contributions.reduce(0) { $0 + $1.score } - explanation.score) < 1e-4)
+        let user0 = try InteractionMatrix(
+            rowCount: 1, columnCount: data.itemCount, rowOffsets: [0, history.count], columnIndices: history.map(\.item), values: history.map(\.value))
+        var exact = [Float](repeating: 0, count: 8)
+        var exactConfig = config
+        exactConfig.solver = .cholesky
+        ImplicitALS.halfSweep(solving: &exact, fixed: model.factors.itemFactors.scalars, matrix: user0,
+            confidence: ImplicitALS.confidences(user0.values, config), config: exactConfig, threadCount: 1)
+        let direct = (0..<8).reduce(Float(0)) { $0 + exact[$1] * model.factors.itemFactors.scalars[Int(item) * 8 + $1] }
+        #expect(abs(direct - explanation.score) < 1e-3 * max(1, abs(direct)), "\(direct) vs \(explanation.score)")
+        // Best first.
+        #expect(zip(explanation.contributions, explanation.contributions.dropFirst()).allSatisfy { $0.score >= $1.score })
+    }
+}

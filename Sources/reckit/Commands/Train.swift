@@ -82,6 +82,7 @@ struct Recommend: AsyncParsableCommand {
     @Option(name: .short, help: "How many items.") var k = 10
     @Flag(help: "JSON on stdout.") var json = false
     @Flag(help: "Tab-separated `user<TAB>item<TAB>rank` lines on stdout.") var tsv = false
+    @Flag(help: "With --user on an ials model: the history items that drove each recommendation.") var explain = false
 
     func validate() throws {
         if [user != nil, history != nil, users != nil].filter({ $0 }).count != 1 {
@@ -98,6 +99,18 @@ struct Recommend: AsyncParsableCommand {
             guard let index = saved.users.index(of: user) else { throw ValidationError("user '\(user)' is not in the model's training data") }
             let items = saved.model.recommend(user: index, k: k, excludingSeen: saved.seen)
             output(rows: [(user, items)], title: title, saved: saved)
+            if explain {
+                guard let als = saved.model as? ImplicitALS else { throw ValidationError("--explain needs an ials model") }
+                let history = zip(saved.seen.columns(inRow: Int(index)), saved.seen.values(inRow: Int(index))).map { (item: $0.0, value: $0.1) }
+                for item in items {
+                    let reasons = als.explain(item: item.index, history: history, k: 3).contributions
+                    let text = reasons.map { reason in
+                        let name = title(reason.index).map { " \($0)" } ?? ""
+                        return "\(saved.items.id(at: reason.index))\(name) (\(String(format: "%.3f", reason.score)))"
+                    }.joined(separator: ", ")
+                    Terminal.error("\(saved.items.id(at: item.index)) because of: \(text)")
+                }
+            }
         } else if let history {
             let ids = history.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let known = ids.compactMap { saved.items.index(of: $0) }
