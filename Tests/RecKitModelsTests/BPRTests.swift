@@ -42,3 +42,21 @@ import _RecKitTestSupport
         #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["threads": "0"]) }
     }
 }
+
+@Suite struct BPRFoldInTests {
+    @Test func foldInRanksBetterThanPopularityAndIsRepeatable() throws {
+        let split = BPRTests.split
+        var config = BPR.Config()
+        config.factorCount = 16
+        config.epochCount = 20
+        config.learningRate = 0.05
+        let model = try BPR(fitting: split.train, config: config)
+        let seen = InteractionMatrix.byUser(split.train)
+        let folded = ScoreTable(name: "fold-in", (0..<split.train.userCount).map { model.scores(forHistory: Array(seen.columns(inRow: $0))) })
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let foldIn = try evaluator.evaluate(folded, train: split.train, test: split.test)["ndcg@10"]!
+        #expect(foldIn > popularity, "fold-in \(foldIn) vs popularity \(popularity)")
+        #expect(model.scores(forHistory: [3, 1, 2]) == model.scores(forHistory: [1, 2, 3]))
+    }
+}

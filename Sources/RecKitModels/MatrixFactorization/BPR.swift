@@ -90,8 +90,32 @@ public struct BPR: Recommender {
 
     public func scores(forUsers users: [Int32]) -> Tensor { factors.scores(forUsers: users) }
 
-    /// A new user: the mean of the history's item vectors (bias column included) as the user vector.
-    public func scores(forHistory history: [Int32]) -> [Float] { factors.scores(forHistory: history) }
+    /// A new user: a fresh user vector trained by a few SGD passes over the history against sampled
+    /// negatives, item vectors held fixed (seeded by the history, so the same history gives the same
+    /// scores).
+    public func scores(forHistory history: [Int32]) -> [Float] {
+        let known = Array(Set(history.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
+        let width = config.factorCount + 1
+        var user = [Float](repeating: 0, count: width)
+        user[width - 1] = 1
+        guard !known.isEmpty else { return factors.itemFactors.matmul(Tensor(shape: [width, 1], scalars: user)).scalars }
+        let items = factors.itemFactors.scalars
+        var generator = SplitMix64(seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
+        let passes = 20, steps = known.count * passes
+        let knownSet = Set(known)
+        for _ in 0..<steps {
+            let liked = Int(known[generator.nextIndex(below: known.count)])
+            let other = generator.nextIndex(below: itemCount)
+            if knownSet.contains(Int32(other)) { continue }
+            var score: Float = 0
+            for f in 0..<width { score += user[f] * (items[liked * width + f] - items[other * width + f]) }
+            let z = 1 / (1 + Foundation.exp(score))
+            for f in 0..<config.factorCount {
+                user[f] += config.learningRate * (z * (items[liked * width + f] - items[other * width + f]) - config.regularization * user[f])
+            }
+        }
+        return factors.itemFactors.matmul(Tensor(shape: [width, 1], scalars: user)).scalars
+    }
 }
 
 /// Raw pointers shared by Hogwild chunks: concurrent unsynchronised updates of the factors are the
