@@ -159,3 +159,31 @@ public enum ModelStore {
         }
     }
 }
+
+extension SavedModel {
+    /// `interactions` (indexed by `users` and `items`) re-indexed into this model's ID maps; rows
+    /// whose user or item the model does not know are dropped and counted.
+    public func reindex(_ interactions: Interactions, users: IDMap, items: IDMap) -> (interactions: Interactions, dropped: Int) {
+        let userIndex = users.ids.map { self.users.index(of: $0) }, itemIndex = items.ids.map { self.items.index(of: $0) }
+        var keptUsers: [Int32] = [], keptItems: [Int32] = [], keptRatings: [Float] = []
+        for row in 0..<interactions.count {
+            guard let user = userIndex[Int(interactions.users[row])], let item = itemIndex[Int(interactions.items[row])] else { continue }
+            keptUsers.append(user)
+            keptItems.append(item)
+            if let ratings = interactions.ratings { keptRatings.append(ratings[row]) }
+        }
+        // Indices come from this model's own maps, so the columns are valid by construction.
+        let result = try! Interactions(
+            users: keptUsers, items: keptItems, ratings: interactions.ratings == nil ? nil : keptRatings,
+            userCount: self.users.count, itemCount: self.items.count)
+        return (result, interactions.count - result.count)
+    }
+
+    /// The model's training pairs as interactions (for seen-item exclusion in evaluation).
+    public var seenInteractions: Interactions {
+        var users: [Int32] = []
+        users.reserveCapacity(seen.nonzeroCount)
+        for row in 0..<seen.rowCount { users += [Int32](repeating: Int32(row), count: seen.count(inRow: row)) }
+        return try! Interactions(users: users, items: seen.columnIndices, weights: seen.values, userCount: seen.rowCount, itemCount: seen.columnCount)
+    }
+}

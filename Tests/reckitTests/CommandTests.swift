@@ -94,3 +94,29 @@ import RecKit
         #expect(throws: (any Error).self) { _ = try SettingsFile.read(folder.write("bad.yaml", "factors 8\n")) }
     }
 }
+
+@Suite struct EvaluateSavedModelTests {
+    @Test func savedModelEvaluatesLikeTheTrainedOne() async throws {
+        let folder = TemporaryDirectory()
+        let data = SyntheticData.generate(preset: .tiny, seed: 4)
+        let split = try data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 4)
+        // Write the split as a split folder with raw IDs.
+        func lines(_ part: Interactions) -> String {
+            (0..<part.count).map { "\(split.users.id(at: part.users[$0]))\t\(split.items.id(at: part.items[$0]))\n" }.joined()
+        }
+        folder.write("s/train.tsv", lines(split.train))
+        folder.write("s/test.tsv", lines(split.test))
+        var train = try #require(try RecKitCommand.parseAsRoot(
+            ["train", "--split-dir", folder.path + "/s", "--model", "itemknn", "--out", folder.path + "/m", "--quiet"]) as? AsyncParsableCommand)
+        try await train.run()
+        let saved = try ModelStore.load(folder.path + "/m")
+        let reread = try SplitDirectory.load(folder.path + "/s")
+        let (test, dropped) = saved.reindex(reread.test, users: reread.users, items: reread.items)
+        #expect(dropped == 0)
+        let fromSaved = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(saved.model, train: saved.seenInteractions, test: test)
+        let direct = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(
+            try ItemKNN(fitting: reread.train), train: reread.train, test: reread.test)
+        #expect(fromSaved["ndcg@10"] == direct["ndcg@10"])
+        #expect(throws: (any Error).self) { _ = try RecKitCommand.parseAsRoot(["evaluate", "--split-dir", "s", "--model", "ials", "--saved", "m"]) }
+    }
+}

@@ -7,7 +7,7 @@ extension ModelKind: ExpressibleByArgument {}
 /// `--model NAME[,NAME…]` and `--set key=value`.
 struct ModelOptions: ParsableArguments {
     @Option(help: "Model(s), comma-separated: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var model: String
+    var model: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp(ModelOptions.settingsHelp))
     var settings: [String] = []
@@ -18,7 +18,8 @@ struct ModelOptions: ParsableArguments {
 
     var kinds: [ModelKind] {
         get throws {
-            try model.split(separator: ",").map { name in
+            guard let model else { throw ValidationError("give --model NAME") }
+            return try model.split(separator: ",").map { name in
                 guard let kind = ModelKind(rawValue: String(name)) else {
                     throw ValidationError("unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
@@ -41,6 +42,7 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         let values = try settingValues
+        guard model != nil else { return }       // commands that need a model check for it
         for kind in try kinds {
             do { try kind.validate(values) } catch { throw ValidationError(error.description) }
         }
@@ -62,6 +64,7 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "How to split --data: random:0.1, holdout:0.2, leave-last-out, temporal:0.1.") var split = "holdout:0.2"
     @Option(help: "A folder with train.tsv and test.tsv (and negatives.tsv for the sampled protocol).") var splitDir: String?
     @OptionGroup var model: ModelOptions
+    @Option(help: "Evaluate a saved model directory (from `reckit train`) instead of training --model.") var saved: String?
     @Option(help: "Metrics, comma-separated, e.g. ndcg@10,recall@20,coverage@10,auc (default: the @10 set).") var metrics: String?
     @Option(help: "Protocol: auto (sampled when the split has negatives), full or sampled.") var `protocol` = "auto"
     @Option(help: "Keep only ratings ≥ this value as positives (--data only).") var positiveThreshold: Float?
@@ -75,6 +78,7 @@ struct Evaluate: AsyncParsableCommand {
 
     func validate() throws {
         if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
+        if (model.model == nil) == (saved == nil) { throw ValidationError("give exactly one of --model and --saved") }
         if data != nil && SplitMethod(argument: split) == nil && !MovieLens.predefinedSplitNames.contains(split) {
             throw ValidationError("--split '\(split)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or u1–u5/ua/ub (MovieLens 100K)")
         }
@@ -122,6 +126,10 @@ struct Evaluate: AsyncParsableCommand {
         let sampled = self.protocol == "sampled" || (self.protocol == "auto" && split.negatives != nil)
         if sampled && split.negatives == nil { throw ValidationError("--protocol sampled needs a split folder with negatives.tsv") }
         let chosenMetrics = try metrics.map(parsedMetrics) ?? (sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults)
+        if let saved {
+            try evaluateSaved(saved, split: split, metrics: chosenMetrics, sampled: sampled, context: context, quiet: quiet)
+            return
+        }
         let settings = try model.settingValues
         var results: [EvaluationResult] = []
         for kind in try model.kinds {
@@ -153,6 +161,31 @@ struct Evaluate: AsyncParsableCommand {
             if !settings.isEmpty { result.context["settings"] = settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",") }
             results.append(result)
         }
+        try publish(results)
+    }
+
+    /// A saved model on a split: the test pairs are re-indexed into the model's IDs (unknown users or
+    /// items dropped, with a message) and the model's own training pairs are excluded.
+    func evaluateSaved(_ path: String, split: Split, metrics: [MetricSpec], sampled: Bool, context: [String: String], quiet: Bool) throws {
+        let saved = try ModelStore.load(path)
+        let (test, dropped) = saved.reindex(split.test, users: split.users, items: split.items)
+        if dropped > 0 { Terminal.error("\(dropped) of \(split.test.count) test pairs name users or items the model does not know; they are left out") }
+        let train = saved.seenInteractions
+        var result: EvaluationResult
+        if metrics.contains(where: \.isRatingMetric) {
+            guard let predictor = saved.model as? any RatingPredictor else { throw ValidationError("\(saved.kind.rawValue) does not predict ratings") }
+            result = try RatingEvaluator(metrics: metrics).evaluate(predictor, train: train, test: test)
+        } else if sampled {
+            throw ValidationError("the sampled protocol with --saved is not supported; use --protocol full")
+        } else {
+            result = try FullRankingEvaluator(metrics: metrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount)
+                .evaluate(saved.model, train: train, test: test)
+        }
+        result.context = context.merging(["saved_model": path, "model_training_fingerprint": saved.fingerprint]) { $1 }
+        try publish([result])
+    }
+
+    func publish(_ results: [EvaluationResult]) throws {
         if let report { try Report.html(results).write(toFile: report, atomically: true, encoding: .utf8) }
         if let markdown { try Report.markdown(results).write(toFile: markdown, atomically: true, encoding: .utf8) }
         if json {

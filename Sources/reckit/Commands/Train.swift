@@ -21,7 +21,7 @@ struct Train: AsyncParsableCommand {
 
     func validate() throws {
         if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
-        if try model.kinds.count != 1 { throw ValidationError("train takes one --model") }
+        if try model.kinds.count != 1 { throw ValidationError("train takes one --model") }   // kinds also demands --model
     }
 
     func run() async throws {
