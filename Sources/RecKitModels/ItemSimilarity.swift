@@ -43,3 +43,9 @@ extension BiasedMF: ItemSimilarity {
         FactorModel(userFactors: userFactors, itemFactors: itemFactors).similarItems(to: item, k: k)
     }
 }
+
+extension SVDPlusPlus: ItemSimilarity {
+    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
+        FactorModel(userFactors: userFactors, itemFactors: itemFactors).similarItems(to: item, k: k)
+    }
+}

@@ -9,6 +9,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case ease
     case svd
     case bpr
+    case svdpp
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
     public var settings: [ModelSetting] {
@@ -37,6 +38,10 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
                     ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
                     ModelSetting("threads", "Hogwild threads (1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
+        case .svdpp:
+            return [ModelSetting("factors", "latent dimensions (20)"), ModelSetting("epochs", "SGD passes (20)"),
+                    ModelSetting("learning_rate", "SGD step (0.007)"), ModelSetting("regularization", "L2 weight (0.02)"),
+                    ModelSetting("init_std", "initial factor standard deviation (0.1)"), ModelSetting("seed", "random seed (0)")]
         }
     }
 
@@ -55,6 +60,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .itemknn: try knnConfig(settings).validate()
         case .ease: try easeConfig(settings).validate()
         case .svd: try mfConfig(settings).validate()
+        case .svdpp: try svdppConfig(settings).validate()
         case .bpr:
             try bprConfig(settings).validate()
             if let threads = try SettingReader(model: rawValue, settings: settings).int("threads"), threads < 1 {
@@ -73,10 +79,23 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .itemknn: return try ItemKNN(fitting: train, config: knnConfig(settings))
         case .ease: return try EASE(fitting: train, config: easeConfig(settings))
         case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings))
+        case .svdpp: return try SVDPlusPlus(fitting: train, config: svdppConfig(settings))
         case .bpr:
             let threads = try SettingReader(model: rawValue, settings: settings).int("threads") ?? 1
             return try BPR(fitting: train, config: bprConfig(settings), threadCount: threads)
         }
+    }
+
+    func svdppConfig(_ settings: [String: String]) throws(ConfigError) -> SVDPlusPlus.Config {
+        var config = SVDPlusPlus.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.factorCount = try reader.int("factors") ?? config.factorCount
+        config.epochCount = try reader.int("epochs") ?? config.epochCount
+        config.learningRate = try reader.float("learning_rate") ?? config.learningRate
+        config.regularization = try reader.float("regularization") ?? config.regularization
+        config.initialStandardDeviation = try reader.float("init_std") ?? config.initialStandardDeviation
+        config.seed = try reader.seed() ?? config.seed
+        return config
     }
 
     func bprConfig(_ settings: [String: String]) throws(ConfigError) -> BPR.Config {

@@ -66,6 +66,14 @@ extension ModelKind {
             weights.entries["global"] = .float32(Tensor(shape: [3], scalars: [model.globalMean, model.ratingRange.lowerBound, model.ratingRange.upperBound]))
             weights.entries["known_users"] = .int32(model.knownUsers.map { $0 ? 1 : 0 }, shape: [model.userCount])
             weights.entries["known_items"] = .int32(model.knownItems.map { $0 ? 1 : 0 }, shape: [model.itemCount])
+        case let model as SVDPlusPlus:
+            weights.entries["user_factors"] = .float32(model.userFactors)
+            weights.entries["item_factors"] = .float32(model.itemFactors)
+            weights.entries["history_factors"] = .float32(model.historyFactors)
+            weights.entries["user_biases"] = .float32(Tensor(shape: [model.userCount], scalars: model.userBiases))
+            weights.entries["item_biases"] = .float32(Tensor(shape: [model.itemCount], scalars: model.itemBiases))
+            weights.entries["global"] = .float32(Tensor(shape: [3], scalars: [model.globalMean, model.ratingRange.lowerBound, model.ratingRange.upperBound]))
+            weights.store(model.history, as: "history")
         default:
             break     // random: the settings (seed) are all there is
         }
@@ -100,6 +108,19 @@ extension ModelKind {
         case .ease:
             return EASE(
                 restoring: try easeConfig(settings), weights: try weights.tensor("weights", shape: [itemCount, itemCount]),
+                history: try weights.matrix("history", rows: userCount, columns: itemCount))
+        case .svdpp:
+            let config = try svdppConfig(settings)
+            let global = try weights.tensor("global", shape: [3]).scalars
+            guard global[1] <= global[2] else { throw RestoreError("svdpp: bad rating range") }
+            let k = config.factorCount
+            return SVDPlusPlus(
+                restoring: config, globalMean: global[0], ratingRange: global[1]...global[2],
+                userBiases: try weights.tensor("user_biases", shape: [userCount]).scalars,
+                itemBiases: try weights.tensor("item_biases", shape: [itemCount]).scalars,
+                userFactors: try weights.tensor("user_factors", shape: [userCount, k]),
+                itemFactors: try weights.tensor("item_factors", shape: [itemCount, k]),
+                historyFactors: try weights.tensor("history_factors", shape: [itemCount, k]),
                 history: try weights.matrix("history", rows: userCount, columns: itemCount))
         case .svd:
             let config = try mfConfig(settings)
@@ -185,5 +206,22 @@ extension BiasedMF {
         self.itemFactors = itemFactors
         self.knownUsers = knownUsers
         self.knownItems = knownItems
+    }
+}
+
+extension SVDPlusPlus {
+    init(
+        restoring config: Config, globalMean: Float, ratingRange: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float],
+        userFactors: Tensor, itemFactors: Tensor, historyFactors: Tensor, history: InteractionMatrix
+    ) {
+        self.config = config
+        self.globalMean = globalMean
+        self.ratingRange = ratingRange
+        self.userBiases = userBiases
+        self.itemBiases = itemBiases
+        self.userFactors = userFactors
+        self.itemFactors = itemFactors
+        self.historyFactors = historyFactors
+        self.history = history
     }
 }

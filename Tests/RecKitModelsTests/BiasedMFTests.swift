@@ -54,3 +54,27 @@ import _RecKitTestSupport
         #expect(throws: EvaluationError.self) { try FullRankingEvaluator(metrics: [.rmse]).evaluate(model, train: Self.split.train, test: Self.split.test) }
     }
 }
+
+@Suite struct SVDPlusPlusTests {
+    @Test func learnsRatingsAndScoresNewUsersFromHistory() throws {
+        let split = BiasedMFTests.split
+        var config = SVDPlusPlus.Config()
+        config.epochCount = 10
+        let model = try SVDPlusPlus(fitting: split.train, config: config)
+        let rmse = try RatingEvaluator(metrics: [.rmse]).evaluate(model, train: split.train, test: split.test)["rmse"]!
+        let mean = split.train.ratings!.reduce(0, +) / Float(split.train.count)
+        let meanRMSE = Metrics.rmse(predictions: [Float](repeating: mean, count: split.test.count), targets: split.test.ratings!)
+        #expect(rmse < meanRMSE * 0.95, "svd++ \(rmse) vs mean \(meanRMSE)")
+        // Seeded: identical twice.
+        let again = try SVDPlusPlus(fitting: split.train, config: config)
+        #expect(again.historyFactors == model.historyFactors && again.userBiases == model.userBiases)
+        // A new user with a history: scores differ from the no-history prior and follow it.
+        let seen = InteractionMatrix.byUser(split.train)
+        let history = Array(seen.columns(inRow: 0))
+        #expect(model.scores(forHistory: history) != model.scores(forHistory: []))
+        // The known user's row equals predict() before clipping for an item in range.
+        let row = model.scores(forUsers: [0]).scalars
+        let item: Int32 = 5
+        #expect(abs(min(max(row[Int(item)], model.ratingRange.lowerBound), model.ratingRange.upperBound) - model.predict(user: 0, item: item)) < 1e-4)
+    }
+}
