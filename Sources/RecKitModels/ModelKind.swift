@@ -6,6 +6,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case random
     case ials
     case itemknn
+    case userknn
     case ease
     case svd
     case bpr
@@ -27,6 +28,8 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .itemknn:
             return [ModelSetting("k", "neighbours per item, itself included (20)"), ModelSetting("weighting", "cosine, tfidf, bm25 or none (cosine)"),
                     ModelSetting("shrinkage", "cosine shrinkage (0)"), ModelSetting("k1", "BM25 K1 (1.2)"), ModelSetting("b", "BM25 B (0.75)")]
+        case .userknn:
+            return [ModelSetting("k", "neighbours per user, itself included (50)"), ModelSetting("shrinkage", "cosine shrinkage (0)")]
         case .ease:
             return [ModelSetting("regularization", "λ (500)")]
         case .svd:
@@ -58,6 +61,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .random: _ = try seed(settings)
         case .ials: try alsConfig(settings).validate()
         case .itemknn: try knnConfig(settings).validate()
+        case .userknn: try userKNNConfig(settings).validate()
         case .ease: try easeConfig(settings).validate()
         case .svd: try mfConfig(settings).validate()
         case .svdpp: try svdppConfig(settings).validate()
@@ -77,6 +81,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .random: return RandomRecommender(fitting: train, seed: try seed(settings))
         case .ials: return try ImplicitALS(fitting: train, config: alsConfig(settings))
         case .itemknn: return try ItemKNN(fitting: train, config: knnConfig(settings))
+        case .userknn: return try UserKNN(fitting: train, config: userKNNConfig(settings))
         case .ease: return try EASE(fitting: train, config: easeConfig(settings))
         case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings))
         case .svdpp: return try SVDPlusPlus(fitting: train, config: svdppConfig(settings))
@@ -130,6 +135,14 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         config.shrinkage = try reader.float("shrinkage") ?? config.shrinkage
         config.bm25K1 = try reader.float("k1") ?? config.bm25K1
         config.bm25B = try reader.float("b") ?? config.bm25B
+        return config
+    }
+
+    func userKNNConfig(_ settings: [String: String]) throws(ConfigError) -> UserKNN.Config {
+        var config = UserKNN.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.neighbourCount = try reader.int("k") ?? config.neighbourCount
+        config.shrinkage = try reader.float("shrinkage") ?? config.shrinkage
         return config
     }
 

@@ -55,6 +55,9 @@ extension ModelKind {
         case let model as ItemKNN:
             weights.store(model.neighbours, as: "neighbours")
             weights.store(model.history, as: "history")
+        case let model as UserKNN:
+            weights.store(model.neighbours, as: "neighbours")
+            weights.store(model.history, as: "history")
         case let model as EASE:
             weights.entries["weights"] = .float32(model.weights)
             weights.store(model.history, as: "history")
@@ -104,6 +107,10 @@ extension ModelKind {
         case .itemknn:
             return ItemKNN(
                 restoring: try knnConfig(settings), neighbours: try weights.matrix("neighbours", rows: itemCount, columns: itemCount),
+                history: try weights.matrix("history", rows: userCount, columns: itemCount))
+        case .userknn:
+            return UserKNN(
+                restoring: try userKNNConfig(settings), neighbours: try weights.matrix("neighbours", rows: userCount, columns: userCount),
                 history: try weights.matrix("history", rows: userCount, columns: itemCount))
         case .ease:
             return EASE(

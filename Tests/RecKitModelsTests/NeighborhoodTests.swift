@@ -83,3 +83,39 @@ import RecKitTensor
         #expect(try EASE(fitting: split.train).weights == ease.weights)
     }
 }
+
+@Suite struct UserKNNTests {
+    @Test func scoresAreSimilarityWeightedSumsAndFoldInAgrees() throws {
+        let data = SyntheticData.generate(preset: .tiny, seed: 71)
+        let train = try Interactions(users: data.ratings.interactions.users, items: data.ratings.interactions.items,
+            userCount: data.ratings.interactions.userCount, itemCount: data.ratings.interactions.itemCount)      // binary
+        var config = UserKNN.Config()
+        config.neighbourCount = 10
+        let model = try UserKNN(fitting: train, config: config)
+        let matrix = InteractionMatrix.byUser(train)
+        // Reference for user 4: dense cosine to every user, the 10 best (ties to the lower index), summed rows.
+        func cosine(_ a: Int, _ b: Int) -> Float {
+            let shared = Set(matrix.columns(inRow: a)).intersection(matrix.columns(inRow: b)).count
+            return Float(shared) / (Float(matrix.count(inRow: a)).squareRoot() * Float(matrix.count(inRow: b)).squareRoot())
+        }
+        let user = 4
+        let best = (0..<train.userCount).map { ScoredIndex(index: Int32($0), score: cosine(user, $0)) }.filter { $0.score > 0 }.topK(10)
+        var expected = [Float](repeating: 0, count: train.itemCount)
+        for neighbour in best { for item in matrix.columns(inRow: Int(neighbour.index)) { expected[Int(item)] += neighbour.score } }
+        let scores = model.scores(forUsers: [Int32(user)]).scalars
+        #expect(zip(scores, expected).allSatisfy { abs($0 - $1) < 1e-4 })
+        // Folding in the user's own history finds the same neighbours.
+        let folded = model.scores(forHistory: Array(matrix.columns(inRow: user)))
+        #expect(zip(scores, folded).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
+    @Test func beatsPopularity() throws {
+        let data = SyntheticData.generate(preset: .small, seed: 72)
+        let split = try data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 72)
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let knn = try evaluator.evaluate(UserKNN(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        #expect(knn > popularity, "userknn \(knn) vs popularity \(popularity)")
+        #expect(try UserKNN(fitting: split.train, threadCount: 1).neighbours == UserKNN(fitting: split.train, threadCount: 3).neighbours)
+    }
+}

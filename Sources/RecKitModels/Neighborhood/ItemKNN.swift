@@ -45,56 +45,12 @@ public struct ItemKNN: Recommender {
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
         let itemCount = train.itemCount
         let weighted = ItemKNN.weight(byItem: byUser.transposed(), config: config)   // item × user
-        let weightedByUser = weighted.transposed()
-        var norms = [Float](repeating: 1, count: itemCount)
-        if config.weighting == .cosine {
-            for item in 0..<itemCount { norms[item] = weighted.values(inRow: item).reduce(0) { $0 + $1 * $1 }.squareRoot() }
-        }
-        let k = config.neighbourCount, shrink = config.shrinkage, normalize = config.weighting == .cosine
-        let itemNorms = norms
-        let chunks = Parallel.chunks(count: itemCount, chunkCount: max(1, min(itemCount, threadCount * 8)))
-        let lists = Parallel.map(chunkCount: chunks.count, threadCount: threadCount) { chunk -> [[ScoredIndex]] in
-            var accumulator = [Float](repeating: 0, count: itemCount)
-            var touched: [Int32] = []
-            return chunks[chunk].map { item in
-                touched.removeAll(keepingCapacity: true)
-                let users = weighted.columns(inRow: item), values = weighted.values(inRow: item)
-                for (user, value) in zip(users, values) {
-                    let start = weightedByUser.rowOffsets[Int(user)], end = weightedByUser.rowOffsets[Int(user) + 1]
-                    for position in start..<end {
-                        let other = weightedByUser.columnIndices[position]
-                        if accumulator[Int(other)] == 0 { touched.append(other) }
-                        accumulator[Int(other)] += value * weightedByUser.values[position]
-                    }
-                }
-                var candidates: [ScoredIndex] = []
-                candidates.reserveCapacity(touched.count)
-                for other in touched {
-                    var similarity = accumulator[Int(other)]
-                    accumulator[Int(other)] = 0
-                    if normalize {
-                        let denominator = itemNorms[item] * itemNorms[Int(other)] + shrink
-                        similarity = denominator > 0 ? similarity / denominator : 0
-                    }
-                    if similarity != 0 { candidates.append(ScoredIndex(index: other, score: similarity)) }
-                }
-                // Stored by item index, as every InteractionMatrix row is.
-                return candidates.topK(k).sorted { $0.index < $1.index }
-            }
-        }.flatMap { $0 }
-        var offsets = [0], columns: [Int32] = [], values: [Float] = []
-        for list in lists {
-            for entry in list {
-                columns.append(entry.index)
-                values.append(entry.score)
-            }
-            offsets.append(columns.count)
-        }
+        let neighbours = NeighbourIndex.build(
+            rows: weighted, k: config.neighbourCount, cosine: config.weighting == .cosine, shrinkage: config.shrinkage, threadCount: threadCount)
         self.config = config
         self.userCount = train.userCount
         self.itemCount = itemCount
-        // Built from valid pieces; the throwing initialiser's checks cannot fail here.
-        self.neighbours = try! InteractionMatrix(rowCount: itemCount, columnCount: itemCount, rowOffsets: offsets, columnIndices: columns, values: values)
+        self.neighbours = neighbours
         self.history = byUser
     }
 
@@ -157,5 +113,59 @@ public struct ItemKNN: Recommender {
     public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
         zip(neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item)))
             .filter { $0.0 != item }.map { ScoredIndex(index: $0.0, score: $0.1) }.topK(k)
+    }
+}
+
+/// The K most similar rows of a sparse matrix (rows are the entities, columns their features):
+/// similarity = row · row, divided by (‖a‖‖b‖ + shrinkage) for cosine. Each row keeps its K best,
+/// itself included, stored by index. Built in parallel from the matrix and its transpose, never as
+/// a dense rows × rows matrix.
+enum NeighbourIndex {
+    static func build(rows: InteractionMatrix, k: Int, cosine: Bool, shrinkage: Float, threadCount: Int) -> InteractionMatrix {
+        let count = rows.rowCount
+        let byFeature = rows.transposed()
+        let norms = (0..<count).map { row in cosine ? rows.values(inRow: row).reduce(0) { $0 + $1 * $1 }.squareRoot() : 1 }
+        let chunks = Parallel.chunks(count: count, chunkCount: max(1, min(count, threadCount * 8)))
+        let lists = Parallel.map(chunkCount: chunks.count, threadCount: threadCount) { chunk -> [[ScoredIndex]] in
+            var accumulator = [Float](repeating: 0, count: count)
+            var seenBy = [Int32](repeating: -1, count: count)      // which row last touched each entry
+            var touched: [Int32] = []
+            return chunks[chunk].map { row in
+                touched.removeAll(keepingCapacity: true)
+                for (feature, value) in zip(rows.columns(inRow: row), rows.values(inRow: row)) {
+                    let start = byFeature.rowOffsets[Int(feature)], end = byFeature.rowOffsets[Int(feature) + 1]
+                    for position in start..<end {
+                        let other = byFeature.columnIndices[position]
+                        if seenBy[Int(other)] != Int32(row) {
+                            seenBy[Int(other)] = Int32(row)
+                            touched.append(other)
+                        }
+                        accumulator[Int(other)] += value * byFeature.values[position]
+                    }
+                }
+                var candidates: [ScoredIndex] = []
+                candidates.reserveCapacity(touched.count)
+                for other in touched {
+                    var similarity = accumulator[Int(other)]
+                    accumulator[Int(other)] = 0
+                    if cosine {
+                        let denominator = norms[row] * norms[Int(other)] + shrinkage
+                        similarity = denominator > 0 ? similarity / denominator : 0
+                    }
+                    if similarity != 0 { candidates.append(ScoredIndex(index: other, score: similarity)) }
+                }
+                return candidates.topK(k).sorted { $0.index < $1.index }      // stored by index, as every CSR row
+            }
+        }.flatMap { $0 }
+        var offsets = [0], columns: [Int32] = [], values: [Float] = []
+        for list in lists {
+            for entry in list {
+                columns.append(entry.index)
+                values.append(entry.score)
+            }
+            offsets.append(columns.count)
+        }
+        // Built from valid pieces; the throwing initialiser's checks cannot fail here.
+        return try! InteractionMatrix(rowCount: count, columnCount: count, rowOffsets: offsets, columnIndices: columns, values: values)
     }
 }
