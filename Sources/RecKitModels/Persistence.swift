@@ -24,6 +24,7 @@ public struct ModelWeights: Sendable {
         guard case .int64(let offsets, _)? = entries[name + ".offsets"], case .int32(let indices, _)? = entries[name + ".columns"],
             case .float32(let values)? = entries[name + ".values"]
         else { throw RestoreError("missing sparse matrix '\(name)'") }
+        guard values.scalars.allSatisfy(\.isFinite) else { throw RestoreError("sparse matrix '\(name)' holds non-finite values") }
         do {
             return try InteractionMatrix(
                 rowCount: rows, columnCount: columns, rowOffsets: offsets.map { Int($0) }, columnIndices: indices, values: values.scalars)

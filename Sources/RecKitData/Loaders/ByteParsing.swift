@@ -120,7 +120,7 @@ enum ByteParsing {
             index += 1
         }
         guard digits > 0 else { return nil }
-        // Both operands are exact (mantissa < 2^60 but < 10^18 < 2^53 is not guaranteed: fall back).
+        // Exact only while the mantissa fits a Double's 53 bits; longer ones go to strtod.
         guard mantissa < (1 << 53) else { return slowDouble(bytes) }
         let value = Double(mantissa) / powerOfTen(fractionDigits)
         return negative ? -value : value
