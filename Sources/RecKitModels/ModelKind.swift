@@ -11,6 +11,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case svd
     case bpr
     case svdpp
+    case lmf
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
     public var settings: [ModelSetting] {
@@ -41,6 +42,11 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
                     ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
                     ModelSetting("threads", "Hogwild threads (1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
+        case .lmf:
+            return [ModelSetting("factors", "latent dimensions (30)"), ModelSetting("iterations", "alternations (30)"),
+                    ModelSetting("learning_rate", "AdaGrad step (1)"), ModelSetting("regularization", "L2 weight (0.6)"),
+                    ModelSetting("alpha", "confidence 1 + α·r (1)"), ModelSetting("negatives", "sampled negatives per positive (5)"),
+                    ModelSetting("seed", "random seed (0)")]
         case .svdpp:
             return [ModelSetting("factors", "latent dimensions (20)"), ModelSetting("epochs", "SGD passes (20)"),
                     ModelSetting("learning_rate", "SGD step (0.007)"), ModelSetting("regularization", "L2 weight (0.02)"),
@@ -65,6 +71,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .ease: try easeConfig(settings).validate()
         case .svd: try mfConfig(settings).validate()
         case .svdpp: try svdppConfig(settings).validate()
+        case .lmf: try lmfConfig(settings).validate()
         case .bpr:
             try bprConfig(settings).validate()
             if let threads = try SettingReader(model: rawValue, settings: settings).int("threads"), threads < 1 {
@@ -85,10 +92,24 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .ease: return try EASE(fitting: train, config: easeConfig(settings))
         case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings))
         case .svdpp: return try SVDPlusPlus(fitting: train, config: svdppConfig(settings))
+        case .lmf: return try LogisticMF(fitting: train, config: lmfConfig(settings))
         case .bpr:
             let threads = try SettingReader(model: rawValue, settings: settings).int("threads") ?? 1
             return try BPR(fitting: train, config: bprConfig(settings), threadCount: threads)
         }
+    }
+
+    func lmfConfig(_ settings: [String: String]) throws(ConfigError) -> LogisticMF.Config {
+        var config = LogisticMF.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.factorCount = try reader.int("factors") ?? config.factorCount
+        config.iterationCount = try reader.int("iterations") ?? config.iterationCount
+        config.learningRate = try reader.float("learning_rate") ?? config.learningRate
+        config.regularization = try reader.float("regularization") ?? config.regularization
+        config.alpha = try reader.float("alpha") ?? config.alpha
+        config.negativeCount = try reader.int("negatives") ?? config.negativeCount
+        config.seed = try reader.seed() ?? config.seed
+        return config
     }
 
     func svdppConfig(_ settings: [String: String]) throws(ConfigError) -> SVDPlusPlus.Config {

@@ -53,6 +53,9 @@ extension ModelKind {
         case let model as BPR:
             weights.entries["user_factors"] = .float32(model.factors.userFactors)
             weights.entries["item_factors"] = .float32(model.factors.itemFactors)
+        case let model as LogisticMF:
+            weights.entries["user_factors"] = .float32(model.factors.userFactors)
+            weights.entries["item_factors"] = .float32(model.factors.itemFactors)
         case let model as ItemKNN:
             weights.store(model.neighbours, as: "neighbours")
             weights.store(model.history, as: "history")
@@ -105,6 +108,11 @@ extension ModelKind {
                 name: "bpr", userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount + 1]),
                 itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount + 1]))
             return BPR(restoring: config, factors: model)
+        case .lmf:
+            let config = try lmfConfig(settings)
+            return LogisticMF(restoring: config, factors: FactorModel(
+                name: "lmf", userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount + 2]),
+                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount + 2])))
         case .itemknn:
             return ItemKNN(
                 restoring: try knnConfig(settings), neighbours: try weights.matrix("neighbours", rows: itemCount, columns: itemCount),
@@ -231,5 +239,12 @@ extension SVDPlusPlus {
         self.itemFactors = itemFactors
         self.historyFactors = historyFactors
         self.history = history
+    }
+}
+
+extension LogisticMF {
+    init(restoring config: Config, factors: FactorModel) {
+        self.config = config
+        self.factors = factors
     }
 }

@@ -60,3 +60,24 @@ import _RecKitTestSupport
         #expect(model.scores(forHistory: [3, 1, 2]) == model.scores(forHistory: [1, 2, 3]))
     }
 }
+
+@Suite struct LogisticMFTests {
+    @Test func learnsBeyondPopularityIndependentOfThreads() throws {
+        let split = BPRTests.split
+        var config = LogisticMF.Config()
+        config.factorCount = 16
+        config.iterationCount = 15
+        let one = try LogisticMF(fitting: split.train, config: config, threadCount: 1)
+        let three = try LogisticMF(fitting: split.train, config: config, threadCount: 3)
+        #expect(one.factors.userFactors == three.factors.userFactors && one.factors.itemFactors == three.factors.itemFactors)
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let lmf = try evaluator.evaluate(one, train: split.train, test: split.test)["ndcg@10"]!
+        #expect(lmf > popularity, "lmf \(lmf) vs popularity \(popularity)")
+        // The constant columns stay exactly 1.
+        let width = config.factorCount + 2
+        #expect((0..<one.userCount).allSatisfy { one.factors.userFactors.scalars[$0 * width + width - 1] == 1 })
+        #expect((0..<one.itemCount).allSatisfy { one.factors.itemFactors.scalars[$0 * width + width - 2] == 1 })
+        #expect(throws: ConfigError.self) { try ModelKind.lmf.validate(["negatives": "0"]) }
+    }
+}

@@ -17,7 +17,7 @@ import _RecKitTestSupport
     static let kinds: [(ModelKind, [String: String])] = [
         (.popularity, [:]), (.random, ["seed": "3"]), (.itemknn, [:]), (.ials, ["factors": "8", "iterations": "3"]),
         (.bpr, ["factors": "8", "epochs": "3"]), (.ease, ["regularization": "50"]), (.svd, ["factors": "8", "epochs": "3"]),
-        (.svdpp, ["factors": "4", "epochs": "2"]), (.userknn, ["k": "5"]),
+        (.svdpp, ["factors": "4", "epochs": "2"]), (.userknn, ["k": "5"]), (.lmf, ["factors": "4", "iterations": "2"]),
     ]
 
     @Test(arguments: kinds)

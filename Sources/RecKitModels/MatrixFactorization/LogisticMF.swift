@@ -1,0 +1,133 @@
+import Foundation
+import RecKitData
+import RecKitTensor
+
+/// Logistic matrix factorisation (Johnson, "Logistic Matrix Factorization for Implicit Feedback
+/// Data", NIPS 2014 workshop): P(u likes i) = σ(x_u·y_i + β_u + β_i), with each observed pair
+/// weighted by confidence 1 + α·r_ui and unobserved pairs represented by sampled negatives.
+///
+/// Trained by alternating AdaGrad half-steps, as in the paper: all users with items fixed, then all
+/// items with users fixed; each row's gradient sums its positives and `negativeCount` uniform
+/// negatives per positive (weighted so their total matches the unobserved mass). Rows run in
+/// parallel chunks with per-chunk seeded generators and each row writes only itself, so threads
+/// never change the result.
+public struct LogisticMF: Recommender {
+    public struct Config: Codable, Sendable, Equatable {
+        public var factorCount = 30
+        public var iterationCount = 30
+        public var learningRate: Float = 1
+        public var regularization: Float = 0.6
+        public var alpha: Float = 1
+        /// Sampled negatives per positive.
+        public var negativeCount = 5
+        public var seed: UInt64 = 0
+        public init() {}
+
+        public func validate() throws(ConfigError) {
+            if factorCount < 1 || factorCount > 4096 { throw ConfigError(model: "lmf", key: "factors", "must be in 1...4096") }
+            if iterationCount < 1 { throw ConfigError(model: "lmf", key: "iterations", "must be at least 1") }
+            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "lmf", key: "learning_rate", "must be > 0") }
+            if !(regularization >= 0) { throw ConfigError(model: "lmf", key: "regularization", "must be ≥ 0") }
+            if !(alpha >= 0) { throw ConfigError(model: "lmf", key: "alpha", "must be ≥ 0") }
+            if negativeCount < 1 { throw ConfigError(model: "lmf", key: "negatives", "must be at least 1") }
+        }
+    }
+
+    public let config: Config
+    /// `[users, factors + 2]` and `[items, factors + 2]`: the factors, then (bias, 1) for users and
+    /// (1, bias) for items, so one dot product gives x·y + β_u + β_i.
+    public let factors: FactorModel
+    public var name: String { "lmf" }
+    public var userCount: Int { factors.userCount }
+    public var itemCount: Int { factors.itemCount }
+
+    public init(fitting train: Interactions, config: Config = Config(), threadCount: Int = Parallel.defaultThreadCount) throws(ConfigError) {
+        try config.validate()
+        let k = config.factorCount, width = k + 2
+        let byUser = InteractionMatrix.byUser(train.deduplicated(.sum)), byItem = byUser.transposed()
+        var root = SplitMix64(seed: config.seed)
+        var users = [Float](repeating: 0, count: train.userCount * width), items = [Float](repeating: 0, count: train.itemCount * width)
+        for row in 0..<train.userCount {
+            for f in 0..<k { users[row * width + f] = (root.nextUnitFloat() - 0.5) * 0.02 }
+            users[row * width + k + 1] = 1
+        }
+        for row in 0..<train.itemCount {
+            for f in 0..<k { items[row * width + f] = (root.nextUnitFloat() - 0.5) * 0.02 }
+            items[row * width + k] = 1
+        }
+        var userSquares = [Float](repeating: 0, count: users.count), itemSquares = [Float](repeating: 0, count: items.count)
+        for _ in 0..<config.iterationCount {
+            LogisticMF.halfStep(solving: &users, squares: &userSquares, fixed: items, matrix: byUser, biasColumn: k,
+                config: config, seed: root.next(), threadCount: threadCount)
+            LogisticMF.halfStep(solving: &items, squares: &itemSquares, fixed: users, matrix: byItem, biasColumn: k + 1,
+                config: config, seed: root.next(), threadCount: threadCount)
+        }
+        self.config = config
+        self.factors = FactorModel(
+            name: "lmf", userFactors: Tensor(shape: [train.userCount, width], scalars: users),
+            itemFactors: Tensor(shape: [train.itemCount, width], scalars: items))
+    }
+
+    /// One AdaGrad step for every row of `solving`; `biasColumn` is the row's own bias (the other
+    /// of the two extra columns is the fixed 1).
+    static func halfStep(
+        solving target: inout [Float], squares: inout [Float], fixed: [Float], matrix: InteractionMatrix, biasColumn: Int,
+        config: Config, seed: UInt64, threadCount: Int
+    ) {
+        let k = config.factorCount, width = k + 2
+        let fixedCount = fixed.count / width
+        let chunks = Parallel.chunks(count: matrix.rowCount, chunkCount: max(1, min(matrix.rowCount, 64)))
+        var seeder = SplitMix64(seed: seed)
+        let seeds = chunks.map { _ in seeder.next() }
+        target.withUnsafeMutableBufferPointer { targetBuffer in
+            squares.withUnsafeMutableBufferPointer { squareBuffer in
+                fixed.withUnsafeBufferPointer { fixedBuffer in
+                    let shared = LMFBuffers(target: targetBuffer.baseAddress!, squares: squareBuffer.baseAddress!, fixed: fixedBuffer.baseAddress!)
+                    Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
+                        var generator = SplitMix64(seed: seeds[chunk])
+                        var gradient = [Float](repeating: 0, count: width)
+                        for row in chunks[chunk] {
+                            let x = shared.target + row * width
+                            for f in 0..<width { gradient[f] = 0 }
+                            let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
+                            guard !range.isEmpty else { continue }
+                            // Positives: α·r·y − (1 + α·r)·σ(s)·y.
+                            for position in range {
+                                let y = shared.fixed + Int(matrix.columnIndices[position]) * width
+                                let confidence = config.alpha * matrix.values[position]
+                                let s = VectorKernels.dot(x, y, count: width)
+                                let coefficient = confidence - (1 + confidence) / (1 + Foundation.exp(-s))
+                                for f in 0..<width { gradient[f] += coefficient * y[f] }
+                            }
+                            // Negatives: −w·σ(s)·y, w spreading the unobserved pairs over the samples.
+                            let samples = range.count * config.negativeCount
+                            let weight = Float(max(0, fixedCount - range.count)) / Float(samples)
+                            for _ in 0..<samples {
+                                let y = shared.fixed + generator.nextIndex(below: fixedCount) * width
+                                let s = VectorKernels.dot(x, y, count: width)
+                                let coefficient = -weight / (1 + Foundation.exp(-s))
+                                for f in 0..<width { gradient[f] += coefficient * y[f] }
+                            }
+                            for f in 0..<k { gradient[f] -= config.regularization * x[f] }
+                            // AdaGrad on the factors and the row's own bias; the constant column stays 1.
+                            for f in 0..<width where f < k || f == biasColumn {
+                                shared.squares[row * width + f] += gradient[f] * gradient[f]
+                                x[f] += config.learningRate * gradient[f] / (shared.squares[row * width + f].squareRoot() + 1e-6)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    public func scores(forUsers users: [Int32]) -> Tensor { factors.scores(forUsers: users) }
+    public func scores(forHistory history: [Int32]) -> [Float] { factors.scores(forHistory: history) }
+}
+
+/// Pointers for the parallel half-steps: each chunk writes only its own rows.
+struct LMFBuffers: @unchecked Sendable {
+    let target: UnsafeMutablePointer<Float>
+    let squares: UnsafeMutablePointer<Float>
+    let fixed: UnsafePointer<Float>
+}
