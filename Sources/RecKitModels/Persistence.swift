@@ -33,6 +33,29 @@ public struct ModelWeights: Sendable {
         }
     }
 
+    /// The parts every explicit-rating factor model shares: μ, the rating range, biases and factors.
+    mutating func storeRatingModel(
+        mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor, itemFactors: Tensor
+    ) {
+        entries["global"] = .float32(Tensor(shape: [3], scalars: [mean, range.lowerBound, range.upperBound]))
+        entries["user_biases"] = .float32(Tensor(shape: [userBiases.count], scalars: userBiases))
+        entries["item_biases"] = .float32(Tensor(shape: [itemBiases.count], scalars: itemBiases))
+        entries["user_factors"] = .float32(userFactors)
+        entries["item_factors"] = .float32(itemFactors)
+    }
+
+    func ratingModel(userCount: Int, itemCount: Int, factorCount: Int) throws(RestoreError)
+        -> (mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor, itemFactors: Tensor)
+    {
+        let global = try tensor("global", shape: [3]).scalars
+        guard global[1] <= global[2] else { throw RestoreError("the stored rating range \(global[1])...\(global[2]) is empty") }
+        return (
+            global[0], global[1]...global[2], try tensor("user_biases", shape: [userCount]).scalars,
+            try tensor("item_biases", shape: [itemCount]).scalars, try tensor("user_factors", shape: [userCount, factorCount]),
+            try tensor("item_factors", shape: [itemCount, factorCount])
+        )
+    }
+
     public mutating func store(_ matrix: InteractionMatrix, as name: String) {
         entries[name + ".offsets"] = .int64(matrix.rowOffsets.map { Int64($0) }, shape: [matrix.rowOffsets.count])
         entries[name + ".columns"] = .int32(matrix.columnIndices, shape: [matrix.nonzeroCount])
@@ -66,20 +89,16 @@ extension ModelKind {
             weights.entries["weights"] = .float32(model.weights)
             weights.store(model.history, as: "history")
         case let model as BiasedMF:
-            weights.entries["user_factors"] = .float32(model.userFactors)
-            weights.entries["item_factors"] = .float32(model.itemFactors)
-            weights.entries["user_biases"] = .float32(Tensor(shape: [model.userCount], scalars: model.userBiases))
-            weights.entries["item_biases"] = .float32(Tensor(shape: [model.itemCount], scalars: model.itemBiases))
-            weights.entries["global"] = .float32(Tensor(shape: [3], scalars: [model.globalMean, model.ratingRange.lowerBound, model.ratingRange.upperBound]))
+            weights.storeRatingModel(
+                mean: model.globalMean, range: model.ratingRange, userBiases: model.userBiases, itemBiases: model.itemBiases,
+                userFactors: model.userFactors, itemFactors: model.itemFactors)
             weights.entries["known_users"] = .int32(model.knownUsers.map { $0 ? 1 : 0 }, shape: [model.userCount])
             weights.entries["known_items"] = .int32(model.knownItems.map { $0 ? 1 : 0 }, shape: [model.itemCount])
         case let model as SVDPlusPlus:
-            weights.entries["user_factors"] = .float32(model.userFactors)
-            weights.entries["item_factors"] = .float32(model.itemFactors)
+            weights.storeRatingModel(
+                mean: model.globalMean, range: model.ratingRange, userBiases: model.userBiases, itemBiases: model.itemBiases,
+                userFactors: model.userFactors, itemFactors: model.itemFactors)
             weights.entries["history_factors"] = .float32(model.historyFactors)
-            weights.entries["user_biases"] = .float32(Tensor(shape: [model.userCount], scalars: model.userBiases))
-            weights.entries["item_biases"] = .float32(Tensor(shape: [model.itemCount], scalars: model.itemBiases))
-            weights.entries["global"] = .float32(Tensor(shape: [3], scalars: [model.globalMean, model.ratingRange.lowerBound, model.ratingRange.upperBound]))
             weights.store(model.history, as: "history")
         default:
             break     // random: the settings (seed) are all there is
@@ -127,30 +146,21 @@ extension ModelKind {
                 history: try weights.matrix("history", rows: userCount, columns: itemCount))
         case .svdpp:
             let config = try svdppConfig(settings)
-            let global = try weights.tensor("global", shape: [3]).scalars
-            guard global[1] <= global[2] else { throw RestoreError("svdpp: bad rating range") }
-            let k = config.factorCount
+            let base = try weights.ratingModel(userCount: userCount, itemCount: itemCount, factorCount: config.factorCount)
             return SVDPlusPlus(
-                restoring: config, globalMean: global[0], ratingRange: global[1]...global[2],
-                userBiases: try weights.tensor("user_biases", shape: [userCount]).scalars,
-                itemBiases: try weights.tensor("item_biases", shape: [itemCount]).scalars,
-                userFactors: try weights.tensor("user_factors", shape: [userCount, k]),
-                itemFactors: try weights.tensor("item_factors", shape: [itemCount, k]),
-                historyFactors: try weights.tensor("history_factors", shape: [itemCount, k]),
+                restoring: config, globalMean: base.mean, ratingRange: base.range, userBiases: base.userBiases, itemBiases: base.itemBiases,
+                userFactors: base.userFactors, itemFactors: base.itemFactors,
+                historyFactors: try weights.tensor("history_factors", shape: [itemCount, config.factorCount]),
                 history: try weights.matrix("history", rows: userCount, columns: itemCount))
         case .svd:
             let config = try mfConfig(settings)
-            let global = try weights.tensor("global", shape: [3]).scalars
+            let base = try weights.ratingModel(userCount: userCount, itemCount: itemCount, factorCount: config.factorCount)
             guard case .int32(let knownUsers, let userShape)? = weights.entries["known_users"], userShape == [userCount],
-                case .int32(let knownItems, let itemShape)? = weights.entries["known_items"], itemShape == [itemCount],
-                global[1] <= global[2]
-            else { throw RestoreError("svd: missing or mis-shaped known_users, known_items or global") }
+                case .int32(let knownItems, let itemShape)? = weights.entries["known_items"], itemShape == [itemCount]
+            else { throw RestoreError("svd: missing or mis-shaped known_users or known_items") }
             return BiasedMF(
-                restoring: config, globalMean: global[0], ratingRange: global[1]...global[2],
-                userBiases: try weights.tensor("user_biases", shape: [userCount]).scalars,
-                itemBiases: try weights.tensor("item_biases", shape: [itemCount]).scalars,
-                userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount]),
-                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount]),
+                restoring: config, globalMean: base.mean, ratingRange: base.range, userBiases: base.userBiases, itemBiases: base.itemBiases,
+                userFactors: base.userFactors, itemFactors: base.itemFactors,
                 knownUsers: knownUsers.map { $0 != 0 }, knownItems: knownItems.map { $0 != 0 })
         }
     }
