@@ -33,6 +33,18 @@ public struct ModelWeights: Sendable {
         }
     }
 
+    /// A dot-product model's two factor tables.
+    mutating func store(_ factors: FactorModel) {
+        entries["user_factors"] = .float32(factors.userFactors)
+        entries["item_factors"] = .float32(factors.itemFactors)
+    }
+
+    func factorModel(name: String, userCount: Int, itemCount: Int, width: Int) throws(RestoreError) -> FactorModel {
+        FactorModel(
+            name: name, userFactors: try tensor("user_factors", shape: [userCount, width]),
+            itemFactors: try tensor("item_factors", shape: [itemCount, width]))
+    }
+
     /// The parts every explicit-rating factor model shares: μ, the rating range, biases and factors.
     mutating func storeRatingModel(
         mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor, itemFactors: Tensor
@@ -40,8 +52,7 @@ public struct ModelWeights: Sendable {
         entries["global"] = .float32(Tensor(shape: [3], scalars: [mean, range.lowerBound, range.upperBound]))
         entries["user_biases"] = .float32(Tensor(shape: [userBiases.count], scalars: userBiases))
         entries["item_biases"] = .float32(Tensor(shape: [itemBiases.count], scalars: itemBiases))
-        entries["user_factors"] = .float32(userFactors)
-        entries["item_factors"] = .float32(itemFactors)
+        store(FactorModel(userFactors: userFactors, itemFactors: itemFactors))
     }
 
     func ratingModel(userCount: Int, itemCount: Int, factorCount: Int) throws(RestoreError)
@@ -70,15 +81,9 @@ extension ModelKind {
         switch model {
         case let model as Popularity:
             weights.entries["item_scores"] = .float32(Tensor(shape: [model.itemCount], scalars: model.itemScores))
-        case let model as ImplicitALS:
-            weights.entries["user_factors"] = .float32(model.factors.userFactors)
-            weights.entries["item_factors"] = .float32(model.factors.itemFactors)
-        case let model as BPR:
-            weights.entries["user_factors"] = .float32(model.factors.userFactors)
-            weights.entries["item_factors"] = .float32(model.factors.itemFactors)
-        case let model as LogisticMF:
-            weights.entries["user_factors"] = .float32(model.factors.userFactors)
-            weights.entries["item_factors"] = .float32(model.factors.itemFactors)
+        case let model as ImplicitALS: weights.store(model.factors)
+        case let model as BPR: weights.store(model.factors)
+        case let model as LogisticMF: weights.store(model.factors)
         case let model as ItemKNN:
             weights.store(model.neighbours, as: "neighbours")
             weights.store(model.history, as: "history")
@@ -117,21 +122,16 @@ extension ModelKind {
             return RandomRecommender(userCount: userCount, itemCount: itemCount, seed: try SettingReader(model: rawValue, settings: settings).seed() ?? 0)
         case .ials:
             let config = try alsConfig(settings)
-            let model = FactorModel(
-                name: "ials", userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount]),
-                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount]))
-            return ImplicitALS(restoring: config, factors: model)
-        case .bpr:
+            return ImplicitALS(restoring: config, factors: try weights.factorModel(
+                name: rawValue, userCount: userCount, itemCount: itemCount, width: config.factorCount))
+        case .bpr:      // + the item-bias column
             let config = try bprConfig(settings)
-            let model = FactorModel(
-                name: "bpr", userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount + 1]),
-                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount + 1]))
-            return BPR(restoring: config, factors: model)
-        case .lmf:
+            return BPR(restoring: config, factors: try weights.factorModel(
+                name: rawValue, userCount: userCount, itemCount: itemCount, width: config.factorCount + 1))
+        case .lmf:      // + the two bias columns
             let config = try lmfConfig(settings)
-            return LogisticMF(restoring: config, factors: FactorModel(
-                name: "lmf", userFactors: try weights.tensor("user_factors", shape: [userCount, config.factorCount + 2]),
-                itemFactors: try weights.tensor("item_factors", shape: [itemCount, config.factorCount + 2])))
+            return LogisticMF(restoring: config, factors: try weights.factorModel(
+                name: rawValue, userCount: userCount, itemCount: itemCount, width: config.factorCount + 2))
         case .itemknn:
             return ItemKNN(
                 restoring: try knnConfig(settings), neighbours: try weights.matrix("neighbours", rows: itemCount, columns: itemCount),
