@@ -20,6 +20,27 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 5, 16, 20, 64, 70])
+    func blockedDotsEqualSingleDots(count: Int) {
+        for rowCount in [1, 3, 4, 7, 9] {
+            let rows = random(rowCount * count, seed: 3), vector = random(count, seed: 4)
+            var blocked = [Float](repeating: .nan, count: rowCount)
+            rows.withUnsafeBufferPointer { r in
+                vector.withUnsafeBufferPointer { v in
+                    blocked.withUnsafeMutableBufferPointer { out in
+                        VectorKernels.dots(rows: r.baseAddress!, rowCount: rowCount, vector: v.baseAddress!, count: count, into: out.baseAddress!)
+                        for row in 0..<rowCount {
+                            let single = VectorKernels.dot(r.baseAddress! + row * count, v.baseAddress!, count: count)
+                            #expect(out[row] == single, "row \(row) of \(rowCount), count \(count)")
+                            let exact = (0..<count).reduce(0.0) { $0 + Double(rows[row * count + $1]) * Double(vector[$1]) }
+                            #expect(abs(Double(single) - exact) < 1e-5 * Double(count))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func gatheringRows() {
         let t = Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
         #expect(t.gathering(rows: [2, 0, 2]).scalars == [5, 6, 1, 2, 5, 6])
