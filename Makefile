@@ -39,7 +39,7 @@ demo: release
 	.build/release/reckit data synth --preset $(PRESET) --seed $(SEED) --out $(DEMO_DIR)/data
 	.build/release/reckit data inspect $(DEMO_DIR)/data | tee $(DEMO_DIR)/data.txt
 	.build/release/reckit evaluate --data $(DEMO_DIR)/data --split holdout:0.2 --seed $(SEED) \
-		--model popularity,random,itemknn,ials,bpr,ease --metrics precision@10,recall@10,ndcg@10,hr@10,map@10,coverage@10,novelty@10 \
+		--model popularity,random,itemknn,ials,bpr,svd,ease --metrics precision@10,recall@10,ndcg@10,hr@10,map@10,coverage@10,novelty@10 \
 		--markdown $(DEMO_DIR)/leaderboard.md --report $(DEMO_DIR)/report.html
 	@echo "leaderboard: $(DEMO_DIR)/leaderboard.md   report: $(DEMO_DIR)/report.html"
 

@@ -108,7 +108,7 @@ extension Dataset {
         let data = interactions
         let unitCount = byUser ? data.userCount : data.count
         var order = Array(0..<unitCount)
-        for index in stride(from: unitCount - 1, to: 0, by: -1) { order.swapAt(index, generator.nextIndex(below: index + 1)) }
+        generator.shuffle(&order)
         var fold = [Int](repeating: 0, count: unitCount)
         for (position, unit) in order.enumerated() { fold[unit] = position % k }
         return (0..<k).map { f in
@@ -124,7 +124,7 @@ extension Dataset {
 enum Splitter {
     static func random(count: Int, testFraction: Double, using generator: inout some RandomNumberGenerator) -> [Bool] {
         var order = Array(0..<count)
-        for index in stride(from: count - 1, to: 0, by: -1) { order.swapAt(index, generator.nextIndex(below: index + 1)) }
+        generator.shuffle(&order)
         var isTest = [Bool](repeating: false, count: count)
         for row in order.prefix(Int((testFraction * Double(count)).rounded())) { isTest[row] = true }
         return isTest

@@ -41,6 +41,8 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .bpr:
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
                     ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
+                    ModelSetting("sampling", "negatives: uniform or warp (uniform)"),
+                    ModelSetting("max_sampled", "WARP: most draws per positive (10)"),
                     ModelSetting("threads", "Hogwild threads (1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
         case .lmf:
             return [ModelSetting("factors", "latent dimensions (30)"), ModelSetting("iterations", "alternations (30)"),
@@ -131,6 +133,8 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         config.epochCount = try reader.int("epochs") ?? config.epochCount
         config.learningRate = try reader.float("learning_rate") ?? config.learningRate
         config.regularization = try reader.float("regularization") ?? config.regularization
+        config.sampling = try reader.choice("sampling", BPR.NegativeSampling.self) ?? config.sampling
+        config.maxSampled = try reader.int("max_sampled") ?? config.maxSampled
         config.seed = try reader.seed() ?? config.seed
         return config
     }

@@ -82,6 +82,13 @@ extension RandomNumberGenerator {
         Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 
+    /// Shuffles `array` in place (Fisher–Yates from the back, `nextIndex(below:)` draws): the same
+    /// seed gives the same order on every platform and Swift version, unlike `shuffle(using:)`.
+    @inlinable
+    public mutating func shuffle<Element>(_ array: inout [Element]) {
+        for index in stride(from: array.count - 1, to: 0, by: -1) { array.swapAt(index, nextIndex(below: index + 1)) }
+    }
+
     /// A uniform integer in `0..<bound` by Lemire's multiply-shift (bias below 2^-32 for any bound
     /// used here); faster than `Int.random(in:using:)` in hot samplers.
     @inlinable

@@ -37,7 +37,22 @@ import _RecKitTestSupport
         #expect((0..<a.userCount).allSatisfy { a.factors.userFactors.scalars[$0 * width + width - 1] == 1 })
     }
 
+    @Test func warpSamplingLearnsAndIsRepeatable() throws {
+        let split = Self.split
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let warp = config { $0.sampling = .warp }
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let model = try BPR(fitting: split.train, config: warp)
+        let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
+        #expect(ndcg > popularity, "warp \(ndcg) vs popularity \(popularity)")
+        #expect(try BPR(fitting: split.train, config: warp).factors.itemFactors == model.factors.itemFactors)
+        #expect(try BPR(fitting: split.train, config: config()).factors.itemFactors != model.factors.itemFactors)
+        #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": "warp", "max_sampled": "5"]).name == "bpr")
+    }
+
     @Test func settingsAreValidated() {
+        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["sampling": "adaptive"]) }
+        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["max_sampled": "0"]) }
         #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["learning_rate": "0"]) }
         #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["threads": "0"]) }
     }

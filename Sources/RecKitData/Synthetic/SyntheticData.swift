@@ -255,7 +255,7 @@ struct ItemModel: Sendable {
         // Genre sizes are uneven, like real catalogues: weight g ∝ 1/(g + 2).
         let genreWeights = AliasTable(weights: (0..<genreCount).map { 1 / Double($0 + 2) })
         var ranks = Array(0..<n)
-        for index in stride(from: n - 1, to: 0, by: -1) { ranks.swapAt(index, generator.nextIndex(below: index + 1)) }
+        generator.shuffle(&ranks)
         let offset = 0.03 * Double(n)
         popularity = ranks.map { rank in
             let x = Double(rank) + offset + 1

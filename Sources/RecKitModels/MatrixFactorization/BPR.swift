@@ -5,16 +5,33 @@ import RecKitTensor
 /// Bayesian personalised ranking (Rendle et al., UAI 2009): matrix factorisation with an item bias,
 /// trained by SGD on (user, liked item i, sampled item j) triples to rank i above j.
 ///
-/// Each epoch draws as many triples as there are training pairs: a uniform training pair (u, i) and
-/// a uniform item j, skipped when u has j. With several threads the samples are cut into chunks with
-/// their own seeded generators and updates race without locks (Hogwild; Niu et al. 2011): results
-/// then vary by floating-point reordering only. One thread is bit-identical run to run.
+/// An epoch visits the users in a fresh seeded order and draws, for each, as many triples as the user
+/// has training items: a uniform liked item i and a uniform item j, skipped when the user has j. (The
+/// user's vector stays in cache across its triples; this is implicit's and the paper's uniform
+/// distribution over pairs with each user's count fixed per epoch instead of drawn.)
+///
+/// `sampling = .warp` replaces the uniform j by WARP's adaptive choice (Weston et al. 2011, as in
+/// LightFM): items are drawn until one scores within the margin 1 of i, at most `maxSampled`, and the
+/// hinge update is weighted by log⌊(I − 1) / draws⌋ / log(I − 1), so rarely violated (well-ranked)
+/// pairs move little. (LightFM leaves the weight unscaled and tames it with AdaGrad.)
+///
+/// With several threads the users are cut into chunks with their own seeded generators and the item
+/// updates race without locks (Hogwild; Niu et al. 2011): results then vary by floating-point
+/// reordering only. One thread is bit-identical run to run.
 public struct BPR: Recommender {
+    public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
+        case uniform
+        case warp
+    }
+
     public struct Config: Codable, Sendable, Equatable {
         public var factorCount = 64
         public var epochCount = 100
         public var learningRate: Float = 0.01
         public var regularization: Float = 0.01
+        public var sampling = NegativeSampling.uniform
+        /// WARP: most items drawn per positive in search of a violating one (LightFM's `max_sampled`).
+        public var maxSampled = 10
         public var seed: UInt64 = 0
         public init() {}
 
@@ -23,6 +40,7 @@ public struct BPR: Recommender {
             if epochCount < 1 { throw ConfigError(model: "bpr", key: "epochs", "must be at least 1") }
             if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "bpr", key: "learning_rate", "must be > 0") }
             if !(regularization >= 0) { throw ConfigError(model: "bpr", key: "regularization", "must be ≥ 0") }
+            if maxSampled < 1 { throw ConfigError(model: "bpr", key: "max_sampled", "must be at least 1") }
         }
     }
 
@@ -50,30 +68,27 @@ public struct BPR: Recommender {
         for item in 0..<train.itemCount {
             for f in 0..<k { items[item * width + f] = (root.nextUnitFloat() - 0.5) / Float(k) }
         }
-        // Row of each stored pair, to sample pairs uniformly.
-        var userOfPair = [Int32](repeating: 0, count: byUser.nonzeroCount)
-        for user in 0..<byUser.rowCount { for position in byUser.rowOffsets[user]..<byUser.rowOffsets[user + 1] { userOfPair[position] = Int32(user) } }
-        let pairUsers = userOfPair
-        let sampleCount = byUser.nonzeroCount
         let chunkCount = 64      // fixed: the samples and their generators never depend on threads
-        let chunks = Parallel.chunks(count: sampleCount, chunkCount: max(1, min(chunkCount, sampleCount)))
+        let chunks = Parallel.chunks(count: train.userCount, chunkCount: max(1, min(chunkCount, train.userCount)))
+        var order = (0..<train.userCount).map(Int32.init)
         let itemTotal = train.itemCount
         let offsets = byUser.rowOffsets, columns = byUser.columnIndices
+        let rule = SGDRule(k: k, rate: config.learningRate, regularization: config.regularization, sampling: config.sampling,
+                           maxSampled: config.maxSampled, itemCount: itemTotal)
         for epoch in 0..<config.epochCount {
+            root.shuffle(&order)
             let seeds = chunks.map { _ in root.next() }
             users.withUnsafeMutableBufferPointer { userBuffer in
                 items.withUnsafeMutableBufferPointer { itemBuffer in
-                    pairUsers.withUnsafeBufferPointer { pairBuffer in
+                    order.withUnsafeBufferPointer { orderBuffer in
                         offsets.withUnsafeBufferPointer { offsetBuffer in
                             columns.withUnsafeBufferPointer { columnBuffer in
                                 let shared = HogwildFactors(
-                                    users: userBuffer.baseAddress!, items: itemBuffer.baseAddress!, pairUsers: pairBuffer.baseAddress!,
+                                    users: userBuffer.baseAddress!, items: itemBuffer.baseAddress!, order: orderBuffer.baseAddress!,
                                     offsets: offsetBuffer.baseAddress!, columns: columnBuffer.baseAddress!)
                                 Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
                                     var generator = SplitMix64(seed: seeds[chunk])
-                                    shared.run(
-                                        samples: chunks[chunk].count, sampleCount: sampleCount, itemCount: itemTotal, k: k,
-                                        rate: config.learningRate, regularization: config.regularization, using: &generator)
+                                    shared.run(users: chunks[chunk], rule: rule, using: &generator)
                                 }
                             }
                         }
@@ -118,12 +133,26 @@ public struct BPR: Recommender {
     }
 }
 
-/// Raw pointers shared by Hogwild chunks: concurrent unsynchronised updates of the factors are the
-/// algorithm (racy by design), never used elsewhere. The training pairs are read-only.
+/// The step of one triple: BPR's logistic loss or WARP's weighted hinge.
+struct SGDRule: Sendable {
+    let k: Int
+    let rate: Float
+    let regularization: Float
+    let sampling: BPR.NegativeSampling
+    let maxSampled: Int
+    let itemCount: Int
+    /// 1 / log(I − 1): WARP's rank weight scaled into (0, 1], the range of BPR's σ, so that one
+    /// learning rate suits both.
+    var warpScale: Float { itemCount > 2 ? 1 / Foundation.log(Float(itemCount - 1)) : 1 }
+}
+
+/// Raw pointers shared by Hogwild chunks: concurrent unsynchronised updates of the item factors are
+/// the algorithm (racy by design), never used elsewhere. Each user belongs to one chunk.
 struct HogwildFactors: @unchecked Sendable {
     let users: UnsafeMutablePointer<Float>
     let items: UnsafeMutablePointer<Float>
-    let pairUsers: UnsafePointer<Int32>
+    /// The epoch's user order.
+    let order: UnsafePointer<Int32>
     let offsets: UnsafePointer<Int>
     let columns: UnsafePointer<Int32>
 
@@ -138,30 +167,55 @@ struct HogwildFactors: @unchecked Sendable {
         return low < offsets[user + 1] && columns[low] == item
     }
 
-    /// `samples` SGD steps on random triples.
+    /// For each user at `users` in the epoch order, as many SGD steps as it has training items.
     @inline(__always)
-    func run(
-        samples: Int, sampleCount: Int, itemCount: Int, k: Int, rate: Float, regularization reg: Float,
-        using generator: inout SplitMix64
-    ) {
-        let width = k + 1
-        for _ in 0..<samples {
-            let pair = generator.nextIndex(below: sampleCount)
-            let user = Int(pairUsers[pair]), liked = Int(columns[pair])
-            let other = generator.nextIndex(below: itemCount)
-            if has(user, Int32(other)) { continue }
-            let u = users + user * width, i = items + liked * width, j = items + other * width
-            let score = VectorKernels.dot(u, i, count: width) - VectorKernels.dot(u, j, count: width)
-            let z = 1 / (1 + Foundation.exp(score))      // σ(−x_uij)
-            for f in 0..<k {
-                let uf = u[f], i_f = i[f], jf = j[f]
-                u[f] += rate * (z * (i_f - jf) - reg * uf)
-                i[f] += rate * (z * uf - reg * i_f)
-                j[f] += rate * (-z * uf - reg * jf)
+    func run(users range: Range<Int>, rule: SGDRule, using generator: inout SplitMix64) {
+        let k = rule.k, width = k + 1
+        for slot in range {
+            let user = Int(order[slot])
+            let start = offsets[user], count = offsets[user + 1] - start
+            if count == 0 || count == rule.itemCount { continue }
+            let u = users + user * width
+            for _ in 0..<count {
+                let liked = Int(columns[start + generator.nextIndex(below: count)])
+                let i = items + liked * width
+                var j: UnsafeMutablePointer<Float>
+                var weight: Float
+                switch rule.sampling {
+                case .uniform:
+                    let other = generator.nextIndex(below: rule.itemCount)
+                    if has(user, Int32(other)) { continue }
+                    j = items + other * width
+                    let score = VectorKernels.dot(u, i, count: width) - VectorKernels.dot(u, j, count: width)
+                    weight = 1 / (1 + Foundation.exp(score))      // σ(−x_uij)
+                case .warp:
+                    let positive = VectorKernels.dot(u, i, count: width)
+                    var found: Int?
+                    var draws = 0
+                    while draws < rule.maxSampled {
+                        draws += 1
+                        let other = generator.nextIndex(below: rule.itemCount)
+                        if has(user, Int32(other)) { continue }
+                        if VectorKernels.dot(u, items + other * width, count: width) > positive - 1 {
+                            found = other
+                            break
+                        }
+                    }
+                    guard let other = found else { continue }
+                    j = items + other * width
+                    weight = Foundation.log(Float(max(1, (rule.itemCount - 1) / draws))) * rule.warpScale
+                }
+                let rate = rule.rate, reg = rule.regularization
+                for f in 0..<k {
+                    let uf = u[f], i_f = i[f], jf = j[f]
+                    u[f] += rate * (weight * (i_f - jf) - reg * uf)
+                    i[f] += rate * (weight * uf - reg * i_f)
+                    j[f] += rate * (-weight * uf - reg * jf)
+                }
+                // The bias column: the user side stays 1.
+                i[k] += rate * (weight - reg * i[k])
+                j[k] += rate * (-weight - reg * j[k])
             }
-            // The bias column: the user side stays 1.
-            i[k] += rate * (z - reg * i[k])
-            j[k] += rate * (-z - reg * j[k])
         }
     }
 }

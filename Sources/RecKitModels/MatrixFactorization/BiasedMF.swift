@@ -68,7 +68,7 @@ public struct BiasedMF: RatingPredictor, Recommender {
         // fresh random block order. Every epoch still sees a new order, while reads within a block
         // stay sequential (a fully random index per rating spent most of its time on cache misses).
         var permutation = Array(0..<train.count)
-        for index in stride(from: permutation.count - 1, to: 0, by: -1) { permutation.swapAt(index, generator.nextIndex(below: index + 1)) }
+        generator.shuffle(&permutation)
         let shuffledUsers = permutation.map { train.users[$0] }, shuffledItems = permutation.map { train.items[$0] }
         let shuffledRatings = permutation.map { ratings[$0] }
         let blockSize = 1024
