@@ -249,7 +249,7 @@ public struct RatingEvaluator: Sendable {
         }
         guard let targets = test.ratings, !targets.isEmpty else { throw EvaluationError("the test set has no ratings") }
         let start = Date()
-        let predictions = model.predict(users: test.users, items: test.items)
+        let predictions = model.predict(users: test.users, items: test.items, times: test.timestamps)
         let values = metrics.map { metric in
             EvaluationResult.MetricValue(
                 name: metric.description,

@@ -37,7 +37,12 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
             return [ModelSetting("factors", "latent dimensions (100)"), ModelSetting("epochs", "SGD passes (20)"),
                     ModelSetting("learning_rate", "SGD step (0.005)"), ModelSetting("regularization", "L2 weight (0.02)"),
                     ModelSetting("init_std", "initial factor standard deviation (0.1)"), ModelSetting("decay", "learning-rate factor per epoch (1)"),
-                    ModelSetting("seed", "random seed (0)")]
+                    ModelSetting("solver", "sgd or als (sgd; als: λ·n per row, regularization 0.1 by default)"),
+                    ModelSetting("temporal", "time-binned item biases and drifting user biases, sgd only (false)"),
+                    ModelSetting("time_bins", "temporal: item-bias time bins (30)"), ModelSetting("drift_exponent", "temporal: β of dev_u(t) (0.4)"),
+                    ModelSetting("drift_learning_rate", "temporal: step of α_u (1e-5)"),
+                    ModelSetting("drift_regularization", "temporal: L2 weight of α_u (50)"),
+                    ModelSetting("threads", "SGD Hogwild threads, ALS parallel rows (1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
         case .bpr:
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
                     ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
@@ -74,12 +79,9 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .svd: try mfConfig(settings).validate()
         case .svdpp: try svdppConfig(settings).validate()
         case .lmf: try lmfConfig(settings).validate()
-        case .bpr:
-            try bprConfig(settings).validate()
-            if let threads = try SettingReader(model: rawValue, settings: settings).int("threads"), threads < 1 {
-                throw ConfigError(model: rawValue, key: "threads", "must be at least 1")
-            }
+        case .bpr: try bprConfig(settings).validate()
         }
+        if try threads(settings) < 1 { throw ConfigError(model: rawValue, key: "threads", "must be at least 1") }
     }
 
     /// Trains the model on `train`.
@@ -92,13 +94,16 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .itemknn: return try ItemKNN(fitting: train, config: knnConfig(settings))
         case .userknn: return try UserKNN(fitting: train, config: userKNNConfig(settings))
         case .ease: return try EASE(fitting: train, config: easeConfig(settings))
-        case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings))
+        case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings), threadCount: try threads(settings))
         case .svdpp: return try SVDPlusPlus(fitting: train, config: svdppConfig(settings))
         case .lmf: return try LogisticMF(fitting: train, config: lmfConfig(settings))
-        case .bpr:
-            let threads = try SettingReader(model: rawValue, settings: settings).int("threads") ?? 1
-            return try BPR(fitting: train, config: bprConfig(settings), threadCount: threads)
+        case .bpr: return try BPR(fitting: train, config: bprConfig(settings), threadCount: try threads(settings))
         }
+    }
+
+    /// The `threads` setting (1 when absent).
+    private func threads(_ settings: [String: String]) throws(ConfigError) -> Int {
+        try SettingReader(model: rawValue, settings: settings).int("threads") ?? 1
     }
 
     func lmfConfig(_ settings: [String: String]) throws(ConfigError) -> LogisticMF.Config {
@@ -148,6 +153,14 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         config.regularization = try reader.float("regularization") ?? config.regularization
         config.initialStandardDeviation = try reader.float("init_std") ?? config.initialStandardDeviation
         config.learningRateDecay = try reader.float("decay") ?? config.learningRateDecay
+        config.solver = try reader.choice("solver", BiasedMF.Solver.self) ?? config.solver
+        // ALS's λ multiplies each row's rating count: 0.1 suits it as 0.02 suits SGD.
+        if config.solver == .als && settings["regularization"] == nil { config.regularization = 0.1 }
+        config.temporal = try reader.bool("temporal") ?? config.temporal
+        config.timeBinCount = try reader.int("time_bins") ?? config.timeBinCount
+        config.driftExponent = try reader.float("drift_exponent") ?? config.driftExponent
+        config.driftLearningRate = try reader.float("drift_learning_rate") ?? config.driftLearningRate
+        config.driftRegularization = try reader.float("drift_regularization") ?? config.driftRegularization
         config.seed = try reader.seed() ?? config.seed
         return config
     }
@@ -196,10 +209,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
             guard let window = Int64(text) else { throw ConfigError(model: rawValue, key: "window", "\"\(text)\" is not a whole number of seconds") }
             config.recentWindowSeconds = window
         }
-        if let text = settings["weights"] {
-            guard let flag = Bool(text) else { throw ConfigError(model: rawValue, key: "weights", "\"\(text)\" is not true or false") }
-            config.useWeights = flag
-        }
+        config.useWeights = try SettingReader(model: rawValue, settings: settings).bool("weights") ?? config.useWeights
         return config
     }
 
@@ -224,6 +234,12 @@ struct SettingReader {
     func float(_ key: String) throws(ConfigError) -> Float? {
         guard let text = settings[key] else { return nil }
         guard let value = Float(text), value.isFinite else { throw ConfigError(model: model, key: key, "\"\(text)\" is not a number") }
+        return value
+    }
+
+    func bool(_ key: String) throws(ConfigError) -> Bool? {
+        guard let text = settings[key] else { return nil }
+        guard let value = Bool(text) else { throw ConfigError(model: model, key: key, "\"\(text)\" is not true or false") }
         return value
     }
 

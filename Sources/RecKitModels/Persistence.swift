@@ -99,6 +99,13 @@ extension ModelKind {
                 userFactors: model.userFactors, itemFactors: model.itemFactors)
             weights.entries["known_users"] = .int32(model.knownUsers.map { $0 ? 1 : 0 }, shape: [model.userCount])
             weights.entries["known_items"] = .int32(model.knownItems.map { $0 ? 1 : 0 }, shape: [model.itemCount])
+            if let temporal = model.temporal {
+                weights.entries["temporal_time"] = .int64([temporal.start, temporal.binSeconds], shape: [2])
+                weights.entries["temporal_item_bins"] = .float32(
+                    Tensor(shape: [model.itemCount, temporal.binCount], scalars: temporal.itemBinBiases))
+                weights.entries["temporal_user_drift"] = .float32(Tensor(shape: [model.userCount], scalars: temporal.userDrift))
+                weights.entries["temporal_user_mean_day"] = .float32(Tensor(shape: [model.userCount], scalars: temporal.userMeanDay))
+            }
         case let model as SVDPlusPlus:
             weights.storeRatingModel(
                 mean: model.globalMean, range: model.ratingRange, userBiases: model.userBiases, itemBiases: model.itemBiases,
@@ -158,9 +165,20 @@ extension ModelKind {
             guard case .int32(let knownUsers, let userShape)? = weights.entries["known_users"], userShape == [userCount],
                 case .int32(let knownItems, let itemShape)? = weights.entries["known_items"], itemShape == [itemCount]
             else { throw RestoreError("svd: missing or mis-shaped known_users or known_items") }
+            var temporal: TemporalBiases?
+            if config.temporal {
+                guard case .int64(let time, let timeShape)? = weights.entries["temporal_time"], timeShape == [2], time[1] > 0 else {
+                    throw RestoreError("svd: missing or malformed temporal_time")
+                }
+                temporal = TemporalBiases(
+                    restoring: time[0], binSeconds: time[1], exponent: config.driftExponent,
+                    itemBinBiases: try weights.tensor("temporal_item_bins", shape: [itemCount, config.timeBinCount]).scalars,
+                    userDrift: try weights.tensor("temporal_user_drift", shape: [userCount]).scalars,
+                    userMeanDay: try weights.tensor("temporal_user_mean_day", shape: [userCount]).scalars, binCount: config.timeBinCount)
+            }
             return BiasedMF(
                 restoring: config, globalMean: base.mean, ratingRange: base.range, userBiases: base.userBiases, itemBiases: base.itemBiases,
-                userFactors: base.userFactors, itemFactors: base.itemFactors,
+                userFactors: base.userFactors, itemFactors: base.itemFactors, temporal: temporal,
                 knownUsers: knownUsers.map { $0 != 0 }, knownItems: knownItems.map { $0 != 0 })
         }
     }
@@ -221,7 +239,7 @@ extension EASE {
 extension BiasedMF {
     init(
         restoring config: Config, globalMean: Float, ratingRange: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float],
-        userFactors: Tensor, itemFactors: Tensor, knownUsers: [Bool], knownItems: [Bool]
+        userFactors: Tensor, itemFactors: Tensor, temporal: TemporalBiases?, knownUsers: [Bool], knownItems: [Bool]
     ) {
         self.config = config
         self.globalMean = globalMean
@@ -230,6 +248,7 @@ extension BiasedMF {
         self.itemBiases = itemBiases
         self.userFactors = userFactors
         self.itemFactors = itemFactors
+        self.temporal = temporal
         self.knownUsers = knownUsers
         self.knownItems = knownItems
     }

@@ -3,12 +3,17 @@ public protocol RatingPredictor: Sendable {
     var name: String { get }
     /// The predicted rating, clipped to the training ratings' range.
     func predict(user: Int32, item: Int32) -> Float
+    /// The predicted rating at `time` (seconds, as the training timestamps) for models with time
+    /// effects; others ignore the time.
+    func predict(user: Int32, item: Int32, time: Int64?) -> Float
 }
 
 extension RatingPredictor {
-    /// Predictions for pairs: `users[i]` with `items[i]`.
-    public func predict(users: [Int32], items: [Int32]) -> [Float] {
-        precondition(users.count == items.count, "predict: one item per user")
-        return zip(users, items).map { predict(user: $0, item: $1) }
+    public func predict(user: Int32, item: Int32, time: Int64?) -> Float { predict(user: user, item: item) }
+
+    /// Predictions for pairs: `users[i]` with `items[i]`, at `times[i]` when given.
+    public func predict(users: [Int32], items: [Int32], times: [Int64]? = nil) -> [Float] {
+        precondition(users.count == items.count && (times?.count ?? users.count) == users.count, "predict: one item (and time) per user")
+        return users.indices.map { predict(user: users[$0], item: items[$0], time: times?[$0]) }
     }
 }

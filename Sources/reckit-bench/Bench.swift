@@ -241,17 +241,30 @@ struct FitBenchmark: ParsableCommand {
         commandName: "fit",
         abstract: "Seconds per iteration (epoch) of ials, bpr or svd on a synthetic preset; compare with ../shared/peers/synthetic.py on the same file.")
 
-    @Option(help: "ials, bpr or svd.") var model = "ials"
-    @Option var preset = "ml-20m-like"
+    @Option(help: "ials, bpr, itemknn, svd or svdpp.") var model = "ials"
+    @Option(help: "A synthetic preset (svd and svdpp: their explicit ratings, e.g. ml-1m-like).") var preset = "ml-20m-like"
     @Option(help: "Iterations (epochs) to time.") var iterations = 3
     @Option(help: "Extra --set style settings, comma-separated key=value.") var settings = ""
     @Option var threads = Parallel.defaultThreadCount
     @Option(help: "ratings (ratings.csv's pairs, as the peers' --implicit-file reads them) or events.") var source = "ratings"
+    @Option(help: "svd/svdpp: train on this many random training ratings (0: all), as the peers' --svdpp-subset.") var subset = 0
 
     func run() throws {
         guard let preset = SyntheticPreset.named(preset), let kind = ModelKind(rawValue: model) else { throw ValidationError("unknown preset or model") }
         let data = SyntheticData.generate(preset: preset, seed: 42)
-        let train = kind == .svd || source == "ratings" ? data.ratings.interactions : data.events.deduplicated(.keepLast)
+        let explicit = kind == .svd || kind == .svdpp
+        // Rating models: a seeded random 90/10 split of the ratings, RMSE on the 10 % (the peers'
+        // protocol; their split of the same file differs only by the random draw).
+        let split = explicit ? try data.ratings.split(.random(testFraction: 0.1), seed: 42) : nil
+        var train = split?.train ?? (source == "ratings" ? data.ratings.interactions : data.events.deduplicated(.keepLast))
+        if explicit && subset > 0 && subset < train.count {
+            var rows = Array(0..<train.count)
+            var generator = SplitMix64(seed: 44)
+            generator.shuffle(&rows)
+            var keep = [Bool](repeating: false, count: train.count)
+            for row in rows.prefix(subset) { keep[row] = true }
+            train = train.filteringRows { keep[$0] }
+        }
         var values: [String: String] = [:]
         for pair in settings.split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -264,6 +277,7 @@ struct FitBenchmark: ParsableCommand {
             perIteration.append(Double(now - last) / 1e9)
             last = now
         }
+        var predictor: (any RatingPredictor)?
         let total = try time {
             switch kind {
             case .ials:
@@ -278,19 +292,38 @@ struct FitBenchmark: ParsableCommand {
                 config.epochCount = iterations
                 config.factorCount = Int(values["factors"] ?? "64") ?? 64
                 _ = try BPR(fitting: train, config: config, threadCount: threads, progress: tick)
+            case .itemknn:
+                var config = ItemKNN.Config()
+                config.neighbourCount = Int(values["k"] ?? "20") ?? 20
+                _ = try ItemKNN(fitting: train, config: config, threadCount: threads)
+                tick(1, 1)
             case .svd:
                 var config = BiasedMF.Config()
                 config.epochCount = iterations
                 config.factorCount = Int(values["factors"] ?? "100") ?? 100
-                _ = try BiasedMF(fitting: train, config: config, progress: tick)
+                if values["solver"] == "als" {
+                    config.solver = .als
+                    config.regularization = 0.1
+                }
+                predictor = try BiasedMF(fitting: train, config: config, threadCount: threads, progress: tick)
+            case .svdpp:
+                var config = SVDPlusPlus.Config()
+                config.epochCount = iterations
+                config.factorCount = Int(values["factors"] ?? "20") ?? 20
+                predictor = try SVDPlusPlus(fitting: train, config: config, progress: tick)
             default:
-                throw ValidationError("fit times ials, bpr and svd")
+                throw ValidationError("fit times ials, bpr, itemknn, svd and svdpp")
             }
+        }
+        var rmse: Double?
+        if let predictor, let test = split?.test, let targets = test.ratings {
+            let predictions = predictor.predict(users: test.users, items: test.items)
+            rmse = (zip(predictions, targets).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(targets.count)).squareRoot()
         }
         emit([
             "benchmark": "fit", "model": model, "preset": preset.name, "interactions": train.count, "users": train.userCount,
             "items": train.itemCount, "iterations": iterations, "seconds": total, "seconds_per_iteration": perIteration,
-            "median_seconds_per_iteration": median(perIteration), "threads": threads,
+            "median_seconds_per_iteration": median(perIteration), "threads": threads, "rmse": rmse.map { $0 as Any } ?? NSNull(),
         ])
     }
 }

@@ -18,6 +18,7 @@ import _RecKitTestSupport
         (.popularity, [:]), (.random, ["seed": "3"]), (.itemknn, [:]), (.ials, ["factors": "8", "iterations": "3"]),
         (.bpr, ["factors": "8", "epochs": "3"]), (.ease, ["regularization": "50"]), (.svd, ["factors": "8", "epochs": "3"]),
         (.svdpp, ["factors": "4", "epochs": "2"]), (.userknn, ["k": "5"]), (.lmf, ["factors": "4", "iterations": "2"]),
+        (.svd, ["factors": "4", "epochs": "2", "temporal": "true", "time_bins": "7"]), (.svd, ["factors": "4", "epochs": "2", "solver": "als"]),
     ]
 
     @Test(arguments: kinds)
@@ -32,6 +33,12 @@ import _RecKitTestSupport
         #expect(loaded.model.scores(forUsers: users) == original.model.scores(forUsers: users))
         for user in users {
             #expect(loaded.model.recommend(user: user, k: 10, excludingSeen: loaded.seen) == original.model.recommend(user: user, k: 10, excludingSeen: original.seen))
+        }
+        if let a = loaded.model as? any RatingPredictor, let b = original.model as? any RatingPredictor, let times = Self.train.timestamps {
+            for row in [0, 10, 100] {
+                let (user, item, time) = (Self.train.users[row], Self.train.items[row], times[row])
+                #expect(a.predict(user: user, item: item, time: time) == b.predict(user: user, item: item, time: time))
+            }
         }
         // Saving again over it replaces it in place.
         try ModelStore.save(original, to: folder.path + "/m")

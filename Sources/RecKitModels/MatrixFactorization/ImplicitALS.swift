@@ -286,28 +286,7 @@ struct ALSWorkspace {
                 }
             }
         }
-        // A = L Lᵀ (lower triangle), then L z = b, Lᵀ x = z.
-        for column in 0..<k {
-            var diagonal = a[column * k + column]
-            for p in 0..<column { diagonal -= a[column * k + p] * a[column * k + p] }
-            let root = diagonal > 1e-12 ? diagonal.squareRoot() : 1e-6
-            a[column * k + column] = root
-            for row in (column + 1)..<max(column + 1, k) {
-                var value = a[row * k + column]
-                for p in 0..<column { value -= a[row * k + p] * a[column * k + p] }
-                a[row * k + column] = value / root
-            }
-        }
-        for row in 0..<k {
-            var value = b[row]
-            for p in 0..<row { value -= a[row * k + p] * b[p] }
-            b[row] = value / a[row * k + row]
-        }
-        for row in stride(from: k - 1, through: 0, by: -1) {
-            var value = b[row]
-            for p in (row + 1)..<max(row + 1, k) { value -= a[p * k + row] * b[p] }
-            b[row] = value / a[row * k + row]
-        }
+        a.withUnsafeMutableBufferPointer { a in b.withUnsafeMutableBufferPointer { b in Cholesky.solve(a.baseAddress!, b.baseAddress!, n: k) } }
         for f in 0..<k { x[f] = Float(b[f]) }
     }
 }

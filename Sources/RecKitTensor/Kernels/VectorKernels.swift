@@ -12,16 +12,19 @@ public enum VectorKernels {
         var index = 0
         var total: Float = 0
         if count >= 16 {
-            var accumulator = SIMD16<Float>()
+            // Sixteen lanes as two 8-lane halves: the shape of an AVX register, which SIMD16 code
+            // does not always get (it shuffled lanes inside the loop). Same sums as one SIMD16.
+            var low = SIMD8<Float>(), high = SIMD8<Float>()
             let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
             while index + 16 <= count {
-                let x = rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-                let y = rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
-                accumulator += x * y
+                low += rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                    * rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                high += rawA.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
+                    * rawB.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
                 index += 16
             }
             // Pairwise halving keeps the reduction in vector registers.
-            total = reduce(accumulator)
+            total = reduce(low, high)
         }
         while index < count {
             total += a[index] * b[index]
@@ -45,20 +48,26 @@ public enum VectorKernels {
             while row + 4 <= rowCount {
                 let a0 = UnsafeRawPointer(rows + row * count), a1 = UnsafeRawPointer(rows + (row + 1) * count)
                 let a2 = UnsafeRawPointer(rows + (row + 2) * count), a3 = UnsafeRawPointer(rows + (row + 3) * count)
-                var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), s2 = SIMD16<Float>(), s3 = SIMD16<Float>()
+                var l0 = SIMD8<Float>(), l1 = SIMD8<Float>(), l2 = SIMD8<Float>(), l3 = SIMD8<Float>()
+                var h0 = SIMD8<Float>(), h1 = SIMD8<Float>(), h2 = SIMD8<Float>(), h3 = SIMD8<Float>()
                 var offset = 0
                 while offset < vectorEnd * 4 {
-                    let v = rawVector.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
-                    s0 += a0.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) * v
-                    s1 += a1.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) * v
-                    s2 += a2.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) * v
-                    s3 += a3.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self) * v
+                    let v = rawVector.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
+                    let w = rawVector.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self)
+                    l0 += a0.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
+                    h0 += a0.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * w
+                    l1 += a1.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
+                    h1 += a1.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * w
+                    l2 += a2.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
+                    h2 += a2.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * w
+                    l3 += a3.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) * v
+                    h3 += a3.loadUnaligned(fromByteOffset: offset + 32, as: SIMD8<Float>.self) * w
                     offset += 64
                 }
-                out[row] = tail(reduce(s0), rows + row * count, vector, from: vectorEnd, count: count)
-                out[row + 1] = tail(reduce(s1), rows + (row + 1) * count, vector, from: vectorEnd, count: count)
-                out[row + 2] = tail(reduce(s2), rows + (row + 2) * count, vector, from: vectorEnd, count: count)
-                out[row + 3] = tail(reduce(s3), rows + (row + 3) * count, vector, from: vectorEnd, count: count)
+                out[row] = tail(reduce(l0, h0), rows + row * count, vector, from: vectorEnd, count: count)
+                out[row + 1] = tail(reduce(l1, h1), rows + (row + 1) * count, vector, from: vectorEnd, count: count)
+                out[row + 2] = tail(reduce(l2, h2), rows + (row + 2) * count, vector, from: vectorEnd, count: count)
+                out[row + 3] = tail(reduce(l3, h3), rows + (row + 3) * count, vector, from: vectorEnd, count: count)
                 row += 4
             }
         }
@@ -68,10 +77,10 @@ public enum VectorKernels {
         }
     }
 
-    /// The pairwise horizontal sum `dot` ends its vector part with.
+    /// The pairwise horizontal sum `dot` ends its vector part with: lanes 0–7 plus lanes 8–15, then halves.
     @inlinable @inline(__always)
-    static func reduce(_ accumulator: SIMD16<Float>) -> Float {
-        let eight = accumulator.lowHalf + accumulator.highHalf
+    static func reduce(_ low: SIMD8<Float>, _ high: SIMD8<Float>) -> Float {
+        let eight = low + high
         let four = eight.lowHalf + eight.highHalf
         let two = four.lowHalf + four.highHalf
         return two[0] + two[1]
@@ -83,6 +92,32 @@ public enum VectorKernels {
         var total = total
         for index in start..<count { total += a[index] * b[index] }
         return total
+    }
+
+    /// The SGD step of a factor pair on a squared (or any) loss with gradient `error`:
+    /// p ← p + rate·(error·q − reg·p) and q ← q + rate·(error·p − reg·q), both from the old values.
+    /// Explicit vectors because the compiler cannot prove `p` and `q` apart and would not vectorise
+    /// the loop; every lane computes exactly the scalar expression, so results equal the scalar loop's.
+    @inlinable @inline(__always)
+    public static func updatePair(
+        _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, count: Int, error: Float, rate: Float, regularization reg: Float
+    ) {
+        var index = 0
+        let rawP = UnsafeMutableRawPointer(p), rawQ = UnsafeMutableRawPointer(q)
+        let e = SIMD16<Float>(repeating: error), r = SIMD16<Float>(repeating: rate), l = SIMD16<Float>(repeating: reg)
+        while index + 16 <= count {
+            let pv = rawP.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+            let qv = rawQ.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
+            rawP.storeBytes(of: pv + r * (e * qv - l * pv), toByteOffset: index * 4, as: SIMD16<Float>.self)
+            rawQ.storeBytes(of: qv + r * (e * pv - l * qv), toByteOffset: index * 4, as: SIMD16<Float>.self)
+            index += 16
+        }
+        while index < count {
+            let pf = p[index], qf = q[index]
+            p[index] = pf + rate * (error * qf - reg * pf)
+            q[index] = qf + rate * (error * pf - reg * qf)
+            index += 1
+        }
     }
 
     /// y[i] += alpha · x[i] for i in 0..<count.
