@@ -39,6 +39,59 @@ import RecKitTensor
         #expect(pruned.similarItems(to: 0, k: 1).map(\.index) == [1])
     }
 
+    @Test(arguments: [true, false])
+    func neighbourIndexEqualsBruteForceTopKOnAnyThreadCount(positive: Bool) {
+        // Random sparse rows (some with negative or zero values when not `positive`), against every
+        // pair's dot product ranked by a full sort; ties and the self-pair included.
+        var generator = SplitMix64(seed: positive ? 1 : 2)
+        let rowCount = 40, columnCount = 25, k = 6
+        var offsets = [0], columns: [Int32] = [], values: [Float] = []
+        for _ in 0..<rowCount {
+            for column in 0..<columnCount where generator.nextUnitFloat() < 0.25 {
+                columns.append(Int32(column))
+                values.append(positive ? Float(1 + generator.nextIndex(below: 2)) : Float(generator.nextIndex(below: 5)) - 1)
+            }
+            offsets.append(columns.count)
+        }
+        let rows = try! InteractionMatrix(rowCount: rowCount, columnCount: columnCount, rowOffsets: offsets, columnIndices: columns, values: values)
+        let dense = (0..<rowCount).map { row in
+            var line = [Float](repeating: 0, count: columnCount)
+            for (column, value) in zip(rows.columns(inRow: row), rows.values(inRow: row)) { line[Int(column)] = value }
+            return line
+        }
+        let one = NeighbourIndex.build(rows: rows, k: k, cosine: false, shrinkage: 0, threadCount: 1)
+        let three = NeighbourIndex.build(rows: rows, k: k, cosine: false, shrinkage: 0, threadCount: 3)
+        #expect(one == three)
+        for row in 0..<rowCount {
+            let expected = (0..<rowCount).compactMap { other -> ScoredIndex? in
+                let dot = zip(dense[row], dense[other]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                return dot == 0 ? nil : ScoredIndex(index: Int32(other), score: dot)
+            }.sorted { $0.score > $1.score || ($0.score == $1.score && $0.index < $1.index) }.prefix(k)
+            #expect(Array(one.columns(inRow: row)) == expected.map(\.index).sorted(), "row \(row)")
+            for (column, value) in zip(one.columns(inRow: row), one.values(inRow: row)) {
+                #expect(value == expected.first { $0.index == column }!.score)
+            }
+        }
+    }
+
+    @Test func rowTopKKeepsTheSameBestWhateverTheOfferOrder() {
+        var generator = SplitMix64(seed: 4)
+        let offers = (0..<300).map { _ in (row: generator.nextIndex(below: 5), index: Int32(generator.nextIndex(below: 40)), score: Float(generator.nextIndex(below: 8))) }
+        var forward = RowTopK(rowCount: 5, k: 4), backward = RowTopK(rowCount: 5, k: 4)
+        var halves = (RowTopK(rowCount: 5, k: 4), RowTopK(rowCount: 5, k: 4))
+        for (n, offer) in offers.enumerated() {
+            forward.offer(row: offer.row, index: offer.index, score: offer.score)
+            if n % 2 == 0 { halves.0.offer(row: offer.row, index: offer.index, score: offer.score) } else { halves.1.offer(row: offer.row, index: offer.index, score: offer.score) }
+        }
+        for offer in offers.reversed() { backward.offer(row: offer.row, index: offer.index, score: offer.score) }
+        halves.0.merge(halves.1)
+        forward.offer(row: 0, index: 99, score: .nan)
+        for row in 0..<5 {
+            let expected = offers.filter { $0.row == row }.map { ScoredIndex(index: $0.index, score: $0.score) }.topK(4)
+            #expect(forward.best(row: row) == expected && backward.best(row: row) == expected && halves.0.best(row: row) == expected)
+        }
+    }
+
     @Test func easeMatchesTheClosedForm() throws {
         let lambda: Float = 2
         let model = try EASE(fitting: train, config: .init(regularization: lambda))

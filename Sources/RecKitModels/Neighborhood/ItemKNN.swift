@@ -118,48 +118,92 @@ public struct ItemKNN: Recommender {
 
 /// The K most similar rows of a sparse matrix (rows are the entities, columns their features):
 /// similarity = row · row, divided by (‖a‖‖b‖ + shrinkage) for cosine. Each row keeps its K best,
-/// itself included, stored by index. Built in parallel from the matrix and its transpose, never as
-/// a dense rows × rows matrix.
+/// itself included, stored by index. Never a dense rows × rows matrix.
+///
+/// Similarity is symmetric, so each pair is computed once, by the lower row of the two, and offered
+/// to both rows' top-K: for row i, every feature's entries are scanned from the top down to i. That
+/// halves the Σ_feature n_f² accumulation that dominates. Threads take interleaved rows into their
+/// own `RowTopK`, merged at the end; each pair's sum runs over the features of the lower row in
+/// order, so neither threads nor the split change a similarity, and the kept sets do not depend on
+/// the order of offers.
 enum NeighbourIndex {
     static func build(rows: InteractionMatrix, k: Int, cosine: Bool, shrinkage: Float, threadCount: Int) -> InteractionMatrix {
         let count = rows.rowCount
         let byFeature = rows.transposed()
         let norms = (0..<count).map { row in cosine ? rows.values(inRow: row).reduce(0) { $0 + $1 * $1 }.squareRoot() : 1 }
-        let chunks = Parallel.chunks(count: count, chunkCount: max(1, min(count, threadCount * 8)))
-        let lists = Parallel.map(chunkCount: chunks.count, threadCount: threadCount) { chunk -> [[ScoredIndex]] in
+        let lanes = max(1, min(threadCount, count))
+        let positive = rows.values.allSatisfy { $0 > 0 }
+        let partial = Parallel.map(chunkCount: lanes, threadCount: lanes) { lane -> RowTopK in
+            var best = RowTopK(rowCount: count, k: k)
             var accumulator = [Float](repeating: 0, count: count)
-            var seenBy = [Int32](repeating: -1, count: count)      // which row last touched each entry
-            var touched: [Int32] = []
-            return chunks[chunk].map { row in
-                touched.removeAll(keepingCapacity: true)
-                for (feature, value) in zip(rows.columns(inRow: row), rows.values(inRow: row)) {
-                    let start = byFeature.rowOffsets[Int(feature)], end = byFeature.rowOffsets[Int(feature) + 1]
-                    for position in start..<end {
-                        let other = byFeature.columnIndices[position]
-                        if seenBy[Int(other)] != Int32(row) {
-                            seenBy[Int(other)] = Int32(row)
-                            touched.append(other)
+            var seenBy = [Int32](repeating: -1, count: positive ? 0 : count)      // which row last touched each entry
+            var touched = [Int32](repeating: 0, count: count)      // entries the current row touched
+            // The inner loop runs about Σ_feature n_f² / 2 times: raw pointers keep it free of bounds checks.
+            rows.rowOffsets.withUnsafeBufferPointer { rowOffsets in
+            rows.columnIndices.withUnsafeBufferPointer { rowColumns in
+            rows.values.withUnsafeBufferPointer { rowValues in
+            byFeature.rowOffsets.withUnsafeBufferPointer { featureOffsets in
+            byFeature.columnIndices.withUnsafeBufferPointer { featureColumns in
+            byFeature.values.withUnsafeBufferPointer { featureValues in
+            accumulator.withUnsafeMutableBufferPointer { accumulator in
+            seenBy.withUnsafeMutableBufferPointer { seenBy in
+            touched.withUnsafeMutableBufferPointer { touched in
+                for row in stride(from: lane, to: count, by: lanes) {
+                    var touchedCount = 0
+                    let marker = Int32(row)
+                    for rowPosition in rowOffsets[row]..<rowOffsets[row + 1] {
+                        let feature = Int(rowColumns[rowPosition]), value = rowValues[rowPosition]
+                        let start = featureOffsets[feature]
+                        var position = featureOffsets[feature + 1] - 1
+                        if positive {
+                            // A running sum of positive terms is 0 only before its first term, so
+                            // "still 0" marks the entries to record, without a second array.
+                            while position >= start && Int(featureColumns[position]) >= row {
+                                let other = Int(featureColumns[position])
+                                let sum = accumulator[other]
+                                if sum == 0 {
+                                    touched[touchedCount] = Int32(other)
+                                    touchedCount += 1
+                                }
+                                accumulator[other] = sum + value * featureValues[position]
+                                position -= 1
+                            }
+                        } else {
+                            while position >= start && Int(featureColumns[position]) >= row {
+                                let other = Int(featureColumns[position])
+                                if seenBy[other] != marker {
+                                    seenBy[other] = marker
+                                    touched[touchedCount] = Int32(other)
+                                    touchedCount += 1
+                                }
+                                accumulator[other] += value * featureValues[position]
+                                position -= 1
+                            }
                         }
-                        accumulator[Int(other)] += value * byFeature.values[position]
+                    }
+                    for slot in 0..<touchedCount {
+                        let other = Int(touched[slot])
+                        var similarity = accumulator[other]
+                        accumulator[other] = 0
+                        if cosine {
+                            let denominator = norms[row] * norms[other] + shrinkage
+                            similarity = denominator > 0 ? similarity / denominator : 0
+                        }
+                        guard similarity != 0 else { continue }
+                        best.offer(row: row, index: Int32(other), score: similarity)
+                        if other != row { best.offer(row: other, index: Int32(row), score: similarity) }
                     }
                 }
-                var candidates: [ScoredIndex] = []
-                candidates.reserveCapacity(touched.count)
-                for other in touched {
-                    var similarity = accumulator[Int(other)]
-                    accumulator[Int(other)] = 0
-                    if cosine {
-                        let denominator = norms[row] * norms[Int(other)] + shrinkage
-                        similarity = denominator > 0 ? similarity / denominator : 0
-                    }
-                    if similarity != 0 { candidates.append(ScoredIndex(index: other, score: similarity)) }
-                }
-                return candidates.topK(k).sorted { $0.index < $1.index }      // stored by index, as every CSR row
-            }
-        }.flatMap { $0 }
+            } } } } } } } } }
+            return best
+        }
+        var merged = partial[0]
+        for other in partial.dropFirst() { merged.merge(other) }
         var offsets = [0], columns: [Int32] = [], values: [Float] = []
-        for list in lists {
-            for entry in list {
+        columns.reserveCapacity(count * k)
+        values.reserveCapacity(count * k)
+        for row in 0..<count {
+            for entry in merged.best(row: row).sorted(by: { $0.index < $1.index }) {      // stored by index, as every CSR row
                 columns.append(entry.index)
                 values.append(entry.score)
             }
