@@ -23,9 +23,10 @@ let package = Package(
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
         .target(name: "RecKitData", dependencies: ["RecKitTensor"]),
+        .target(name: "RecKitNN", dependencies: ["RecKitTensor"]),
         .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData"]),
         .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),
-        .target(name: "RecKit", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels", "RecKitEval"]),
+        .target(name: "RecKit", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN", "RecKitModels", "RecKitEval"]),
         .executableTarget(
             name: "reckit",
             dependencies: [
@@ -49,6 +50,7 @@ let package = Package(
         ),
         .testTarget(name: "RecKitTensorTests", dependencies: ["RecKitTensor", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitNNTests", dependencies: ["RecKitNN", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitEvalTests", dependencies: ["RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitTests", dependencies: ["RecKit", "_RecKitTestSupport"]),

@@ -2,4 +2,5 @@
 @_exported import RecKitData
 @_exported import RecKitEval
 @_exported import RecKitModels
+@_exported import RecKitNN
 @_exported import RecKitTensor

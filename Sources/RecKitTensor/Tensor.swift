@@ -1,8 +1,8 @@
 /// A dense Float32 array with a shape, stored row-major; a value type (the storage is an `Array`,
 /// which is already copy-on-write).
 ///
-/// This is the start of the tensor that the deep-learning engine grows; today it carries score
-/// matrices between models and evaluators.
+/// Element-wise arithmetic broadcasts as NumPy does (TensorMath.swift); matrix products go through
+/// BLAS; the kernels behind them stay internal.
 public struct Tensor: Sendable, Equatable {
     public private(set) var shape: [Int]
     public var scalars: [Float]

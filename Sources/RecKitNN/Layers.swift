@@ -1,0 +1,249 @@
+import Foundation
+import RecKitTensor
+
+/// y = x·W + b, x `[batch, inputs]`, W `[inputs, outputs]`.
+public final class Linear: Module {
+    public let weight: Variable
+    public let bias: Variable?
+
+    public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, initializer: Initializer = .glorotUniform, seed: UInt64 = 0) {
+        var generator = Xoshiro256(seed: seed)
+        weight = Variable(initializer.tensor([inputs, outputs], fanIn: inputs, fanOut: outputs, using: &generator), requiresGradient: true)
+        self.bias = bias ? Variable(Tensor.zeros([outputs]), requiresGradient: true) : nil
+    }
+
+    public var ownParameters: [NamedParameter] {
+        [NamedParameter("weight", weight)] + (bias.map { [NamedParameter("bias", $0)] } ?? [])
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        let product = x.matmul(weight)
+        return bias.map { product + $0 } ?? product
+    }
+}
+
+/// A table of `count` vectors looked up by index; its gradient is sparse (the rows a batch used).
+public final class Embedding: Module {
+    public let table: Variable
+
+    public init(_ count: Int, _ dimension: Int, initializer: Initializer = .normal(0.01), sparse: Bool = true, seed: UInt64 = 0) {
+        var generator = Xoshiro256(seed: seed)
+        table = Variable(initializer.tensor([count, dimension], fanIn: count, fanOut: dimension, using: &generator), requiresGradient: true)
+        table.isSparse = sparse
+    }
+
+    public var ownParameters: [NamedParameter] { [NamedParameter("weight", table)] }
+
+    /// `[indices.count, dimension]`.
+    public func callAsFunction(_ indices: [Int32]) -> Variable { table.gathering(rows: indices) }
+}
+
+/// Pooled lookups of variable-length bags of indices (genres of an item, a user's history): one
+/// `[bags, dimension]` row per bag, by sum, mean or sum/√n.
+public final class EmbeddingBag: Module {
+    public let table: Variable
+    public let pooling: Pooling
+
+    public init(_ count: Int, _ dimension: Int, pooling: Pooling = .mean, initializer: Initializer = .normal(0.01), sparse: Bool = true, seed: UInt64 = 0) {
+        var generator = Xoshiro256(seed: seed)
+        table = Variable(initializer.tensor([count, dimension], fanIn: count, fanOut: dimension, using: &generator), requiresGradient: true)
+        table.isSparse = sparse
+        self.pooling = pooling
+    }
+
+    public var ownParameters: [NamedParameter] { [NamedParameter("weight", table)] }
+
+    /// Bag b is `indices[offsets[b]..<offsets[b + 1]]`.
+    public func callAsFunction(_ indices: [Int32], offsets: [Int]) -> Variable {
+        table.bagged(indices: indices, offsets: offsets, pooling: pooling)
+    }
+
+    /// One bag per array.
+    public func callAsFunction(_ bags: [[Int32]]) -> Variable {
+        var offsets = [0]
+        for bag in bags { offsets.append(offsets.last! + bag.count) }
+        return table.bagged(indices: bags.flatMap { $0 }, offsets: offsets, pooling: pooling)
+    }
+}
+
+/// Zeroes each element with probability p in training (scaling the rest by 1/(1 − p)); the identity
+/// in evaluation. Masks come from the layer's own seeded generator.
+public final class Dropout: Module {
+    public let probability: Float
+    public private(set) var isTraining = true
+    var generator: Xoshiro256
+
+    public init(_ probability: Float, seed: UInt64 = 0) {
+        precondition(probability >= 0 && probability < 1, "dropout probability must be in [0, 1)")
+        self.probability = probability
+        generator = Xoshiro256(seed: seed)
+    }
+
+    public func setTraining(_ training: Bool) { isTraining = training }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        guard isTraining && probability > 0 else { return x }
+        let keep = 1 - probability, scale = 1 / keep
+        let mask = (0..<x.value.scalarCount).map { _ in generator.nextUnitFloat() < keep ? scale : 0 }
+        return x * Tensor(shape: x.shape, scalars: mask)
+    }
+}
+
+/// Layer normalisation over the last axis (Ba et al. 2016), with a learned gain and bias.
+public final class LayerNorm: Module {
+    public let gain: Variable
+    public let bias: Variable
+    public let epsilon: Float
+
+    public init(_ dimension: Int, epsilon: Float = 1e-5) {
+        gain = Variable(Tensor(repeating: 1, shape: [dimension]), requiresGradient: true)
+        bias = Variable(Tensor.zeros([dimension]), requiresGradient: true)
+        self.epsilon = epsilon
+    }
+
+    public var ownParameters: [NamedParameter] { [NamedParameter("weight", gain), NamedParameter("bias", bias)] }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        let centred = x - x.mean(alongAxis: -1)
+        let deviation = (centred.squared().mean(alongAxis: -1) + epsilon).squareRoot()
+        return centred / deviation * gain + bias
+    }
+}
+
+/// A stack of linear layers with an activation between them (and optionally dropout).
+public final class MLP: Module {
+    public let layers: [Linear]
+    public let activation: Activation
+    public let finalActivation: Activation
+    public let dropout: Dropout?
+
+    /// `sizes`: input width, then each layer's output width (e.g. [64, 128, 64, 1]).
+    public init(_ sizes: [Int], activation: Activation = .relu, finalActivation: Activation = .identity, dropout: Float = 0, seed: UInt64 = 0) {
+        precondition(sizes.count >= 2, "an MLP needs an input and at least one layer size")
+        layers = (1..<sizes.count).map { index in
+            Linear(sizes[index - 1], sizes[index], initializer: activation == .relu ? .heNormal : .glorotUniform, seed: seed &+ UInt64(index))
+        }
+        self.activation = activation
+        self.finalActivation = finalActivation
+        self.dropout = dropout > 0 ? Dropout(dropout, seed: seed &+ 1000) : nil
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        layers.enumerated().map { (name: "layers.\($0.offset)", module: $0.element as any Module) } + (dropout.map { [(name: "dropout", module: $0 as any Module)] } ?? [])
+    }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        var h = x
+        for (index, layer) in layers.enumerated() {
+            h = layer(h)
+            if index < layers.count - 1 {
+                h = activation(h)
+                if let dropout { h = dropout(h) }
+            } else {
+                h = finalActivation(h)
+            }
+        }
+        return h
+    }
+}
+
+/// A gated recurrent unit (Cho et al. 2014), as in GRU4Rec:
+/// r = σ(x W_r + h U_r + b_r), z = σ(x W_z + h U_z + b_z), n = tanh(x W_n + r ⊙ (h U_n) + b_n),
+/// h' = (1 − z) ⊙ n + z ⊙ h.
+public final class GRUCell: Module {
+    public let input: Linear      // [inputs, 3·hidden]: r, z, n
+    public let hidden: Linear     // [hidden, 3·hidden], no bias
+    public let hiddenSize: Int
+
+    public init(inputs: Int, hidden: Int, seed: UInt64 = 0) {
+        input = Linear(inputs, 3 * hidden, seed: seed)
+        self.hidden = Linear(hidden, 3 * hidden, bias: false, seed: seed &+ 1)
+        hiddenSize = hidden
+    }
+
+    public var children: [(name: String, module: any Module)] { [("input", input), ("hidden", hidden)] }
+
+    public func callAsFunction(_ x: Variable, state h: Variable) -> Variable {
+        let size = hiddenSize
+        let fromInput = input(x), fromState = hidden(h)
+        let r = (fromInput.columns(0..<size) + fromState.columns(0..<size)).sigmoid()
+        let z = (fromInput.columns(size..<(2 * size)) + fromState.columns(size..<(2 * size))).sigmoid()
+        let n = (fromInput.columns((2 * size)..<(3 * size)) + r * fromState.columns((2 * size)..<(3 * size))).tanh()
+        return (1 - z) * n + z * h
+    }
+
+    /// The zero state for `batch` sequences.
+    public func initialState(batch: Int) -> Variable { Variable(Tensor.zeros([batch, hiddenSize])) }
+}
+
+extension Float {
+    public static func - (a: Float, b: Variable) -> Variable { -b + a }
+}
+
+/// A GRU over a sequence: the cell applied step by step, returning every step's state.
+public final class GRU: Module {
+    public let cell: GRUCell
+
+    public init(inputs: Int, hidden: Int, seed: UInt64 = 0) { cell = GRUCell(inputs: inputs, hidden: hidden, seed: seed) }
+
+    public var children: [(name: String, module: any Module)] { [("cell", cell)] }
+
+    /// `steps[t]` is `[batch, inputs]`; the result's `t`-th entry is the state after step t.
+    public func callAsFunction(_ steps: [Variable], initial: Variable? = nil) -> [Variable] {
+        guard let first = steps.first else { return [] }
+        var state = initial ?? cell.initialState(batch: first.shape[0])
+        return steps.map { step in
+            state = cell(step, state: state)
+            return state
+        }
+    }
+}
+
+/// Multi-head scaled dot-product self-attention (Vaswani et al. 2017) over `[batch, length, width]`
+/// sequences given as `[batch·length, width]` rows, with learned positional embeddings added to the
+/// input and an optional causal mask (position t attends to positions ≤ t), as in SASRec.
+public final class MultiHeadSelfAttention: Module {
+    public let query: Linear, key: Linear, value: Linear, output: Linear
+    public let positions: Embedding
+    public let headCount: Int
+    public let width: Int
+    public let causal: Bool
+
+    public init(width: Int, heads: Int, maxLength: Int, causal: Bool = true, seed: UInt64 = 0) {
+        precondition(width % heads == 0, "width \(width) must divide into \(heads) heads")
+        query = Linear(width, width, seed: seed)
+        key = Linear(width, width, seed: seed &+ 1)
+        value = Linear(width, width, seed: seed &+ 2)
+        output = Linear(width, width, seed: seed &+ 3)
+        positions = Embedding(maxLength, width, initializer: .normal(0.02), sparse: false, seed: seed &+ 4)
+        headCount = heads
+        self.width = width
+        self.causal = causal
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        [("query", query), ("key", key), ("value", value), ("output", output), ("positions", positions)]
+    }
+
+    /// `x` is `[batch·length, width]`, sequence-major; returns the same shape.
+    public func callAsFunction(_ x: Variable, batch: Int, length: Int) -> Variable {
+        precondition(x.shape == [batch * length, width], "attention input \(x.shape) for \(batch) × \(length) × \(width)")
+        let positionIndices = (0..<(batch * length)).map { Int32($0 % length) }
+        let input = x + positions(positionIndices)
+        let headWidth = width / headCount
+        // [b·t, w] → [b, t, h, d] → [b, h, t, d] → [b·h, t, d]
+        func split(_ v: Variable) -> Variable {
+            v.reshaped([batch, length, headCount, headWidth]).permuted([0, 2, 1, 3]).reshaped([batch * headCount, length, headWidth])
+        }
+        let q = split(query(input)), k = split(key(input)), v = split(value(input))
+        var scores = q.batchedMatmul(k, transposingOther: true) * (1 / Float(headWidth).squareRoot())
+        if causal {
+            var mask = [Float](repeating: 0, count: length * length)
+            for row in 0..<length { for column in (row + 1)..<max(row + 1, length) { mask[row * length + column] = -1e9 } }
+            scores = scores + Tensor(shape: [length, length], scalars: mask)
+        }
+        let attended = scores.softmax().batchedMatmul(v)      // [b·h, t, d]
+        let merged = attended.reshaped([batch, headCount, length, headWidth]).permuted([0, 2, 1, 3]).reshaped([batch * length, width])
+        return output(merged)
+    }
+}

@@ -1,0 +1,277 @@
+import Foundation
+import RecKitTensor
+
+// The differentiable operations, each with its gradient rule beside its forward computation.
+// Element-wise operations broadcast like `Tensor`; a broadcast input receives its gradient summed
+// back to its own shape.
+
+extension Variable {
+    // MARK: Arithmetic
+
+    public static func + (a: Variable, b: Variable) -> Variable {
+        result(a.value + b.value, [a, b]) { g, x in
+            x[0].accumulate(g.summed(toShape: x[0].shape))
+            x[1].accumulate(g.summed(toShape: x[1].shape))
+        }
+    }
+
+    public static func - (a: Variable, b: Variable) -> Variable {
+        result(a.value - b.value, [a, b]) { g, x in
+            x[0].accumulate(g.summed(toShape: x[0].shape))
+            x[1].accumulate((-g).summed(toShape: x[1].shape))
+        }
+    }
+
+    public static func * (a: Variable, b: Variable) -> Variable {
+        result(a.value * b.value, [a, b]) { g, x in
+            if x[0].requiresGradient { x[0].accumulate((g * x[1].value).summed(toShape: x[0].shape)) }
+            if x[1].requiresGradient { x[1].accumulate((g * x[0].value).summed(toShape: x[1].shape)) }
+        }
+    }
+
+    public static func / (a: Variable, b: Variable) -> Variable {
+        result(a.value / b.value, [a, b]) { g, x in
+            if x[0].requiresGradient { x[0].accumulate((g / x[1].value).summed(toShape: x[0].shape)) }
+            if x[1].requiresGradient {
+                x[1].accumulate((-g * x[0].value / (x[1].value * x[1].value)).summed(toShape: x[1].shape))
+            }
+        }
+    }
+
+    public static func + (a: Variable, b: Float) -> Variable { result(a.value + b, [a]) { g, x in x[0].accumulate(g) } }
+    public static func - (a: Variable, b: Float) -> Variable { result(a.value - b, [a]) { g, x in x[0].accumulate(g) } }
+    public static func * (a: Variable, b: Float) -> Variable { result(a.value * b, [a]) { g, x in x[0].accumulate(g * b) } }
+    public static func * (a: Float, b: Variable) -> Variable { b * a }
+    public static func / (a: Variable, b: Float) -> Variable { a * (1 / b) }
+    public static prefix func - (a: Variable) -> Variable { a * -1 }
+    /// `a + b` with a constant tensor (e.g. a mask), broadcasting.
+    public static func + (a: Variable, b: Tensor) -> Variable { a + Variable(b) }
+    public static func * (a: Variable, b: Tensor) -> Variable { a * Variable(b) }
+
+    // MARK: Element-wise functions
+
+    /// y = f(x) with dy/dx computed from x and y.
+    func unary(_ value: Tensor, derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Variable {
+        let output = value
+        return Variable.result(value, [self]) { g, x in
+            let input = x[0].value
+            var d = [Float](repeating: 0, count: g.scalarCount)
+            for index in d.indices { d[index] = g.scalars[index] * derivative(input.scalars[index], output.scalars[index]) }
+            x[0].accumulate(Tensor(shape: g.shape, scalars: d))
+        }
+    }
+
+    public func exp() -> Variable { unary(value.map { Foundation.exp($0) }) { _, y in y } }
+    public func log() -> Variable { unary(value.map { Foundation.log($0) }) { x, _ in 1 / x } }
+    public func squareRoot() -> Variable { unary(value.map { $0.squareRoot() }) { _, y in 0.5 / y } }
+    public func squared() -> Variable { unary(value.map { $0 * $0 }) { x, _ in 2 * x } }
+    public func relu() -> Variable { unary(value.map { max($0, 0) }) { x, _ in x > 0 ? 1 : 0 } }
+    public func leakyRelu(slope: Float = 0.01) -> Variable { unary(value.map { $0 > 0 ? $0 : slope * $0 }) { x, _ in x > 0 ? 1 : slope } }
+    public func tanh() -> Variable { unary(value.map { Foundation.tanh($0) }) { _, y in 1 - y * y } }
+    public func sigmoid() -> Variable { unary(value.map(Activation.sigmoid)) { _, y in y * (1 - y) } }
+    /// log σ(x), stable for large |x|.
+    public func logSigmoid() -> Variable {
+        unary(value.map { -Activation.softplus(-$0) }) { x, _ in Activation.sigmoid(-x) }
+    }
+    /// GELU, tanh approximation (Hendrycks and Gimpel 2016).
+    public func gelu() -> Variable { unary(value.map(Activation.gelu)) { x, _ in Activation.geluDerivative(x) } }
+    /// SELU (Klambauer et al. 2017).
+    public func selu() -> Variable {
+        unary(value.map(Activation.selu)) { x, _ in x > 0 ? Activation.seluScale : Activation.seluScale * Activation.seluAlpha * Foundation.exp(x) }
+    }
+
+    // MARK: Reductions and shape
+
+    /// The sum of all elements, shape `[]`.
+    public func sum() -> Variable {
+        let shape = value.shape
+        return Variable.result(Tensor(scalar: value.sum()), [self]) { g, x in x[0].accumulate(Tensor(repeating: g.scalar, shape: shape)) }
+    }
+
+    public func mean() -> Variable { sum() / Float(max(1, value.scalarCount)) }
+
+    /// Sums along `axis`, kept with size 1.
+    public func sum(alongAxis axis: Int) -> Variable {
+        let shape = value.shape
+        return Variable.result(value.sum(alongAxis: axis), [self]) { g, x in x[0].accumulate(Tensor.zeros(shape) + g) }
+    }
+
+    public func mean(alongAxis axis: Int) -> Variable {
+        sum(alongAxis: axis) / Float(value.shape[axis < 0 ? axis + value.rank : axis])
+    }
+
+    public func reshaped(_ shape: [Int]) -> Variable {
+        let original = value.shape
+        return Variable.result(value.reshaped(shape), [self]) { g, x in x[0].accumulate(g.reshaped(original)) }
+    }
+
+    public func permuted(_ axes: [Int]) -> Variable {
+        var inverse = [Int](repeating: 0, count: axes.count)
+        for (position, axis) in axes.enumerated() { inverse[axis] = position }
+        return Variable.result(value.permuted(axes), [self]) { g, x in x[0].accumulate(g.permuted(inverse)) }
+    }
+
+    // MARK: Products
+
+    /// `self · other` (`[m, k] · [k, n]`), or `self · otherᵀ` when `transposingOther`.
+    public func matmul(_ other: Variable, transposingOther: Bool = false) -> Variable {
+        Variable.result(value.matmul(other.value, transposingOther: transposingOther), [self, other]) { g, x in
+            let a = x[0], b = x[1]
+            if a.requiresGradient { a.accumulate(g.matmul(b.value, transposingOther: !transposingOther)) }
+            if b.requiresGradient {
+                b.accumulate(transposingOther ? g.matmul(a.value, transposingSelf: true) : a.value.matmul(g, transposingSelf: true))
+            }
+        }
+    }
+
+    /// Batched products of 3-D variables: `[b, m, k] · [b, k, n]`, or with `other` transposed.
+    public func batchedMatmul(_ other: Variable, transposingOther: Bool = false) -> Variable {
+        Variable.result(value.batchedMatmul(other.value, transposingOther: transposingOther), [self, other]) { g, x in
+            let a = x[0], b = x[1]
+            if a.requiresGradient { a.accumulate(g.batchedMatmul(b.value, transposingOther: !transposingOther)) }
+            if b.requiresGradient {
+                b.accumulate(transposingOther ? g.batchedMatmul(a.value, transposingSelf: true) : a.value.batchedMatmul(g, transposingSelf: true))
+            }
+        }
+    }
+
+    // MARK: Rows and columns
+
+    /// The rows of a 2-D table at `indices` (an embedding lookup); the table's gradient comes back as
+    /// rows (sparse for sparse tables).
+    public func gathering(rows indices: [Int32]) -> Variable {
+        Variable.result(value.gathering(rows: indices), [self]) { g, x in x[0].accumulate(rows: g, at: indices) }
+    }
+
+    /// Pools the table rows of each bag: bag b holds `indices[offsets[b]..<offsets[b + 1]]` (offsets
+    /// has one more entry than there are bags); an empty bag gives zeros.
+    public func bagged(indices: [Int32], offsets: [Int], pooling: Pooling) -> Variable {
+        precondition(value.rank == 2 && offsets.first == 0 && offsets.last == indices.count, "bagged: offsets must run from 0 to indices.count")
+        let width = value.shape[1], bags = offsets.count - 1
+        let scales = (0..<bags).map { bag -> Float in
+            let size = Float(offsets[bag + 1] - offsets[bag])
+            switch pooling {
+            case .sum: return 1
+            case .mean: return size > 0 ? 1 / size : 0
+            case .sqrtN: return size > 0 ? 1 / size.squareRoot() : 0
+            }
+        }
+        var pooled = [Float](repeating: 0, count: bags * width)
+        value.scalars.withUnsafeBufferPointer { table in
+            pooled.withUnsafeMutableBufferPointer { out in
+                for bag in 0..<bags {
+                    for position in offsets[bag]..<offsets[bag + 1] {
+                        precondition(indices[position] >= 0 && Int(indices[position]) < value.shape[0], "row \(indices[position]) of \(value.shape[0])")
+                        VectorKernels.axpy(scales[bag], table.baseAddress! + Int(indices[position]) * width, out.baseAddress! + bag * width, count: width)
+                    }
+                }
+            }
+        }
+        return Variable.result(Tensor(shape: [bags, width], scalars: pooled), [self]) { g, x in
+            var rows = [Float](repeating: 0, count: indices.count * width)
+            for bag in 0..<bags {
+                for position in offsets[bag]..<offsets[bag + 1] {
+                    for j in 0..<width { rows[position * width + j] = g.scalars[bag * width + j] * scales[bag] }
+                }
+            }
+            x[0].accumulate(rows: Tensor(shape: [indices.count, width], scalars: rows), at: indices)
+        }
+    }
+
+    /// 2-D variables side by side.
+    public static func concatenatingColumns(_ parts: [Variable]) -> Variable {
+        let widths = parts.map { $0.shape[1] }
+        return result(Tensor.concatenatingColumns(parts.map(\.value)), parts) { g, x in
+            var offset = 0
+            for (part, width) in zip(x, widths) {
+                if part.requiresGradient { part.accumulate(g.columns(offset..<(offset + width))) }
+                offset += width
+            }
+        }
+    }
+
+    /// Columns `range` of a 2-D variable.
+    public func columns(_ range: Range<Int>) -> Variable {
+        let shape = value.shape
+        return Variable.result(value.columns(range), [self]) { g, x in
+            var full = [Float](repeating: 0, count: shape[0] * shape[1])
+            for row in 0..<shape[0] {
+                for j in 0..<range.count { full[row * shape[1] + range.lowerBound + j] = g.scalars[row * range.count + j] }
+            }
+            x[0].accumulate(Tensor(shape: shape, scalars: full))
+        }
+    }
+
+    // MARK: Softmax family (along the last axis)
+
+    public func softmax() -> Variable {
+        let y = value.softmaxAlongLastAxis()
+        return Variable.result(y, [self]) { g, x in
+            x[0].accumulate(y * (g - (g * y).sum(alongAxis: -1)))
+        }
+    }
+
+    public func logSoftmax() -> Variable {
+        let y = value.logSoftmaxAlongLastAxis()
+        return Variable.result(y, [self]) { g, x in
+            x[0].accumulate(g - y.map { Foundation.exp($0) } * g.sum(alongAxis: -1))
+        }
+    }
+
+    /// log Σ exp along the last axis, kept with size 1.
+    public func logSumExp() -> Variable {
+        let y = value.logSumExpAlongLastAxis()
+        return Variable.result(y, [self]) { g, x in
+            x[0].accumulate((x[0].value - y).map { Foundation.exp($0) } * g)
+        }
+    }
+}
+
+/// How a bag of embedding rows is pooled.
+public enum Pooling: String, Codable, Sendable, CaseIterable {
+    case sum
+    case mean
+    /// Sum divided by √n (the "MF with history" normalisation of SVD++).
+    case sqrtN = "sqrtn"
+}
+
+/// Scalar activation functions and their derivatives.
+public enum Activation: String, Codable, Sendable, CaseIterable {
+    case identity, relu, leakyRelu = "leaky_relu", tanh, sigmoid, gelu, selu
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        switch self {
+        case .identity: return x
+        case .relu: return x.relu()
+        case .leakyRelu: return x.leakyRelu()
+        case .tanh: return x.tanh()
+        case .sigmoid: return x.sigmoid()
+        case .gelu: return x.gelu()
+        case .selu: return x.selu()
+        }
+    }
+
+    static let seluAlpha: Float = 1.6732632423543772
+    static let seluScale: Float = 1.0507009873554805
+
+    static func sigmoid(_ x: Float) -> Float {
+        x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
+    }
+
+    /// log(1 + eˣ), stable.
+    static func softplus(_ x: Float) -> Float { max(x, 0) + Foundation.log1p(Foundation.exp(-abs(x))) }
+
+    static func selu(_ x: Float) -> Float { x > 0 ? seluScale * x : seluScale * seluAlpha * (Foundation.exp(x) - 1) }
+
+    static let geluC: Float = 0.7978845608028654      // √(2/π)
+
+    static func gelu(_ x: Float) -> Float {
+        0.5 * x * (1 + Foundation.tanh(geluC * (x + 0.044715 * x * x * x)))
+    }
+
+    static func geluDerivative(_ x: Float) -> Float {
+        let inner = geluC * (x + 0.044715 * x * x * x)
+        let t = Foundation.tanh(inner)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluC * (1 + 3 * 0.044715 * x * x)
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import RecKitTensor
+
+/// Updates parameters from their gradients. `step()` applies one update to every parameter that
+/// has a gradient (dense or sparse rows) and leaves the gradients in place; call `zeroGradients()`
+/// (or the module's) before the next backward pass.
+public protocol Optimizer: AnyObject {
+    var parameters: [Variable] { get }
+    var learningRate: Float { get set }
+    func step()
+}
+
+extension Optimizer {
+    public func zeroGradients() { for parameter in parameters { parameter.zeroGradient() } }
+}
+
+/// SGD with optional momentum (heavy ball, or Nesterov) and L2 weight decay:
+/// g ← g + λθ; v ← μv + g; θ ← θ − η·(v, or g + μv for Nesterov). Sparse gradients update only
+/// their rows (momentum applied to those rows).
+public final class SGD: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public var momentum: Float
+    public var nesterov: Bool
+    public var weightDecay: Float
+    var velocities: [[Float]]
+
+    public init(_ parameters: [Variable], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.weightDecay = weightDecay
+        velocities = parameters.map { momentum > 0 ? [Float](repeating: 0, count: $0.value.scalarCount) : [] }
+    }
+
+    public func step() {
+        for (slot, parameter) in parameters.enumerated() {
+            forEachGradientRow(of: parameter) { offset, gradient, width in
+                for j in 0..<width {
+                    let index = offset + j
+                    var g = gradient[j] + weightDecay * parameter.value.scalars[index]
+                    if momentum > 0 {
+                        velocities[slot][index] = momentum * velocities[slot][index] + g
+                        g = nesterov ? g + momentum * velocities[slot][index] : velocities[slot][index]
+                    }
+                    parameter.value.scalars[index] -= learningRate * g
+                }
+            }
+        }
+    }
+}
+
+/// Adagrad (Duchi et al. 2011): G ← G + g²; θ ← θ − η g / (√G + ε).
+public final class Adagrad: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    var accumulators: [[Float]]
+
+    public init(_ parameters: [Variable], learningRate: Float = 0.01, initialAccumulator: Float = 0, epsilon: Float = 1e-10, weightDecay: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        accumulators = parameters.map { [Float](repeating: initialAccumulator, count: $0.value.scalarCount) }
+    }
+
+    public func step() {
+        for (slot, parameter) in parameters.enumerated() {
+            forEachGradientRow(of: parameter) { offset, gradient, width in
+                for j in 0..<width {
+                    let index = offset + j
+                    let g = gradient[j] + weightDecay * parameter.value.scalars[index]
+                    accumulators[slot][index] += g * g
+                    parameter.value.scalars[index] -= learningRate * g / (accumulators[slot][index].squareRoot() + epsilon)
+                }
+            }
+        }
+    }
+}
+
+/// Adam (Kingma and Ba 2015) with bias correction; `weightDecay` as L2 in the gradient, or
+/// decoupled (AdamW, Loshchilov and Hutter 2019: θ ← θ − η λ θ before the Adam step).
+///
+/// Sparse gradients: `lazy` (the default) updates the moments and values of the looked-up rows
+/// only, as TensorFlow's LazyAdam does — the right choice for large embedding tables; otherwise a
+/// sparse gradient is made dense and every row's moments decay.
+public final class Adam: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public var beta1: Float, beta2: Float, epsilon: Float
+    public var weightDecay: Float
+    public var decoupledWeightDecay: Bool
+    public var lazy: Bool
+    public private(set) var stepCount = 0
+    var first: [[Float]], second: [[Float]]
+
+    public init(
+        _ parameters: [Variable], learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        weightDecay: Float = 0, decoupledWeightDecay: Bool = false, lazy: Bool = true
+    ) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+        self.lazy = lazy
+        first = parameters.map { [Float](repeating: 0, count: $0.value.scalarCount) }
+        second = first
+    }
+
+    public func step() {
+        stepCount += 1
+        let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(stepCount)))
+        let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(stepCount)))
+        for (slot, parameter) in parameters.enumerated() {
+            if !lazy, let sparse = parameter.sparseGradient {
+                parameter.accumulate(sparse.dense(rowCount: parameter.value.shape[0]))
+                parameter.sparseGradient = nil
+            }
+            forEachGradientRow(of: parameter) { offset, gradient, width in
+                for j in 0..<width {
+                    let index = offset + j
+                    var g = gradient[j]
+                    if decoupledWeightDecay {
+                        parameter.value.scalars[index] -= learningRate * weightDecay * parameter.value.scalars[index]
+                    } else {
+                        g += weightDecay * parameter.value.scalars[index]
+                    }
+                    first[slot][index] = beta1 * first[slot][index] + (1 - beta1) * g
+                    second[slot][index] = beta2 * second[slot][index] + (1 - beta2) * g * g
+                    let m = first[slot][index] / correction1, v = second[slot][index] / correction2
+                    parameter.value.scalars[index] -= learningRate * m / (v.squareRoot() + epsilon)
+                }
+            }
+        }
+    }
+}
+
+/// Calls `body(offset, gradient, width)` for each block of a parameter's gradient: the whole dense
+/// gradient once, or each distinct row of a sparse one (duplicates summed).
+func forEachGradientRow(of parameter: Variable, _ body: (_ offset: Int, _ gradient: ArraySlice<Float>, _ width: Int) -> Void) {
+    if let gradient = parameter.gradient {
+        body(0, gradient.scalars[...], gradient.scalarCount)
+    }
+    if let sparse = parameter.sparseGradient?.coalesced() {
+        let width = sparse.values.shape[1]
+        for (row, index) in sparse.indices.enumerated() {
+            body(Int(index) * width, sparse.values.scalars[(row * width)..<((row + 1) * width)].rebased(), width)
+        }
+    }
+}
+
+extension ArraySlice {
+    /// The same elements indexed from 0.
+    func rebased() -> ArraySlice<Element> { Array(self)[...] }
+}
+
+/// Rescales all gradients so that their global L2 norm is at most `maxNorm`; returns the norm
+/// before clipping.
+@discardableResult
+public func clipGradientNorm(_ parameters: [Variable], maxNorm: Float) -> Float {
+    var total = 0.0
+    for parameter in parameters {
+        for value in parameter.gradient?.scalars ?? [] { total += Double(value) * Double(value) }
+        if let sparse = parameter.sparseGradient?.coalesced() { for value in sparse.values.scalars { total += Double(value) * Double(value) } }
+    }
+    let norm = Float(total.squareRoot())
+    guard norm > maxNorm, norm > 0 else { return norm }
+    let scale = maxNorm / norm
+    for parameter in parameters {
+        if let gradient = parameter.gradient { parameter.gradient = gradient * scale }
+        if let sparse = parameter.sparseGradient {
+            parameter.sparseGradient = SparseRows(indices: sparse.indices, values: sparse.values * scale)
+        }
+    }
+    return norm
+}
+
+/// A learning rate as a function of the step (0-based).
+public enum LearningRateSchedule: Sendable, Equatable {
+    case constant(Float)
+    /// rate · factor^⌊step / every⌋.
+    case stepDecay(rate: Float, factor: Float, every: Int)
+    /// rate · factor^step.
+    case exponential(rate: Float, factor: Float)
+    /// Linear warm-up to `rate` over `warmup` steps, then cosine decay to `floor` at `total`.
+    case warmupCosine(rate: Float, warmup: Int, total: Int, floor: Float)
+
+    public func rate(at step: Int) -> Float {
+        switch self {
+        case .constant(let rate):
+            return rate
+        case .stepDecay(let rate, let factor, let every):
+            return rate * Float(Foundation.pow(Double(factor), Double(step / max(1, every))))
+        case .exponential(let rate, let factor):
+            return rate * Float(Foundation.pow(Double(factor), Double(step)))
+        case .warmupCosine(let rate, let warmup, let total, let floor):
+            if step < warmup { return rate * Float(step + 1) / Float(warmup) }
+            let progress = min(1, Double(step - warmup) / Double(max(1, total - warmup)))
+            return floor + (rate - floor) * Float(0.5 * (1 + Foundation.cos(Double.pi * progress)))
+        }
+    }
+}

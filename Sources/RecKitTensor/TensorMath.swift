@@ -1,0 +1,413 @@
+import Foundation
+
+// Element-wise arithmetic with NumPy broadcasting, reductions, and the row-wise functions of
+// neural networks (softmax, log-sum-exp), on `Tensor`. Hot paths (equal shapes, a scalar, a
+// row vector against a matrix) run as plain contiguous loops the compiler vectorises; any other
+// broadcast walks the result with per-operand strides.
+
+extension Tensor {
+    /// A tensor of zeros.
+    public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
+
+    /// A single number, shape `[]`.
+    public init(scalar: Float) { self.init(shape: [], scalars: [scalar]) }
+
+    public var rank: Int { shape.count }
+
+    /// The same scalars under another shape with as many elements.
+    public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, scalars: scalars) }
+
+    /// The only scalar of a one-element tensor.
+    public var scalar: Float {
+        precondition(scalars.count == 1, "scalar of a tensor shaped \(shape)")
+        return scalars[0]
+    }
+
+    /// The shape two operands broadcast to, or nil when they do not (NumPy rules: align the trailing
+    /// dimensions; each pair must be equal or contain a 1).
+    public static func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+        let rank = max(a.count, b.count)
+        var result = [Int](repeating: 1, count: rank)
+        for axis in 0..<rank {
+            let x = axis < rank - a.count ? 1 : a[axis - (rank - a.count)]
+            let y = axis < rank - b.count ? 1 : b[axis - (rank - b.count)]
+            guard x == y || x == 1 || y == 1 else { return nil }
+            result[axis] = max(x, y)
+        }
+        return result
+    }
+
+    /// Strides of `shape` inside `target` (0 along broadcast axes), target-rank long.
+    static func broadcastStrides(_ shape: [Int], in target: [Int]) -> [Int] {
+        var strides = [Int](repeating: 0, count: target.count)
+        var step = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            let targetAxis = axis + target.count - shape.count
+            strides[targetAxis] = shape[axis] == 1 ? 0 : step
+            step *= shape[axis]
+        }
+        return strides
+    }
+
+    /// `op(self, other)` element by element, broadcasting.
+    @inline(__always)
+    func combined(with other: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
+        if shape == other.shape {
+            var result = [Float](unsafeUninitializedCapacity: scalars.count) { _, count in count = scalars.count }
+            scalars.withUnsafeBufferPointer { a in
+                other.scalars.withUnsafeBufferPointer { b in
+                    result.withUnsafeMutableBufferPointer { c in
+                        for index in 0..<c.count { c[index] = op(a[index], b[index]) }
+                    }
+                }
+            }
+            return Tensor(shape: shape, scalars: result)
+        }
+        guard let target = Tensor.broadcastShape(shape, other.shape) else {
+            preconditionFailure("shapes \(shape) and \(other.shape) do not broadcast")
+        }
+        let count = target.reduce(1, *)
+        var result = [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
+        if other.scalars.count == 1 && target == shape {
+            let y = other.scalars[0]
+            scalars.withUnsafeBufferPointer { a in
+                result.withUnsafeMutableBufferPointer { c in for index in 0..<count { c[index] = op(a[index], y) } }
+            }
+            return Tensor(shape: target, scalars: result)
+        }
+        if scalars.count == 1 && target == other.shape {
+            let x = scalars[0]
+            other.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in for index in 0..<count { c[index] = op(x, b[index]) } }
+            }
+            return Tensor(shape: target, scalars: result)
+        }
+        let aStrides = Tensor.broadcastStrides(shape, in: target), bStrides = Tensor.broadcastStrides(other.shape, in: target)
+        let inner = target.last ?? 1
+        let aInner = aStrides.last ?? 0, bInner = bStrides.last ?? 0
+        let outerCount = inner == 0 ? 0 : count / inner
+        var counter = [Int](repeating: 0, count: max(0, target.count - 1))
+        scalars.withUnsafeBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    var aBase = 0, bBase = 0
+                    for outer in 0..<outerCount {
+                        let out = outer * inner
+                        if aInner == 1 && bInner == 1 {
+                            for j in 0..<inner { c[out + j] = op(a[aBase + j], b[bBase + j]) }
+                        } else if aInner == 1 {
+                            let y = b[bBase]
+                            if bInner == 0 {
+                                for j in 0..<inner { c[out + j] = op(a[aBase + j], y) }
+                            } else {
+                                for j in 0..<inner { c[out + j] = op(a[aBase + j], b[bBase + j * bInner]) }
+                            }
+                        } else if bInner == 1 && aInner == 0 {
+                            let x = a[aBase]
+                            for j in 0..<inner { c[out + j] = op(x, b[bBase + j]) }
+                        } else {
+                            for j in 0..<inner { c[out + j] = op(a[aBase + j * aInner], b[bBase + j * bInner]) }
+                        }
+                        // Advance the outer counter (all axes but the last), odometer style.
+                        var axis = counter.count - 1
+                        while axis >= 0 {
+                            counter[axis] += 1
+                            aBase += aStrides[axis]
+                            bBase += bStrides[axis]
+                            if counter[axis] < target[axis] { break }
+                            aBase -= aStrides[axis] * target[axis]
+                            bBase -= bStrides[axis] * target[axis]
+                            counter[axis] = 0
+                            axis -= 1
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: target, scalars: result)
+    }
+
+    /// `op(x)` for every element.
+    @inline(__always)
+    public func map(_ op: (Float) -> Float) -> Tensor {
+        var result = [Float](unsafeUninitializedCapacity: scalars.count) { _, count in count = scalars.count }
+        scalars.withUnsafeBufferPointer { a in
+            result.withUnsafeMutableBufferPointer { c in for index in 0..<c.count { c[index] = op(a[index]) } }
+        }
+        return Tensor(shape: shape, scalars: result)
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor { a.combined(with: b, +) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { a.combined(with: b, -) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { a.combined(with: b, *) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { a.combined(with: b, /) }
+    public static func + (a: Tensor, b: Float) -> Tensor { a.map { $0 + b } }
+    public static func - (a: Tensor, b: Float) -> Tensor { a.map { $0 - b } }
+    public static func * (a: Tensor, b: Float) -> Tensor { a.map { $0 * b } }
+    public static func * (a: Float, b: Tensor) -> Tensor { b.map { a * $0 } }
+    public static func / (a: Tensor, b: Float) -> Tensor { a.map { $0 / b } }
+    public static prefix func - (a: Tensor) -> Tensor { a.map { -$0 } }
+
+    /// `self += other` for equal shapes, in place (gradient accumulation).
+    public mutating func add(_ other: Tensor) {
+        precondition(shape == other.shape, "add: \(shape) and \(other.shape)")
+        scalars.withUnsafeMutableBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in for index in 0..<a.count { a[index] += b[index] } }
+        }
+    }
+
+    /// The sum of this (broadcast) tensor down to `target`, which must broadcast to this shape: the
+    /// gradient of an operand that was broadcast.
+    public func summed(toShape target: [Int]) -> Tensor {
+        if target == shape { return self }
+        let count = target.reduce(1, *)
+        if count == 1 { return Tensor(shape: target, scalars: [sum()]) }
+        let strides = Tensor.broadcastStrides(target, in: shape)
+        var result = [Float](repeating: 0, count: count)
+        let inner = shape.last ?? 1, innerStride = strides.last ?? 0
+        let outerCount = inner == 0 ? 0 : scalars.count / inner
+        var counter = [Int](repeating: 0, count: max(0, shape.count - 1))
+        scalars.withUnsafeBufferPointer { a in
+            result.withUnsafeMutableBufferPointer { c in
+                var base = 0
+                for outer in 0..<outerCount {
+                    let start = outer * inner
+                    if innerStride == 1 {
+                        for j in 0..<inner { c[base + j] += a[start + j] }
+                    } else {
+                        var total: Float = 0
+                        for j in 0..<inner { total += a[start + j] }
+                        c[base] += total
+                    }
+                    var axis = counter.count - 1
+                    while axis >= 0 {
+                        counter[axis] += 1
+                        base += strides[axis]
+                        if counter[axis] < shape[axis] { break }
+                        base -= strides[axis] * shape[axis]
+                        counter[axis] = 0
+                        axis -= 1
+                    }
+                }
+            }
+        }
+        return Tensor(shape: target, scalars: result)
+    }
+
+    /// The sum of all elements (accumulated in Double, then rounded once).
+    public func sum() -> Float {
+        let total: Double = scalars.withUnsafeBufferPointer { a in
+            var total = 0.0
+            for value in a { total += Double(value) }
+            return total
+        }
+        return Float(total)
+    }
+
+    public func mean() -> Float { scalars.isEmpty ? .nan : sum() / Float(scalars.count) }
+
+    /// Sums along `axis`, which stays with size 1.
+    public func sum(alongAxis axis: Int) -> Tensor {
+        let axis = axis < 0 ? axis + rank : axis
+        precondition(axis >= 0 && axis < rank, "axis \(axis) of a tensor shaped \(shape)")
+        let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        var result = [Float](repeating: 0, count: outer * inner)
+        scalars.withUnsafeBufferPointer { a in
+            result.withUnsafeMutableBufferPointer { c in
+                for o in 0..<outer {
+                    for l in 0..<length {
+                        let source = (o * length + l) * inner
+                        for i in 0..<inner { c[o * inner + i] += a[source + i] }
+                    }
+                }
+            }
+        }
+        var newShape = shape
+        newShape[axis] = 1
+        return Tensor(shape: newShape, scalars: result)
+    }
+
+    public func mean(alongAxis axis: Int) -> Tensor {
+        let length = shape[axis < 0 ? axis + rank : axis]
+        return sum(alongAxis: axis) / Float(length)
+    }
+
+    /// The largest element along the last axis, which stays with size 1.
+    public func maxAlongLastAxis() -> Tensor {
+        let width = shape.last ?? 1
+        let rows = width == 0 ? 0 : scalars.count / width
+        var result = [Float](repeating: -.infinity, count: rows)
+        for row in 0..<rows {
+            var best = -Float.infinity
+            for j in 0..<width { best = max(best, scalars[row * width + j]) }
+            result[row] = best
+        }
+        var newShape = shape
+        if !newShape.isEmpty { newShape[newShape.count - 1] = 1 }
+        return Tensor(shape: newShape, scalars: result)
+    }
+
+    /// log Σ exp along the last axis (stable: the row maximum is factored out), size 1 kept.
+    public func logSumExpAlongLastAxis() -> Tensor {
+        let width = shape.last ?? 1
+        let maxima = maxAlongLastAxis()
+        var result = maxima.scalars
+        for row in 0..<result.count {
+            let m = maxima.scalars[row]
+            if m == -.infinity { continue }
+            var total: Float = 0
+            for j in 0..<width { total += Foundation.exp(scalars[row * width + j] - m) }
+            result[row] = m + Foundation.log(total)
+        }
+        return Tensor(shape: maxima.shape, scalars: result)
+    }
+
+    /// Softmax along the last axis (stable).
+    public func softmaxAlongLastAxis() -> Tensor {
+        let width = shape.last ?? 1
+        var result = scalars
+        let rows = width == 0 ? 0 : scalars.count / width
+        result.withUnsafeMutableBufferPointer { r in
+            for row in 0..<rows {
+                let base = row * width
+                var m = -Float.infinity
+                for j in 0..<width { m = max(m, r[base + j]) }
+                var total: Float = 0
+                for j in 0..<width {
+                    let e = Foundation.exp(r[base + j] - m)
+                    r[base + j] = e
+                    total += e
+                }
+                let inverse = 1 / total
+                for j in 0..<width { r[base + j] *= inverse }
+            }
+        }
+        return Tensor(shape: shape, scalars: result)
+    }
+
+    /// log softmax along the last axis: x − logΣexp(x).
+    public func logSoftmaxAlongLastAxis() -> Tensor { self - logSumExpAlongLastAxis() }
+
+    /// The transpose of a 2-D tensor.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed() needs a 2-D tensor, not \(shape)")
+        return permuted([1, 0])
+    }
+
+    /// The axes reordered: result axis i is this tensor's axis `axes[i]`.
+    public func permuted(_ axes: [Int]) -> Tensor {
+        precondition(axes.sorted() == Array(0..<rank), "permutation \(axes) of a rank-\(rank) tensor")
+        let newShape = axes.map { shape[$0] }
+        var strides = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
+        let sourceStrides = axes.map { strides[$0] }
+        var result = [Float](unsafeUninitializedCapacity: scalars.count) { _, n in n = scalars.count }
+        var counter = [Int](repeating: 0, count: rank)
+        var source = 0
+        for index in 0..<scalars.count {
+            result[index] = scalars[source]
+            var axis = rank - 1
+            while axis >= 0 {
+                counter[axis] += 1
+                source += sourceStrides[axis]
+                if counter[axis] < newShape[axis] { break }
+                source -= sourceStrides[axis] * newShape[axis]
+                counter[axis] = 0
+                axis -= 1
+            }
+        }
+        return Tensor(shape: newShape, scalars: result)
+    }
+
+    /// The matrix product with either operand transposed, through BLAS: `[m, k] · [k, n]`.
+    public func matmul(_ other: Tensor, transposingSelf: Bool, transposingOther: Bool = false) -> Tensor {
+        precondition(rank == 2 && other.rank == 2, "matmul needs 2-D tensors: \(shape) × \(other.shape)")
+        let m = transposingSelf ? shape[1] : shape[0], k = transposingSelf ? shape[0] : shape[1]
+        let n = transposingOther ? other.shape[0] : other.shape[1]
+        precondition((transposingOther ? other.shape[1] : other.shape[0]) == k, "matmul: \(shape) × \(other.shape)")
+        var result = [Float](unsafeUninitializedCapacity: m * n) { _, count in count = m * n }
+        scalars.withUnsafeBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    if m > 0 && n > 0 {
+                        BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: m, n: n, k: k, transposeA: transposingSelf, transposeB: transposingOther)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [m, n], scalars: result)
+    }
+
+    /// Batched matrix products of 3-D tensors: `[b, m, k] · [b, k, n]` (either side transposed per
+    /// batch entry), one BLAS call per entry.
+    public func batchedMatmul(_ other: Tensor, transposingSelf: Bool = false, transposingOther: Bool = false) -> Tensor {
+        precondition(rank == 3 && other.rank == 3 && shape[0] == other.shape[0], "batchedMatmul: \(shape) × \(other.shape)")
+        let batch = shape[0]
+        let m = transposingSelf ? shape[2] : shape[1], k = transposingSelf ? shape[1] : shape[2]
+        let n = transposingOther ? other.shape[1] : other.shape[2]
+        precondition((transposingOther ? other.shape[2] : other.shape[1]) == k, "batchedMatmul: \(shape) × \(other.shape)")
+        let aSize = shape[1] * shape[2], bSize = other.shape[1] * other.shape[2]
+        var result = [Float](repeating: 0, count: batch * m * n)
+        scalars.withUnsafeBufferPointer { a in
+            other.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    guard m > 0 && n > 0 else { return }
+                    for entry in 0..<batch {
+                        BLAS.gemm(a.baseAddress! + entry * aSize, b.baseAddress! + entry * bSize, c.baseAddress! + entry * m * n,
+                                  m: m, n: n, k: k, transposeA: transposingSelf, transposeB: transposingOther)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [batch, m, n], scalars: result)
+    }
+
+    /// A `[rowCount, columns]` tensor holding the sum of the rows of `values` sent to `indices`
+    /// (the adjoint of `gathering(rows:)`).
+    public static func scatterAdding(rows values: Tensor, at indices: [Int32], rowCount: Int) -> Tensor {
+        precondition(values.rank == 2 && values.shape[0] == indices.count, "scatterAdding: \(values.shape) rows for \(indices.count) indices")
+        let columns = values.shape[1]
+        var result = [Float](repeating: 0, count: rowCount * columns)
+        values.scalars.withUnsafeBufferPointer { v in
+            result.withUnsafeMutableBufferPointer { r in
+                for (row, index) in indices.enumerated() {
+                    precondition(index >= 0 && Int(index) < rowCount, "row \(index) of \(rowCount)")
+                    VectorKernels.axpy(1, v.baseAddress! + row * columns, r.baseAddress! + Int(index) * columns, count: columns)
+                }
+            }
+        }
+        return Tensor(shape: [rowCount, columns], scalars: result)
+    }
+
+    /// 2-D tensors side by side: `[n, a] ++ [n, b] → [n, a + b]`.
+    public static func concatenatingColumns(_ parts: [Tensor]) -> Tensor {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.rank == 2 && $0.shape[0] == parts[0].shape[0] }, "concatenatingColumns: \(parts.map(\.shape))")
+        let rows = parts[0].shape[0], width = parts.reduce(0) { $0 + $1.shape[1] }
+        var result = [Float](repeating: 0, count: rows * width)
+        var offset = 0
+        for part in parts {
+            let w = part.shape[1]
+            for row in 0..<rows {
+                for j in 0..<w { result[row * width + offset + j] = part.scalars[row * w + j] }
+            }
+            offset += w
+        }
+        return Tensor(shape: [rows, width], scalars: result)
+    }
+
+    /// Columns `range` of a 2-D tensor.
+    public func columns(_ range: Range<Int>) -> Tensor {
+        precondition(rank == 2 && range.lowerBound >= 0 && range.upperBound <= shape[1], "columns \(range) of \(shape)")
+        let rows = shape[0], width = shape[1]
+        var result: [Float] = []
+        result.reserveCapacity(rows * range.count)
+        for row in 0..<rows { result.append(contentsOf: scalars[(row * width + range.lowerBound)..<(row * width + range.upperBound)]) }
+        return Tensor(shape: [rows, range.count], scalars: result)
+    }
+
+    /// The largest absolute difference to `other` (same shape).
+    public func maxAbsoluteDifference(_ other: Tensor) -> Float {
+        precondition(shape == other.shape, "maxAbsoluteDifference: \(shape) and \(other.shape)")
+        return zip(scalars, other.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
+    }
+}

@@ -1,0 +1,154 @@
+import Testing
+@testable import RecKitNN
+import RecKitTensor
+
+/// Every differentiable operation and loss against central finite differences (Float32, step 1e-2,
+/// relative error ≤ 1e-2).
+@Suite struct GradientTests {
+    typealias G = GradientCheck
+    let tolerance: Float = 1e-2
+
+    func check(_ inputs: [Variable], h: Float = 1e-2, _ loss: @escaping () -> Variable, sourceLocation: SourceLocation = #_sourceLocation) {
+        let error = G.maxRelativeError(inputs: inputs, h: h, loss)
+        #expect(error <= tolerance, "relative error \(error)", sourceLocation: sourceLocation)
+    }
+
+    /// A fixed random weighting, so that every output element matters to the scalar checked.
+    func weighted(_ v: Variable, seed: UInt64 = 99) -> Variable {
+        (v * G.random(v.shape, seed: seed).detached()).sum()
+    }
+
+    @Test func arithmeticWithBroadcasting() {
+        let a = G.random([3, 4], seed: 1), b = G.random([4], seed: 2), c = G.random([3, 1], seed: 3)
+        let d = G.random([3, 4], seed: 4, scale: 0.5, offset: 2)     // away from 0 for division
+        check([a, b]) { self.weighted(a + b) }
+        check([a, c]) { self.weighted(a - c) }
+        check([a, b, c]) { self.weighted(a * b * c) }
+        check([a, d]) { self.weighted(a / d) }
+        check([a]) { self.weighted(a * 3 + 1 - a / 2) }
+        let s = G.random([], seed: 5)
+        check([a, s]) { self.weighted(a * s) }
+        let x = G.random([2, 1, 3], seed: 6), y = G.random([4, 1], seed: 7)
+        check([x, y]) { self.weighted(x + y) }      // → [2, 4, 3]
+    }
+
+    @Test func elementWiseFunctions() {
+        let x = G.random([3, 5], seed: 8, scale: 2)
+        let positive = G.random([3, 5], seed: 9, scale: 0.5, offset: 1.5)
+        check([x]) { self.weighted(x.exp()) }
+        check([positive]) { self.weighted(positive.log()) }
+        check([positive]) { self.weighted(positive.squareRoot()) }
+        check([x]) { self.weighted(x.squared()) }
+        check([x]) { self.weighted(x.tanh()) }
+        check([x]) { self.weighted(x.sigmoid()) }
+        check([x]) { self.weighted(x.logSigmoid()) }
+        check([x]) { self.weighted(x.gelu()) }
+        check([x]) { self.weighted(x.selu()) }
+        // Kinked functions: inputs kept away from the kink at 0.
+        let away = Variable(x.value.map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 }, requiresGradient: true)
+        check([away]) { self.weighted(away.relu()) }
+        check([away]) { self.weighted(away.leakyRelu(slope: 0.1)) }
+    }
+
+    @Test func reductionsAndShapes() {
+        let x = G.random([2, 3, 4], seed: 10)
+        check([x]) { x.sum() * 0.5 }
+        check([x]) { x.mean() }
+        check([x]) { self.weighted(x.sum(alongAxis: 1)) }
+        check([x]) { self.weighted(x.mean(alongAxis: -1)) }
+        check([x]) { self.weighted(x.reshaped([6, 4])) }
+        check([x]) { self.weighted(x.permuted([2, 0, 1])) }
+    }
+
+    @Test func products() {
+        let a = G.random([3, 4], seed: 11), b = G.random([4, 5], seed: 12), bT = G.random([5, 4], seed: 13)
+        check([a, b]) { self.weighted(a.matmul(b)) }
+        check([a, bT]) { self.weighted(a.matmul(bT, transposingOther: true)) }
+        let p = G.random([2, 3, 4], seed: 14), q = G.random([2, 4, 2], seed: 15), r = G.random([2, 5, 4], seed: 16)
+        check([p, q]) { self.weighted(p.batchedMatmul(q)) }
+        check([p, r]) { self.weighted(p.batchedMatmul(r, transposingOther: true)) }
+    }
+
+    @Test(arguments: [false, true])
+    func lookupsAndBags(sparse: Bool) {
+        let table = G.random([6, 3], seed: 17)
+        table.isSparse = sparse
+        check([table]) { self.weighted(table.gathering(rows: [4, 1, 4, 0])) }
+        for pooling in Pooling.allCases {
+            check([table]) { self.weighted(table.bagged(indices: [0, 2, 2, 5, 1], offsets: [0, 3, 3, 5], pooling: pooling)) }
+        }
+    }
+
+    @Test func columnsAndConcatenation() {
+        let a = G.random([3, 2], seed: 18), b = G.random([3, 4], seed: 19)
+        check([a, b]) { self.weighted(Variable.concatenatingColumns([a, b, a])) }
+        check([b]) { self.weighted(b.columns(1..<3)) }
+    }
+
+    @Test func softmaxFamily() {
+        let x = G.random([3, 5], seed: 20, scale: 3)
+        check([x]) { self.weighted(x.softmax()) }
+        check([x]) { self.weighted(x.logSoftmax()) }
+        check([x]) { self.weighted(x.logSumExp()) }
+        let y = G.random([2, 2, 4], seed: 21, scale: 2)
+        check([y]) { self.weighted(y.softmax()) }
+    }
+
+    @Test func losses() {
+        let logits = G.random([4, 5], seed: 22, scale: 2)
+        let targets = Tensor(shape: [4, 5], scalars: (0..<20).map { Float($0 % 3 == 0 ? 1 : 0) })
+        check([logits]) { Loss.meanSquaredError(logits, targets) }
+        check([logits]) { Loss.binaryCrossEntropy(logits: logits, targets: targets) }
+        check([logits]) { Loss.softmaxCrossEntropy(logits: logits, labels: [0, 4, 2, 2]) }
+        let logQ = Tensor(shape: [4, 5], scalars: (0..<20).map { -1 - Float($0 % 5) * 0.3 })
+        check([logits]) { Loss.sampledSoftmaxCrossEntropy(logits: logits, logQ: logQ) }
+        check([logits]) { Loss.multinomialLogLikelihood(logits: logits, counts: targets * 2) }
+        let mean = G.random([3, 4], seed: 23), logVariance = G.random([3, 4], seed: 24, scale: 0.5)
+        check([mean, logVariance]) { Loss.gaussianKL(mean: mean, logVariance: logVariance) }
+        let positive = G.random([4], seed: 25), negative = G.random([4, 3], seed: 26, scale: 1.5)
+        check([positive, negative]) { Loss.bpr(positive: positive, negative: negative) }
+        check([positive, negative]) { Loss.top1(positive: positive, negative: negative) }
+        check([positive, negative]) { Loss.bprMax(positive: positive, negative: negative, regularization: 0.5) }
+        check([positive, negative]) { Loss.top1Max(positive: positive, negative: negative) }
+        // The hinge is kinked where a negative meets the margin: keep pairs away from it.
+        let p = Variable(Tensor(shape: [3], scalars: [0.5, 2, -1]), requiresGradient: true)
+        let n = Variable(Tensor(shape: [3, 3], scalars: [0.9, -1, 0.2, 0, 1.8, -0.5, 0.5, -3, 1]), requiresGradient: true)
+        check([p, n]) { Loss.warpHinge(positive: p, negative: n, itemCount: 100) }
+    }
+
+    @Test func layersEndToEnd() {
+        let x = G.random([3, 4], seed: 27)
+        let linear = Linear(4, 2, seed: 1)
+        check([x, linear.weight, linear.bias!]) { self.weighted(linear(x)) }
+        let norm = LayerNorm(4)
+        norm.gain.value = G.random([4], seed: 28, offset: 1).value
+        check([x, norm.gain, norm.bias]) { self.weighted(norm(x)) }
+        let cell = GRUCell(inputs: 4, hidden: 3, seed: 2)
+        let h = G.random([3, 3], seed: 29)
+        check([x, h] + cell.parameters.map(\.variable)) { self.weighted(cell(x, state: h)) }
+        let attention = MultiHeadSelfAttention(width: 4, heads: 2, maxLength: 3, seed: 3)
+        let sequence = G.random([6, 4], seed: 30)
+        check([sequence] + attention.parameters.map(\.variable)) { self.weighted(attention(sequence, batch: 2, length: 3)) }
+    }
+
+    @Test func sharedInputsAccumulateAndGraphsAreFreed() {
+        let x = Variable(Tensor(shape: [2], scalars: [3, -1]), requiresGradient: true)
+        let y = (x * x + x).sum()       // dy/dx = 2x + 1
+        y.backward()
+        #expect(x.gradient == Tensor(shape: [2], scalars: [7, -1]))
+        // A second backward adds to the leaf's gradient.
+        (x * 2).sum().backward()
+        #expect(x.gradient == Tensor(shape: [2], scalars: [9, 1]))
+        // Without recording, results are constants.
+        let constant = GradientRecording.disabled { (x * x).sum() }
+        #expect(!constant.requiresGradient)
+        // No reference cycles: a graph dies with its result.
+        weak var weakIntermediate: Variable?
+        do {
+            let intermediate = x * 3
+            weakIntermediate = intermediate
+            intermediate.sum().backward()
+        }
+        #expect(weakIntermediate == nil)
+    }
+}
