@@ -1,0 +1,82 @@
+import Testing
+@testable import RecKitNN
+import RecKitTensor
+
+/// Three steps of each optimiser on L(θ) = Σ (a_i θ_i² / 2 + b_i θ_i) against a NumPy (float64)
+/// reference of the same update rules; the expected values were printed by a short NumPy script
+/// of the textbook updates (PyTorch's conventions for momentum, Nesterov and AdamW).
+@Suite struct OptimizerTests {
+    static let a = Tensor(shape: [4], scalars: [1, 2, 0.5, 3]), b = Tensor(shape: [4], scalars: [0.3, -0.2, 0.1, -0.5])
+    static let start: [Float] = [0.5, -1, 2, 0.25]
+
+    static let references: [(String, [Float])] = [
+        ("sgd", [0.283200000, -0.463200000, 1.686225000, 0.195250000]),
+        ("momentum", [0.088800000, 0.031800000, 1.409025000, 0.143500000]),
+        ("nesterov", [-0.038143200, 0.219187200, 1.189217775, 0.137652250]),
+        ("sgd_wd", [0.282070319, -0.461334379, 1.680844688, 0.194763075]),
+        ("adagrad", [0.282917498, -0.779585258, 1.775418723, 0.166148383]),
+        ("adam", [0.202220070, -0.701382445, 1.700553816, 0.107876598]),
+        ("adam_l2", [0.202343682, -0.701391025, 1.700564340, 0.096716191]),
+        ("adamw", [0.190516212, -0.674862970, 1.644278763, 0.107478124]),
+    ]
+
+    func optimizer(_ name: String, _ theta: Variable) -> any Optimizer {
+        switch name {
+        case "sgd": return SGD([theta], learningRate: 0.1)
+        case "momentum": return SGD([theta], learningRate: 0.1, momentum: 0.9)
+        case "nesterov": return SGD([theta], learningRate: 0.1, momentum: 0.9, nesterov: true)
+        case "sgd_wd": return SGD([theta], learningRate: 0.1, weightDecay: 0.01)
+        case "adagrad": return Adagrad([theta], learningRate: 0.1)
+        case "adam": return Adam([theta], learningRate: 0.1)
+        case "adam_l2": return Adam([theta], learningRate: 0.1, weightDecay: 0.1)
+        default: return Adam([theta], learningRate: 0.1, weightDecay: 0.1, decoupledWeightDecay: true)
+        }
+    }
+
+    @Test(arguments: references.map(\.0))
+    func threeStepsMatchTheReference(name: String) {
+        let theta = Variable(Tensor(shape: [4], scalars: Self.start), requiresGradient: true)
+        let optimizer = optimizer(name, theta)
+        for _ in 0..<3 {
+            optimizer.zeroGradients()
+            ((theta.squared() * Self.a) * 0.5 + theta * Self.b).sum().backward()
+            optimizer.step()
+        }
+        let expected = Self.references.first { $0.0 == name }!.1
+        #expect(zip(theta.value.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(theta.value.scalars) vs \(expected)")
+    }
+
+    @Test(arguments: ["sgd", "momentum", "adagrad", "adam"])
+    func sparseRowsUpdateLikeTheirDenseGradient(name: String) {
+        // A table whose looked-up rows get the same updates as the dense equivalent; others stay.
+        // (Adam here is lazy: untouched rows keep their moments, which equals the dense update
+        // for rows touched on every step, as these are.)
+        func run(sparse: Bool) -> Tensor {
+            let table = Variable(Tensor(shape: [4, 2], scalars: [0.5, -1, 2, 0.25, 1, 1, -0.5, 0.3]), requiresGradient: true)
+            table.isSparse = sparse
+            let optimizer = optimizer(name, table)
+            for _ in 0..<3 {
+                optimizer.zeroGradients()
+                let rows = table.gathering(rows: [2, 0, 2])
+                (rows.squared() * Tensor(shape: [2], scalars: [1, 3])).sum().backward()
+                optimizer.step()
+            }
+            return table.value
+        }
+        let dense = run(sparse: false), sparse = run(sparse: true)
+        #expect(dense.maxAbsoluteDifference(sparse) <= 1e-6)
+        #expect(Array(sparse.scalars[2..<4]) == [2, 0.25] && Array(sparse.scalars[6..<8]) == [-0.5, 0.3])
+    }
+
+    @Test func clippingAndSchedules() {
+        let x = Variable(Tensor(shape: [2], scalars: [3, 4]), requiresGradient: true)
+        (x * Tensor(shape: [2], scalars: [3, 4])).sum().backward()      // gradient (3, 4), norm 5
+        #expect(clipGradientNorm([x], maxNorm: 1) == 5)
+        #expect(x.gradient!.maxAbsoluteDifference(Tensor(shape: [2], scalars: [0.6, 0.8])) < 1e-6)
+        #expect(LearningRateSchedule.stepDecay(rate: 1, factor: 0.5, every: 10).rate(at: 25) == 0.25)
+        #expect(abs(LearningRateSchedule.exponential(rate: 1, factor: 0.9).rate(at: 2) - 0.81) < 1e-6)
+        let cosine = LearningRateSchedule.warmupCosine(rate: 1, warmup: 4, total: 14, floor: 0.1)
+        #expect(cosine.rate(at: 0) == 0.25 && cosine.rate(at: 3) == 1)
+        #expect(abs(cosine.rate(at: 9) - 0.55) < 1e-6 && abs(cosine.rate(at: 14) - 0.1) < 1e-6)
+    }
+}
