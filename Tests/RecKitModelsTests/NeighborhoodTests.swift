@@ -16,7 +16,8 @@ import RecKitTensor
         var x = [[Double]](repeating: [Double](repeating: 0, count: 5), count: 4)
         for row in 0..<train.count { x[Int(train.items[row])][Int(train.users[row])] = 1 }
         let norm = x.map { $0.reduce(0) { $0 + $1 * $1 }.squareRoot() }
-        return (0..<4).map { i in (0..<4).map { j in zip(x[i], x[j]).reduce(0) { $0 + $1.0 * $1.1 } / (norm[i] * norm[j]) } }
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0.0) { $0 + $1.0 * $1.1 } }
+        return (0..<4).map { i in (0..<4).map { j -> Double in dot(x[i], x[j]) / (norm[i] * norm[j]) } }
     }
 
     @Test func cosineNeighboursMatchDenseComputation() throws {

@@ -107,22 +107,3 @@ import _RecKitTestSupport
         #expect(output.contains("(2, 2) 10.5"))
     }
 }
-
-enum PythonSafetensors {
-    static let python = ProcessInfo.processInfo.environment["RECKIT_PYTHON"] ?? "python3"
-    static var available: Bool { (try? run("import safetensors")) != nil }
-
-    static func run(_ code: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, "-c", code]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = Pipe()
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
-        return String(decoding: data, as: UTF8.self)
-    }
-}

@@ -50,3 +50,24 @@ public enum SharedData {
         return url.path
     }
 }
+
+/// Python's `safetensors` package, for checking that our files are standard (tests skip without it).
+public enum PythonSafetensors {
+    public static let python = ProcessInfo.processInfo.environment["RECKIT_PYTHON"] ?? "python3"
+    public static var available: Bool { (try? run("import safetensors, numpy")) != nil }
+
+    /// Runs `code` with `python -c` and returns its standard output; throws when it fails.
+    public static func run(_ code: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, "-c", code]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = Pipe()
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.fileReadUnknown) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

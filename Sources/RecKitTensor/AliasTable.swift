@@ -1,5 +1,3 @@
-import RecKitTensor
-
 /// Walker's alias method (Vose's construction): O(1) draws from a fixed discrete distribution.
 ///
 /// Built with `+ - * /` only, so the same weights give the same table, and the same generator the

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import _RecKitTestSupport
+@testable import RecKitNN
+import RecKitTensor
+
+@Suite struct TrainingTests {
+    @Test func batchesCoverEveryExampleOncePerEpochAndRepeat() {
+        let schedule = BatchSchedule(exampleCount: 10, batchSize: 4, seed: 3)
+        let epoch0 = schedule.batches(epoch: 0)
+        #expect(epoch0.map(\.count) == [4, 4, 2] && epoch0.flatMap { $0 }.sorted() == Array(0..<10))
+        #expect(schedule.batches(epoch: 0) == epoch0 && schedule.batches(epoch: 1) != epoch0)
+        #expect(BatchSchedule(exampleCount: 10, batchSize: 4, dropLast: true).batches(epoch: 0).map(\.count) == [4, 4])
+        #expect(BatchSchedule(exampleCount: 5, batchSize: 2, shuffle: false).batches(epoch: 7) == [[0, 1], [2, 3], [4]])
+    }
+
+    @Test func prefetcherKeepsOrderAndStops() {
+        let squares = Array(Prefetcher(Array(0..<50), depth: 3) { $0 * $0 })
+        #expect(squares == (0..<50).map { $0 * $0 })
+        let early = Prefetcher(Array(0..<1000), depth: 2) { $0 }
+        #expect(early.next() == 0 && early.next() == 1)
+        early.cancel()
+        #expect(early.next() == nil)
+    }
+
+    @Test func samplersFollowTheirDistributions() {
+        var generator = SplitMix64(seed: 9)
+        let counts = [1, 10, 100, 0]
+        let popular = NegativeSampler(itemCount: 4, kind: .popularity(alpha: 0.5), counts: counts)
+        var histogram = [Int](repeating: 0, count: 4)
+        for _ in 0..<20_000 { histogram[Int(popular.sample(using: &generator))] += 1 }
+        let weights = counts.map { Foundation.pow(Double($0), 0.5) }, total = weights.reduce(0, +)
+        for item in 0..<4 { #expect(abs(Double(histogram[item]) / 20_000 - weights[item] / total) < 0.01, "item \(item)") }
+        #expect(abs(popular.logProbabilities[2] - Float(Foundation.log(10 / total))) < 1e-5 && popular.logProbabilities[3] == -.infinity)
+        let uniform = NegativeSampler(itemCount: 5)
+        // 4 of 5 items excluded: a plain draw hits them 80 % of the time, 11 tries 0.8¹¹ ≈ 8.6 %.
+        #expect(uniform.sample(200, excluding: [0, 1, 2, 3], using: &generator).filter { $0 != 4 }.count < 35)
+        #expect(NegativeSampler.inBatch(positives: [7, 8, 9]) == [[8, 9], [7, 9], [7, 8]])
+    }
+
+    @Test func earlyStoppingWaitsForPatience() {
+        var stopping = EarlyStopping(patience: 2)
+        #expect(stopping.record(0.30, epoch: 0) && stopping.record(0.35, epoch: 1))
+        #expect(!stopping.record(0.34, epoch: 2) && !stopping.shouldStop)
+        #expect(!stopping.record(0.35, epoch: 3) && stopping.shouldStop)
+        #expect(stopping.best == 0.35 && stopping.bestEpoch == 1)
+        var lower = EarlyStopping(patience: 1, higherIsBetter: false)
+        #expect(lower.record(1, epoch: 0) && lower.record(0.5, epoch: 1) && !lower.record(0.7, epoch: 2) && lower.shouldStop)
+        var progress = TrainingProgress(totalSteps: 10)
+        progress.record(loss: 2, examples: 64)
+        progress.record(loss: 1, examples: 64)
+        #expect(progress.meanLoss == 1.5 && progress.examples == 128 && progress.line().hasPrefix("step 2/10  loss 1.5000"))
+    }
+
+    @Test func checkpointsRoundTripAndRejectMismatches() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.path + "/mlp.safetensors"
+        let trained = MLP([3, 4, 2], seed: 1)
+        try Checkpoint.save(trained, to: path, metadata: ["epoch": "3"])
+        let fresh = MLP([3, 4, 2], seed: 2)
+        #expect(fresh.layers[0].weight.value != trained.layers[0].weight.value)
+        #expect(try Checkpoint.load(into: fresh, from: path) == ["epoch": "3"])
+        #expect(zip(fresh.parameters, trained.parameters).allSatisfy { $0.name == $1.name && $0.variable.value == $1.variable.value })
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: MLP([3, 5, 2]), from: path) }      // shapes
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: MLP([3, 4, 4, 2]), from: path) }   // missing / extra
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: Linear(3, 4), from: path) }        // other names
+        try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: folder.path + "/bad"))
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: fresh, from: folder.path + "/bad") }
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: fresh, from: folder.path + "/absent") }
+    }
+
+    @Test(.enabled(if: PythonSafetensors.available, "python3 with the safetensors and numpy packages is not installed"))
+    func pythonReadsCheckpoints() throws {
+        let folder = TemporaryDirectory()
+        let path = folder.path + "/m.safetensors"
+        let model = MLP([3, 4, 2], seed: 5)
+        try Checkpoint.save(model, to: path)
+        let output = try PythonSafetensors.run(
+            "from safetensors.numpy import load_file; w = load_file('\(path)'); print(sorted(w)); print(w['layers.0.weight'].shape, repr(float(w['layers.0.weight'][1, 2])))")
+        let lines = output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "['layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight']")
+        #expect(lines.last?.hasPrefix("(3, 4) ") == true)
+        #expect(Float(lines.last!.split(separator: " ").last!) == model.layers[0].weight.value.scalars[1 * 4 + 2])
+    }
+
+    @Test func modulesNameParametersAndSwitchModes() {
+        let mlp = MLP([2, 3, 1], dropout: 0.5, seed: 1)
+        #expect(mlp.parameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])
+        #expect(mlp.parameterCount == 2 * 3 + 3 + 3 + 1)
+        let x = Variable(Tensor(repeating: 1, shape: [4, 2]))
+        mlp.setTraining(false)
+        let a = mlp(x).value, b = mlp(x).value
+        #expect(a == b)     // no dropout in evaluation
+        mlp.setTraining(true)
+        #expect(mlp.dropout!.isTraining)
+    }
+}
