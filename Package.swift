@@ -40,6 +40,7 @@ let package = Package(
             name: "reckit-bench",
             dependencies: [
                 "RecKit",
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

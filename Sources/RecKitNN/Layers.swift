@@ -17,8 +17,7 @@ public final class Linear: Module {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let product = x.matmul(weight)
-        return bias.map { product + $0 } ?? product
+        bias.map { x.affine(weight: weight, bias: $0) } ?? x.matmul(weight)
     }
 }
 

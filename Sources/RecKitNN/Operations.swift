@@ -124,6 +124,16 @@ extension Variable {
         }
     }
 
+    /// `self · weight + bias` (a dense layer), fused: one BLAS call forward; backward
+    /// d self = g·Wᵀ, d W = selfᵀ·g, d bias = Σ_rows g.
+    public func affine(weight: Variable, bias: Variable) -> Variable {
+        Variable.result(value.affine(weight: weight.value, bias: bias.value), [self, weight, bias]) { g, x in
+            if x[0].requiresGradient { x[0].accumulate(g.matmul(x[1].value, transposingOther: true)) }
+            if x[1].requiresGradient { x[1].accumulate(x[0].value.matmul(g, transposingSelf: true)) }
+            if x[2].requiresGradient { x[2].accumulate(g.sum(alongAxis: 0).reshaped(x[2].shape)) }
+        }
+    }
+
     /// Batched products of 3-D variables: `[b, m, k] · [b, k, n]`, or with `other` transposed.
     public func batchedMatmul(_ other: Variable, transposingOther: Bool = false) -> Variable {
         Variable.result(value.batchedMatmul(other.value, transposingOther: transposingOther), [self, other]) { g, x in

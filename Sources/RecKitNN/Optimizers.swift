@@ -35,16 +35,22 @@ public final class SGD: Optimizer {
     }
 
     public func step() {
+        let (rate, momentum, nesterov, decay) = (learningRate, self.momentum, self.nesterov, weightDecay)
         for (slot, parameter) in parameters.enumerated() {
-            forEachGradientRow(of: parameter) { offset, gradient, width in
-                for j in 0..<width {
-                    let index = offset + j
-                    var g = gradient[j] + weightDecay * parameter.value.scalars[index]
-                    if momentum > 0 {
-                        velocities[slot][index] = momentum * velocities[slot][index] + g
-                        g = nesterov ? g + momentum * velocities[slot][index] : velocities[slot][index]
+            if momentum > 0 && velocities[slot].isEmpty { velocities[slot] = [Float](repeating: 0, count: parameter.value.scalarCount) }
+            parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
+                velocities[slot].withUnsafeMutableBufferPointer { velocity in
+                    forEachGradientBlock(of: parameter) { offset, gradient in
+                        for j in 0..<gradient.count {
+                            let index = offset + j
+                            var g = gradient[j] + decay * theta[index]
+                            if momentum > 0 {
+                                velocity[index] = momentum * velocity[index] + g
+                                g = nesterov ? g + momentum * velocity[index] : velocity[index]
+                            }
+                            theta[index] -= rate * g
+                        }
                     }
-                    parameter.value.scalars[index] -= learningRate * g
                 }
             }
         }
@@ -68,13 +74,18 @@ public final class Adagrad: Optimizer {
     }
 
     public func step() {
+        let (rate, epsilon, decay) = (learningRate, self.epsilon, weightDecay)
         for (slot, parameter) in parameters.enumerated() {
-            forEachGradientRow(of: parameter) { offset, gradient, width in
-                for j in 0..<width {
-                    let index = offset + j
-                    let g = gradient[j] + weightDecay * parameter.value.scalars[index]
-                    accumulators[slot][index] += g * g
-                    parameter.value.scalars[index] -= learningRate * g / (accumulators[slot][index].squareRoot() + epsilon)
+            parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
+                accumulators[slot].withUnsafeMutableBufferPointer { sums in
+                    forEachGradientBlock(of: parameter) { offset, gradient in
+                        for j in 0..<gradient.count {
+                            let index = offset + j
+                            let g = gradient[j] + decay * theta[index]
+                            sums[index] += g * g
+                            theta[index] -= rate * g / (sums[index].squareRoot() + epsilon)
+                        }
+                    }
                 }
             }
         }
@@ -122,42 +133,44 @@ public final class Adam: Optimizer {
                 parameter.accumulate(sparse.dense(rowCount: parameter.value.shape[0]))
                 parameter.sparseGradient = nil
             }
-            forEachGradientRow(of: parameter) { offset, gradient, width in
-                for j in 0..<width {
-                    let index = offset + j
-                    var g = gradient[j]
-                    if decoupledWeightDecay {
-                        parameter.value.scalars[index] -= learningRate * weightDecay * parameter.value.scalars[index]
-                    } else {
-                        g += weightDecay * parameter.value.scalars[index]
+            let (rate, beta1, beta2, epsilon, decay, decoupled) = (learningRate, self.beta1, self.beta2, self.epsilon, weightDecay, decoupledWeightDecay)
+            parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
+                first[slot].withUnsafeMutableBufferPointer { m in
+                    second[slot].withUnsafeMutableBufferPointer { v in
+                        forEachGradientBlock(of: parameter) { offset, gradient in
+                            for j in 0..<gradient.count {
+                                let index = offset + j
+                                var g = gradient[j]
+                                if decoupled {
+                                    theta[index] -= rate * decay * theta[index]
+                                } else {
+                                    g += decay * theta[index]
+                                }
+                                m[index] = beta1 * m[index] + (1 - beta1) * g
+                                v[index] = beta2 * v[index] + (1 - beta2) * g * g
+                                theta[index] -= rate * (m[index] / correction1) / ((v[index] / correction2).squareRoot() + epsilon)
+                            }
+                        }
                     }
-                    first[slot][index] = beta1 * first[slot][index] + (1 - beta1) * g
-                    second[slot][index] = beta2 * second[slot][index] + (1 - beta2) * g * g
-                    let m = first[slot][index] / correction1, v = second[slot][index] / correction2
-                    parameter.value.scalars[index] -= learningRate * m / (v.squareRoot() + epsilon)
                 }
             }
         }
     }
 }
 
-/// Calls `body(offset, gradient, width)` for each block of a parameter's gradient: the whole dense
-/// gradient once, or each distinct row of a sparse one (duplicates summed).
-func forEachGradientRow(of parameter: Variable, _ body: (_ offset: Int, _ gradient: ArraySlice<Float>, _ width: Int) -> Void) {
-    if let gradient = parameter.gradient {
-        body(0, gradient.scalars[...], gradient.scalarCount)
-    }
+/// Calls `body(offset, gradient)` for each block of a parameter's gradient: the whole dense
+/// gradient once (offset 0), then each distinct row of a sparse one (duplicates summed) at its
+/// row's offset.
+func forEachGradientBlock(of parameter: Variable, _ body: (_ offset: Int, _ gradient: UnsafeBufferPointer<Float>) -> Void) {
+    parameter.gradient?.scalars.withUnsafeBufferPointer { body(0, $0) }
     if let sparse = parameter.sparseGradient?.coalesced() {
         let width = sparse.values.shape[1]
-        for (row, index) in sparse.indices.enumerated() {
-            body(Int(index) * width, sparse.values.scalars[(row * width)..<((row + 1) * width)].rebased(), width)
+        sparse.values.scalars.withUnsafeBufferPointer { rows in
+            for (row, index) in sparse.indices.enumerated() {
+                body(Int(index) * width, UnsafeBufferPointer(rebasing: rows[(row * width)..<((row + 1) * width)]))
+            }
         }
     }
-}
-
-extension ArraySlice {
-    /// The same elements indexed from 0.
-    func rebased() -> ArraySlice<Element> { Array(self)[...] }
 }
 
 /// Rescales all gradients so that their global L2 norm is at most `maxNorm`; returns the norm

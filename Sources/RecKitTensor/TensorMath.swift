@@ -338,6 +338,26 @@ extension Tensor {
         return Tensor(shape: [m, n], scalars: result)
     }
 
+    /// `self · weight + bias` for `[m, k] · [k, n] + [n]`: the bias rows are written first and the
+    /// product added onto them by one BLAS call (no separate broadcast pass).
+    public func affine(weight: Tensor, bias: Tensor) -> Tensor {
+        precondition(rank == 2 && weight.rank == 2 && shape[1] == weight.shape[0] && bias.shape == [weight.shape[1]],
+            "affine: \(shape) · \(weight.shape) + \(bias.shape)")
+        let m = shape[0], k = shape[1], n = weight.shape[1]
+        var result = [Float](unsafeUninitializedCapacity: m * n) { buffer, count in
+            for row in 0..<m { UnsafeMutableBufferPointer(rebasing: buffer[(row * n)..<((row + 1) * n)]).initialize(fromContentsOf: bias.scalars) }
+            count = m * n
+        }
+        scalars.withUnsafeBufferPointer { a in
+            weight.scalars.withUnsafeBufferPointer { b in
+                result.withUnsafeMutableBufferPointer { c in
+                    if m > 0 && n > 0 { BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: m, n: n, k: k, transposeB: false, beta: 1) }
+                }
+            }
+        }
+        return Tensor(shape: [m, n], scalars: result)
+    }
+
     /// Batched matrix products of 3-D tensors: `[b, m, k] · [b, k, n]` (either side transposed per
     /// batch entry), one BLAS call per entry.
     public func batchedMatmul(_ other: Tensor, transposingSelf: Bool = false, transposingOther: Bool = false) -> Tensor {

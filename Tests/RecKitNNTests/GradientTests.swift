@@ -64,6 +64,8 @@ import RecKitTensor
         let a = G.random([3, 4], seed: 11), b = G.random([4, 5], seed: 12), bT = G.random([5, 4], seed: 13)
         check([a, b]) { self.weighted(a.matmul(b)) }
         check([a, bT]) { self.weighted(a.matmul(bT, transposingOther: true)) }
+        let bias = G.random([5], seed: 31)
+        check([a, b, bias]) { self.weighted(a.affine(weight: b, bias: bias)) }
         let p = G.random([2, 3, 4], seed: 14), q = G.random([2, 4, 2], seed: 15), r = G.random([2, 5, 4], seed: 16)
         check([p, q]) { self.weighted(p.batchedMatmul(q)) }
         check([p, r]) { self.weighted(p.batchedMatmul(r, transposingOther: true)) }

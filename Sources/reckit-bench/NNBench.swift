@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import RecKit
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// The deep-learning engine: a Linear layer's forward + backward against raw sgemm in the same
+/// run, an EmbeddingBag + MLP training step, and memory over many steps.
+struct NNBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nn",
+        abstract: "Linear forward+backward vs cblas_sgemm GFLOP/s; EmbeddingBag + 3-layer MLP steps/s; RSS over many steps.")
+
+    @Option var batch = 1024
+    @Option var width = 256
+    @Option(help: "Timed repetitions of the Linear step (and of sgemm ×3).") var repeats = 200
+    @Option(help: "Training steps of the EmbeddingBag + MLP model.") var steps = 200
+    @Option(help: "Steps for the memory check (RSS at 10 % and at the end).") var memorySteps = 10_000
+
+    func run() throws {
+        // First with the allocator's defaults, then retaining freed memory (see AllocatorTuning).
+        try linear(tuned: false)
+        AllocatorTuning.retainFreedMemory()
+        try linear(tuned: true)
+        try embeddingModel(steps: steps, reportMemory: false)
+        if memorySteps > 0 { try embeddingModel(steps: memorySteps, reportMemory: true) }
+    }
+
+    func linear(tuned: Bool) throws {
+        let m = batch, n = width, k = width
+        var generator = SplitMix64(seed: 1)
+        let a = (0..<(m * k)).map { _ in generator.nextUnitFloat() - 0.5 }, b = (0..<(k * n)).map { _ in generator.nextUnitFloat() - 0.5 }
+        var c = [Float](repeating: 0, count: m * n)
+        let flopsPerGemm = 2.0 * Double(m * n * k)
+        // Reference: three raw sgemm calls per repetition (the forward and the two backward products).
+        _ = a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+        } } }
+        let gemmSeconds = time {
+            for _ in 0..<(3 * repeats) {
+                a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+                } } }
+            }
+        }
+        let layer = Linear(k, n, seed: 2)
+        let x = Variable(Tensor(shape: [m, k], scalars: a), requiresGradient: true)
+        let seed = Tensor(repeating: 1, shape: [m, n])
+        func step() {
+            layer.zeroGradients()
+            x.zeroGradient()
+            layer(x).backward(seed: seed)
+        }
+        step()
+        let layerSeconds = time { for _ in 0..<repeats { step() } }
+        let gemmRate = flopsPerGemm * 3 * Double(repeats) / gemmSeconds / 1e9
+        let layerRate = flopsPerGemm * 3 * Double(repeats) / layerSeconds / 1e9
+        emit([
+            "benchmark": "nn-linear", "allocator": tuned ? "retain freed memory" : "default", "batch": m, "inputs": k, "outputs": n, "repeats": repeats,
+            "sgemm_gflops": gemmRate, "linear_forward_backward_gflops": layerRate, "ratio_to_sgemm": layerRate / gemmRate,
+            "linear_step_seconds": layerSeconds / Double(repeats),
+        ])
+    }
+
+    /// Users and items (two 100k × 64 tables): a user embedding, the mean of 20 history items, and
+    /// the target item, concatenated into a 3-layer MLP with a logistic loss; lazy Adam.
+    func embeddingModel(steps: Int, reportMemory: Bool) throws {
+        let rows = 100_000, dimension = 64, history = 20
+        let users = Embedding(rows, dimension, seed: 1), items = EmbeddingBag(rows, dimension, pooling: .mean, seed: 2)
+        let targets = Embedding(rows, dimension, seed: 3)
+        _ = targets
+        let mlp = MLP([3 * dimension, 256, 128, 1], seed: 4)
+        let parameters = (users.parameters + items.parameters + mlp.parameters).map(\.variable)
+        let optimizer = Adam(parameters, learningRate: 0.001)
+        var generator = SplitMix64(seed: 5)
+        var rssAtTenth = 0
+        var losses: [Float] = []
+        let seconds = time {
+            for step in 0..<steps {
+                let userIndices = (0..<batch).map { _ in Int32(generator.nextIndex(below: rows)) }
+                let bags = (0..<(batch * history)).map { _ in Int32(generator.nextIndex(below: rows)) }
+                let offsets = (0...batch).map { $0 * history }
+                let candidates = (0..<batch).map { _ in Int32(generator.nextIndex(below: rows)) }
+                let labels = Tensor(shape: [batch, 1], scalars: (0..<batch).map { _ in Float(generator.nextIndex(below: 2)) })
+                optimizer.zeroGradients()
+                let features = Variable.concatenatingColumns([
+                    users(userIndices), items(bags, offsets: offsets), items.table.gathering(rows: candidates),
+                ])
+                let loss = Loss.binaryCrossEntropy(logits: mlp(features), targets: labels)
+                loss.backward()
+                optimizer.step()
+                if step == steps / 10 { rssAtTenth = currentRSS() }
+                if step % max(1, steps / 10) == 0 { losses.append(loss.value.scalar) }
+            }
+        }
+        var result: [String: Any] = [
+            "benchmark": reportMemory ? "nn-memory" : "nn-embedding-bag-mlp", "batch": batch, "tables": "2 × 100000 × 64",
+            "history": history, "mlp": [3 * dimension, 256, 128, 1], "steps": steps, "steps_per_second": Double(steps) / seconds,
+            "examples_per_second": Double(steps * batch) / seconds,
+        ]
+        if reportMemory {
+            let end = currentRSS()
+            result["rss_bytes_at_10_percent"] = rssAtTenth
+            result["rss_bytes_at_end"] = end
+            result["rss_growth_bytes"] = end - rssAtTenth
+        }
+        emit(result)
+    }
+}
+
+/// The resident set size now (Linux /proc; 0 elsewhere).
+func currentRSS() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+        let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+    else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
