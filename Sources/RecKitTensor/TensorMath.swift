@@ -5,6 +5,14 @@ import Foundation
 // row vector against a matrix) run as plain contiguous loops the compiler vectorises; any other
 // broadcast walks the result with per-operand strides.
 
+/// Operand and result pointers shared by the chunks of one element-wise operation; each chunk
+/// writes only its own range of `c`.
+struct ElementPointers: @unchecked Sendable {
+    let a: UnsafePointer<Float>?
+    let b: UnsafePointer<Float>?
+    let c: UnsafeMutablePointer<Float>?
+}
+
 extension Tensor {
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
@@ -51,13 +59,16 @@ extension Tensor {
 
     /// `op(self, other)` element by element, broadcasting.
     @inline(__always)
-    func combined(with other: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
+    func combined(with other: Tensor, _ op: @escaping @Sendable (Float, Float) -> Float) -> Tensor {
         if shape == other.shape {
             var result = [Float](unsafeUninitializedCapacity: scalars.count) { _, count in count = scalars.count }
             scalars.withUnsafeBufferPointer { a in
                 other.scalars.withUnsafeBufferPointer { b in
                     result.withUnsafeMutableBufferPointer { c in
-                        for index in 0..<c.count { c[index] = op(a[index], b[index]) }
+                        let pointers = ElementPointers(a: a.baseAddress, b: b.baseAddress, c: c.baseAddress)
+                        Tensor.forEachRange(count: c.count) { range in
+                            for index in range { pointers.c![index] = op(pointers.a![index], pointers.b![index]) }
+                        }
                     }
                 }
             }
@@ -128,13 +139,31 @@ extension Tensor {
     }
 
     /// `op(x)` for every element.
+    /// Large tensors are cut into chunks on the worker threads (the result never depends on it).
     @inline(__always)
-    public func map(_ op: (Float) -> Float) -> Tensor {
+    public func map(_ op: @escaping @Sendable (Float) -> Float) -> Tensor {
         var result = [Float](unsafeUninitializedCapacity: scalars.count) { _, count in count = scalars.count }
         scalars.withUnsafeBufferPointer { a in
-            result.withUnsafeMutableBufferPointer { c in for index in 0..<c.count { c[index] = op(a[index]) } }
+            result.withUnsafeMutableBufferPointer { c in
+                let pointers = ElementPointers(a: a.baseAddress, b: nil, c: c.baseAddress)
+                Tensor.forEachRange(count: c.count) { range in
+                    for index in range { pointers.c![index] = op(pointers.a![index]) }
+                }
+            }
         }
         return Tensor(shape: shape, scalars: result)
+    }
+
+    /// Element-wise work: inline below 2¹⁸ elements, else in chunks on the worker threads.
+    @inline(__always)
+    static func forEachRange(count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        if count < 1 << 18 {
+            body(0..<count)
+            return
+        }
+        let threads = Parallel.defaultThreadCount
+        let chunks = Parallel.chunks(count: count, chunkCount: 4 * threads)
+        Parallel.forEach(chunkCount: chunks.count, threadCount: threads) { body(chunks[$0]) }
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor { a.combined(with: b, +) }
