@@ -13,6 +13,38 @@ struct ElementPointers: @unchecked Sendable {
     let c: UnsafeMutablePointer<Float>?
 }
 
+/// A row-major walk over the multi-indices of `shape`, carrying the linear offsets of two operands
+/// laid out with their own strides (0 along broadcast axes): an odometer over the axes.
+struct StridedCursor {
+    let shape: [Int]
+    let first: [Int], second: [Int]
+    var counter: [Int]
+    var firstOffset = 0, secondOffset = 0
+
+    init(shape: [Int], first: [Int], second: [Int]? = nil) {
+        self.shape = shape
+        self.first = first
+        self.second = second ?? [Int](repeating: 0, count: shape.count)
+        counter = [Int](repeating: 0, count: shape.count)
+    }
+
+    /// Moves to the next multi-index.
+    @inline(__always)
+    mutating func advance() {
+        var axis = shape.count - 1
+        while axis >= 0 {
+            counter[axis] += 1
+            firstOffset += first[axis]
+            secondOffset += second[axis]
+            if counter[axis] < shape[axis] { return }
+            firstOffset -= first[axis] * shape[axis]
+            secondOffset -= second[axis] * shape[axis]
+            counter[axis] = 0
+            axis -= 1
+        }
+    }
+}
+
 extension Tensor {
     /// A tensor of zeros.
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(repeating: 0, shape: shape) }
@@ -97,13 +129,13 @@ extension Tensor {
         let inner = target.last ?? 1
         let aInner = aStrides.last ?? 0, bInner = bStrides.last ?? 0
         let outerCount = inner == 0 ? 0 : count / inner
-        var counter = [Int](repeating: 0, count: max(0, target.count - 1))
+        // The outer axes (all but the last) walked by a cursor; the last one in the loops below.
+        var cursor = StridedCursor(shape: Array(target.dropLast()), first: Array(aStrides.dropLast()), second: Array(bStrides.dropLast()))
         scalars.withUnsafeBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { c in
-                    var aBase = 0, bBase = 0
                     for outer in 0..<outerCount {
-                        let out = outer * inner
+                        let out = outer * inner, aBase = cursor.firstOffset, bBase = cursor.secondOffset
                         if aInner == 1 && bInner == 1 {
                             for j in 0..<inner { c[out + j] = op(a[aBase + j], b[bBase + j]) }
                         } else if aInner == 1 {
@@ -119,18 +151,7 @@ extension Tensor {
                         } else {
                             for j in 0..<inner { c[out + j] = op(a[aBase + j * aInner], b[bBase + j * bInner]) }
                         }
-                        // Advance the outer counter (all axes but the last), odometer style.
-                        var axis = counter.count - 1
-                        while axis >= 0 {
-                            counter[axis] += 1
-                            aBase += aStrides[axis]
-                            bBase += bStrides[axis]
-                            if counter[axis] < target[axis] { break }
-                            aBase -= aStrides[axis] * target[axis]
-                            bBase -= bStrides[axis] * target[axis]
-                            counter[axis] = 0
-                            axis -= 1
-                        }
+                        cursor.advance()
                     }
                 }
             }
@@ -195,12 +216,11 @@ extension Tensor {
         var result = [Float](repeating: 0, count: count)
         let inner = shape.last ?? 1, innerStride = strides.last ?? 0
         let outerCount = inner == 0 ? 0 : scalars.count / inner
-        var counter = [Int](repeating: 0, count: max(0, shape.count - 1))
+        var cursor = StridedCursor(shape: Array(shape.dropLast()), first: Array(strides.dropLast()))
         scalars.withUnsafeBufferPointer { a in
             result.withUnsafeMutableBufferPointer { c in
-                var base = 0
                 for outer in 0..<outerCount {
-                    let start = outer * inner
+                    let start = outer * inner, base = cursor.firstOffset
                     if innerStride == 1 {
                         for j in 0..<inner { c[base + j] += a[start + j] }
                     } else {
@@ -208,15 +228,7 @@ extension Tensor {
                         for j in 0..<inner { total += a[start + j] }
                         c[base] += total
                     }
-                    var axis = counter.count - 1
-                    while axis >= 0 {
-                        counter[axis] += 1
-                        base += strides[axis]
-                        if counter[axis] < shape[axis] { break }
-                        base -= strides[axis] * shape[axis]
-                        counter[axis] = 0
-                        axis -= 1
-                    }
+                    cursor.advance()
                 }
             }
         }
@@ -331,19 +343,10 @@ extension Tensor {
         for axis in stride(from: rank - 2, through: 0, by: -1) { strides[axis] = strides[axis + 1] * shape[axis + 1] }
         let sourceStrides = axes.map { strides[$0] }
         var result = [Float](unsafeUninitializedCapacity: scalars.count) { _, n in n = scalars.count }
-        var counter = [Int](repeating: 0, count: rank)
-        var source = 0
+        var cursor = StridedCursor(shape: newShape, first: sourceStrides)
         for index in 0..<scalars.count {
-            result[index] = scalars[source]
-            var axis = rank - 1
-            while axis >= 0 {
-                counter[axis] += 1
-                source += sourceStrides[axis]
-                if counter[axis] < newShape[axis] { break }
-                source -= sourceStrides[axis] * newShape[axis]
-                counter[axis] = 0
-                axis -= 1
-            }
+            result[index] = scalars[cursor.firstOffset]
+            cursor.advance()
         }
         return Tensor(shape: newShape, scalars: result)
     }
