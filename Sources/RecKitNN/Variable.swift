@@ -119,7 +119,8 @@ public struct SparseRows: Sendable, Equatable {
     /// Each distinct row once, ascending, with its rows summed.
     public func coalesced() -> SparseRows {
         let width = values.shape[1]
-        let order = indices.indices.sorted { (indices[$0], $0) < (indices[$1], $1) }
+        // (row, position) packed into one integer: a plain integer sort, in lookup order per row.
+        let order = indices.enumerated().map { UInt64(UInt32(bitPattern: $0.element)) << 32 | UInt64($0.offset) }.sorted().map { Int($0 & 0xFFFF_FFFF) }
         var unique: [Int32] = [], sums: [Float] = []
         for position in order {
             let index = indices[position]
