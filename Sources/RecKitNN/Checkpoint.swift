@@ -13,17 +13,14 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
 /// by Python's `safetensors` package.
 public enum Checkpoint {
     /// Writes every named parameter (and `metadata`) to `path`, through a temporary file and a rename.
+    /// - Throws: `FileWriteError`.
     public static func save(_ module: any Module, to path: String, metadata: [String: String] = [:]) throws {
         var entries: [String: SafeTensors.Entry] = [:]
         for parameter in module.parameters {
             precondition(entries[parameter.name] == nil, "two parameters named \(parameter.name)")
             entries[parameter.name] = .float32(parameter.variable.value)
         }
-        let data = SafeTensors.encode(entries, metadata: metadata)
-        let temporary = path + ".partial"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        try AtomicFile.write(SafeTensors.encode(entries, metadata: metadata), to: path)
     }
 
     /// Loads the parameters of `module` from `path`; every parameter must be present with its shape,

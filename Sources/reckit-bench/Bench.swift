@@ -217,7 +217,7 @@ struct TopKBenchmark: ParsableCommand {
                 var text = ""
                 text.reserveCapacity(matrix.nonzeroCount * 12)
                 for row in 0..<matrix.rowCount { for column in matrix.columns(inRow: row) { text += "\(row),\(column)\n" } }
-                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                try AtomicFile.write(text, to: path)
                 arguments += ["--seen", path]
             }
             let output = try runProcess("/usr/bin/env", arguments)

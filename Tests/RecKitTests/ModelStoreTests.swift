@@ -68,16 +68,16 @@ import _RecKitTestSupport
         // Truncated, with the manifest updated to match: the safetensors reader catches it.
         let truncated = goodWeights.prefix(goodWeights.count / 2)
         try truncated.write(to: URL(fileURLWithPath: weights))
-        try goodManifest.replacingOccurrences(of: SHA256.hex(goodWeights), with: SHA256.hex(truncated)).write(toFile: manifest, atomically: true, encoding: .utf8)
+        try AtomicFile.write(goodManifest.replacingOccurrences(of: SHA256.hex(goodWeights), with: SHA256.hex(truncated)), to: manifest)
         expectFailure("weights.safetensors")
         try goodWeights.write(to: URL(fileURLWithPath: weights))
         // Another format version.
-        try goodManifest.replacingOccurrences(of: "\"formatVersion\" : 1", with: "\"formatVersion\" : 99").write(toFile: manifest, atomically: true, encoding: .utf8)
+        try AtomicFile.write(goodManifest.replacingOccurrences(of: "\"formatVersion\" : 1", with: "\"formatVersion\" : 99"), to: manifest)
         expectFailure("format version 99")
         // A manifest whose counts disagree with the ID file.
-        try goodManifest.replacingOccurrences(of: "\"userCount\" : 300", with: "\"userCount\" : 301").write(toFile: manifest, atomically: true, encoding: .utf8)
+        try AtomicFile.write(goodManifest.replacingOccurrences(of: "\"userCount\" : 300", with: "\"userCount\" : 301"), to: manifest)
         expectFailure("users")
-        try goodManifest.write(toFile: manifest, atomically: true, encoding: .utf8)
+        try AtomicFile.write(goodManifest, to: manifest)
         // A missing file.
         try FileManager.default.removeItem(atPath: ids)
         expectFailure("ids.json is missing")

@@ -119,10 +119,7 @@ enum CSVWriter {
     }
 
     static func writeWhole(_ path: String, _ bytes: [UInt8]) throws(DataError) {
-        let temporary = path + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)), rename(temporary, path) == 0 else {
-            throw DataError(file: path, .unreadable("write failed"))
-        }
+        do { try AtomicFile.write(Data(bytes), to: path) } catch { throw DataError(file: path, .unreadable("write failed: \(error.reason)")) }
     }
 }
 

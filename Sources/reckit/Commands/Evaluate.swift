@@ -186,8 +186,8 @@ struct Evaluate: AsyncParsableCommand {
     }
 
     func publish(_ results: [EvaluationResult]) throws {
-        if let report { try Report.html(results).write(toFile: report, atomically: true, encoding: .utf8) }
-        if let markdown { try Report.markdown(results).write(toFile: markdown, atomically: true, encoding: .utf8) }
+        if let report { try AtomicFile.write(Report.html(results), to: report) }
+        if let markdown { try AtomicFile.write(Report.markdown(results), to: markdown) }
         if json {
             let objects = results.map(EvaluationJSON.object)
             let output: Any
