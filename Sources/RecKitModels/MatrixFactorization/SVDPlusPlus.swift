@@ -65,46 +65,54 @@ public struct SVDPlusPlus: RatingPredictor, Recommender {
         let rate = config.learningRate, reg = config.regularization
         var pooled = [Float](repeating: 0, count: k), gradient = [Float](repeating: 0, count: k), latent = [Float](repeating: 0, count: k)
         var positions: [Int] = []
+        let offsets = byUser.rowOffsets, columns = byUser.columnIndices, values = byUser.values
         for epoch in 0..<config.epochCount {
-            for index in stride(from: userOrder.count - 1, to: 0, by: -1) { userOrder.swapAt(index, generator.nextIndex(below: index + 1)) }
-            for user in userOrder {
-                let start = byUser.rowOffsets[user], end = byUser.rowOffsets[user + 1]
-                guard end > start else { continue }
-                let scale = 1 / Float(end - start).squareRoot()
-                // Pooled history |N(u)|^-½ Σ y_j, once per user.
-                for f in 0..<k { pooled[f] = 0; gradient[f] = 0 }
-                for position in start..<end {
-                    let j = Int(byUser.columnIndices[position]) * k
-                    for f in 0..<k { pooled[f] += y[j + f] }
-                }
-                for f in 0..<k { pooled[f] *= scale }
-                positions.removeAll(keepingCapacity: true)
-                positions.append(contentsOf: start..<end)
-                for index in stride(from: positions.count - 1, to: 0, by: -1) { positions.swapAt(index, generator.nextIndex(below: index + 1)) }
-                let u = user * k
-                for position in positions {
-                    let item = Int(byUser.columnIndices[position]), i = item * k
-                    for f in 0..<k { latent[f] = p[u + f] + pooled[f] }
-                    var dot: Float = 0
-                    for f in 0..<k { dot += q[i + f] * latent[f] }
-                    let error = byUser.values[position] - (mean + bu[user] + bi[item] + dot)
-                    bu[user] += rate * (error - reg * bu[user])
-                    bi[item] += rate * (error - reg * bi[item])
-                    for f in 0..<k {
-                        let puf = p[u + f], qif = q[i + f]
-                        p[u + f] = puf + rate * (error * qif - reg * puf)
-                        q[i + f] = qif + rate * (error * latent[f] - reg * qif)
-                        gradient[f] += error * scale * qif
+            generator.shuffle(&userOrder)
+            // Raw pointers: the loops below run once per rating and factor, free of bounds checks.
+            p.withUnsafeMutableBufferPointer { p in
+            q.withUnsafeMutableBufferPointer { q in
+            y.withUnsafeMutableBufferPointer { y in
+            pooled.withUnsafeMutableBufferPointer { pooled in
+            gradient.withUnsafeMutableBufferPointer { gradient in
+            latent.withUnsafeMutableBufferPointer { latent in
+                for user in userOrder {
+                    let start = offsets[user], end = offsets[user + 1]
+                    guard end > start else { continue }
+                    let scale = 1 / Float(end - start).squareRoot()
+                    // Pooled history |N(u)|^-½ Σ y_j, once per user.
+                    for f in 0..<k { pooled[f] = 0; gradient[f] = 0 }
+                    for position in start..<end {
+                        VectorKernels.axpy(1, y.baseAddress! + Int(columns[position]) * k, pooled.baseAddress!, count: k)
+                    }
+                    for f in 0..<k { pooled[f] *= scale }
+                    positions.removeAll(keepingCapacity: true)
+                    positions.append(contentsOf: start..<end)
+                    generator.shuffle(&positions)
+                    let pu = p.baseAddress! + user * k
+                    for position in positions {
+                        let item = Int(columns[position])
+                        let qi = q.baseAddress! + item * k
+                        for f in 0..<k { latent[f] = pu[f] + pooled[f] }
+                        let dot = VectorKernels.dot(qi, latent.baseAddress!, count: k)
+                        let error = values[position] - (mean + bu[user] + bi[item] + dot)
+                        bu[user] += rate * (error - reg * bu[user])
+                        bi[item] += rate * (error - reg * bi[item])
+                        for f in 0..<k {
+                            let puf = pu[f], qif = qi[f]
+                            pu[f] = puf + rate * (error * qif - reg * puf)
+                            qi[f] = qif + rate * (error * latent[f] - reg * qif)
+                            gradient[f] += error * scale * qif
+                        }
+                    }
+                    // One y update per history item, with the summed gradient and the L2 pull the
+                    // per-rating updates would have applied |N(u)| times.
+                    let count = Float(end - start)
+                    for position in start..<end {
+                        let yj = y.baseAddress! + Int(columns[position]) * k
+                        for f in 0..<k { yj[f] += rate * (gradient[f] - reg * count * yj[f]) }
                     }
                 }
-                // One y update per history item, with the summed gradient and the L2 pull the
-                // per-rating updates would have applied |N(u)| times.
-                let count = Float(end - start)
-                for position in start..<end {
-                    let j = Int(byUser.columnIndices[position]) * k
-                    for f in 0..<k { y[j + f] += rate * (gradient[f] - reg * count * y[j + f]) }
-                }
-            }
+            } } } } } }
             progress?(epoch + 1, config.epochCount)
         }
         self.config = config
