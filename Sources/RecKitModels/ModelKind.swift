@@ -25,7 +25,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("regularization", "L2 weight λ (0.05)"),
                     ModelSetting("alpha", "confidence 1 + α·r (1)"), ModelSetting("iterations", "alternations (15)"),
                     ModelSetting("solver", "cg or cholesky (cg)"), ModelSetting("cg_steps", "conjugate-gradient steps (3)"),
-                    ModelSetting("confidence", "linear or log (linear)"), ModelSetting("epsilon", "ε of the log confidence (1)"), ModelSetting("seed", "random seed (0)")]
+                    ModelSetting("confidence", "linear (1 + α·r), log (1 + α·log(1 + r/ε)) or implicit (α·r, implicit's convention) (linear)"), ModelSetting("epsilon", "ε of the log confidence (1)"), ModelSetting("seed", "random seed (0)")]
         case .itemknn:
             return [ModelSetting("k", "neighbours per item, itself included (20)"), ModelSetting("weighting", "cosine, tfidf, bm25 or none (cosine)"),
                     ModelSetting("shrinkage", "cosine shrinkage (0)"), ModelSetting("k1", "BM25 K1 (1.2)"), ModelSetting("b", "BM25 B (0.75)")]

@@ -68,6 +68,15 @@ import RecKitTensor
         #expect(residual.allSatisfy { abs($0) < 1e-4 }, "\(residual)")
     }
 
+    @Test func implicitsConfidenceIsOursWithAlphaMinusOne() throws {
+        // On binary data implicit's c = α·r equals c = 1 + (α − 1)·r: the same factors, bit for bit.
+        let train = SyntheticData.generate(preset: .tiny, seed: 23).ratings.interactions
+        let binary = try Interactions(users: train.users, items: train.items, userCount: train.userCount, itemCount: train.itemCount)
+        let theirs = try ImplicitALS(fitting: binary, config: config { $0.alpha = 10; $0.confidence = .implicit; $0.iterationCount = 3 })
+        let ours = try ImplicitALS(fitting: binary, config: config { $0.alpha = 9; $0.iterationCount = 3 })
+        #expect(theirs.factors.itemFactors == ours.factors.itemFactors)
+    }
+
     @Test func packedAndInPlaceRowsSolveIdentically() {
         // Rows are copied side by side below the workspace's limit and read in place above it; both
         // paths must give the same bits. k = 20 also exercises the kernels' scalar tails.

@@ -44,8 +44,13 @@ public struct ImplicitALS: Recommender {
     }
 
     public enum ConfidenceScaling: String, Codable, Sendable, CaseIterable {
+        /// c = 1 + α·r (the paper's).
         case linear
+        /// c = 1 + α·log(1 + r/ε).
         case log
+        /// c = α·r, implicit's convention (its `alpha` scales the matrix it takes as confidence):
+        /// on binary data, implicit's α equals our linear α + 1.
+        case implicit
     }
 
     public let config: Config
@@ -106,6 +111,7 @@ public struct ImplicitALS: Recommender {
         switch config.confidence {
         case .linear: return values.map { config.alpha * $0 }
         case .log: return values.map { config.alpha * Float(Foundation.log(Double(1 + $0 / config.logEpsilon))) }
+        case .implicit: return values.map { config.alpha * $0 - 1 }
         }
     }
 
