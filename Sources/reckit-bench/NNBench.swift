@@ -65,13 +65,12 @@ struct NNBenchmark: ParsableCommand {
         ])
     }
 
-    /// Users and items (two 100k × 64 tables): a user embedding, the mean of 20 history items, and
-    /// the target item, concatenated into a 3-layer MLP with a logistic loss; lazy Adam.
+    /// Users and items (two 100k × 64 tables): a user embedding, the mean of 20 history items and
+    /// the candidate item (both from the item table), concatenated into a 3-layer MLP with a
+    /// logistic loss; lazy Adam on the sparse rows.
     func embeddingModel(steps: Int, reportMemory: Bool) throws {
         let rows = 100_000, dimension = 64, history = 20
         let users = Embedding(rows, dimension, seed: 1), items = EmbeddingBag(rows, dimension, pooling: .mean, seed: 2)
-        let targets = Embedding(rows, dimension, seed: 3)
-        _ = targets
         let mlp = MLP([3 * dimension, 256, 128, 1], seed: 4)
         let parameters = (users.parameters + items.parameters + mlp.parameters).map(\.variable)
         let optimizer = Adam(parameters, learningRate: 0.001)
