@@ -24,7 +24,7 @@ let package = Package(
         ),
         .target(name: "RecKitData", dependencies: ["RecKitTensor"]),
         .target(name: "RecKitNN", dependencies: ["RecKitTensor"]),
-        .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData"]),
+        .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN"]),
         .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),
         .target(name: "RecKit", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN", "RecKitModels", "RecKitEval"]),
         .executableTarget(

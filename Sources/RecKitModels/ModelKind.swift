@@ -1,3 +1,4 @@
+import Foundation
 import RecKitData
 
 /// The models the command line can train, by name.
@@ -12,6 +13,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case bpr
     case svdpp
     case lmf
+    case ncf
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
     public var settings: [ModelSetting] {
@@ -54,6 +56,12 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
                     ModelSetting("learning_rate", "AdaGrad step (1)"), ModelSetting("regularization", "L2 weight (0.6)"),
                     ModelSetting("alpha", "confidence 1 + α·r (1)"), ModelSetting("negatives", "sampled negatives per positive (5)"),
                     ModelSetting("seed", "random seed (0)")]
+        case .ncf:
+            return [ModelSetting("variant", "neumf, gmf or mlp (neumf)"), ModelSetting("factors", "GMF embedding width (16)"),
+                    ModelSetting("layers", "MLP widths, the first split between user and item embeddings (64,32,16)"),
+                    ModelSetting("epochs", "passes over the positives (20)"), ModelSetting("batch_size", "examples per step (256)"),
+                    ModelSetting("learning_rate", "Adam step (0.001)"), ModelSetting("negatives", "sampled items per positive (4)"),
+                    ModelSetting("regularization", "L2 weight decay (0)"), ModelSetting("seed", "random seed (0)")]
         case .svdpp:
             return [ModelSetting("factors", "latent dimensions (20)"), ModelSetting("epochs", "SGD passes (20)"),
                     ModelSetting("learning_rate", "SGD step (0.007)"), ModelSetting("regularization", "L2 weight (0.02)"),
@@ -79,6 +87,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .svd: try mfConfig(settings).validate()
         case .svdpp: try svdppConfig(settings).validate()
         case .lmf: try lmfConfig(settings).validate()
+        case .ncf: try ncfConfig(settings).validate()
         case .bpr: try bprConfig(settings).validate()
         }
         if try threads(settings) < 1 { throw ConfigError(model: rawValue, key: "threads", "must be at least 1") }
@@ -97,6 +106,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings), threadCount: try threads(settings))
         case .svdpp: return try SVDPlusPlus(fitting: train, config: svdppConfig(settings))
         case .lmf: return try LogisticMF(fitting: train, config: lmfConfig(settings))
+        case .ncf: return try NeuralCF(fitting: train, config: ncfConfig(settings))
         case .bpr: return try BPR(fitting: train, config: bprConfig(settings), threadCount: try threads(settings))
         }
     }
@@ -104,6 +114,27 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     /// The `threads` setting (1 when absent).
     private func threads(_ settings: [String: String]) throws(ConfigError) -> Int {
         try SettingReader(model: rawValue, settings: settings).int("threads") ?? 1
+    }
+
+    func ncfConfig(_ settings: [String: String]) throws(ConfigError) -> NeuralCF.Config {
+        var config = NeuralCF.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.variant = try reader.choice("variant", NeuralCF.Variant.self) ?? config.variant
+        config.factorCount = try reader.int("factors") ?? config.factorCount
+        if let text = settings["layers"] {
+            let widths = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
+                throw ConfigError(model: rawValue, key: "layers", "\"\(text)\" is not a comma-separated list of integers")
+            }
+            config.layers = widths.map { $0! }
+        }
+        config.epochCount = try reader.int("epochs") ?? config.epochCount
+        config.batchSize = try reader.int("batch_size") ?? config.batchSize
+        config.learningRate = try reader.float("learning_rate") ?? config.learningRate
+        config.negativeCount = try reader.int("negatives") ?? config.negativeCount
+        config.regularization = try reader.float("regularization") ?? config.regularization
+        config.seed = try reader.seed() ?? config.seed
+        return config
     }
 
     func lmfConfig(_ settings: [String: String]) throws(ConfigError) -> LogisticMF.Config {

@@ -112,6 +112,8 @@ extension ModelKind {
                 userFactors: model.userFactors, itemFactors: model.itemFactors)
             weights.entries["history_factors"] = .float32(model.historyFactors)
             weights.store(model.history, as: "history")
+        case let model as NeuralCF:
+            for (name, tensor) in model.parameters { weights.entries[name] = .float32(tensor) }
         default:
             break     // random: the settings (seed) are all there is
         }
@@ -135,6 +137,13 @@ extension ModelKind {
             let config = try bprConfig(settings)
             return BPR(restoring: config, factors: try weights.factorModel(
                 name: rawValue, userCount: userCount, itemCount: itemCount, width: config.factorCount + 1))
+        case .ncf:
+            let config = try ncfConfig(settings)
+            var parameters: [String: Tensor] = [:]
+            for (name, shape) in NeuralCF.parameterShapes(config, userCount: userCount, itemCount: itemCount) {
+                parameters[name] = try weights.tensor(name, shape: shape)
+            }
+            return NeuralCF(restoring: config, parameters: parameters, userCount: userCount, itemCount: itemCount)
         case .lmf:      // + the two bias columns
             let config = try lmfConfig(settings)
             return LogisticMF(restoring: config, factors: try weights.factorModel(

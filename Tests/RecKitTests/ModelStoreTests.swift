@@ -19,6 +19,7 @@ import _RecKitTestSupport
         (.bpr, ["factors": "8", "epochs": "3"]), (.ease, ["regularization": "50"]), (.svd, ["factors": "8", "epochs": "3"]),
         (.svdpp, ["factors": "4", "epochs": "2"]), (.userknn, ["k": "5"]), (.lmf, ["factors": "4", "iterations": "2"]),
         (.svd, ["factors": "4", "epochs": "2", "temporal": "true", "time_bins": "7"]), (.svd, ["factors": "4", "epochs": "2", "solver": "als"]),
+        (.ncf, ["factors": "4", "layers": "8,4", "epochs": "1"]), (.ncf, ["variant": "gmf", "factors": "4", "epochs": "1"]),
     ]
 
     @Test(arguments: kinds)

@@ -1,0 +1,223 @@
+import Foundation
+import RecKitData
+import RecKitNN
+import RecKitTensor
+
+/// Neural collaborative filtering (He et al., WWW 2017): GMF (the element-wise product of user and
+/// item embeddings), an MLP over the concatenated embeddings, or NeuMF (both, fused by a final
+/// linear layer), trained as a binary classifier of observed pairs against `negatives` uniformly
+/// sampled unobserved items per positive, by Adam on mini-batches.
+///
+/// Training runs on the RecKitNN engine; the trained model keeps plain tensors and scores with
+/// tensor operations. One thread (BLAS aside) with a seeded sampler: a seeded run is repeatable.
+public struct NeuralCF: Recommender {
+    public enum Variant: String, Codable, Sendable, CaseIterable {
+        case gmf
+        case mlp
+        case neumf
+    }
+
+    public struct Config: Codable, Sendable, Equatable {
+        public var variant = Variant.neumf
+        /// GMF embedding width ("predictive factors").
+        public var factorCount = 16
+        /// MLP layer widths; the first is the concatenated user + item embedding (each half of it).
+        public var layers = [64, 32, 16]
+        public var epochCount = 20
+        public var batchSize = 256
+        public var learningRate: Float = 0.001
+        /// Sampled unobserved items per observed pair.
+        public var negativeCount = 4
+        /// L2 weight decay (Adam's, on every parameter).
+        public var regularization: Float = 0
+        public var seed: UInt64 = 0
+        public init() {}
+
+        public func validate() throws(ConfigError) {
+            if factorCount < 1 || factorCount > 1024 { throw ConfigError(model: "ncf", key: "factors", "must be in 1...1024") }
+            if layers.count < 2 || layers.contains(where: { $0 < 1 }) || layers[0] % 2 != 0 {
+                throw ConfigError(model: "ncf", key: "layers", "needs at least two positive widths, the first even (user + item halves)")
+            }
+            if epochCount < 1 { throw ConfigError(model: "ncf", key: "epochs", "must be at least 1") }
+            if batchSize < 1 { throw ConfigError(model: "ncf", key: "batch_size", "must be at least 1") }
+            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "ncf", key: "learning_rate", "must be > 0") }
+            if negativeCount < 1 { throw ConfigError(model: "ncf", key: "negatives", "must be at least 1") }
+            if !(regularization >= 0) { throw ConfigError(model: "ncf", key: "regularization", "must be ≥ 0") }
+        }
+    }
+
+    public let config: Config
+    /// The trained parameters by name (`gmf_user.weight`, `mlp.layers.0.weight`, `output.weight`, …).
+    public let parameters: [String: Tensor]
+    public let userCount: Int
+    public let itemCount: Int
+    public var name: String { "ncf" }
+
+    /// - Parameter progress: called after each epoch with (epoch, epochCount, mean loss).
+    public init(fitting train: Interactions, config: Config = Config(), progress: ((Int, Int, Float) -> Void)? = nil) throws(ConfigError) {
+        try config.validate()
+        let network = Network(config: config, userCount: train.userCount, itemCount: train.itemCount)
+        let seen = InteractionMatrix.byUser(train.deduplicated(.max))
+        var users: [Int32] = [], items: [Int32] = []
+        for user in 0..<seen.rowCount {
+            for item in seen.columns(inRow: user) {
+                users.append(Int32(user))
+                items.append(item)
+            }
+        }
+        let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate, weightDecay: config.regularization)
+        var generator = SplitMix64(seed: config.seed)
+        let groupSize = 1 + config.negativeCount
+        let schedule = BatchSchedule(exampleCount: users.count * groupSize, batchSize: config.batchSize, seed: config.seed)
+        for epoch in 0..<config.epochCount {
+            // Each positive with its freshly drawn negatives (items the user has not seen).
+            var exampleUsers = [Int32](repeating: 0, count: users.count * groupSize), exampleItems = exampleUsers
+            var labels = [Float](repeating: 0, count: users.count * groupSize)
+            for (pair, user) in users.enumerated() {
+                let base = pair * groupSize
+                exampleUsers[base] = user
+                exampleItems[base] = items[pair]
+                labels[base] = 1
+                for slot in 1..<groupSize {
+                    var item = Int32(generator.nextIndex(below: train.itemCount))
+                    var tries = 0
+                    while seen.contains(row: Int(user), column: item) && tries < 50 {
+                        item = Int32(generator.nextIndex(below: train.itemCount))
+                        tries += 1
+                    }
+                    exampleUsers[base + slot] = user
+                    exampleItems[base + slot] = item
+                }
+            }
+            var lossSum = 0.0
+            let batches = schedule.batches(epoch: epoch)
+            for batch in batches {
+                optimizer.zeroGradients()
+                let logits = network(users: batch.map { exampleUsers[$0] }, items: batch.map { exampleItems[$0] })
+                let loss = Loss.binaryCrossEntropy(logits: logits, targets: Tensor(shape: [batch.count, 1], scalars: batch.map { labels[$0] }))
+                loss.backward()
+                optimizer.step()
+                lossSum += Double(loss.value.scalar)
+            }
+            progress?(epoch + 1, config.epochCount, Float(lossSum / Double(max(1, batches.count))))
+        }
+        self.config = config
+        self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
+        self.userCount = train.userCount
+        self.itemCount = train.itemCount
+    }
+
+    init(restoring config: Config, parameters: [String: Tensor], userCount: Int, itemCount: Int) {
+        self.config = config
+        self.parameters = parameters
+        self.userCount = userCount
+        self.itemCount = itemCount
+    }
+
+    /// The parameter names and shapes a model of this configuration has.
+    static func parameterShapes(_ config: Config, userCount: Int, itemCount: Int) -> [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: Network(config: config, userCount: userCount, itemCount: itemCount).parameters.map { ($0.name, $0.variable.shape) })
+    }
+
+    public func scores(forUsers users: [Int32]) -> Tensor {
+        var scalars: [Float] = []
+        scalars.reserveCapacity(users.count * itemCount)
+        let allItems = (0..<itemCount).map(Int32.init)
+        for user in users {
+            scalars += logits(users: [Int32](repeating: user, count: itemCount), items: allItems)
+        }
+        return Tensor(shape: [users.count, itemCount], scalars: scalars)
+    }
+
+    /// A new user: fresh user embeddings fitted to the history (positives) against sampled items
+    /// by a few Adam steps, everything else frozen; seeded by the history.
+    public func scores(forHistory history: [Int32]) -> [Float] {
+        let known = Array(Set(history.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
+        let network = Network(config: config, userCount: 1, itemCount: itemCount, restoring: parameters)
+        guard !known.isEmpty else { return logits(network: network, items: (0..<itemCount).map(Int32.init)) }
+        let userParameters = network.parameters.filter { $0.name.hasSuffix("user.weight") }.map(\.variable)
+        let optimizer = Adam(userParameters, learningRate: 0.01)
+        var generator = SplitMix64(seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
+        let knownSet = Set(known)
+        for _ in 0..<100 {
+            var items = known, labels = [Float](repeating: 1, count: known.count)
+            for _ in 0..<(known.count * config.negativeCount) {
+                let item = Int32(generator.nextIndex(below: itemCount))
+                if knownSet.contains(item) { continue }
+                items.append(item)
+                labels.append(0)
+            }
+            optimizer.zeroGradients()
+            Loss.binaryCrossEntropy(
+                logits: network(users: [Int32](repeating: 0, count: items.count), items: items),
+                targets: Tensor(shape: [items.count, 1], scalars: labels)).backward()
+            optimizer.step()
+        }
+        return logits(network: network, items: (0..<itemCount).map(Int32.init))
+    }
+
+    func logits(network: Network, items: [Int32]) -> [Float] {
+        GradientRecording.disabled { network(users: [Int32](repeating: 0, count: items.count), items: items) }.value.scalars
+    }
+
+    /// Forward pass with the trained tensors (no graph).
+    func logits(users: [Int32], items: [Int32]) -> [Float] {
+        let p = parameters
+        var parts: [Tensor] = []
+        if config.variant != .mlp {
+            parts.append(p["gmf_user.weight"]!.gathering(rows: users) * p["gmf_item.weight"]!.gathering(rows: items))
+        }
+        if config.variant != .gmf {
+            var h = Tensor.concatenatingColumns([p["mlp_user.weight"]!.gathering(rows: users), p["mlp_item.weight"]!.gathering(rows: items)])
+            for layer in 0..<(config.layers.count - 1) {
+                h = h.affine(weight: p["mlp.layers.\(layer).weight"]!, bias: p["mlp.layers.\(layer).bias"]!).map { max($0, 0) }
+            }
+            parts.append(h)
+        }
+        let features = parts.count == 1 ? parts[0] : Tensor.concatenatingColumns(parts)
+        return features.affine(weight: p["output.weight"]!, bias: p["output.bias"]!).scalars
+    }
+}
+
+/// The trainable network (GMF and/or MLP towers and the output layer), as RecKitNN modules.
+final class Network: Module {
+    let config: NeuralCF.Config
+    let gmfUser: Embedding?, gmfItem: Embedding?
+    let mlpUser: Embedding?, mlpItem: Embedding?
+    let mlp: MLP?
+    let output: Linear
+
+    init(config: NeuralCF.Config, userCount: Int, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
+        self.config = config
+        let seed = config.seed
+        let useGMF = config.variant != .mlp, useMLP = config.variant != .gmf
+        gmfUser = useGMF ? Embedding(userCount, config.factorCount, seed: seed &+ 1) : nil
+        gmfItem = useGMF ? Embedding(itemCount, config.factorCount, seed: seed &+ 2) : nil
+        let half = config.layers[0] / 2
+        mlpUser = useMLP ? Embedding(userCount, half, seed: seed &+ 3) : nil
+        mlpItem = useMLP ? Embedding(itemCount, half, seed: seed &+ 4) : nil
+        // The hidden layers end in ReLU too: the last MLP width feeds the output layer.
+        mlp = useMLP ? MLP(config.layers, activation: .relu, finalActivation: .relu, seed: seed &+ 5) : nil
+        let width = (useGMF ? config.factorCount : 0) + (useMLP ? config.layers.last! : 0)
+        output = Linear(width, 1, seed: seed &+ 6)
+        if let trained {
+            for parameter in parameters where !parameter.name.hasSuffix("user.weight") {
+                if let value = trained[parameter.name] { parameter.variable.value = value }
+            }
+        }
+    }
+
+    var children: [(name: String, module: any Module)] {
+        var list: [(name: String, module: any Module)] = []
+        if let gmfUser, let gmfItem { list += [("gmf_user", gmfUser), ("gmf_item", gmfItem)] }
+        if let mlpUser, let mlpItem, let mlp { list += [("mlp_user", mlpUser), ("mlp_item", mlpItem), ("mlp", mlp)] }
+        return list + [("output", output)]
+    }
+
+    func callAsFunction(users: [Int32], items: [Int32]) -> Variable {
+        var parts: [Variable] = []
+        if let gmfUser, let gmfItem { parts.append(gmfUser(users) * gmfItem(items)) }
+        if let mlpUser, let mlpItem, let mlp { parts.append(mlp(Variable.concatenatingColumns([mlpUser(users), mlpItem(items)]))) }
+        return output(parts.count == 1 ? parts[0] : Variable.concatenatingColumns(parts))
+    }
+}
