@@ -93,21 +93,28 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         if try threads(settings) < 1 { throw ConfigError(model: rawValue, key: "threads", "must be at least 1") }
     }
 
-    /// Trains the model on `train`.
-    public func fit(_ train: Interactions, settings: [String: String] = [:]) throws(ConfigError) -> any Recommender {
+    /// Trains the model on `train`, reporting each iteration or epoch to `progress` for the models
+    /// that train in passes.
+    public func fit(
+        _ train: Interactions, settings: [String: String] = [:], progress: ((TrainingUpdate) -> Void)? = nil
+    ) throws(ConfigError) -> any Recommender {
         try validate(settings)
+        let passes = progress.map { report in { (step: Int, total: Int) in report(TrainingUpdate(step: step, total: total)) } }
         switch self {
         case .popularity: return try Popularity(fitting: train, config: popularityConfig(settings))
         case .random: return RandomRecommender(fitting: train, seed: try seed(settings))
-        case .ials: return try ImplicitALS(fitting: train, config: alsConfig(settings))
+        case .ials: return try ImplicitALS(fitting: train, config: alsConfig(settings), progress: passes)
         case .itemknn: return try ItemKNN(fitting: train, config: knnConfig(settings))
         case .userknn: return try UserKNN(fitting: train, config: userKNNConfig(settings))
         case .ease: return try EASE(fitting: train, config: easeConfig(settings))
-        case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings), threadCount: try threads(settings))
-        case .svdpp: return try SVDPlusPlus(fitting: train, config: svdppConfig(settings))
+        case .svd: return try BiasedMF(fitting: train, config: mfConfig(settings), threadCount: try threads(settings), progress: passes)
+        case .svdpp: return try SVDPlusPlus(fitting: train, config: svdppConfig(settings), progress: passes)
         case .lmf: return try LogisticMF(fitting: train, config: lmfConfig(settings))
-        case .ncf: return try NeuralCF(fitting: train, config: ncfConfig(settings))
-        case .bpr: return try BPR(fitting: train, config: bprConfig(settings), threadCount: try threads(settings))
+        case .ncf:
+            return try NeuralCF(fitting: train, config: ncfConfig(settings)) { step, total, loss in
+                progress?(TrainingUpdate(step: step, total: total, loss: loss))
+            }
+        case .bpr: return try BPR(fitting: train, config: bprConfig(settings), threadCount: try threads(settings), progress: passes)
         }
     }
 
@@ -286,6 +293,19 @@ struct SettingReader {
             throw ConfigError(model: model, key: key, "\"\(text)\" is not one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return value
+    }
+}
+
+/// Progress of a model's training: pass `step` of `total` done (1-based), with the pass's mean loss
+/// for models that compute one.
+public struct TrainingUpdate: Sendable, Equatable {
+    public var step: Int
+    public var total: Int
+    public var loss: Float?
+    public init(step: Int, total: Int, loss: Float? = nil) {
+        self.step = step
+        self.total = total
+        self.loss = loss
     }
 }
 

@@ -64,4 +64,14 @@ import _RecKitTestSupport
         #expect(throws: ConfigError.self) { try ModelKind.ncf.validate(["variant": "deep"]) }
         #expect(throws: ConfigError.self) { try ModelKind.ncf.validate(["negatives": "0"]) }
     }
+
+    @Test func trainingReportsEachPass() throws {
+        final class Log: @unchecked Sendable { var updates: [TrainingUpdate] = [] }
+        let log = Log(), passes = Log()
+        _ = try ModelKind.ncf.fit(Self.split.train, settings: ["epochs": "3", "factors": "4", "layers": "8,4"]) { log.updates.append($0) }
+        #expect(log.updates.map(\.step) == [1, 2, 3] && log.updates.allSatisfy { $0.total == 3 && ($0.loss ?? -1) > 0 })
+        #expect(log.updates[2].loss! < log.updates[0].loss!)
+        _ = try ModelKind.ials.fit(Self.split.train, settings: ["iterations": "2", "factors": "4"]) { passes.updates.append($0) }
+        #expect(passes.updates == [TrainingUpdate(step: 1, total: 2), TrainingUpdate(step: 2, total: 2)])
+    }
 }

@@ -134,7 +134,9 @@ struct Evaluate: AsyncParsableCommand {
         var results: [EvaluationResult] = []
         for kind in try model.kinds {
             let start = Date()
-            let trained = try Terminal.withTicker("training \(kind.rawValue)", quiet: quiet) { try kind.fit(split.train, settings: settings) }
+            let trained = try Terminal.withProgress("training \(kind.rawValue)", quiet: quiet) { report in
+                try kind.fit(split.train, settings: settings, progress: report)
+            }
             let fitSeconds = Date().timeIntervalSince(start)
             var result = try Terminal.withTicker("evaluating \(kind.rawValue)", quiet: quiet) {
                 let ratingMetrics = chosenMetrics.filter(\.isRatingMetric)

@@ -41,7 +41,9 @@ struct Train: AsyncParsableCommand {
         }
         if let threshold = positiveThreshold { train = train.keepingRatings(atLeast: threshold) }
         let trainingData = train
-        let trained = try Terminal.withTicker("training \(kind.rawValue)", quiet: quiet) { try kind.fit(trainingData, settings: settings) }
+        let trained = try Terminal.withProgress("training \(kind.rawValue)", quiet: quiet) { report in
+            try kind.fit(trainingData, settings: settings, progress: report)
+        }
         let saved = SavedModel(
             kind: kind, settings: settings, model: trained, users: users, items: items, seen: InteractionMatrix.byUser(train),
             itemTitles: titles, fingerprint: train.fingerprint())

@@ -12,11 +12,35 @@ enum Terminal {
     /// Runs `work`, showing `label` with elapsed seconds on stderr while it takes more than a second
     /// (only when stderr is a terminal), then a one-line summary unless `quiet`.
     static func withTicker<T>(_ label: String, quiet: Bool, _ work: () throws -> T) rethrows -> T {
+        try withProgress(label, quiet: quiet) { _ in try work() }
+    }
+
+    /// `withTicker` for training: `work` gets a callback for each pass, shown after the label with a
+    /// bar, the loss and the time left (on a terminal, redrawn in place; in a log, a line per tenth).
+    static func withProgress<T>(_ label: String, quiet: Bool, _ work: (_ report: @escaping (TrainingUpdate) -> Void) throws -> T) rethrows -> T {
         let start = Date()
         let ticker = quiet || !stderrIsTerminal ? nil : Ticker(label: label, start: start)
         ticker?.start()
         defer { ticker?.stop() }
-        let result = try work()
+        var lastLogged = -1
+        let report: (TrainingUpdate) -> Void = { update in
+            guard !quiet else { return }
+            let elapsed = Date().timeIntervalSince(start)
+            let left = elapsed / Double(max(1, update.step)) * Double(max(0, update.total - update.step))
+            var status = "\(bar(Double(update.step) / Double(max(1, update.total)), width: 20)) \(update.step)/\(update.total)"
+            if let loss = update.loss { status += String(format: "  loss %.4f", Double(loss)) }
+            status += String(format: "  ETA %.0f s", left)
+            if let ticker {
+                ticker.status = status
+            } else {
+                let tenth = update.step * 10 / max(1, update.total)
+                if tenth != lastLogged {
+                    lastLogged = tenth
+                    error("\(label) \(status)")
+                }
+            }
+        }
+        let result = try work(report)
         ticker?.stop()
         if !quiet {
             error(String(format: "%@: done in %.2f s", label, Date().timeIntervalSince(start)))
@@ -38,6 +62,12 @@ final class Ticker: @unchecked Sendable {
     private let lock = NSLock()
     private var running = false
     private var thread: Thread?
+    private var currentStatus = ""
+    /// Shown after the label (e.g. a training bar).
+    var status: String {
+        get { lock.lock(); defer { lock.unlock() }; return currentStatus }
+        set { lock.lock(); currentStatus = newValue; lock.unlock() }
+    }
 
     init(label: String, start: Date) {
         self.label = label
@@ -54,7 +84,8 @@ final class Ticker: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 1)
             while isRunning {
                 let elapsed = Date().timeIntervalSince(startDate)
-                FileHandle.standardError.write(Data(String(format: "\r%@ %@ %.1f s", spinner[frame % spinner.count], label, elapsed).utf8))
+                let line = "\r\u{1B}[2K\(spinner[frame % spinner.count]) \(label) \(String(format: "%.1f s", elapsed))  \(status)"
+                FileHandle.standardError.write(Data(line.utf8))
                 frame += 1
                 Thread.sleep(forTimeInterval: 0.25)
             }
