@@ -14,6 +14,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
     case svdpp
     case lmf
     case ncf
+    case multvae
 
     /// The settings each model accepts through `--set key=value`, with their meaning.
     public var settings: [ModelSetting] {
@@ -62,6 +63,12 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
                     ModelSetting("epochs", "passes over the positives (20)"), ModelSetting("batch_size", "examples per step (256)"),
                     ModelSetting("learning_rate", "Adam step (0.001)"), ModelSetting("negatives", "sampled items per positive (4)"),
                     ModelSetting("regularization", "L2 weight decay (0)"), ModelSetting("seed", "random seed (0)")]
+        case .multvae:
+            return [ModelSetting("hidden", "encoder and decoder hidden width (600)"), ModelSetting("latent", "latent dimensions (200)"),
+                    ModelSetting("epochs", "passes over the users (100)"), ModelSetting("batch_size", "users per step (500)"),
+                    ModelSetting("learning_rate", "Adam step (0.001)"), ModelSetting("dropout", "input dropout (0.5)"),
+                    ModelSetting("beta", "final KL weight (0.2)"), ModelSetting("anneal_steps", "updates to reach beta (0: all of training)"),
+                    ModelSetting("seed", "random seed (0)")]
         case .svdpp:
             return [ModelSetting("factors", "latent dimensions (20)"), ModelSetting("epochs", "SGD passes (20)"),
                     ModelSetting("learning_rate", "SGD step (0.007)"), ModelSetting("regularization", "L2 weight (0.02)"),
@@ -88,6 +95,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .svdpp: try svdppConfig(settings).validate()
         case .lmf: try lmfConfig(settings).validate()
         case .ncf: try ncfConfig(settings).validate()
+        case .multvae: try vaeConfig(settings).validate()
         case .bpr: try bprConfig(settings).validate()
         }
         if try threads(settings) < 1 { throw ConfigError(model: rawValue, key: "threads", "must be at least 1") }
@@ -112,6 +120,10 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .lmf: return try LogisticMF(fitting: train, config: lmfConfig(settings))
         case .ncf:
             return try NeuralCF(fitting: train, config: ncfConfig(settings)) { step, total, loss in
+                progress?(TrainingUpdate(step: step, total: total, loss: loss))
+            }
+        case .multvae:
+            return try MultVAE(fitting: train, config: vaeConfig(settings)) { step, total, loss in
                 progress?(TrainingUpdate(step: step, total: total, loss: loss))
             }
         case .bpr: return try BPR(fitting: train, config: bprConfig(settings), threadCount: try threads(settings), progress: passes)
@@ -140,6 +152,21 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         config.learningRate = try reader.float("learning_rate") ?? config.learningRate
         config.negativeCount = try reader.int("negatives") ?? config.negativeCount
         config.regularization = try reader.float("regularization") ?? config.regularization
+        config.seed = try reader.seed() ?? config.seed
+        return config
+    }
+
+    func vaeConfig(_ settings: [String: String]) throws(ConfigError) -> MultVAE.Config {
+        var config = MultVAE.Config()
+        let reader = SettingReader(model: rawValue, settings: settings)
+        config.hiddenSize = try reader.int("hidden") ?? config.hiddenSize
+        config.latentSize = try reader.int("latent") ?? config.latentSize
+        config.epochCount = try reader.int("epochs") ?? config.epochCount
+        config.batchSize = try reader.int("batch_size") ?? config.batchSize
+        config.learningRate = try reader.float("learning_rate") ?? config.learningRate
+        config.dropout = try reader.float("dropout") ?? config.dropout
+        config.beta = try reader.float("beta") ?? config.beta
+        config.annealSteps = try reader.int("anneal_steps") ?? config.annealSteps
         config.seed = try reader.seed() ?? config.seed
         return config
     }

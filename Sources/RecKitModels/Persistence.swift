@@ -67,6 +67,18 @@ public struct ModelWeights: Sendable {
         )
     }
 
+    /// A neural model's named parameter tensors.
+    mutating func store(parameters: [String: Tensor]) {
+        for (name, tensor) in parameters { entries[name] = .float32(tensor) }
+    }
+
+    /// The parameter tensors a network of these shapes needs, each checked.
+    func parameters(shapes: [String: [Int]]) throws(RestoreError) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (name, shape) in shapes { result[name] = try tensor(name, shape: shape) }
+        return result
+    }
+
     public mutating func store(_ matrix: InteractionMatrix, as name: String) {
         entries[name + ".offsets"] = .int64(matrix.rowOffsets.map { Int64($0) }, shape: [matrix.rowOffsets.count])
         entries[name + ".columns"] = .int32(matrix.columnIndices, shape: [matrix.nonzeroCount])
@@ -113,7 +125,10 @@ extension ModelKind {
             weights.entries["history_factors"] = .float32(model.historyFactors)
             weights.store(model.history, as: "history")
         case let model as NeuralCF:
-            for (name, tensor) in model.parameters { weights.entries[name] = .float32(tensor) }
+            weights.store(parameters: model.parameters)
+        case let model as MultVAE:
+            weights.store(parameters: model.parameters)
+            weights.store(model.history, as: "history")
         default:
             break     // random: the settings (seed) are all there is
         }
@@ -139,11 +154,13 @@ extension ModelKind {
                 name: rawValue, userCount: userCount, itemCount: itemCount, width: config.factorCount + 1))
         case .ncf:
             let config = try ncfConfig(settings)
-            var parameters: [String: Tensor] = [:]
-            for (name, shape) in NeuralCF.parameterShapes(config, userCount: userCount, itemCount: itemCount) {
-                parameters[name] = try weights.tensor(name, shape: shape)
-            }
+            let parameters = try weights.parameters(shapes: NeuralCF.parameterShapes(config, userCount: userCount, itemCount: itemCount))
             return NeuralCF(restoring: config, parameters: parameters, userCount: userCount, itemCount: itemCount)
+        case .multvae:
+            let config = try vaeConfig(settings)
+            return MultVAE(
+                restoring: config, parameters: try weights.parameters(shapes: MultVAE.parameterShapes(config, itemCount: itemCount)),
+                history: try weights.matrix("history", rows: userCount, columns: itemCount))
         case .lmf:      // + the two bias columns
             let config = try lmfConfig(settings)
             return LogisticMF(restoring: config, factors: try weights.factorModel(

@@ -67,9 +67,11 @@ public enum Initializer {
         }
     }
 
-    /// Box–Muller from two uniforms.
-    static func standardNormal(_ generator: inout Xoshiro256) -> Float {
+    /// A standard normal draw (Box–Muller) from any generator, e.g. a VAE's reparameterisation noise.
+    public static func standardNormalSample(_ generator: inout some RandomNumberGenerator) -> Float {
         let u1 = 1 - generator.nextUnitDouble(), u2 = generator.nextUnitDouble()
         return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
     }
+
+    static func standardNormal(_ generator: inout Xoshiro256) -> Float { standardNormalSample(&generator) }
 }

@@ -20,6 +20,7 @@ import _RecKitTestSupport
         (.svdpp, ["factors": "4", "epochs": "2"]), (.userknn, ["k": "5"]), (.lmf, ["factors": "4", "iterations": "2"]),
         (.svd, ["factors": "4", "epochs": "2", "temporal": "true", "time_bins": "7"]), (.svd, ["factors": "4", "epochs": "2", "solver": "als"]),
         (.ncf, ["factors": "4", "layers": "8,4", "epochs": "1"]), (.ncf, ["variant": "gmf", "factors": "4", "epochs": "1"]),
+        (.multvae, ["hidden": "16", "latent": "4", "epochs": "1"]),
     ]
 
     @Test(arguments: kinds)

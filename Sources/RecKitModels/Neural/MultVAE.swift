@@ -1,0 +1,179 @@
+import Foundation
+import RecKitData
+import RecKitNN
+import RecKitTensor
+
+/// Variational autoencoder for collaborative filtering with a multinomial likelihood (Mult-VAE,
+/// Liang et al., WWW 2018). A user's history x is encoded (input dropout, x/‖x‖, tanh layer) into a
+/// Gaussian q(z | x); a sample of z is decoded (tanh layer, then logits over every item) and scored
+/// by the multinomial log-likelihood Σ_i x_i log softmax(logits)_i, plus β·KL(q ‖ N(0, I)) with β
+/// annealed linearly from 0 to `beta` over `annealSteps` updates. Adam on batches of users.
+///
+/// Scoring uses the mean of q (no sampling) and works for any history, so new users need no
+/// retraining. Seeded: a run is repeatable.
+public struct MultVAE: Recommender {
+    public struct Config: Codable, Sendable, Equatable {
+        public var hiddenSize = 600
+        public var latentSize = 200
+        public var epochCount = 100
+        public var batchSize = 500
+        public var learningRate: Float = 0.001
+        /// Input dropout probability.
+        public var dropout: Float = 0.5
+        /// The final weight of the KL term.
+        public var beta: Float = 0.2
+        /// Updates over which β grows from 0 to `beta` (0: the whole training run).
+        public var annealSteps = 0
+        public var seed: UInt64 = 0
+        public init() {}
+
+        public func validate() throws(ConfigError) {
+            if hiddenSize < 1 { throw ConfigError(model: "multvae", key: "hidden", "must be at least 1") }
+            if latentSize < 1 { throw ConfigError(model: "multvae", key: "latent", "must be at least 1") }
+            if epochCount < 1 { throw ConfigError(model: "multvae", key: "epochs", "must be at least 1") }
+            if batchSize < 1 { throw ConfigError(model: "multvae", key: "batch_size", "must be at least 1") }
+            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "multvae", key: "learning_rate", "must be > 0") }
+            if !(dropout >= 0 && dropout < 1) { throw ConfigError(model: "multvae", key: "dropout", "must be in [0, 1)") }
+            if !(beta >= 0) || !beta.isFinite { throw ConfigError(model: "multvae", key: "beta", "must be ≥ 0") }
+            if annealSteps < 0 { throw ConfigError(model: "multvae", key: "anneal_steps", "must be ≥ 0") }
+        }
+    }
+
+    public let config: Config
+    /// The trained parameters by name (`encoder.weight`, `decoder.output.weight`, …).
+    public let parameters: [String: Tensor]
+    let history: InteractionMatrix
+    public let userCount: Int
+    public let itemCount: Int
+    public var name: String { "multvae" }
+
+    /// - Parameter progress: called after each epoch with (epoch, epochCount, mean loss).
+    public init(fitting train: Interactions, config: Config = Config(), progress: ((Int, Int, Float) -> Void)? = nil) throws(ConfigError) {
+        try config.validate()
+        let history = InteractionMatrix.byUser(train.deduplicated(.max))
+        let network = AutoencoderNetwork(config: config, itemCount: train.itemCount)
+        let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate)
+        let active = (0..<history.rowCount).filter { history.count(inRow: $0) > 0 }
+        let schedule = BatchSchedule(exampleCount: active.count, batchSize: config.batchSize, seed: config.seed)
+        let totalSteps = schedule.batchesPerEpoch * config.epochCount
+        let anneal = config.annealSteps > 0 ? config.annealSteps : totalSteps
+        var generator = SplitMix64(seed: config.seed ^ 0xA5A5)
+        var step = 0
+        for epoch in 0..<config.epochCount {
+            var lossSum = 0.0
+            let batches = schedule.batches(epoch: epoch)
+            for batch in batches {
+                let rows = batch.map { active[$0] }
+                let beta = config.beta * min(1, Float(step) / Float(max(1, anneal)))
+                optimizer.zeroGradients()
+                let (logits, mean, logVariance) = network.forward(
+                    histories: rows.map { Array(history.columns(inRow: $0)) }, dropout: config.dropout, sample: true, using: &generator)
+                let loss = Loss.multinomialLogLikelihood(logits: logits, counts: MultVAE.targets(rows, history, itemCount: train.itemCount))
+                    + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
+                loss.backward()
+                optimizer.step()
+                lossSum += Double(loss.value.scalar)
+                step += 1
+            }
+            progress?(epoch + 1, config.epochCount, Float(lossSum / Double(max(1, batches.count))))
+        }
+        self.config = config
+        self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
+        self.history = history
+        self.userCount = train.userCount
+        self.itemCount = train.itemCount
+    }
+
+    init(restoring config: Config, parameters: [String: Tensor], history: InteractionMatrix) {
+        self.config = config
+        self.parameters = parameters
+        self.history = history
+        self.userCount = history.rowCount
+        self.itemCount = history.columnCount
+    }
+
+    static func parameterShapes(_ config: Config, itemCount: Int) -> [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: AutoencoderNetwork(config: config, itemCount: itemCount).parameters.map { ($0.name, $0.variable.shape) })
+    }
+
+    /// Binary history rows as a dense `[rows, itemCount]` target.
+    static func targets(_ rows: [Int], _ history: InteractionMatrix, itemCount: Int) -> Tensor {
+        var scalars = [Float](repeating: 0, count: rows.count * itemCount)
+        for (slot, row) in rows.enumerated() { for item in history.columns(inRow: row) { scalars[slot * itemCount + Int(item)] = 1 } }
+        return Tensor(shape: [rows.count, itemCount], scalars: scalars)
+    }
+
+    public func scores(forUsers users: [Int32]) -> Tensor {
+        logits(users.map { Int($0) < history.rowCount ? Array(history.columns(inRow: Int($0))) : [] })
+    }
+
+    public func scores(forHistory items: [Int32]) -> [Float] {
+        logits([Array(Set(items.filter { $0 >= 0 && Int($0) < itemCount })).sorted()]).scalars
+    }
+
+    /// Decoder logits from the mean of q(z | history), without a graph.
+    func logits(_ histories: [[Int32]]) -> Tensor {
+        let network = AutoencoderNetwork(config: config, itemCount: itemCount, restoring: parameters)
+        var generator = SplitMix64(seed: 0)
+        return GradientRecording.disabled {
+            network.forward(histories: histories, dropout: 0, sample: false, using: &generator).logits.value
+        }
+    }
+}
+
+/// The encoder and decoder as RecKitNN modules.
+final class AutoencoderNetwork: Module {
+    let encoder: EmbeddingBag      // the first encoder layer over a history: Σ W_i / √n (+ bias)
+    let encoderBias: Variable
+    let latent: Linear             // hidden → [μ, log σ²]
+    let decoderHidden: Linear
+    let decoderOutput: Linear
+    let latentSize: Int
+
+    init(config: MultVAE.Config, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
+        let seed = config.seed
+        encoder = EmbeddingBag(itemCount, config.hiddenSize, pooling: .sum, initializer: .glorotUniform, sparse: true, seed: seed &+ 1)
+        encoderBias = Variable(Tensor.zeros([config.hiddenSize]), requiresGradient: true)
+        latent = Linear(config.hiddenSize, 2 * config.latentSize, seed: seed &+ 2)
+        decoderHidden = Linear(config.latentSize, config.hiddenSize, seed: seed &+ 3)
+        decoderOutput = Linear(config.hiddenSize, itemCount, seed: seed &+ 4)
+        latentSize = config.latentSize
+        if let trained {
+            for parameter in parameters { if let value = trained[parameter.name] { parameter.variable.value = value } }
+        }
+    }
+
+    var ownParameters: [NamedParameter] { [NamedParameter("encoder.bias", encoderBias)] }
+
+    var children: [(name: String, module: any Module)] {
+        [("encoder", encoder), ("latent", latent), ("decoder.hidden", decoderHidden), ("decoder.output", decoderOutput)]
+    }
+
+    /// Logits, μ and log σ² for a batch of histories. With `dropout`, each history item is dropped
+    /// with that probability and the rest scaled by 1/(1 − p) after the x/‖x‖ normalisation.
+    func forward(histories: [[Int32]], dropout: Float, sample: Bool, using generator: inout SplitMix64)
+        -> (logits: Variable, mean: Variable, logVariance: Variable)
+    {
+        var kept: [[Int32]] = [], scales: [Float] = []
+        for items in histories {
+            let norm = items.isEmpty ? 1 : 1 / Float(items.count).squareRoot()
+            if dropout > 0 {
+                kept.append(items.filter { _ in generator.nextUnitFloat() >= dropout })
+                scales.append(norm / (1 - dropout))
+            } else {
+                kept.append(items)
+                scales.append(norm)
+            }
+        }
+        let pooled = encoder(kept) * Tensor(shape: [histories.count, 1], scalars: scales)
+        let hidden = (pooled + encoderBias).tanh()
+        let statistics = latent(hidden)
+        let mean = statistics.columns(0..<latentSize), logVariance = statistics.columns(latentSize..<(2 * latentSize))
+        var z = mean
+        if sample {
+            let noise = (0..<(histories.count * latentSize)).map { _ in Initializer.standardNormalSample(&generator) }
+            z = mean + (logVariance * 0.5).exp() * Tensor(shape: [histories.count, latentSize], scalars: noise)
+        }
+        return (decoderOutput(decoderHidden(z).tanh()), mean, logVariance)
+    }
+}
