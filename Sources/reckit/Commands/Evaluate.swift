@@ -95,6 +95,7 @@ struct Evaluate: AsyncParsableCommand {
     }
 
     func run() async throws {
+        AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
         let quiet = self.quiet || json
         var context: [String: String] = ["reckit": RecKitVersion.current]
         let split: Split

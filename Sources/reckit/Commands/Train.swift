@@ -25,6 +25,7 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
+        AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
         var settings = try config.map(SettingsFile.read) ?? [:]
         settings.merge(try model.settingValues) { _, new in new }
         let kind = try model.kinds[0]
