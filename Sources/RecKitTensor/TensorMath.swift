@@ -377,7 +377,7 @@ extension Tensor {
             "affine: \(shape) · \(weight.shape) + \(bias.shape)")
         let m = shape[0], k = shape[1], n = weight.shape[1]
         var result = [Float](unsafeUninitializedCapacity: m * n) { buffer, count in
-            for row in 0..<m { UnsafeMutableBufferPointer(rebasing: buffer[(row * n)..<((row + 1) * n)]).initialize(fromContentsOf: bias.scalars) }
+            for row in 0..<m { _ = UnsafeMutableBufferPointer(rebasing: buffer[(row * n)..<((row + 1) * n)]).initialize(fromContentsOf: bias.scalars) }
             count = m * n
         }
         scalars.withUnsafeBufferPointer { a in

@@ -36,7 +36,7 @@ struct NNBenchmark: ParsableCommand {
         var c = [Float](repeating: 0, count: m * n)
         let flopsPerGemm = 2.0 * Double(m * n * k)
         // Reference: three raw sgemm calls per repetition (the forward and the two backward products).
-        _ = a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
         } } }
         let gemmSeconds = time {
