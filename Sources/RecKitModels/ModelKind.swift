@@ -1,5 +1,6 @@
 import Foundation
 import RecKitData
+import RecKitTensor
 
 /// The models the command line can train, by name.
 public enum ModelKind: String, CaseIterable, Codable, Sendable {
@@ -45,13 +46,13 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
                     ModelSetting("time_bins", "temporal: item-bias time bins (30)"), ModelSetting("drift_exponent", "temporal: β of dev_u(t) (0.4)"),
                     ModelSetting("drift_learning_rate", "temporal: step of α_u (1e-5)"),
                     ModelSetting("drift_regularization", "temporal: L2 weight of α_u (50)"),
-                    ModelSetting("threads", "SGD Hogwild threads, ALS parallel rows (1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
+                    ModelSetting("threads", "SGD Hogwild threads, ALS parallel rows (all cores; 1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
         case .bpr:
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
                     ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
                     ModelSetting("sampling", "negatives: uniform or warp (uniform)"),
                     ModelSetting("max_sampled", "WARP: most draws per positive (10)"),
-                    ModelSetting("threads", "Hogwild threads (1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
+                    ModelSetting("threads", "Hogwild threads (all cores; 1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
         case .lmf:
             return [ModelSetting("factors", "latent dimensions (30)"), ModelSetting("iterations", "alternations (30)"),
                     ModelSetting("learning_rate", "AdaGrad step (1)"), ModelSetting("regularization", "L2 weight (0.6)"),
@@ -130,9 +131,10 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         }
     }
 
-    /// The `threads` setting (1 when absent).
+    /// The `threads` setting: all cores (`RECKIT_THREADS` or the processor count) when absent, as
+    /// for every parallel model; Hogwild SGD (svd, bpr) is bit-identical run to run only with 1.
     private func threads(_ settings: [String: String]) throws(ConfigError) -> Int {
-        try SettingReader(model: rawValue, settings: settings).int("threads") ?? 1
+        try SettingReader(model: rawValue, settings: settings).int("threads") ?? Parallel.defaultThreadCount
     }
 
     func ncfConfig(_ settings: [String: String]) throws(ConfigError) -> NeuralCF.Config {
