@@ -116,11 +116,17 @@ public final class MLP: Module {
     public let finalActivation: Activation
     public let dropout: Dropout?
 
-    /// `sizes`: input width, then each layer's output width (e.g. [64, 128, 64, 1]).
-    public init(_ sizes: [Int], activation: Activation = .relu, finalActivation: Activation = .identity, dropout: Float = 0, seed: UInt64 = 0) {
+    /// `sizes`: input width, then each layer's output width (e.g. [64, 128, 64, 1]). Weights start
+    /// He-normal for ReLU and Glorot-uniform otherwise, unless `initializer` says (e.g. `.zeros`
+    /// for a network about to load trained values).
+    public init(
+        _ sizes: [Int], activation: Activation = .relu, finalActivation: Activation = .identity, dropout: Float = 0,
+        initializer: Initializer? = nil, seed: UInt64 = 0
+    ) {
         precondition(sizes.count >= 2, "an MLP needs an input and at least one layer size")
+        let start = initializer ?? (activation == .relu ? .heNormal : .glorotUniform)
         layers = (1..<sizes.count).map { index in
-            Linear(sizes[index - 1], sizes[index], initializer: activation == .relu ? .heNormal : .glorotUniform, seed: seed &+ UInt64(index))
+            Linear(sizes[index - 1], sizes[index], initializer: start, seed: seed &+ UInt64(index))
         }
         self.activation = activation
         self.finalActivation = finalActivation

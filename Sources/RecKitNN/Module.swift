@@ -37,6 +37,19 @@ extension Module {
     /// Clears every parameter's gradient.
     public func zeroGradients() { for parameter in parameters { parameter.variable.zeroGradient() } }
 
+    /// Sets every parameter named in `values` whose shape matches to that value; returns how many.
+    @discardableResult
+    public func load(_ values: [String: Tensor]) -> Int {
+        var loaded = 0
+        for parameter in parameters {
+            if let value = values[parameter.name], value.shape == parameter.variable.shape {
+                parameter.variable.value = value
+                loaded += 1
+            }
+        }
+        return loaded
+    }
+
     /// The number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.variable.value.scalarCount } }
 }

@@ -31,21 +31,7 @@ public struct Tensor: Sendable, Equatable {
     /// The matrix product `self · other` of 2-D tensors (`[m, k] · [k, n]`), or `self · otherᵀ` when
     /// `transposingOther` (`[m, k] · [n, k]ᵀ`), through BLAS.
     public func matmul(_ other: Tensor, transposingOther: Bool = false) -> Tensor {
-        precondition(shape.count == 2 && other.shape.count == 2, "matmul needs 2-D tensors: \(shape) × \(other.shape)")
-        let m = shape[0], k = shape[1]
-        let n = transposingOther ? other.shape[0] : other.shape[1]
-        precondition((transposingOther ? other.shape[1] : other.shape[0]) == k,
-            "matmul: \(shape) × \(other.shape)\(transposingOther ? "ᵀ" : "")")
-        // BLAS overwrites every element (beta = 0), so the result starts uninitialised.
-        var result = [Float](unsafeUninitializedCapacity: m * n) { _, count in count = m * n }
-        scalars.withUnsafeBufferPointer { a in
-            other.scalars.withUnsafeBufferPointer { b in
-                result.withUnsafeMutableBufferPointer { c in
-                    BLAS.gemm(a.baseAddress!, b.baseAddress!, c.baseAddress!, m: m, n: n, k: k, transposeB: transposingOther)
-                }
-            }
-        }
-        return Tensor(shape: [m, n], scalars: result)
+        matmul(other, transposingSelf: false, transposingOther: transposingOther)
     }
 
     /// The Gram matrix `selfᵀ · self` of a 2-D tensor `[n, k]`: `[k, k]`, through BLAS.

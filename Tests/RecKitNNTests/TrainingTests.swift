@@ -93,5 +93,10 @@ import RecKitTensor
         #expect(a == b)     // no dropout in evaluation
         mlp.setTraining(true)
         #expect(mlp.dropout!.isTraining)
+        // Training-mode dropout zeroes about p of the elements and scales the rest by 1/(1 − p).
+        let dropout = Dropout(0.25, seed: 4)
+        let dropped = dropout(Variable(Tensor(repeating: 2, shape: [100, 40]))).value.scalars
+        #expect(dropped.allSatisfy { $0 == 0 || abs($0 - 2 / 0.75) < 1e-6 })
+        #expect(abs(Double(dropped.filter { $0 == 0 }.count) / 4000 - 0.25) < 0.03)
     }
 }

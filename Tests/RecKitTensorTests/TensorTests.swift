@@ -41,6 +41,23 @@ import Testing
         }
     }
 
+    @Test(arguments: [3, 16, 20, 100])
+    func pairUpdateEqualsTheScalarLoop(count: Int) {
+        var p = random(count, seed: 5), q = random(count, seed: 6)
+        var expectedP = p, expectedQ = q
+        for index in 0..<count {
+            let pf = expectedP[index], qf = expectedQ[index]
+            expectedP[index] = pf + 0.05 * (0.7 * qf - 0.02 * pf)
+            expectedQ[index] = qf + 0.05 * (0.7 * pf - 0.02 * qf)
+        }
+        p.withUnsafeMutableBufferPointer { p in
+            q.withUnsafeMutableBufferPointer { q in
+                VectorKernels.updatePair(p.baseAddress!, q.baseAddress!, count: count, error: 0.7, rate: 0.05, regularization: 0.02)
+            }
+        }
+        #expect(p == expectedP && q == expectedQ)
+    }
+
     @Test func gatheringRows() {
         let t = Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
         #expect(t.gathering(rows: [2, 0, 2]).scalars == [5, 6, 1, 2, 5, 6])

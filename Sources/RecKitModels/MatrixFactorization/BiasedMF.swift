@@ -157,20 +157,19 @@ public struct BiasedMF: RatingPredictor, Recommender {
             grouped[next[user]] = row
             next[user] += 1
         }
-        let users = grouped.map { train.users[$0] }, items = grouped.map { train.items[$0] }
+        let items = grouped.map { train.items[$0] }
         let shuffledRatings = grouped.map { ratings[$0] }
         let times = temporal.map { t in grouped.map { t.time(of: train.timestamps![$0], user: Int(train.users[$0])) } } ?? []
-        var blocks = Array(0..<train.userCount)      // the epoch's user order
+        var order = Array(0..<train.userCount)      // the epoch's user order
         let chunkCount = 64      // fixed: the update order within a chunk never depends on threads
-        let chunks = Parallel.chunks(count: blocks.count, chunkCount: max(1, min(chunkCount, blocks.count)))
+        let chunks = Parallel.chunks(count: order.count, chunkCount: max(1, min(chunkCount, order.count)))
         var rate = config.learningRate
         var itemBins = temporal?.itemBinBiases ?? [], drift = temporal?.userDrift ?? []
         let timed = temporal != nil      // (an empty array's base address is not nil)
         for epoch in 0..<config.epochCount {
-            generator.shuffle(&blocks)
-            blocks.withUnsafeBufferPointer { blocks in
+            generator.shuffle(&order)
+            order.withUnsafeBufferPointer { order in
             offsets.withUnsafeBufferPointer { offsets in
-            users.withUnsafeBufferPointer { users in
             items.withUnsafeBufferPointer { items in
             shuffledRatings.withUnsafeBufferPointer { ratings in
             times.withUnsafeBufferPointer { times in
@@ -181,13 +180,13 @@ public struct BiasedMF: RatingPredictor, Recommender {
             itemBins.withUnsafeMutableBufferPointer { itemBins in
             drift.withUnsafeMutableBufferPointer { drift in
                 let shared = RatingSGD(
-                    order: blocks.baseAddress!, offsets: offsets.baseAddress!, users: users.baseAddress!,
+                    order: order.baseAddress!, offsets: offsets.baseAddress!,
                     items: items.baseAddress!, ratings: ratings.baseAddress!, times: timed ? times.baseAddress : nil, mean: mean, k: config.factorCount,
                     rate: rate, regularization: config.regularization, p: p.baseAddress!, q: q.baseAddress!, bu: bu.baseAddress!,
                     bi: bi.baseAddress!, itemBins: timed ? itemBins.baseAddress : nil, drift: timed ? drift.baseAddress : nil,
                     binCount: config.timeBinCount, driftRate: config.driftLearningRate, driftRegularization: config.driftRegularization)
-                Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in shared.run(blocks: chunks[chunk]) }
-            } } } } } } } } } } } }
+                Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in shared.run(users: chunks[chunk]) }
+            } } } } } } } } } } }
             rate *= config.learningRateDecay
             progress?(epoch + 1, config.epochCount)
         }
@@ -304,7 +303,7 @@ struct RatingSGD: @unchecked Sendable {
     /// The epoch's user order and each user's range of rows.
     let order: UnsafePointer<Int>
     let offsets: UnsafePointer<Int>
-    let users: UnsafePointer<Int32>, items: UnsafePointer<Int32>, ratings: UnsafePointer<Float>
+    let items: UnsafePointer<Int32>, ratings: UnsafePointer<Float>
     /// Each rating's time bin and user deviation, with `temporal`.
     let times: UnsafePointer<TemporalBiases.Time>?
     let mean: Float
@@ -318,12 +317,12 @@ struct RatingSGD: @unchecked Sendable {
 
     /// One SGD step per rating of the users at positions `range` of the epoch's user order.
     @inline(__always)
-    func run(blocks range: Range<Int>) {
+    func run(users range: Range<Int>) {
         let reg = regularization
         for slot in range {
-            let user = order[slot]
-            for row in offsets[user]..<offsets[user + 1] {
-                let u = Int(users[row]), i = Int(items[row])
+            let u = order[slot]
+            for row in offsets[u]..<offsets[u + 1] {
+                let i = Int(items[row])
                 let pu = p + u * k, qi = q + i * k
                 var estimate = mean + bu[u] + bi[i] + VectorKernels.dot(pu, qi, count: k)
                 var bin = 0

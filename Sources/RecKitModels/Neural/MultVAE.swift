@@ -130,17 +130,17 @@ final class AutoencoderNetwork: Module {
     let decoderOutput: Linear
     let latentSize: Int
 
+    /// A fresh network, or (with `trained`) one that starts from zeros and loads those values.
     init(config: MultVAE.Config, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
         let seed = config.seed
-        encoder = EmbeddingBag(itemCount, config.hiddenSize, pooling: .sum, initializer: .glorotUniform, sparse: true, seed: seed &+ 1)
+        let start: Initializer = trained == nil ? .glorotUniform : .zeros
+        encoder = EmbeddingBag(itemCount, config.hiddenSize, pooling: .sum, initializer: start, sparse: true, seed: seed &+ 1)
         encoderBias = Variable(Tensor.zeros([config.hiddenSize]), requiresGradient: true)
-        latent = Linear(config.hiddenSize, 2 * config.latentSize, seed: seed &+ 2)
-        decoderHidden = Linear(config.latentSize, config.hiddenSize, seed: seed &+ 3)
-        decoderOutput = Linear(config.hiddenSize, itemCount, seed: seed &+ 4)
+        latent = Linear(config.hiddenSize, 2 * config.latentSize, initializer: start, seed: seed &+ 2)
+        decoderHidden = Linear(config.latentSize, config.hiddenSize, initializer: start, seed: seed &+ 3)
+        decoderOutput = Linear(config.hiddenSize, itemCount, initializer: start, seed: seed &+ 4)
         latentSize = config.latentSize
-        if let trained {
-            for parameter in parameters { if let value = trained[parameter.name] { parameter.variable.value = value } }
-        }
+        if let trained { load(trained) }
     }
 
     var ownParameters: [NamedParameter] { [NamedParameter("encoder.bias", encoderBias)] }

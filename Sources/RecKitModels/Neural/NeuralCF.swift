@@ -120,12 +120,10 @@ public struct NeuralCF: Recommender {
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor {
+        let network = Network(config: config, userCount: userCount, itemCount: itemCount, restoring: parameters)
         var scalars: [Float] = []
         scalars.reserveCapacity(users.count * itemCount)
-        let allItems = (0..<itemCount).map(Int32.init)
-        for user in users {
-            scalars += logits(users: [Int32](repeating: user, count: itemCount), items: allItems)
-        }
+        for user in users { scalars += logits(network: network, user: user) }
         return Tensor(shape: [users.count, itemCount], scalars: scalars)
     }
 
@@ -133,8 +131,10 @@ public struct NeuralCF: Recommender {
     /// by a few Adam steps, everything else frozen; seeded by the history.
     public func scores(forHistory history: [Int32]) -> [Float] {
         let known = Array(Set(history.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
-        let network = Network(config: config, userCount: 1, itemCount: itemCount, restoring: parameters)
-        guard !known.isEmpty else { return logits(network: network, items: (0..<itemCount).map(Int32.init)) }
+        // Everything trained but the user tables, which start fresh for this one user.
+        let network = Network(
+            config: config, userCount: 1, itemCount: itemCount, restoring: parameters.filter { !$0.key.hasSuffix("user.weight") })
+        guard !known.isEmpty else { return logits(network: network, user: 0) }
         let userParameters = network.parameters.filter { $0.name.hasSuffix("user.weight") }.map(\.variable)
         let optimizer = Adam(userParameters, learningRate: 0.01)
         var generator = SplitMix64(seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
@@ -153,29 +153,14 @@ public struct NeuralCF: Recommender {
                 targets: Tensor(shape: [items.count, 1], scalars: labels)).backward()
             optimizer.step()
         }
-        return logits(network: network, items: (0..<itemCount).map(Int32.init))
+        return logits(network: network, user: 0)
     }
 
-    func logits(network: Network, items: [Int32]) -> [Float] {
-        GradientRecording.disabled { network(users: [Int32](repeating: 0, count: items.count), items: items) }.value.scalars
-    }
-
-    /// Forward pass with the trained tensors (no graph).
-    func logits(users: [Int32], items: [Int32]) -> [Float] {
-        let p = parameters
-        var parts: [Tensor] = []
-        if config.variant != .mlp {
-            parts.append(p["gmf_user.weight"]!.gathering(rows: users) * p["gmf_item.weight"]!.gathering(rows: items))
-        }
-        if config.variant != .gmf {
-            var h = Tensor.concatenatingColumns([p["mlp_user.weight"]!.gathering(rows: users), p["mlp_item.weight"]!.gathering(rows: items)])
-            for layer in 0..<(config.layers.count - 1) {
-                h = h.affine(weight: p["mlp.layers.\(layer).weight"]!, bias: p["mlp.layers.\(layer).bias"]!).map { max($0, 0) }
-            }
-            parts.append(h)
-        }
-        let features = parts.count == 1 ? parts[0] : Tensor.concatenatingColumns(parts)
-        return features.affine(weight: p["output.weight"]!, bias: p["output.bias"]!).scalars
+    /// One user's logits for every item (no graph).
+    func logits(network: Network, user: Int32) -> [Float] {
+        GradientRecording.disabled {
+            network(users: [Int32](repeating: user, count: itemCount), items: (0..<itemCount).map(Int32.init))
+        }.value.scalars
     }
 }
 
@@ -187,24 +172,25 @@ final class Network: Module {
     let mlp: MLP?
     let output: Linear
 
+    /// A fresh network, or one about to hold `trained` values: the tables and layers found there
+    /// start as zeros (no random draws to throw away) and take those values; the rest start fresh.
     init(config: NeuralCF.Config, userCount: Int, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
         self.config = config
         let seed = config.seed
+        func start(_ name: String, _ fresh: Initializer) -> Initializer { trained?[name] != nil ? .zeros : fresh }
         let useGMF = config.variant != .mlp, useMLP = config.variant != .gmf
-        gmfUser = useGMF ? Embedding(userCount, config.factorCount, seed: seed &+ 1) : nil
-        gmfItem = useGMF ? Embedding(itemCount, config.factorCount, seed: seed &+ 2) : nil
+        gmfUser = useGMF ? Embedding(userCount, config.factorCount, initializer: start("gmf_user.weight", .normal(0.01)), seed: seed &+ 1) : nil
+        gmfItem = useGMF ? Embedding(itemCount, config.factorCount, initializer: start("gmf_item.weight", .normal(0.01)), seed: seed &+ 2) : nil
         let half = config.layers[0] / 2
-        mlpUser = useMLP ? Embedding(userCount, half, seed: seed &+ 3) : nil
-        mlpItem = useMLP ? Embedding(itemCount, half, seed: seed &+ 4) : nil
+        mlpUser = useMLP ? Embedding(userCount, half, initializer: start("mlp_user.weight", .normal(0.01)), seed: seed &+ 3) : nil
+        mlpItem = useMLP ? Embedding(itemCount, half, initializer: start("mlp_item.weight", .normal(0.01)), seed: seed &+ 4) : nil
         // The hidden layers end in ReLU too: the last MLP width feeds the output layer.
-        mlp = useMLP ? MLP(config.layers, activation: .relu, finalActivation: .relu, seed: seed &+ 5) : nil
+        mlp = useMLP
+            ? MLP(config.layers, activation: .relu, finalActivation: .relu, initializer: trained?["mlp.layers.0.weight"] != nil ? .zeros : nil, seed: seed &+ 5)
+            : nil
         let width = (useGMF ? config.factorCount : 0) + (useMLP ? config.layers.last! : 0)
-        output = Linear(width, 1, seed: seed &+ 6)
-        if let trained {
-            for parameter in parameters where !parameter.name.hasSuffix("user.weight") {
-                if let value = trained[parameter.name] { parameter.variable.value = value }
-            }
-        }
+        output = Linear(width, 1, initializer: start("output.weight", .glorotUniform), seed: seed &+ 6)
+        if let trained { load(trained) }
     }
 
     var children: [(name: String, module: any Module)] {
