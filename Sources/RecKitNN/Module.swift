@@ -72,19 +72,11 @@ public enum Initializer {
             return Tensor(shape: shape, scalars: (0..<count).map { _ in (generator.nextUnitFloat() * 2 - 1) * limit })
         case .heNormal:
             let deviation = (2 / Float(max(1, fanIn))).squareRoot()
-            return Tensor(shape: shape, scalars: (0..<count).map { _ in Initializer.standardNormal(&generator) * deviation })
+            return Tensor(shape: shape, scalars: (0..<count).map { _ in generator.nextStandardNormal() * deviation })
         case .normal(let deviation):
-            return Tensor(shape: shape, scalars: (0..<count).map { _ in Initializer.standardNormal(&generator) * deviation })
+            return Tensor(shape: shape, scalars: (0..<count).map { _ in generator.nextStandardNormal() * deviation })
         case .zeros:
             return Tensor.zeros(shape)
         }
     }
-
-    /// A standard normal draw (Box–Muller) from any generator, e.g. a VAE's reparameterisation noise.
-    public static func standardNormalSample(_ generator: inout some RandomNumberGenerator) -> Float {
-        let u1 = 1 - generator.nextUnitDouble(), u2 = generator.nextUnitDouble()
-        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
-    }
-
-    static func standardNormal(_ generator: inout Xoshiro256) -> Float { standardNormalSample(&generator) }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SplitMix64 (Steele, Lea and Flood 2014): a tiny, fast, seedable generator.
 ///
 /// Used to seed other generators and wherever a stream of 64-bit values is needed. The same seed
@@ -80,6 +82,14 @@ extension RandomNumberGenerator {
     @inlinable
     public mutating func nextUnitDouble() -> Double {
         Double(next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
+    }
+
+    /// A standard normal `Float` by Box–Muller from two uniform draws (the first mapped into (0, 1]).
+    /// Factor initialisations and noise all draw through this one helper.
+    @inlinable
+    public mutating func nextStandardNormal() -> Float {
+        let u1 = 1 - nextUnitDouble(), u2 = nextUnitDouble()
+        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
     }
 
     /// Shuffles `array` in place (Fisher–Yates from the back, `nextIndex(below:)` draws): the same

@@ -1,3 +1,4 @@
+import Foundation
 import RecKitData
 import RecKitTensor
 
@@ -96,14 +97,9 @@ public struct BiasedMF: RatingPredictor, Recommender {
         }
         let k = config.factorCount
         var generator = SplitMix64(seed: config.seed)
-        let normal = { (generator: inout SplitMix64) -> Float in
-            // Box–Muller from two uniforms in (0, 1].
-            let u1 = 1 - generator.nextUnitDouble(), u2 = generator.nextUnitDouble()
-            return Float((-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2))
-        }
         var state = SGDState(
-            p: (0..<(train.userCount * k)).map { _ in normal(&generator) * config.initialStandardDeviation },
-            q: (0..<(train.itemCount * k)).map { _ in normal(&generator) * config.initialStandardDeviation },
+            p: (0..<(train.userCount * k)).map { _ in generator.nextStandardNormal() * config.initialStandardDeviation },
+            q: (0..<(train.itemCount * k)).map { _ in generator.nextStandardNormal() * config.initialStandardDeviation },
             userBiases: [Float](repeating: 0, count: train.userCount), itemBiases: [Float](repeating: 0, count: train.itemCount))
         let mean = Float(ratings.reduce(0.0) { $0 + Double($1) } / Double(ratings.count))
         var temporal = config.temporal ? TemporalBiases(train.timestamps!, users: train.users, userCount: train.userCount,
@@ -407,7 +403,3 @@ public struct TemporalBiases: Sendable, Equatable {
         return Time(bin: bin, deviation: difference < 0 ? -magnitude : magnitude)
     }
 }
-
-import Foundation
-@inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }

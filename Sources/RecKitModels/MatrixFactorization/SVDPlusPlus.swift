@@ -52,10 +52,7 @@ public struct SVDPlusPlus: RatingPredictor, Recommender {
         let k = config.factorCount
         let byUser = InteractionMatrix.byUser(train)          // values = ratings
         var generator = SplitMix64(seed: config.seed)
-        func normal() -> Float {
-            let u1 = 1 - generator.nextUnitDouble(), u2 = generator.nextUnitDouble()
-            return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)) * config.initialStandardDeviation
-        }
+        func normal() -> Float { generator.nextStandardNormal() * config.initialStandardDeviation }
         var p = (0..<(train.userCount * k)).map { _ in normal() }
         var q = (0..<(train.itemCount * k)).map { _ in normal() }
         var y = (0..<(train.itemCount * k)).map { _ in normal() }

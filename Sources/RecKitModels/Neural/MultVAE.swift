@@ -171,7 +171,7 @@ final class AutoencoderNetwork: Module {
         let mean = statistics.columns(0..<latentSize), logVariance = statistics.columns(latentSize..<(2 * latentSize))
         var z = mean
         if sample {
-            let noise = (0..<(histories.count * latentSize)).map { _ in Initializer.standardNormalSample(&generator) }
+            let noise = (0..<(histories.count * latentSize)).map { _ in generator.nextStandardNormal() }
             z = mean + (logVariance * 0.5).exp() * Tensor(shape: [histories.count, latentSize], scalars: noise)
         }
         return (decoderOutput(decoderHidden(z).tanh()), mean, logVariance)
