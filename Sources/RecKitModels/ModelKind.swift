@@ -50,7 +50,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         case .bpr:
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
                     ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
-                    ModelSetting("sampling", "negatives: uniform or warp (uniform)"),
+                    ModelSetting("sampling", "negatives: uniform, popularity (in proportion to interactions, as implicit) or warp (uniform)"),
                     ModelSetting("max_sampled", "WARP: most draws per positive (10)"),
                     ModelSetting("threads", "Hogwild threads (all cores; 1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
         case .lmf:

@@ -50,6 +50,28 @@ import _RecKitTestSupport
         #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": "warp", "max_sampled": "5"]).name == "bpr")
     }
 
+    @Test func popularitySamplingLearnsAndDrawsOnlyInteractedItems() throws {
+        let split = Self.split
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let popular = config { $0.sampling = .popularity }
+        let baseline = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let model = try BPR(fitting: split.train, config: popular)
+        let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
+        #expect(ndcg > baseline, "popularity-sampled bpr \(ndcg) vs popularity \(baseline)")
+        #expect(try BPR(fitting: split.train, config: popular).factors.itemFactors == model.factors.itemFactors)
+        #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": "popularity"]).name == "bpr")
+
+        // Item 5 has no interactions: drawn as a negative only under uniform sampling.
+        let users: [Int32] = [0, 0, 1, 1, 2, 2, 3, 3, 3], items: [Int32] = [0, 1, 1, 2, 2, 3, 0, 3, 4]
+        let tiny = try Interactions(users: users, items: items, userCount: 4, itemCount: 6)
+        func item5(_ sampling: BPR.NegativeSampling, epochs: Int) throws -> [Float] {
+            let model = try BPR(fitting: tiny, config: config { $0.sampling = sampling; $0.epochCount = epochs; $0.factorCount = 4 })
+            return Array(model.factors.itemFactors.scalars[(5 * 5)..<(6 * 5)])
+        }
+        #expect(try item5(.popularity, epochs: 1) == item5(.popularity, epochs: 30))
+        #expect(try item5(.uniform, epochs: 1) != item5(.uniform, epochs: 30))
+    }
+
     @Test func settingsAreValidated() {
         #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["sampling": "adaptive"]) }
         #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["max_sampled": "0"]) }

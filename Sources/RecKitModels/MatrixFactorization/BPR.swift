@@ -10,6 +10,11 @@ import RecKitTensor
 /// user's vector stays in cache across its triples; this is implicit's and the paper's uniform
 /// distribution over pairs with each user's count fixed per epoch instead of drawn.)
 ///
+/// `sampling = .popularity` draws j as the item of a uniform training pair, so in proportion to its
+/// interactions (implicit's BPR samples so): on long-tailed catalogues uniform negatives are nearly all
+/// easy tail items, σ(−x_uij) ≈ 0 and the model stops at popularity (Last.fm: NDCG@10 0.075 uniform,
+/// 0.160 popularity-sampled, 0.080 the popularity baseline).
+///
 /// `sampling = .warp` replaces the uniform j by WARP's adaptive choice (Weston et al. 2011, as in
 /// LightFM): items are drawn until one scores within the margin 1 of i, at most `maxSampled`, and the
 /// hinge update is weighted by log⌊(I − 1) / draws⌋ / log(I − 1), so rarely violated (well-ranked)
@@ -20,7 +25,12 @@ import RecKitTensor
 /// reordering only. One thread is bit-identical run to run.
 public struct BPR: Recommender {
     public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
+        /// j uniform over the catalogue (the paper's).
         case uniform
+        /// j drawn in proportion to its training interactions (a uniform training pair's item), as
+        /// implicit's BPR samples: popular items, the hard negatives, come up more often.
+        case popularity
+        /// WARP's adaptive search for a violating j.
         case warp
     }
 
@@ -85,7 +95,7 @@ public struct BPR: Recommender {
                             columns.withUnsafeBufferPointer { columnBuffer in
                                 let shared = HogwildFactors(
                                     users: userBuffer.baseAddress!, items: itemBuffer.baseAddress!, order: orderBuffer.baseAddress!,
-                                    offsets: offsetBuffer.baseAddress!, columns: columnBuffer.baseAddress!)
+                                    offsets: offsetBuffer.baseAddress!, columns: columnBuffer.baseAddress!, pairCount: columnBuffer.count)
                                 Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
                                     var generator = SplitMix64(seed: seeds[chunk])
                                     shared.run(users: chunks[chunk], rule: rule, using: &generator)
@@ -155,6 +165,8 @@ struct HogwildFactors: @unchecked Sendable {
     let order: UnsafePointer<Int32>
     let offsets: UnsafePointer<Int>
     let columns: UnsafePointer<Int32>
+    /// Training pairs (the length of `columns`): popularity sampling draws one uniformly.
+    let pairCount: Int
 
     /// Whether `user` has `item` (binary search of the user's sorted row).
     @inline(__always)
@@ -182,8 +194,9 @@ struct HogwildFactors: @unchecked Sendable {
                 var j: UnsafeMutablePointer<Float>
                 var weight: Float
                 switch rule.sampling {
-                case .uniform:
-                    let other = generator.nextIndex(below: rule.itemCount)
+                case .uniform, .popularity:
+                    let other = rule.sampling == .uniform
+                        ? generator.nextIndex(below: rule.itemCount) : Int(columns[generator.nextIndex(below: pairCount)])
                     if has(user, Int32(other)) { continue }
                     j = items + other * width
                     let score = VectorKernels.dot(u, i, count: width) - VectorKernels.dot(u, j, count: width)
