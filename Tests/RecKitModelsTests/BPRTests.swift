@@ -37,30 +37,21 @@ import _RecKitTestSupport
         #expect((0..<a.userCount).allSatisfy { a.factors.userFactors.scalars[$0 * width + width - 1] == 1 })
     }
 
-    @Test func warpSamplingLearnsAndIsRepeatable() throws {
+    @Test(arguments: [BPR.NegativeSampling.warp, .popularity])
+    func samplerLearnsAndIsRepeatable(_ sampling: BPR.NegativeSampling) throws {
         let split = Self.split
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
-        let warp = config { $0.sampling = .warp }
+        let sampled = config { $0.sampling = sampling }
         let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
-        let model = try BPR(fitting: split.train, config: warp)
+        let model = try BPR(fitting: split.train, config: sampled)
         let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
-        #expect(ndcg > popularity, "warp \(ndcg) vs popularity \(popularity)")
-        #expect(try BPR(fitting: split.train, config: warp).factors.itemFactors == model.factors.itemFactors)
+        #expect(ndcg > popularity, "\(sampling) \(ndcg) vs popularity \(popularity)")
+        #expect(try BPR(fitting: split.train, config: sampled).factors.itemFactors == model.factors.itemFactors)
         #expect(try BPR(fitting: split.train, config: config()).factors.itemFactors != model.factors.itemFactors)
-        #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": "warp", "max_sampled": "5"]).name == "bpr")
+        #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": sampling.rawValue, "max_sampled": "5"]).name == "bpr")
     }
 
-    @Test func popularitySamplingLearnsAndDrawsOnlyInteractedItems() throws {
-        let split = Self.split
-        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
-        let popular = config { $0.sampling = .popularity }
-        let baseline = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
-        let model = try BPR(fitting: split.train, config: popular)
-        let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
-        #expect(ndcg > baseline, "popularity-sampled bpr \(ndcg) vs popularity \(baseline)")
-        #expect(try BPR(fitting: split.train, config: popular).factors.itemFactors == model.factors.itemFactors)
-        #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": "popularity"]).name == "bpr")
-
+    @Test func popularitySamplingDrawsOnlyInteractedItems() throws {
         // Item 5 has no interactions: drawn as a negative only under uniform sampling.
         let users: [Int32] = [0, 0, 1, 1, 2, 2, 3, 3, 3], items: [Int32] = [0, 1, 1, 2, 2, 3, 0, 3, 4]
         let tiny = try Interactions(users: users, items: items, userCount: 4, itemCount: 6)
