@@ -53,8 +53,17 @@ public enum Loss {
     }
 
     /// Multinomial log-likelihood of Mult-VAE (Liang et al. 2018): −mean_b Σ_i x_bi · log softmax(z_b)_i.
+    ///
+    /// One fused op (the logits are often [batch, whole catalogue]): per row, Σ c·x − (Σ c)·logΣexp x
+    /// in the forward pass, and the gradient (Σ c)·softmax(x) − c, scaled by −1/batch, in the backward.
     public static func multinomialLogLikelihood(logits: Variable, counts: Tensor) -> Variable {
-        -(logits.logSoftmax() * counts).sum(alongAxis: -1).mean()
+        precondition(logits.value.rank == 2 && logits.shape == counts.shape, "multinomialLogLikelihood: logits \(logits.shape), counts \(counts.shape)")
+        let x = logits.value, batch = Float(max(1, x.shape[0]))
+        let totals = counts.sum(alongAxis: -1)
+        let likelihoods = x.rowDots(counts) - x.logSumExpAlongLastAxis() * totals
+        return Variable.result(Tensor(scalar: -likelihoods.sum() / batch), [logits]) { g, inputs in
+            inputs[0].accumulate((x.softmaxAlongLastAxis() * totals - counts) * (g.scalar / batch))
+        }
     }
 
     /// KL(N(μ, σ²) ‖ N(0, 1)) summed over dimensions, mean over the batch: −½ Σ (1 + log σ² − μ² − σ²).

@@ -175,6 +175,36 @@ extension Tensor {
         return Tensor(shape: shape, scalars: result)
     }
 
+    /// `body(index, row)` for each row of `width` elements, the row's result: rows in chunks on the worker
+    /// threads when there are 2¹⁸ elements or more (rows are independent, so the result never
+    /// depends on it).
+    @inline(__always)
+    func rowReductions(width: Int, _ body: @escaping @Sendable (Int, UnsafePointer<Float>) -> Float) -> [Float] {
+        let rows = width == 0 ? 0 : scalars.count / width
+        var result = [Float](repeating: 0, count: rows)
+        scalars.withUnsafeBufferPointer { a in
+            result.withUnsafeMutableBufferPointer { c in
+                let pointers = ElementPointers(a: a.baseAddress, b: nil, c: c.baseAddress)
+                Tensor.forEachRowRange(rows: rows, width: width) { range in
+                    for row in range { pointers.c![row] = body(row, pointers.a! + row * width) }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Row ranges: inline below 2¹⁸ elements, else in chunks on the worker threads.
+    @inline(__always)
+    static func forEachRowRange(rows: Int, width: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        if rows * width < 1 << 18 || rows < 2 {
+            body(0..<rows)
+            return
+        }
+        let threads = Parallel.defaultThreadCount
+        let chunks = Parallel.chunks(count: rows, chunkCount: min(rows, 4 * threads))
+        Parallel.forEach(chunkCount: chunks.count, threadCount: threads) { body(chunks[$0]) }
+    }
+
     /// Element-wise work: inline below 2¹⁸ elements, else in chunks on the worker threads.
     @inline(__always)
     static func forEachRange(count: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
@@ -252,6 +282,12 @@ extension Tensor {
         let axis = axis < 0 ? axis + rank : axis
         precondition(axis >= 0 && axis < rank, "axis \(axis) of a tensor shaped \(shape)")
         let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        var newShape = shape
+        newShape[axis] = 1
+        if inner == 1 {
+            // Row sums (the last axis, or one followed by size-1 axes): sixteen partial sums per row.
+            return Tensor(shape: newShape, scalars: rowReductions(width: length) { RowKernels.sum($1, count: length) })
+        }
         var result = [Float](repeating: 0, count: outer * inner)
         scalars.withUnsafeBufferPointer { a in
             result.withUnsafeMutableBufferPointer { c in
@@ -263,8 +299,20 @@ extension Tensor {
                 }
             }
         }
+        return Tensor(shape: newShape, scalars: result)
+    }
+
+    /// Σ_j self[r, j]·other[r, j] for each row r of two equally shaped tensors, shaped like the
+    /// rows with the last axis 1 (e.g. a multinomial likelihood's Σ counts·logits).
+    public func rowDots(_ other: Tensor) -> Tensor {
+        precondition(shape == other.shape, "rowDots: \(shape) and \(other.shape)")
+        let width = shape.last ?? 1
         var newShape = shape
-        newShape[axis] = 1
+        if !newShape.isEmpty { newShape[newShape.count - 1] = 1 }
+        let result: [Float] = other.scalars.withUnsafeBufferPointer { b in
+            let pointers = ElementPointers(a: nil, b: b.baseAddress, c: nil)
+            return rowReductions(width: width) { index, row in VectorKernels.dot(row, pointers.b! + index * width, count: width) }
+        }
         return Tensor(shape: newShape, scalars: result)
     }
 
@@ -276,13 +324,7 @@ extension Tensor {
     /// The largest element along the last axis, which stays with size 1.
     public func maxAlongLastAxis() -> Tensor {
         let width = shape.last ?? 1
-        let rows = width == 0 ? 0 : scalars.count / width
-        var result = [Float](repeating: -.infinity, count: rows)
-        for row in 0..<rows {
-            var best = -Float.infinity
-            for j in 0..<width { best = max(best, scalars[row * width + j]) }
-            result[row] = best
-        }
+        let result = rowReductions(width: width) { RowKernels.max($1, count: width) }
         var newShape = shape
         if !newShape.isEmpty { newShape[newShape.count - 1] = 1 }
         return Tensor(shape: newShape, scalars: result)
@@ -291,16 +333,13 @@ extension Tensor {
     /// log Σ exp along the last axis (stable: the row maximum is factored out), size 1 kept.
     public func logSumExpAlongLastAxis() -> Tensor {
         let width = shape.last ?? 1
-        let maxima = maxAlongLastAxis()
-        var result = maxima.scalars
-        for row in 0..<result.count {
-            let m = maxima.scalars[row]
-            if m == -.infinity { continue }
-            var total: Float = 0
-            for j in 0..<width { total += Foundation.exp(scalars[row * width + j] - m) }
-            result[row] = m + Foundation.log(total)
+        var newShape = shape
+        if !newShape.isEmpty { newShape[newShape.count - 1] = 1 }
+        let result = rowReductions(width: width) { _, row in
+            let m = RowKernels.max(row, count: width)
+            return m == -.infinity ? m : m + Foundation.log(RowKernels.sumOfExponentials(row, count: width, minus: m))
         }
-        return Tensor(shape: maxima.shape, scalars: result)
+        return Tensor(shape: newShape, scalars: result)
     }
 
     /// Softmax along the last axis (stable).
@@ -309,18 +348,14 @@ extension Tensor {
         var result = scalars
         let rows = width == 0 ? 0 : scalars.count / width
         result.withUnsafeMutableBufferPointer { r in
-            for row in 0..<rows {
-                let base = row * width
-                var m = -Float.infinity
-                for j in 0..<width { m = max(m, r[base + j]) }
-                var total: Float = 0
-                for j in 0..<width {
-                    let e = Foundation.exp(r[base + j] - m)
-                    r[base + j] = e
-                    total += e
+            let pointers = ElementPointers(a: nil, b: nil, c: r.baseAddress)
+            Tensor.forEachRowRange(rows: rows, width: width) { range in
+                for row in range {
+                    let values = pointers.c! + row * width
+                    let m = RowKernels.max(values, count: width)
+                    let inverse = 1 / RowKernels.sumOfExponentials(values, count: width, minus: m, writingTo: values)
+                    for j in 0..<width { values[j] *= inverse }
                 }
-                let inverse = 1 / total
-                for j in 0..<width { r[base + j] *= inverse }
             }
         }
         return Tensor(shape: shape, scalars: result)

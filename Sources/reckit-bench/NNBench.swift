@@ -19,12 +19,17 @@ struct NNBenchmark: ParsableCommand {
     @Option(help: "Timed repetitions of the Linear step (and of sgemm ×3).") var repeats = 200
     @Option(help: "Training steps of the EmbeddingBag + MLP model.") var steps = 200
     @Option(help: "Steps for the memory check (RSS at 10 % and at the end).") var memorySteps = 10_000
+    @Option(help: "Catalogue-softmax head: items (the Last.fm catalogue by default).") var headItems = 17_632
+    @Option(help: "Catalogue-softmax head: users per batch and hidden width (Mult-VAE's 500 and 600).") var headBatch = 500
+    @Option var headWidth = 600
+    @Option(help: "Timed steps of the catalogue-softmax head.") var headSteps = 20
 
     func run() throws {
         // First with the allocator's defaults, then retaining freed memory (see AllocatorTuning).
         try linear(tuned: false)
         AllocatorTuning.retainFreedMemory()
         try linear(tuned: true)
+        try softmaxHead()
         try embeddingModel(steps: steps, reportMemory: false)
         if memorySteps > 0 { try embeddingModel(steps: memorySteps, reportMemory: true) }
     }
@@ -62,6 +67,49 @@ struct NNBenchmark: ParsableCommand {
             "benchmark": "nn-linear", "allocator": tuned ? "retain freed memory" : "default", "batch": m, "inputs": k, "outputs": n, "repeats": repeats,
             "sgemm_gflops": gemmRate, "linear_forward_backward_gflops": layerRate, "ratio_to_sgemm": layerRate / gemmRate,
             "linear_step_seconds": layerSeconds / Double(repeats),
+        ])
+    }
+
+    /// A softmax over the whole catalogue, as Mult-VAE's decoder (and any sampled-free next-item
+    /// model) trains it: Linear(width → items), multinomial log-likelihood against sparse counts,
+    /// backward. The reference is the step's three GEMMs as raw sgemm in the same run; the gap is
+    /// what the element-wise passes over the [batch, items] logits cost.
+    func softmaxHead() throws {
+        let m = headBatch, k = headWidth, n = headItems
+        var generator = SplitMix64(seed: 7)
+        let hidden = Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in generator.nextUnitFloat() - 0.5 })
+        var counts = Tensor.zeros([m, n])
+        for row in 0..<m { for _ in 0..<40 { counts.scalars[row * n + generator.nextIndex(below: n)] = 1 } }
+        let layer = Linear(k, n, seed: 8)
+        let x = Variable(hidden, requiresGradient: true)
+        func step() {
+            layer.zeroGradients()
+            x.zeroGradient()
+            Loss.multinomialLogLikelihood(logits: layer(x), counts: counts).backward()
+        }
+        step()
+        let stepSeconds = time { for _ in 0..<headSteps { step() } }
+        let weights = layer.weight.value.scalars
+        var logits = [Float](repeating: 0, count: m * n), weightGradient = [Float](repeating: 0, count: k * n)
+        var inputGradient = [Float](repeating: 0, count: m * k)
+        let gemmSeconds = time {
+            for _ in 0..<headSteps {
+                hidden.scalars.withUnsafeBufferPointer { a in weights.withUnsafeBufferPointer { b in
+                    logits.withUnsafeMutableBufferPointer { c in weightGradient.withUnsafeMutableBufferPointer { gw in
+                        inputGradient.withUnsafeMutableBufferPointer { gx in
+                            // Forward [m,k]·[k,n]; weight gradient [k,m]·[m,n]; input gradient [m,n]·[n,k].
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(m), 1, a.baseAddress, Int32(k), c.baseAddress, Int32(n), 0, gw.baseAddress, Int32(n))
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(n), 1, c.baseAddress, Int32(n), b.baseAddress, Int32(n), 0, gx.baseAddress, Int32(k))
+                        }
+                    } }
+                } }
+            }
+        }
+        emit([
+            "benchmark": "nn-softmax-head", "batch": m, "inputs": k, "items": n, "steps": headSteps,
+            "step_seconds": stepSeconds / Double(headSteps), "three_sgemm_seconds": gemmSeconds / Double(headSteps),
+            "ratio_to_sgemm": gemmSeconds / stepSeconds,
         ])
     }
 
