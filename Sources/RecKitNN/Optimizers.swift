@@ -133,22 +133,24 @@ public final class Adam: Optimizer {
                 parameter.accumulate(sparse.dense(rowCount: parameter.value.shape[0]))
                 parameter.sparseGradient = nil
             }
-            let (rate, beta1, beta2, epsilon, decay, decoupled) = (learningRate, self.beta1, self.beta2, self.epsilon, weightDecay, decoupledWeightDecay)
+            let rule = AdamRule(
+                rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay, decoupled: decoupledWeightDecay,
+                correction1: correction1, correction2: correction2)
             parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
                 first[slot].withUnsafeMutableBufferPointer { m in
                     second[slot].withUnsafeMutableBufferPointer { v in
                         forEachGradientBlock(of: parameter) { offset, gradient in
-                            for j in 0..<gradient.count {
-                                let index = offset + j
-                                var g = gradient[j]
-                                if decoupled {
-                                    theta[index] -= rate * decay * theta[index]
-                                } else {
-                                    g += decay * theta[index]
-                                }
-                                m[index] = beta1 * m[index] + (1 - beta1) * g
-                                v[index] = beta2 * v[index] + (1 - beta2) * g * g
-                                theta[index] -= rate * (m[index] / correction1) / ((v[index] / correction2).squareRoot() + epsilon)
+                            guard !gradient.isEmpty else { return }
+                            let block = AdamBlock(
+                                theta: theta.baseAddress! + offset, m: m.baseAddress! + offset, v: v.baseAddress! + offset,
+                                gradient: gradient.baseAddress!)
+                            // Every element is independent: large dense blocks in chunks on the worker threads.
+                            let count = gradient.count
+                            if count < 1 << 18 {
+                                rule.apply(block, 0..<count)
+                            } else {
+                                let chunks = Parallel.chunks(count: count, chunkCount: 4 * Parallel.defaultThreadCount)
+                                Parallel.forEach(chunkCount: chunks.count, threadCount: Parallel.defaultThreadCount) { rule.apply(block, chunks[$0]) }
                             }
                         }
                     }
@@ -156,6 +158,36 @@ public final class Adam: Optimizer {
             }
         }
     }
+}
+
+/// One Adam update rule with its step's bias corrections.
+struct AdamRule: Sendable {
+    let rate: Float, beta1: Float, beta2: Float, epsilon: Float, decay: Float
+    let decoupled: Bool
+    let correction1: Float, correction2: Float
+
+    @inline(__always)
+    func apply(_ block: AdamBlock, _ range: Range<Int>) {
+        let (theta, m, v) = (block.theta, block.m, block.v)
+        for index in range {
+            var g = block.gradient[index]
+            if decoupled {
+                theta[index] -= rate * decay * theta[index]
+            } else {
+                g += decay * theta[index]
+            }
+            m[index] = beta1 * m[index] + (1 - beta1) * g
+            v[index] = beta2 * v[index] + (1 - beta2) * g * g
+            theta[index] -= rate * (m[index] / correction1) / ((v[index] / correction2).squareRoot() + epsilon)
+        }
+    }
+}
+
+/// A block of parameters, moments and gradient (from the same offset) for the worker threads:
+/// each chunk writes only its own elements.
+struct AdamBlock: @unchecked Sendable {
+    let theta: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let gradient: UnsafePointer<Float>
 }
 
 /// Calls `body(offset, gradient)` for each block of a parameter's gradient: the whole dense
