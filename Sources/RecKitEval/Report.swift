@@ -3,11 +3,30 @@ import Foundation
 /// Leaderboards from evaluation results: a Markdown table and a self-contained HTML page with SVG
 /// charts (one bar chart per metric, and quality against training time). No scripts, no network.
 public enum Report {
+    /// One leaderboard of a report: a heading (e.g. the data set) and its results.
+    public struct Section: Sendable {
+        public var title: String
+        public var results: [EvaluationResult]
+        public init(title: String, results: [EvaluationResult]) {
+            self.title = title
+            self.results = results
+        }
+    }
+
     /// A Markdown table: one row per result, one column per metric (in the first result's order).
     public static func markdown(_ results: [EvaluationResult], title: String = "RecKit leaderboard") -> String {
-        guard let first = results.first else { return "# \(title)\n\nNo results.\n" }
+        markdownTable(results, heading: "# \(title)")
+    }
+
+    /// Several leaderboards under one title, one `##` section each.
+    public static func markdown(sections: [Section], title: String) -> String {
+        "# \(title)\n\n" + sections.map { markdownTable($0.results, heading: "## \($0.title)") }.joined(separator: "\n")
+    }
+
+    static func markdownTable(_ results: [EvaluationResult], heading: String) -> String {
+        guard let first = results.first else { return "\(heading)\n\nNo results.\n" }
         let names = first.metrics.map(\.name)
-        var lines = ["# \(title)", ""]
+        var lines = [heading, ""]
         for kind in Set(results.map(\.protocolDescription)).sorted() { lines.append("Protocol: \(kind)") }
         lines.append("")
         lines.append("| model | " + names.joined(separator: " | ") + " | fit s | users |")
@@ -24,8 +43,17 @@ public enum Report {
 
     /// A self-contained HTML page.
     public static func html(_ results: [EvaluationResult], title: String = "RecKit leaderboard") -> String {
+        page(title: title, body: "<h1>\(escape(title))</h1>\n" + htmlSection(results))
+    }
+
+    /// Several leaderboards on one page, one `<h2>` section (table and charts) each.
+    public static func html(sections: [Section], title: String) -> String {
+        page(title: title, body: "<h1>\(escape(title))</h1>\n" + sections.map { "<h2>\(escape($0.title))</h2>\n" + htmlSection($0.results) }.joined())
+    }
+
+    static func htmlSection(_ results: [EvaluationResult]) -> String {
         let names = results.first?.metrics.map(\.name) ?? []
-        var body = "<h1>\(escape(title))</h1>\n"
+        var body = ""
         for kind in Set(results.map(\.protocolDescription)).sorted() { body += "<p class=\"protocol\">Protocol: \(escape(kind))</p>\n" }
         if let context = results.first?.context, !context.isEmpty {
             body += "<p class=\"context\">" + context.keys.sorted().map { "\(escape($0)): <code>\(escape(context[$0]!))</code>" }
@@ -47,10 +75,14 @@ public enum Report {
         if let primary = names.first(where: { $0.hasPrefix("ndcg") }) ?? names.first, results.contains(where: { $0.fitSeconds != nil }) {
             body += scatter(metric: primary, results: results)
         }
-        body += "</div>\n<h2>Definitions</h2><ul>\n"
+        body += "</div>\n<h3>Definitions</h3><ul>\n"
         for metric in results.first?.metrics ?? [] { body += "<li><code>\(escape(metric.name))</code>: \(escape(metric.definition))</li>\n" }
         body += "</ul>\n"
-        return """
+        return body
+    }
+
+    static func page(title: String, body: String) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
             <style>

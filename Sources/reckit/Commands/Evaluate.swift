@@ -76,57 +76,25 @@ struct Evaluate: AsyncParsableCommand {
     @Flag(help: "No progress on stderr.") var quiet = false
     @OptionGroup var load: LoadOptions
 
-    func validate() throws {
-        if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
-        if (model.model == nil) == (saved == nil) { throw ValidationError("give exactly one of --model and --saved") }
-        if data != nil && SplitMethod(argument: split) == nil && !MovieLens.predefinedSplitNames.contains(split) {
-            throw ValidationError("--split '\(split)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or u1–u5/ua/ub (MovieLens 100K)")
-        }
-        if let metrics { _ = try parsedMetrics(metrics) }
-        if !["auto", "full", "sampled"].contains(self.protocol) { throw ValidationError("--protocol must be auto, full or sampled") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    var source: Experiment.SplitSource {
+        Experiment.SplitSource(data: data, method: split, splitDirectory: splitDir, positiveThreshold: positiveThreshold, seed: seed)
     }
 
-    func parsedMetrics(_ text: String) throws -> [MetricSpec] {
-        try text.split(separator: ",").map { name in
-            guard let metric = MetricSpec(String(name)) else { throw ValidationError("unknown metric '\(name)' (e.g. ndcg@10, recall@20, auc)") }
-            return metric
-        }
+    func validate() throws {
+        try source.validate()
+        if (model.model == nil) == (saved == nil) { throw ValidationError("give exactly one of --model and --saved") }
+        if let metrics { _ = try Experiment.metrics(metrics) }
+        if !["auto", "full", "sampled"].contains(self.protocol) { throw ValidationError("--protocol must be auto, full or sampled") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }
 
     func run() async throws {
         AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
         let quiet = self.quiet || json
-        var context: [String: String] = ["reckit": RecKitVersion.current]
-        let split: Split
-        if let splitDir {
-            split = try Terminal.withTicker("reading \(splitDir)", quiet: quiet) { try SplitDirectory.load(splitDir) }
-            context["split"] = splitDir
-        } else {
-            var dataset = try load.load(data!, quiet: quiet)
-            if let threshold = positiveThreshold {
-                dataset.interactions = dataset.interactions.keepingRatings(atLeast: threshold)
-                context["positives"] = "rating >= \(threshold)"
-            }
-            if let method = SplitMethod(argument: self.split) {
-                split = try dataset.split(method, seed: seed)
-            } else {
-                guard dataset.format == .movieLens100K else {
-                    throw ValidationError("--split \(self.split) is one of MovieLens 100K's own splits; --data must be that folder")
-                }
-                let folder = Dataset.folderOf(data!, file: "u.data")
-                let (train, test) = try MovieLens.predefinedSplit(self.split, folder: folder, dataset: dataset)
-                split = Split(train: train, test: test, users: dataset.users, items: dataset.items, description: "MovieLens 100K \(self.split)")
-            }
-            context["data"] = data!
-            context["split"] = split.description
-            context["seed"] = String(seed)
-        }
-        context["train_fingerprint"] = split.train.fingerprint()
-        context["test_fingerprint"] = split.test.fingerprint()
+        let (split, context) = try source.load(load, quiet: quiet)
         let sampled = self.protocol == "sampled" || (self.protocol == "auto" && split.negatives != nil)
         if sampled && split.negatives == nil { throw ValidationError("--protocol sampled needs a split folder with negatives.tsv") }
-        let chosenMetrics = try metrics.map(parsedMetrics) ?? (sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults)
+        let chosenMetrics = try metrics.map(Experiment.metrics) ?? Experiment.defaultMetrics(sampled: sampled)
         if let saved {
             try evaluateSaved(saved, split: split, metrics: chosenMetrics, sampled: sampled, context: context, quiet: quiet)
             return
@@ -134,34 +102,10 @@ struct Evaluate: AsyncParsableCommand {
         let settings = try model.settingValues
         var results: [EvaluationResult] = []
         for kind in try model.kinds {
-            let start = Date()
-            let trained = try Terminal.withProgress("training \(kind.rawValue)", quiet: quiet) { report in
-                try kind.fit(split.train, settings: settings, progress: report)
-            }
-            let fitSeconds = Date().timeIntervalSince(start)
-            var result = try Terminal.withTicker("evaluating \(kind.rawValue)", quiet: quiet) {
-                let ratingMetrics = chosenMetrics.filter(\.isRatingMetric)
-                if !ratingMetrics.isEmpty {
-                    guard let predictor = trained as? any RatingPredictor else {
-                        throw ValidationError("\(kind.rawValue) does not predict ratings; rmse and mae need a rating model such as svd")
-                    }
-                    guard ratingMetrics.count == chosenMetrics.count else {
-                        throw ValidationError("evaluate rating metrics (rmse, mae) and ranking metrics in separate runs")
-                    }
-                    return try RatingEvaluator(metrics: ratingMetrics).evaluate(predictor, train: split.train, test: split.test)
-                }
-                if sampled {
-                    return try SampledEvaluator(metrics: chosenMetrics).evaluate(trained, train: split.train, test: split.test, negatives: split.negatives!)
-                }
-                let bar = ProgressBar("evaluating \(kind.rawValue)", quiet: quiet)
-                return try FullRankingEvaluator(
-                    metrics: chosenMetrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount,
-                    progress: { bar.update($0, $1) }
-                ).evaluate(trained, train: split.train, test: split.test)
-            }
-            result.fitSeconds = fitSeconds
-            result.context = context
-            if !settings.isEmpty { result.context["settings"] = settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",") }
+            var result = try Experiment.run(
+                kind, settings: settings, split: split, metrics: chosenMetrics, sampled: sampled, batchSize: batchSize,
+                threadCount: load.threads ?? Parallel.defaultThreadCount, quiet: quiet)
+            result.context.merge(context) { own, _ in own }
             results.append(result)
         }
         try publish(results)

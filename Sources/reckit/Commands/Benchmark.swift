@@ -1,0 +1,216 @@
+import ArgumentParser
+import Foundation
+import RecKit
+import Yams
+
+struct Benchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a benchmark suite (YAML: data sets × models with their settings) and write the leaderboards.",
+        discussion: """
+            A suite names data sets (a data folder or file with a split, or a split folder) and models, each
+            with its own settings and an optional label, so one run compares several settings of a model:
+
+              title: ml-100k, all ratings as positives
+              metrics: [ndcg@10, recall@20]          # default: the @10 set (hr@10, ndcg@10 on sampled splits)
+              datasets:
+                - split_dir: ../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42
+                  name: ml-100k                      # default: the path
+                - data: ../shared/data/ml-latest-small-2016
+                  split: holdout:0.2                 # default holdout:0.2; seed (42), positive_threshold
+              models:
+                - popularity
+                - model: ials
+                  settings: {factors: 64, alpha: 1}
+                - model: bpr
+                  name: bpr-warp                     # default: the model name
+                  settings: {sampling: warp, epochs: 40}
+
+            Relative paths are read from the suite file's folder. Every entry is checked before anything
+            is trained; an error names the file, line and field.
+            """)
+
+    @Argument(help: "The suite file (YAML).") var suite: String
+    @Flag(help: "Print one JSON object on stdout: {\"title\", \"datasets\": [{\"name\", \"results\": [...]}]}.") var json = false
+    @Option(help: "Write an HTML report (tables and SVG charts per data set) here.") var report: String?
+    @Option(help: "Write the Markdown leaderboards here.") var markdown: String?
+    @Option(help: "Users per scoring batch.") var batchSize = 256
+    @Option(help: "Worker threads for evaluation (default: all cores).") var threads: Int?
+    @Flag(help: "No progress on stderr.") var quiet = false
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() async throws {
+        AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
+        let plan = try BenchmarkSuite.read(suite)
+        let quiet = self.quiet || json
+        var sections: [Report.Section] = []
+        var datasets: [[String: Any]] = []
+        for dataset in plan.datasets {
+            if !quiet { Terminal.error("== \(dataset.name)") }
+            let (split, context) = try dataset.source.load(try LoadOptions.parse([]), quiet: quiet)   // formats detected
+            let sampled = plan.protocolName == "sampled" || (plan.protocolName == "auto" && split.negatives != nil)
+            if sampled && split.negatives == nil {
+                throw ValidationError("\(dataset.name): the sampled protocol needs a split folder with negatives.tsv")
+            }
+            let metrics = plan.metrics ?? Experiment.defaultMetrics(sampled: sampled)
+            var results: [EvaluationResult] = []
+            for entry in plan.models {
+                var result = try Experiment.run(
+                    entry.kind, settings: entry.settings, label: entry.label, split: split, metrics: metrics, sampled: sampled,
+                    batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount, quiet: quiet)
+                result.context.merge(context) { own, _ in own }
+                result.context["model_kind"] = entry.kind.rawValue
+                results.append(result)
+            }
+            sections.append(Report.Section(title: dataset.name, results: results))
+            datasets.append(["name": dataset.name, "context": context, "results": results.map(EvaluationJSON.object)])
+        }
+        if let report { try AtomicFile.write(Report.html(sections: sections, title: plan.title), to: report) }
+        if let markdown { try AtomicFile.write(Report.markdown(sections: sections, title: plan.title), to: markdown) }
+        if json {
+            let object: [String: Any] = ["title": plan.title, "suite": suite, "datasets": datasets]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(Report.markdown(sections: sections, title: plan.title), terminator: "")
+        }
+    }
+}
+
+/// A parsed and checked suite file.
+struct BenchmarkSuite {
+    struct DataSet {
+        var name: String
+        var source: Experiment.SplitSource
+    }
+
+    struct ModelEntry {
+        var kind: ModelKind
+        var label: String
+        var settings: [String: String]
+    }
+
+    var title: String
+    var metrics: [MetricSpec]?
+    var protocolName = "auto"
+    var datasets: [DataSet] = []
+    var models: [ModelEntry] = []
+
+    /// A problem in the suite file, at a line and column when known, naming the field.
+    struct Problem: Error, CustomStringConvertible {
+        let path: String
+        let mark: Mark?
+        let field: String
+        let message: String
+        var description: String { "\(path)\(mark.map { ":\($0.line):\($0.column)" } ?? ""): \(field): \(message)" }
+    }
+
+    /// Reads and checks `path`: every field, model setting and path is validated before the caller
+    /// trains anything.
+    static func read(_ path: String) throws -> BenchmarkSuite {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("\(path): cannot be read") }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw Problem(path: path, mark: nil, field: "suite", message: "the file is empty") }
+            root = node
+        } catch let error as YamlError {
+            throw Problem(path: path, mark: nil, field: "suite", message: "not valid YAML: \(error)")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        func problem(_ node: Node?, _ field: String, _ message: String) -> Problem {
+            Problem(path: path, mark: node?.mark, field: field, message: message)
+        }
+        func mapping(_ node: Node, _ field: String, keys: Set<String>) throws -> Node.Mapping {
+            guard let mapping = node.mapping else { throw problem(node, field, "expected a mapping (key: value lines)") }
+            for (key, _) in mapping {
+                guard let name = key.string, keys.contains(name) else {
+                    throw problem(key, field, "unknown key '\(key.string ?? "?")'; expected one of \(keys.sorted().joined(separator: ", "))")
+                }
+            }
+            return mapping
+        }
+        func scalar(_ node: Node, _ field: String) throws -> String {
+            guard let value = node.scalar?.string else { throw problem(node, field, "expected a single value") }
+            return value
+        }
+        func resolved(_ value: String) -> String { value.hasPrefix("/") ? value : folder + "/" + value }
+
+        let top = try mapping(root, "suite", keys: ["title", "metrics", "protocol", "datasets", "models"])
+        var suite = BenchmarkSuite(title: try top["title"].map { try scalar($0, "title") } ?? "RecKit benchmark")
+        if let node = top["metrics"] {
+            let names = try node.sequence.map { try $0.map { try scalar($0, "metrics") } } ?? [scalar(node, "metrics")]
+            do { suite.metrics = try Experiment.metrics(names.joined(separator: ",")) } catch { throw problem(node, "metrics", "\(error)") }
+        }
+        if let node = top["protocol"] {
+            suite.protocolName = try scalar(node, "protocol")
+            guard ["auto", "full", "sampled"].contains(suite.protocolName) else { throw problem(node, "protocol", "must be auto, full or sampled") }
+        }
+        guard let datasetNodes = top["datasets"]?.sequence, !datasetNodes.isEmpty else {
+            throw problem(top["datasets"] ?? root, "datasets", "a non-empty list of data sets is required")
+        }
+        for (index, node) in datasetNodes.enumerated() {
+            let field = "datasets[\(index)]"
+            let entry = try mapping(node, field, keys: ["name", "data", "split_dir", "split", "seed", "positive_threshold"])
+            var source = Experiment.SplitSource()
+            source.data = try entry["data"].map { resolved(try scalar($0, field + ".data")) }
+            source.splitDirectory = try entry["split_dir"].map { resolved(try scalar($0, field + ".split_dir")) }
+            if let split = entry["split"] { source.method = try scalar(split, field + ".split") }
+            if let seed = entry["seed"] {
+                guard let value = UInt64(try scalar(seed, field + ".seed")) else { throw problem(seed, field + ".seed", "must be a whole number ≥ 0") }
+                source.seed = value
+            }
+            if let threshold = entry["positive_threshold"] {
+                guard let value = Float(try scalar(threshold, field + ".positive_threshold")) else {
+                    throw problem(threshold, field + ".positive_threshold", "must be a number")
+                }
+                source.positiveThreshold = value
+            }
+            do { try source.validate() } catch { throw problem(node, field, "\(error) (give data or split_dir)") }
+            let location = source.data ?? source.splitDirectory!
+            guard FileManager.default.fileExists(atPath: location) else {
+                throw problem(entry["data"] ?? entry["split_dir"], field + (source.data != nil ? ".data" : ".split_dir"), "\(location) does not exist")
+            }
+            let name = try entry["name"].map { try scalar($0, field + ".name") }
+                ?? (entry["data"] ?? entry["split_dir"]).flatMap(\.string) ?? location
+            suite.datasets.append(DataSet(name: name, source: source))
+        }
+        guard let modelNodes = top["models"]?.sequence, !modelNodes.isEmpty else {
+            throw problem(top["models"] ?? root, "models", "a non-empty list of models is required")
+        }
+        var labels: Set<String> = []
+        for (index, node) in modelNodes.enumerated() {
+            let field = "models[\(index)]"
+            let kindNode: Node, label: String?
+            var settings: [String: String] = [:], settingsNode = node
+            if node.scalar != nil {
+                kindNode = node
+                label = nil
+            } else {
+                let entry = try mapping(node, field, keys: ["model", "name", "settings"])
+                guard let model = entry["model"] else { throw problem(node, field + ".model", "is required") }
+                kindNode = model
+                label = try entry["name"].map { try scalar($0, field + ".name") }
+                if let given = entry["settings"] {
+                    settingsNode = given
+                    guard let pairs = settingsNode.mapping else { throw problem(settingsNode, field + ".settings", "expected key: value pairs") }
+                    for (key, value) in pairs {
+                        settings[try scalar(key, field + ".settings")] = try scalar(value, field + ".settings.\(key.string ?? "?")")
+                    }
+                }
+            }
+            let name = try scalar(kindNode, field + ".model")
+            guard let kind = ModelKind(rawValue: name) else {
+                throw problem(kindNode, field + ".model", "unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            do { try kind.validate(settings) } catch { throw problem(settingsNode, field + ".settings", error.description) }
+            let entryLabel = label ?? name
+            guard labels.insert(entryLabel).inserted else {
+                throw problem(node, field + ".name", "'\(entryLabel)' is used twice; give each entry of a model a name")
+            }
+            suite.models.append(ModelEntry(kind: kind, label: entryLabel, settings: settings))
+        }
+        return suite
+    }
+}

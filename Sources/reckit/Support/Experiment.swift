@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import RecKit
+
+/// What `evaluate` and `benchmark` share: a split (of a data set, or read from a split folder) and
+/// one model trained on its training part and measured on its test part.
+enum Experiment {
+    /// Where the split comes from: `data` split by `method`, or the files of `splitDirectory`.
+    struct SplitSource {
+        var data: String?
+        var method = "holdout:0.2"
+        var splitDirectory: String?
+        var positiveThreshold: Float?
+        var seed: UInt64 = 42
+
+        /// - Throws: `ValidationError` naming the problem.
+        func validate() throws {
+            if (data == nil) == (splitDirectory == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
+            if data != nil && SplitMethod(argument: method) == nil && !MovieLens.predefinedSplitNames.contains(method) {
+                throw ValidationError(
+                    "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or u1–u5/ua/ub (MovieLens 100K)")
+            }
+        }
+
+        /// The split and the context that reproduces it (source, split, seed, fingerprints).
+        func load(_ options: LoadOptions, quiet: Bool) throws -> (Split, [String: String]) {
+            var context: [String: String] = ["reckit": RecKitVersion.current]
+            let split: Split
+            if let splitDirectory {
+                split = try Terminal.withTicker("reading \(splitDirectory)", quiet: quiet) { try SplitDirectory.load(splitDirectory) }
+                context["split"] = splitDirectory
+            } else {
+                let data = self.data!
+                var dataset = try options.load(data, quiet: quiet)
+                if let positiveThreshold {
+                    dataset.interactions = dataset.interactions.keepingRatings(atLeast: positiveThreshold)
+                    context["positives"] = "rating >= \(positiveThreshold)"
+                }
+                if let splitMethod = SplitMethod(argument: method) {
+                    split = try dataset.split(splitMethod, seed: seed)
+                } else {
+                    guard dataset.format == .movieLens100K else {
+                        throw ValidationError("split \(method) is one of MovieLens 100K's own splits; the data must be that folder")
+                    }
+                    let folder = Dataset.folderOf(data, file: "u.data")
+                    let (train, test) = try MovieLens.predefinedSplit(method, folder: folder, dataset: dataset)
+                    split = Split(train: train, test: test, users: dataset.users, items: dataset.items, description: "MovieLens 100K \(method)")
+                }
+                context["data"] = data
+                context["split"] = split.description
+                context["seed"] = String(seed)
+            }
+            context["train_fingerprint"] = split.train.fingerprint()
+            context["test_fingerprint"] = split.test.fingerprint()
+            return (split, context)
+        }
+    }
+
+    /// `ndcg@10,recall@20` → metrics.
+    static func metrics(_ text: String) throws -> [MetricSpec] {
+        try text.split(separator: ",").map { name in
+            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            guard let metric = MetricSpec(trimmed) else { throw ValidationError("unknown metric '\(trimmed)' (e.g. ndcg@10, recall@20, auc)") }
+            return metric
+        }
+    }
+
+    /// The metrics reported when none are asked for.
+    static func defaultMetrics(sampled: Bool) -> [MetricSpec] { sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults }
+
+    /// Trains `kind` with `settings` on the split's training part and evaluates it: rating metrics
+    /// through the rating evaluator, the sampled protocol when asked, else full ranking.
+    static func run(
+        _ kind: ModelKind, settings: [String: String], label: String? = nil, split: Split, metrics: [MetricSpec], sampled: Bool,
+        batchSize: Int, threadCount: Int, quiet: Bool
+    ) throws -> EvaluationResult {
+        let name = label ?? kind.rawValue
+        let start = Date()
+        let trained = try Terminal.withProgress("training \(name)", quiet: quiet) { report in
+            try kind.fit(split.train, settings: settings, progress: report)
+        }
+        let fitSeconds = Date().timeIntervalSince(start)
+        var result = try Terminal.withTicker("evaluating \(name)", quiet: quiet) {
+            let ratingMetrics = metrics.filter(\.isRatingMetric)
+            if !ratingMetrics.isEmpty {
+                guard let predictor = trained as? any RatingPredictor else {
+                    throw ValidationError("\(kind.rawValue) does not predict ratings; rmse and mae need a rating model such as svd")
+                }
+                guard ratingMetrics.count == metrics.count else {
+                    throw ValidationError("evaluate rating metrics (rmse, mae) and ranking metrics in separate runs")
+                }
+                return try RatingEvaluator(metrics: ratingMetrics).evaluate(predictor, train: split.train, test: split.test)
+            }
+            if sampled {
+                return try SampledEvaluator(metrics: metrics).evaluate(trained, train: split.train, test: split.test, negatives: split.negatives!)
+            }
+            let bar = ProgressBar("evaluating \(name)", quiet: quiet)
+            return try FullRankingEvaluator(metrics: metrics, batchSize: batchSize, threadCount: threadCount, progress: { bar.update($0, $1) })
+                .evaluate(trained, train: split.train, test: split.test)
+        }
+        result.model = name
+        result.fitSeconds = fitSeconds
+        if !settings.isEmpty { result.context["settings"] = settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",") }
+        return result
+    }
+}

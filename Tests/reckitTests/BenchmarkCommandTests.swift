@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Testing
+import _RecKitTestSupport
+@testable import reckit
+import RecKit
+
+@Suite struct BenchmarkCommandTests {
+    /// A tiny synthetic data set written where a suite can name it by a relative path.
+    func folderWithData() async throws -> TemporaryDirectory {
+        let folder = TemporaryDirectory()
+        var synth = try #require(try RecKitCommand.parseAsRoot(
+            ["data", "synth", "--preset", "tiny", "--seed", "5", "--out", folder.path + "/data", "--quiet"]) as? AsyncParsableCommand)
+        try await synth.run()
+        return folder
+    }
+
+    @Test func runsEveryEntryWithItsOwnSettingsAndLabel() async throws {
+        let folder = try await folderWithData()
+        let suite = folder.write("suite.yaml", """
+            title: tiny
+            metrics: [ndcg@10, recall@20]
+            datasets:
+              - data: data            # relative to this file
+                split: holdout:0.2
+                seed: 7
+                name: tiny
+            models:
+              - popularity
+              - model: ials
+                name: ials-a1
+                settings: {factors: 8, alpha: 1, iterations: 5}
+              - model: ials
+                name: ials-a10
+                settings: {factors: 8, alpha: 10, iterations: 5}
+            """)
+        var command = try #require(try RecKitCommand.parseAsRoot(
+            ["benchmark", suite, "--report", folder.path + "/r.html", "--markdown", folder.path + "/r.md", "--quiet"]) as? AsyncParsableCommand)
+        try await command.run()
+        let markdown = try String(contentsOfFile: folder.path + "/r.md", encoding: .utf8)
+        #expect(markdown.contains("# tiny") && markdown.contains("## tiny"))
+        let html = try String(contentsOfFile: folder.path + "/r.html", encoding: .utf8)
+        #expect(html.contains("<svg") && html.contains("ials-a10"))
+
+        // Each row equals a run of the same model and settings on the same split (iALS is deterministic).
+        let source = Experiment.SplitSource(data: folder.path + "/data", method: "holdout:0.2", seed: 7)
+        let (split, _) = try source.load(try LoadOptions.parse([]), quiet: true)
+        for (label, alpha) in [("ials-a1", "1"), ("ials-a10", "10")] {
+            let result = try Experiment.run(
+                .ials, settings: ["factors": "8", "alpha": alpha, "iterations": "5"], label: label, split: split,
+                metrics: [.ndcg(10), .recall(20)], sampled: false, batchSize: 256, threadCount: 2, quiet: true)
+            let row = String(format: "| %@ | %.4f | %.4f |", label, result["ndcg@10"]!, result["recall@20"]!)
+            #expect(markdown.contains(row), "\(row) in\n\(markdown)")
+        }
+        #expect(markdown.contains("| popularity |"))
+    }
+
+    @Test func problemsNameTheFileLineAndField() async throws {
+        let folder = try await folderWithData()
+        let cases: [(String, String)] = [
+            ("datasets:\n  - data: data\nmodels:\n  - model: ials\n    settings: {factorz: 8}\n", ":5:15: models[0].settings: ials: factorz: unknown setting"),
+            ("datasets:\n  - data: data\nmodels: [popularity, popularity]\n", ":3:22: models[1].name: 'popularity' is used twice"),
+            ("datasets:\n  - data: nowhere.csv\nmodels: [popularity]\n", ":2:11: datasets[0].data:"),
+            ("datasets:\n  - data: data\n    split: halves\nmodels: [popularity]\n", ":2:5: datasets[0]: split 'halves'"),
+            ("datasets:\n  - data: data\nmodels: [nope]\n", ":3:10: models[0].model: unknown model 'nope'"),
+            ("dataset:\n  - data: data\n", ":1:1: suite: unknown key 'dataset'"),
+            ("datasets:\n  - data: data\nmodels: []\n", ":3:9: models: a non-empty list of models is required"),
+            ("datasets:\n  - data: data\nmetrics: [ndcg@x]\nmodels: [popularity]\n", ":3:10: metrics: unknown metric 'ndcg@x'"),
+            ("datasets: [\n", ": suite: not valid YAML"),
+        ]
+        for (index, (text, expected)) in cases.enumerated() {
+            let path = folder.write("bad\(index).yaml", text)
+            do {
+                _ = try BenchmarkSuite.read(path)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect("\(error)".hasPrefix(path) && "\(error)".contains(expected), "\(error)")
+            }
+        }
+    }
+}
