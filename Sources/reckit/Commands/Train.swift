@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecKit
+import Yams
 
 struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -53,22 +54,24 @@ struct Train: AsyncParsableCommand {
     }
 }
 
-/// Flat `key: value` settings files (a subset of YAML: one mapping, scalars, `#` comments).
+/// Settings files: one YAML mapping of scalars (`factors: 64`), the keys of `--set`.
 enum SettingsFile {
     static func read(_ path: String) throws -> [String: String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ValidationError("\(path): cannot be read")
         }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch { throw ValidationError("\(path): not valid YAML: \(error)") }
+        guard let root else { return [:] }
+        guard let mapping = root.mapping else {
+            throw ValidationError("\(path)\(root.mark.map { ":\($0.line)" } ?? ""): expected `key: value` lines")
+        }
         var settings: [String: String] = [:]
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed == "---" { continue }
-            let parts = trimmed.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw ValidationError("\(path):\(index + 1): expected `key: value`, found \"\(trimmed)\"")
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string, let scalar = value.scalar?.string else {
+                throw ValidationError("\(path)\(key.mark.map { ":\($0.line)" } ?? ""): expected `key: value` with a single value")
             }
-            settings[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            settings[name] = scalar
         }
         return settings
     }
