@@ -51,6 +51,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
             return [ModelSetting("factors", "latent dimensions (64)"), ModelSetting("epochs", "SGD passes (100)"),
                     ModelSetting("learning_rate", "SGD step (0.01)"), ModelSetting("regularization", "L2 weight (0.01)"),
                     ModelSetting("sampling", "negatives: uniform, popularity (in proportion to interactions, as implicit) or warp (uniform)"),
+                    ModelSetting("learning_schedule", "sgd (fixed rate, as implicit) or adagrad (per coordinate, as LightFM; try learning_rate 0.05) (sgd)"),
                     ModelSetting("max_sampled", "WARP: most draws per positive (10)"),
                     ModelSetting("threads", "Hogwild threads (all cores; 1: bit-identical runs)"), ModelSetting("seed", "random seed (0)")]
         case .lmf:
@@ -206,6 +207,7 @@ public enum ModelKind: String, CaseIterable, Codable, Sendable {
         config.learningRate = try reader.float("learning_rate") ?? config.learningRate
         config.regularization = try reader.float("regularization") ?? config.regularization
         config.sampling = try reader.choice("sampling", BPR.NegativeSampling.self) ?? config.sampling
+        config.learningSchedule = try reader.choice("learning_schedule", BPR.LearningSchedule.self) ?? config.learningSchedule
         config.maxSampled = try reader.int("max_sampled") ?? config.maxSampled
         config.seed = try reader.seed() ?? config.seed
         return config

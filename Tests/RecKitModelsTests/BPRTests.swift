@@ -51,6 +51,21 @@ import _RecKitTestSupport
         #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": sampling.rawValue, "max_sampled": "5"]).name == "bpr")
     }
 
+    @Test(arguments: [BPR.NegativeSampling.uniform, .warp])
+    func adagradLearnsAndIsRepeatable(_ sampling: BPR.NegativeSampling) throws {
+        let split = Self.split
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let adaptive = config { $0.sampling = sampling; $0.learningSchedule = .adagrad; $0.regularization = 0.001 }
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let model = try BPR(fitting: split.train, config: adaptive)
+        let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
+        #expect(ndcg > popularity, "adagrad \(sampling) \(ndcg) vs popularity \(popularity)")
+        #expect(try BPR(fitting: split.train, config: adaptive).factors.itemFactors == model.factors.itemFactors)
+        #expect(try BPR(fitting: split.train, config: config { $0.sampling = sampling; $0.regularization = 0.001 }).factors.itemFactors
+            != model.factors.itemFactors)
+        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["learning_schedule": "adam"]) }
+    }
+
     @Test func popularitySamplingDrawsOnlyInteractedItems() throws {
         // Item 5 has no interactions: drawn as a negative only under uniform sampling.
         let users: [Int32] = [0, 0, 1, 1, 2, 2, 3, 3, 3], items: [Int32] = [0, 1, 1, 2, 2, 3, 0, 3, 4]
