@@ -28,11 +28,12 @@ public enum Report {
         let names = first.metrics.map(\.name)
         var lines = [heading, ""]
         for kind in Set(results.map(\.protocolDescription)).sorted() { lines.append("Protocol: \(kind)") }
+        if let runs = results.compactMap(\.runCount).max() { lines.append("Seeded models: mean ± sample standard deviation over \(runs) seeds") }
         lines.append("")
         lines.append("| model | " + names.joined(separator: " | ") + " | fit s | users |")
         lines.append("|---|" + names.map { _ in "---:" }.joined(separator: "|") + "|---:|---:|")
         for result in results {
-            let cells = names.map { name in result[name].map { String(format: "%.4f", $0) } ?? "–" }
+            let cells = names.map { name in result.formatted(name) ?? "–" }
             let fit = result.fitSeconds.map { String(format: "%.2f", $0) } ?? "–"
             lines.append("| \(result.model) | " + cells.joined(separator: " | ") + " | \(fit) | \(result.evaluatedUserCount) |")
         }
@@ -55,6 +56,7 @@ public enum Report {
         let names = results.first?.metrics.map(\.name) ?? []
         var body = ""
         for kind in Set(results.map(\.protocolDescription)).sorted() { body += "<p class=\"protocol\">Protocol: \(escape(kind))</p>\n" }
+        if let runs = results.compactMap(\.runCount).max() { body += "<p>Seeded models: mean ± sample standard deviation over \(runs) seeds</p>\n" }
         if let context = results.first?.context, !context.isEmpty {
             body += "<p class=\"context\">" + context.keys.sorted().map { "\(escape($0)): <code>\(escape(context[$0]!))</code>" }
                 .joined(separator: " · ") + "</p>\n"
@@ -65,7 +67,7 @@ public enum Report {
             for name in names {
                 let best = results.compactMap { $0[name] }.max()
                 let value = result[name]
-                let cell = value.map { String(format: "%.4f", $0) } ?? "–"
+                let cell = result.formatted(name) ?? "–"
                 body += value != nil && value == best && results.count > 1 ? "<td><b>\(cell)</b></td>" : "<td>\(cell)</td>"
             }
             body += "<td>\(result.fitSeconds.map { String(format: "%.2f", $0) } ?? "–")</td><td>\(result.evaluatedUserCount)</td></tr>\n"

@@ -55,6 +55,38 @@ import RecKit
         #expect(markdown.contains("| popularity |"))
     }
 
+    @Test func seededModelsRunOncePerSeedAndAreAveraged() async throws {
+        let folder = try await folderWithData()
+        let suite = folder.write("seeds.yaml", """
+            metrics: [ndcg@10]
+            seeds: 3
+            datasets: [{data: data, seed: 7}]
+            models:
+              - popularity                                    # no seed: one run
+              - {model: ials, name: three, settings: {factors: 8, iterations: 3}}
+              - {model: ials, name: two, settings: {factors: 8, iterations: 3}, seeds: [5, 9]}
+              - {model: ials, name: fixed, settings: {factors: 8, iterations: 3, seed: 5}}
+            """)
+        let plan = try BenchmarkSuite.read(suite)
+        #expect(plan.seeds == [0, 1, 2] && plan.models[2].seeds == [5, 9])
+        var command = try #require(try RecKitCommand.parseAsRoot(
+            ["benchmark", suite, "--markdown", folder.path + "/s.md", "--quiet"]) as? AsyncParsableCommand)
+        try await command.run()
+        let markdown = try String(contentsOfFile: folder.path + "/s.md", encoding: .utf8)
+        let (split, _) = try Experiment.SplitSource(data: folder.path + "/data", seed: 7).load(try LoadOptions.parse([]), quiet: true)
+        func ndcg(_ seed: Int) throws -> Double {
+            try Experiment.run(
+                .ials, settings: ["factors": "8", "iterations": "3", "seed": String(seed)], split: split, metrics: [.ndcg(10)],
+                sampled: false, batchSize: 256, threadCount: 2, quiet: true)["ndcg@10"]!
+        }
+        let (five, nine) = (try ndcg(5), try ndcg(9))
+        let mean = (five + nine) / 2, deviation = abs(five - nine) / 2.0.squareRoot()
+        #expect(markdown.contains(String(format: "| two | %.4f ± %.4f |", mean, deviation)), "\(markdown)")
+        #expect(markdown.contains(String(format: "| fixed | %.4f |", five)))
+        #expect(markdown.contains("| three | ") && markdown.contains(" ± ") && !markdown.contains("| popularity | 0.0000 ±"))
+        #expect(markdown.contains("over 3 seeds"))
+    }
+
     @Test func problemsNameTheFileLineAndField() async throws {
         let folder = try await folderWithData()
         let cases: [(String, String)] = [
@@ -67,6 +99,8 @@ import RecKit
             ("datasets:\n  - data: data\nmodels: []\n", ":3:9: models: a non-empty list of models is required"),
             ("datasets:\n  - data: data\nmetrics: [ndcg@x]\nmodels: [popularity]\n", ":3:10: metrics: unknown metric 'ndcg@x'"),
             ("datasets: [\n", ": suite: not valid YAML"),
+            ("seeds: 0\ndatasets:\n  - data: data\nmodels: [popularity]\n", ":1:8: seeds: a count of seeds"),
+            ("datasets:\n  - data: data\nmodels:\n  - {model: ials, seeds: [1, 1]}\n", ":4:26: models[0].seeds: give distinct seeds"),
         ]
         for (index, (text, expected)) in cases.enumerated() {
             let path = folder.write("bad\(index).yaml", text)

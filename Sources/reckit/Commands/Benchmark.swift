@@ -58,9 +58,21 @@ struct Benchmark: AsyncParsableCommand {
             let metrics = plan.metrics ?? Experiment.defaultMetrics(sampled: sampled)
             var results: [EvaluationResult] = []
             for entry in plan.models {
-                var result = try Experiment.run(
-                    entry.kind, settings: entry.settings, label: entry.label, split: split, metrics: metrics, sampled: sampled,
-                    batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount, quiet: quiet)
+                // Seeded models once per seed (averaged); a seed fixed in the settings, or a model without one, runs once.
+                let seeded = entry.kind.settings.contains { $0.key == "seed" } && entry.settings["seed"] == nil
+                let seeds = seeded ? (entry.seeds ?? plan.seeds).map { $0.map(Optional.some) } ?? [nil] : [nil]
+                let runs = try seeds.map { seed in
+                    var settings = entry.settings
+                    if let seed { settings["seed"] = String(seed) }
+                    return try Experiment.run(
+                        entry.kind, settings: settings, label: entry.label, split: split, metrics: metrics, sampled: sampled,
+                        batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount, quiet: quiet)
+                }
+                var result = EvaluationResult.averaged(over: runs)
+                if seeds.count > 1 {
+                    result.context["seeds"] = seeds.map { String($0!) }.joined(separator: ",")
+                    result.context["settings"] = entry.settings.keys.sorted().map { "\($0)=\(entry.settings[$0]!)" }.joined(separator: ",")
+                }
                 result.context.merge(context) { own, _ in own }
                 result.context["model_kind"] = entry.kind.rawValue
                 results.append(result)
@@ -90,10 +102,13 @@ struct BenchmarkSuite {
         var kind: ModelKind
         var label: String
         var settings: [String: String]
+        var seeds: [UInt64]?
     }
 
     var title: String
     var metrics: [MetricSpec]?
+    /// Seeds for every seeded model (`seeds: 5` is 0…4), unless an entry gives its own.
+    var seeds: [UInt64]?
     var protocolName = "auto"
     var datasets: [DataSet] = []
     var models: [ModelEntry] = []
@@ -137,8 +152,24 @@ struct BenchmarkSuite {
         }
         func resolved(_ value: String) -> String { value.hasPrefix("/") ? value : folder + "/" + value }
 
-        let top = try mapping(root, "suite", keys: ["title", "metrics", "protocol", "datasets", "models"])
-        var suite = BenchmarkSuite(title: try top["title"].map { try scalar($0, "title") } ?? "RecKit benchmark")
+        func seeds(_ node: Node, _ field: String) throws -> [UInt64] {
+            if let list = node.sequence {
+                let values = try list.map { item -> UInt64 in
+                    guard let value = UInt64(try scalar(item, field)) else { throw problem(item, field, "seeds are whole numbers ≥ 0") }
+                    return value
+                }
+                guard !values.isEmpty, Set(values).count == values.count else { throw problem(node, field, "give distinct seeds") }
+                return values
+            }
+            guard let count = Int(try scalar(node, field)), count >= 1, count <= 1000 else {
+                throw problem(node, field, "a count of seeds (1…1000) or a list of seeds")
+            }
+            return (0..<UInt64(count)).map { $0 }
+        }
+
+        let top = try mapping(root, "suite", keys: ["title", "metrics", "protocol", "seeds", "datasets", "models"])
+        let suiteSeeds = try top["seeds"].map { try seeds($0, "seeds") }
+        var suite = BenchmarkSuite(title: try top["title"].map { try scalar($0, "title") } ?? "RecKit benchmark", seeds: suiteSeeds)
         if let node = top["metrics"] {
             let names = try node.sequence.map { try $0.map { try scalar($0, "metrics") } } ?? [scalar(node, "metrics")]
             do { suite.metrics = try Experiment.metrics(names.joined(separator: ",")) } catch { throw problem(node, "metrics", "\(error)") }
@@ -183,12 +214,13 @@ struct BenchmarkSuite {
         for (index, node) in modelNodes.enumerated() {
             let field = "models[\(index)]"
             let kindNode: Node, label: String?
-            var settings: [String: String] = [:], settingsNode = node
+            var settings: [String: String] = [:], settingsNode = node, entrySeeds: [UInt64]?
             if node.scalar != nil {
                 kindNode = node
                 label = nil
             } else {
-                let entry = try mapping(node, field, keys: ["model", "name", "settings"])
+                let entry = try mapping(node, field, keys: ["model", "name", "settings", "seeds"])
+                entrySeeds = try entry["seeds"].map { try seeds($0, field + ".seeds") }
                 guard let model = entry["model"] else { throw problem(node, field + ".model", "is required") }
                 kindNode = model
                 label = try entry["name"].map { try scalar($0, field + ".name") }
@@ -209,7 +241,7 @@ struct BenchmarkSuite {
             guard labels.insert(entryLabel).inserted else {
                 throw problem(node, field + ".name", "'\(entryLabel)' is used twice; give each entry of a model a name")
             }
-            suite.models.append(ModelEntry(kind: kind, label: entryLabel, settings: settings))
+            suite.models.append(ModelEntry(kind: kind, label: entryLabel, settings: settings, seeds: entrySeeds))
         }
         return suite
     }

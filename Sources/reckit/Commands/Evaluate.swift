@@ -160,6 +160,8 @@ enum EvaluationJSON {
         ]
         if let fit = result.fitSeconds { object["fit_seconds"] = fit }
         if let seconds = result.evaluateSeconds { object["evaluate_seconds"] = seconds }
+        if let runs = result.runCount { object["runs"] = runs }
+        if let deviations = result.standardDeviations { object["standard_deviations"] = deviations }
         for metric in result.metrics { object[metric.name] = metric.value }
         return object
     }
