@@ -265,55 +265,40 @@ struct FitBenchmark: ParsableCommand {
             for row in rows.prefix(subset) { keep[row] = true }
             train = train.filteringRows { keep[$0] }
         }
-        var values: [String: String] = [:]
-        for pair in settings.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-            if parts.count == 2 { values[parts[0]] = parts[1] }
+        // The bench's defaults (the peers' settings), then --settings; every key goes through the
+        // model's own reader, so a misspelt one is an error rather than silently ignored.
+        var values: [String: String] = ["threads": String(threads)]
+        switch kind {
+        case .ials: values.merge(["alpha": "40", "iterations": String(iterations)]) { $1 }
+        case .bpr, .svd, .svdpp: values["epochs"] = String(iterations)
+        case .itemknn: values["k"] = "20"
+        default: throw ValidationError("fit times ials, bpr, itemknn, svd and svdpp")
         }
+        if kind == .ials || kind == .itemknn || kind == .svdpp {
+            // No `threads` setting: iALS and item-KNN use the worker threads (RECKIT_THREADS caps them), SVD++ one.
+            values["threads"] = nil
+            if kind != .svdpp && threads != Parallel.defaultThreadCount {
+                throw ValidationError("\(kind.rawValue) runs on all worker threads; set RECKIT_THREADS=\(threads) instead of --threads")
+            }
+        }
+        for pair in settings.split(separator: ",") where !pair.isEmpty {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--settings takes key=value pairs, not '\(pair)'") }
+            values[parts[0]] = parts[1]
+        }
+        do { try kind.validate(values) } catch { throw ValidationError(error.description) }
         var perIteration: [Double] = []
         var last = DispatchTime.now().uptimeNanoseconds
-        let tick: (Int, Int) -> Void = { _, _ in
+        let tick: (TrainingUpdate) -> Void = { _ in
             let now = DispatchTime.now().uptimeNanoseconds
             perIteration.append(Double(now - last) / 1e9)
             last = now
         }
         var predictor: (any RatingPredictor)?
         let total = try time {
-            switch kind {
-            case .ials:
-                var config = ImplicitALS.Config()
-                config.iterationCount = iterations
-                config.factorCount = Int(values["factors"] ?? "64") ?? 64
-                config.alpha = Float(values["alpha"] ?? "40") ?? 40
-                if values["solver"] == "cholesky" { config.solver = .cholesky }
-                _ = try ImplicitALS(fitting: train, config: config, threadCount: threads, progress: tick)
-            case .bpr:
-                var config = BPR.Config()
-                config.epochCount = iterations
-                config.factorCount = Int(values["factors"] ?? "64") ?? 64
-                _ = try BPR(fitting: train, config: config, threadCount: threads, progress: tick)
-            case .itemknn:
-                var config = ItemKNN.Config()
-                config.neighbourCount = Int(values["k"] ?? "20") ?? 20
-                _ = try ItemKNN(fitting: train, config: config, threadCount: threads)
-                tick(1, 1)
-            case .svd:
-                var config = BiasedMF.Config()
-                config.epochCount = iterations
-                config.factorCount = Int(values["factors"] ?? "100") ?? 100
-                if values["solver"] == "als" {
-                    config.solver = .als
-                    config.regularization = 0.1
-                }
-                predictor = try BiasedMF(fitting: train, config: config, threadCount: threads, progress: tick)
-            case .svdpp:
-                var config = SVDPlusPlus.Config()
-                config.epochCount = iterations
-                config.factorCount = Int(values["factors"] ?? "20") ?? 20
-                predictor = try SVDPlusPlus(fitting: train, config: config, progress: tick)
-            default:
-                throw ValidationError("fit times ials, bpr, itemknn, svd and svdpp")
-            }
+            let model = try kind.fit(train, settings: values, progress: tick)
+            if kind == .itemknn { tick(TrainingUpdate(step: 1, total: 1)) }
+            predictor = model as? any RatingPredictor
         }
         var rmse: Double?
         if let predictor, let test = split?.test, let targets = test.ratings {
