@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
 
-.PHONY: demo test deps build release bench-parse bench-topk clean
+.PHONY: demo test deps build release bench-parse bench-topk bench-peers clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -53,6 +53,12 @@ bench-parse: release
 PEERS_PYTHON ?=
 bench-topk: release
 	PEERS_THREADS=2 .build/release/reckit-bench topk --seen ml-20m-like --repeats 3 --python "$(PEERS_PYTHON)"
+
+# The peers' rows of ../shared/peers/RESULTS.md, reproduced with their hyper-parameters (needs ../shared).
+bench-peers: release
+	@mkdir -p $(DEMO_DIR)
+	.build/release/reckit benchmark benchmarks/peers-topn.yaml --report $(DEMO_DIR)/peers-topn.html --markdown $(DEMO_DIR)/peers-topn.md
+	.build/release/reckit benchmark benchmarks/peers-explicit.yaml --report $(DEMO_DIR)/peers-explicit.html --markdown $(DEMO_DIR)/peers-explicit.md
 
 clean:
 	rm -rf .build $(DEMO_DIR)
