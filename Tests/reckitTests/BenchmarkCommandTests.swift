@@ -99,6 +99,7 @@ import RecKit
             ("datasets:\n  - data: data\nmodels: []\n", ":3:9: models: a non-empty list of models is required"),
             ("datasets:\n  - data: data\nmetrics: [ndcg@x]\nmodels: [popularity]\n", ":3:10: metrics: unknown metric 'ndcg@x'"),
             ("datasets: [\n", ": suite: not valid YAML"),
+            ("datasets:\n  - {split_dir: data, seed: 3}\nmodels: [popularity]\n", ":2:29: datasets[0].seed: applies to data"),
             ("seeds: 0\ndatasets:\n  - data: data\nmodels: [popularity]\n", ":1:8: seeds: a count of seeds"),
             ("datasets:\n  - data: data\nmodels:\n  - {model: ials, seeds: [1, 1]}\n", ":4:26: models[0].seeds: give distinct seeds"),
         ]

@@ -199,6 +199,9 @@ struct BenchmarkSuite {
                 source.positiveThreshold = value
             }
             do { try source.validate() } catch { throw problem(node, field, "\(error) (give data or split_dir)") }
+            if source.splitDirectory != nil, let extra = ["split", "seed", "positive_threshold"].first(where: { entry[$0] != nil }) {
+                throw problem(entry[extra], field + "." + extra, "applies to data, not to a split folder (its split is fixed)")
+            }
             let location = source.data ?? source.splitDirectory!
             guard FileManager.default.fileExists(atPath: location) else {
                 throw problem(entry["data"] ?? entry["split_dir"], field + (source.data != nil ? ".data" : ".split_dir"), "\(location) does not exist")
