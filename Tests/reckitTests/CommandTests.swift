@@ -71,6 +71,26 @@ import RecKit
     }
 }
 
+@Suite struct EvaluateSeedsCommandTests {
+    @Test func seedsAverageSeededModelsOnly() async throws {
+        let folder = TemporaryDirectory()
+        try SyntheticData.generate(preset: .tiny, seed: 1).write(to: folder.path + "/d")
+        var command = try #require(try RecKitCommand.parseAsRoot([
+            "evaluate", "--data", folder.path + "/d", "--model", "itemknn,random", "--seeds", "3", "--metrics", "ndcg@10",
+            "--markdown", folder.path + "/r.md", "--quiet",
+        ]) as? AsyncParsableCommand)
+        try await command.run()
+        let markdown = try String(contentsOfFile: folder.path + "/r.md", encoding: .utf8)
+        let rows = markdown.split(separator: "\n").filter { $0.hasPrefix("| itemknn") || $0.hasPrefix("| random") }
+        #expect(rows.count == 2 && !rows[0].contains("±") && rows[1].contains("±"), "\(rows)")
+        for arguments in [["--model", "random", "--seeds", "0"], ["--saved", folder.path, "--seeds", "2"]] {
+            #expect(throws: (any Error).self) { _ = try RecKitCommand.parseAsRoot(["evaluate", "--data", folder.path + "/d"] + arguments) }
+        }
+        // Without --seeds, the same --saved arguments parse.
+        #expect(try RecKitCommand.parseAsRoot(["evaluate", "--data", folder.path + "/d", "--saved", folder.path]) is Evaluate)
+    }
+}
+
 @Suite struct TrainRecommendCommandTests {
     @Test func trainRecommendAndSimilar() async throws {
         let folder = TemporaryDirectory()

@@ -58,21 +58,9 @@ struct Benchmark: AsyncParsableCommand {
             let metrics = plan.metrics ?? Experiment.defaultMetrics(sampled: sampled)
             var results: [EvaluationResult] = []
             for entry in plan.models {
-                // Seeded models once per seed (averaged); a seed fixed in the settings, or a model without one, runs once.
-                let seeded = entry.kind.settings.contains { $0.key == "seed" } && entry.settings["seed"] == nil
-                let seeds = seeded ? (entry.seeds ?? plan.seeds).map { $0.map(Optional.some) } ?? [nil] : [nil]
-                let runs = try seeds.map { seed in
-                    var settings = entry.settings
-                    if let seed { settings["seed"] = String(seed) }
-                    return try Experiment.run(
-                        entry.kind, settings: settings, label: entry.label, split: split, metrics: metrics, sampled: sampled,
-                        batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount, quiet: quiet)
-                }
-                var result = EvaluationResult.averaged(over: runs)
-                if seeds.count > 1 {
-                    result.context["seeds"] = seeds.map { String($0!) }.joined(separator: ",")
-                    result.context["settings"] = entry.settings.keys.sorted().map { "\($0)=\(entry.settings[$0]!)" }.joined(separator: ",")
-                }
+                var result = try Experiment.run(
+                    entry.kind, settings: entry.settings, label: entry.label, seeds: entry.seeds ?? plan.seeds, split: split, metrics: metrics,
+                    sampled: sampled, batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount, quiet: quiet)
                 result.context.merge(context) { own, _ in own }
                 result.context["model_kind"] = entry.kind.rawValue
                 results.append(result)

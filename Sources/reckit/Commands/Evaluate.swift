@@ -69,6 +69,7 @@ struct Evaluate: AsyncParsableCommand {
     @Option(help: "Protocol: auto (sampled when the split has negatives), full or sampled.") var `protocol` = "auto"
     @Option(help: "Keep only ratings ≥ this value as positives (--data only).") var positiveThreshold: Float?
     @Option(help: "Seed for the split.") var seed: UInt64 = 42
+    @Option(help: "Train seeded models with seeds 0..<N and report each metric's mean ± sample standard deviation.") var seeds: Int?
     @Option(help: "Users per scoring batch.") var batchSize = 256
     @Flag(help: "Print one JSON object on stdout (several models: {\"results\": [...]}).") var json = false
     @Option(help: "Write an HTML report here.") var report: String?
@@ -86,6 +87,8 @@ struct Evaluate: AsyncParsableCommand {
         if let metrics { _ = try Experiment.metrics(metrics) }
         if !["auto", "full", "sampled"].contains(self.protocol) { throw ValidationError("--protocol must be auto, full or sampled") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let seeds, !(1...1000).contains(seeds) { throw ValidationError("--seeds must be in 1...1000") }
+        if seeds != nil && saved != nil { throw ValidationError("--seeds trains models; it does not apply to --saved") }
     }
 
     func run() async throws {
@@ -103,8 +106,8 @@ struct Evaluate: AsyncParsableCommand {
         var results: [EvaluationResult] = []
         for kind in try model.kinds {
             var result = try Experiment.run(
-                kind, settings: settings, split: split, metrics: chosenMetrics, sampled: sampled, batchSize: batchSize,
-                threadCount: load.threads ?? Parallel.defaultThreadCount, quiet: quiet)
+                kind, settings: settings, seeds: seeds.map { (0..<UInt64($0)).map { $0 } }, split: split, metrics: chosenMetrics,
+                sampled: sampled, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount, quiet: quiet)
             result.context.merge(context) { own, _ in own }
             results.append(result)
         }

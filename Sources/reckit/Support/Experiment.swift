@@ -68,6 +68,29 @@ enum Experiment {
     /// The metrics reported when none are asked for.
     static func defaultMetrics(sampled: Bool) -> [MetricSpec] { sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults }
 
+    /// `run` once per seed for a seeded model (its settings not fixing `seed`), averaged into mean ±
+    /// sample standard deviation; once for anything else.
+    static func run(
+        _ kind: ModelKind, settings: [String: String], label: String? = nil, seeds: [UInt64]?, split: Split, metrics: [MetricSpec],
+        sampled: Bool, batchSize: Int, threadCount: Int, quiet: Bool
+    ) throws -> EvaluationResult {
+        let seeded = kind.settings.contains { $0.key == "seed" } && settings["seed"] == nil
+        guard seeded, let seeds, seeds.count > 1 else {
+            var fixed = settings
+            if seeded, let seed = seeds?.first { fixed["seed"] = String(seed) }
+            return try run(kind, settings: fixed, label: label, split: split, metrics: metrics, sampled: sampled,
+                           batchSize: batchSize, threadCount: threadCount, quiet: quiet)
+        }
+        let runs = try seeds.map { seed in
+            try run(kind, settings: settings.merging(["seed": String(seed)]) { $1 }, label: label, split: split, metrics: metrics,
+                    sampled: sampled, batchSize: batchSize, threadCount: threadCount, quiet: quiet)
+        }
+        var result = EvaluationResult.averaged(over: runs)
+        result.context["seeds"] = seeds.map(String.init).joined(separator: ",")
+        result.context["settings"] = settings.isEmpty ? nil : settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",")
+        return result
+    }
+
     /// Trains `kind` with `settings` on the split's training part and evaluates it: rating metrics
     /// through the rating evaluator, the sampled protocol when asked, else full ranking.
     static func run(
