@@ -105,6 +105,9 @@ import RecKitTensor
         let logQ = Tensor(shape: [4, 5], scalars: (0..<20).map { -1 - Float($0 % 5) * 0.3 })
         check([logits]) { Loss.sampledSoftmaxCrossEntropy(logits: logits, logQ: logQ) }
         check([logits]) { Loss.multinomialLogLikelihood(logits: logits, counts: targets * 2) }
+        // The fused loss has the value of its definition, −mean_b Σ_i c_bi · log softmax(z_b)_i.
+        let composed = -(logits.logSoftmax() * (targets * 2)).sum(alongAxis: -1).mean()
+        #expect(abs(Loss.multinomialLogLikelihood(logits: logits, counts: targets * 2).value.scalar - composed.value.scalar) < 1e-5)
         let mean = G.random([3, 4], seed: 23), logVariance = G.random([3, 4], seed: 24, scale: 0.5)
         check([mean, logVariance]) { Loss.gaussianKL(mean: mean, logVariance: logVariance) }
         let positive = G.random([4], seed: 25), negative = G.random([4, 3], seed: 26, scale: 1.5)

@@ -168,52 +168,6 @@ public struct BPR: Recommender {
     }
 }
 
-extension BPR {
-    /// One AdaGrad step of a triple on the first `count` coordinates of u, i and j with their
-    /// squared-gradient sums: eight lanes at a time (the vectors may not be proven apart, so the
-    /// compiler would not vectorise), each lane the scalar arithmetic exactly, then a scalar tail.
-    @inline(__always)
-    static func adagradStep(
-        u: UnsafeMutablePointer<Float>, i: UnsafeMutablePointer<Float>, j: UnsafeMutablePointer<Float>,
-        su: UnsafeMutablePointer<Float>, si: UnsafeMutablePointer<Float>, sj: UnsafeMutablePointer<Float>,
-        count: Int, weight: Float, rate: Float, regularization reg: Float
-    ) {
-        typealias V = SIMD8<Float>
-        let (w, r, l) = (V(repeating: weight), V(repeating: rate), V(repeating: reg))
-        let (ru, ri, rj) = (UnsafeMutableRawPointer(u), UnsafeMutableRawPointer(i), UnsafeMutableRawPointer(j))
-        let (rsu, rsi, rsj) = (UnsafeMutableRawPointer(su), UnsafeMutableRawPointer(si), UnsafeMutableRawPointer(sj))
-        var f = 0
-        while f + 8 <= count {
-            let offset = f * 4
-            let uf = ru.loadUnaligned(fromByteOffset: offset, as: V.self)
-            let i_f = ri.loadUnaligned(fromByteOffset: offset, as: V.self)
-            let jf = rj.loadUnaligned(fromByteOffset: offset, as: V.self)
-            let gu = w * (i_f - jf) - l * uf, gi = w * uf - l * i_f, gj = -w * uf - l * jf
-            let squaresU = rsu.loadUnaligned(fromByteOffset: offset, as: V.self) + gu * gu
-            let squaresI = rsi.loadUnaligned(fromByteOffset: offset, as: V.self) + gi * gi
-            let squaresJ = rsj.loadUnaligned(fromByteOffset: offset, as: V.self) + gj * gj
-            rsu.storeBytes(of: squaresU, toByteOffset: offset, as: V.self)
-            rsi.storeBytes(of: squaresI, toByteOffset: offset, as: V.self)
-            rsj.storeBytes(of: squaresJ, toByteOffset: offset, as: V.self)
-            ru.storeBytes(of: uf + r * gu / squaresU.squareRoot(), toByteOffset: offset, as: V.self)
-            ri.storeBytes(of: i_f + r * gi / squaresI.squareRoot(), toByteOffset: offset, as: V.self)
-            rj.storeBytes(of: jf + r * gj / squaresJ.squareRoot(), toByteOffset: offset, as: V.self)
-            f += 8
-        }
-        while f < count {
-            let (uf, i_f, jf) = (u[f], i[f], j[f])
-            let gu = weight * (i_f - jf) - reg * uf, gi = weight * uf - reg * i_f, gj = -weight * uf - reg * jf
-            su[f] += gu * gu
-            si[f] += gi * gi
-            sj[f] += gj * gj
-            u[f] = uf + rate * gu / su[f].squareRoot()
-            i[f] = i_f + rate * gi / si[f].squareRoot()
-            j[f] = jf + rate * gj / sj[f].squareRoot()
-            f += 1
-        }
-    }
-}
-
 /// The step of one triple: BPR's logistic loss or WARP's weighted hinge.
 struct SGDRule: Sendable {
     let k: Int
@@ -293,16 +247,21 @@ struct HogwildFactors: @unchecked Sendable {
                 }
                 let rate = rule.rate, reg = rule.regularization
                 if let userSquares, let itemSquares {
-                    BPR.adagradStep(
-                        u: u, i: i, j: j, su: userSquares + user * width, si: itemSquares + (i - items), sj: itemSquares + (j - items),
-                        count: k, weight: weight, rate: rate, regularization: reg)
-                    // The bias column: the user side stays 1.
-                    let (si, sj) = (itemSquares + (i - items) + k, itemSquares + (j - items) + k)
-                    let gi = weight - reg * i[k], gj = -weight - reg * j[k]
-                    si.pointee += gi * gi
-                    sj.pointee += gj * gj
-                    i[k] += rate * gi / si.pointee.squareRoot()
-                    j[k] += rate * gj / sj.pointee.squareRoot()
+                    // AdaGrad per coordinate; f = k is the bias column, whose user side stays 1.
+                    let su = userSquares + user * width, si = itemSquares + (i - items), sj = itemSquares + (j - items)
+                    for f in 0...k {
+                        let uf = u[f], i_f = i[f], jf = j[f]
+                        if f < k {
+                            let gu = weight * (i_f - jf) - reg * uf
+                            su[f] += gu * gu
+                            u[f] = uf + rate * gu / su[f].squareRoot()
+                        }
+                        let gi = weight * uf - reg * i_f, gj = -weight * uf - reg * jf
+                        si[f] += gi * gi
+                        sj[f] += gj * gj
+                        i[f] = i_f + rate * gi / si[f].squareRoot()
+                        j[f] = jf + rate * gj / sj[f].squareRoot()
+                    }
                     continue
                 }
                 for f in 0..<k {

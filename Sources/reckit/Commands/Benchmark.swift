@@ -51,10 +51,8 @@ struct Benchmark: AsyncParsableCommand {
         for dataset in plan.datasets {
             if !quiet { Terminal.error("== \(dataset.name)") }
             let (split, context) = try dataset.source.load(try LoadOptions.parse([]), quiet: quiet)   // formats detected
-            let sampled = plan.protocolName == "sampled" || (plan.protocolName == "auto" && split.negatives != nil)
-            if sampled && split.negatives == nil {
-                throw ValidationError("\(dataset.name): the sampled protocol needs a split folder with negatives.tsv")
-            }
+            let sampled: Bool
+            do { sampled = try Experiment.isSampled(plan.protocolName, split) } catch { throw ValidationError("\(dataset.name): \(error)") }
             let metrics = plan.metrics ?? Experiment.defaultMetrics(sampled: sampled)
             var results: [EvaluationResult] = []
             for entry in plan.models {

@@ -95,8 +95,7 @@ struct Evaluate: AsyncParsableCommand {
         AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
         let quiet = self.quiet || json
         let (split, context) = try source.load(load, quiet: quiet)
-        let sampled = self.protocol == "sampled" || (self.protocol == "auto" && split.negatives != nil)
-        if sampled && split.negatives == nil { throw ValidationError("--protocol sampled needs a split folder with negatives.tsv") }
+        let sampled = try Experiment.isSampled(self.protocol, split)
         let chosenMetrics = try metrics.map(Experiment.metrics) ?? Experiment.defaultMetrics(sampled: sampled)
         if let saved {
             try evaluateSaved(saved, split: split, metrics: chosenMetrics, sampled: sampled, context: context, quiet: quiet)

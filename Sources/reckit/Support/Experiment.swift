@@ -65,6 +65,19 @@ enum Experiment {
         }
     }
 
+    /// Whether a split is evaluated by the sampled protocol: `auto` when it has negatives.
+    /// - Throws: `ValidationError` when `sampled` is asked of a split without negatives.
+    static func isSampled(_ protocolName: String, _ split: Split) throws -> Bool {
+        let sampled = protocolName == "sampled" || (protocolName == "auto" && split.negatives != nil)
+        if sampled && split.negatives == nil { throw ValidationError("the sampled protocol needs a split folder with negatives.tsv") }
+        return sampled
+    }
+
+    /// `key=value,…` in key order, for a result's context (nil when there are none).
+    static func describe(_ settings: [String: String]) -> String? {
+        settings.isEmpty ? nil : settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",")
+    }
+
     /// The metrics reported when none are asked for.
     static func defaultMetrics(sampled: Bool) -> [MetricSpec] { sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults }
 
@@ -87,7 +100,7 @@ enum Experiment {
         }
         var result = EvaluationResult.averaged(over: runs)
         result.context["seeds"] = seeds.map(String.init).joined(separator: ",")
-        result.context["settings"] = settings.isEmpty ? nil : settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",")
+        result.context["settings"] = describe(settings)
         return result
     }
 
@@ -123,7 +136,7 @@ enum Experiment {
         }
         result.model = name
         result.fitSeconds = fitSeconds
-        if !settings.isEmpty { result.context["settings"] = settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",") }
+        result.context["settings"] = describe(settings)
         return result
     }
 }
