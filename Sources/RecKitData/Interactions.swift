@@ -231,14 +231,14 @@ func stableOrder(by keys: [Int32], keyCount: Int, after previous: [Int]? = nil) 
 extension Interactions {
     /// SHA-256 of the columns and counts: two equal fingerprints mean the same data, indices included.
     public func fingerprint() -> String {
-        var hasher = SHA256()
-        withUnsafeBytes(of: Int64(userCount).littleEndian) { hasher.update(buffer: $0) }
-        withUnsafeBytes(of: Int64(itemCount).littleEndian) { hasher.update(buffer: $0) }
-        users.withUnsafeBytes { hasher.update(buffer: $0) }
-        items.withUnsafeBytes { hasher.update(buffer: $0) }
-        ratings?.withUnsafeBytes { hasher.update(buffer: $0) }
-        timestamps?.withUnsafeBytes { hasher.update(buffer: $0) }
-        weights?.withUnsafeBytes { hasher.update(buffer: $0) }
+        var hasher = Fingerprint.Hasher()
+        withUnsafeBytes(of: Int64(userCount).littleEndian) { hasher.update($0) }
+        withUnsafeBytes(of: Int64(itemCount).littleEndian) { hasher.update($0) }
+        users.withUnsafeBytes { hasher.update($0) }
+        items.withUnsafeBytes { hasher.update($0) }
+        ratings?.withUnsafeBytes { hasher.update($0) }
+        timestamps?.withUnsafeBytes { hasher.update($0) }
+        weights?.withUnsafeBytes { hasher.update($0) }
         return hasher.finalizeHex()
     }
 }

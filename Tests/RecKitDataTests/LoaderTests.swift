@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import _RecKitTestSupport
 @testable import RecKitData
@@ -180,14 +181,14 @@ struct SplitMix64Local {
     }
 
     @Test func sha256MatchesFIPSVectors() {
-        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(Fingerprint.hex(Data("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Fingerprint.hex(Data()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         let long = Array(repeating: UInt8(ascii: "a"), count: 1000)
-        var streamed = SHA256()
-        long.withUnsafeBytes { streamed.update(buffer: UnsafeRawBufferPointer(rebasing: $0[0..<3])) }
-        long.withUnsafeBytes { streamed.update(buffer: UnsafeRawBufferPointer(rebasing: $0[3...])) }
-        #expect(streamed.finalizeHex() == SHA256.hex(long))
-        #expect(SHA256.hex(long) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        var streamed = Fingerprint.Hasher()
+        long.withUnsafeBytes { streamed.update(UnsafeRawBufferPointer(rebasing: $0[0..<3])) }
+        long.withUnsafeBytes { streamed.update(UnsafeRawBufferPointer(rebasing: $0[3...])) }
+        #expect(streamed.finalizeHex() == Fingerprint.hex(Data(long)))
+        #expect(Fingerprint.hex(Data(long)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 }
 

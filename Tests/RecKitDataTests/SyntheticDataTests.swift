@@ -20,7 +20,7 @@ import _RecKitTestSupport
     @Test func tinyPresetDigestIsPinned() throws {
         let folder = TemporaryDirectory()
         try SyntheticData.generate(preset: .tiny, seed: 42).write(to: folder.path)
-        var hasher = SHA256()
+        var hasher = Fingerprint.Hasher()
         for file in [SyntheticData.ratingsFile, SyntheticData.eventsFile, SyntheticData.itemsFile] {
             hasher.update(try #require(FileManager.default.contents(atPath: folder.path + "/" + file)))
         }
