@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -23,7 +24,7 @@ let package = Package(
             name: "RecKitTensor",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
-        .target(name: "RecKitData", dependencies: ["RecKitTensor"]),
+        .target(name: "RecKitData", dependencies: ["RecKitTensor", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "RecKitNN", dependencies: ["RecKitTensor"]),
         .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN"]),
         .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),
@@ -54,7 +55,7 @@ let package = Package(
         .testTarget(name: "RecKitTensorTests", dependencies: ["RecKitTensor", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitNNTests", dependencies: ["RecKitNN", "_RecKitTestSupport"]),
-        .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitEval", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitNN", "RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitEvalTests", dependencies: ["RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitTests", dependencies: ["RecKit", "_RecKitTestSupport"]),
         .testTarget(name: "reckitTests", dependencies: ["reckit", "_RecKitTestSupport"]),

@@ -11,48 +11,22 @@ public struct ModelStoreError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { "\(path): \(message)" }
 }
 
-/// A trained model with what serving it needs: the ID maps, the training interactions (to exclude
-/// seen items) and, when the data had them, item titles.
-public struct SavedModel: Sendable {
-    public var kind: ModelKind
-    public var settings: [String: String]
-    public var model: any Recommender
-    public var users: IDMap
-    public var items: IDMap
-    /// User × item training matrix.
-    public var seen: InteractionMatrix
-    /// Titles aligned with `items`, when known.
-    public var itemTitles: [String?]?
-    /// The training data's fingerprint.
-    public var fingerprint: String
-
-    public init(
-        kind: ModelKind, settings: [String: String], model: any Recommender, users: IDMap, items: IDMap, seen: InteractionMatrix,
-        itemTitles: [String?]? = nil, fingerprint: String
-    ) {
-        self.kind = kind
-        self.settings = settings
-        self.model = model
-        self.users = users
-        self.items = items
-        self.seen = seen
-        self.itemTitles = itemTitles
-        self.fingerprint = fingerprint
-    }
-}
-
-/// Model directories: `manifest.json` (format version, kind, settings, training fingerprint, file
-/// checksums), `weights.safetensors` and `ids.json`. Written to a temporary folder and renamed, so
-/// a crash never leaves half a model; read back with checks of the version, checksums and shapes.
+/// Model directories: `manifest.json` (format version, model kind, its complete configuration as
+/// typed JSON, training fingerprint, file checksums), `weights.safetensors` and `ids.json`. Written to
+/// a temporary folder and renamed, so a crash never leaves half a model; read back with checks of
+/// the version, checksums and shapes. Version 1 directories (settings as `--set` text) still load.
 public enum ModelStore {
-    public static let formatVersion = 1
+    public static let formatVersion = 2
     static let manifestFile = "manifest.json", weightsFile = "weights.safetensors", idsFile = "ids.json"
 
     struct Manifest: Codable {
         var format = "reckit-model"
         var formatVersion: Int
         var kind: String
-        var settings: [String: String]
+        /// Version 2: the decoded configuration, every key present.
+        var config: [String: JSONValue]?
+        /// Version 1: the `--set` text the model was trained with.
+        var settings: [String: String]?
         var reckitVersion: String
         var trainingFingerprint: String
         var userCount: Int
@@ -68,21 +42,21 @@ public enum ModelStore {
         var itemTitles: [String?]?
     }
 
-    /// Saves `saved` as a model directory at `path`, replacing one that is there.
-    public static func save(_ saved: SavedModel, to path: String) throws(ModelStoreError) {
-        var weights = saved.kind.weights(of: saved.model)
-        weights.store(saved.seen, as: "seen")
-        let weightData = SafeTensors.encode(weights.entries, metadata: ["format": "reckit", "kind": saved.kind.rawValue])
+    /// Saves `trained` as a model directory at `path`, replacing one that is there.
+    public static func save(_ trained: TrainedModel, to path: String) throws(ModelStoreError) {
+        var weights = trained.model.weights
+        weights.store(trained.seen, as: "seen")
+        let weightData = SafeTensors.encode(weights.entries, metadata: ["format": "reckit", "kind": trained.kind])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let idData = try? encoder.encode(IDs(users: saved.users.ids, items: saved.items.ids, itemTitles: saved.itemTitles)) else {
+        guard let idData = try? encoder.encode(IDs(users: trained.users.ids, items: trained.items.ids, itemTitles: trained.itemTitles)) else {
             throw ModelStoreError(path: path, "cannot encode the ID maps")
         }
         let manifest = Manifest(
-            formatVersion: formatVersion, kind: saved.kind.rawValue, settings: saved.settings, reckitVersion: RecKitVersion.current,
-            trainingFingerprint: saved.fingerprint, userCount: saved.users.count, itemCount: saved.items.count,
-            trainInteractionCount: saved.seen.nonzeroCount,
-            files: [weightsFile: SHA256.hex(weightData), idsFile: SHA256.hex(idData)])
+            formatVersion: formatVersion, kind: trained.kind, config: trained.model.configObject, reckitVersion: RecKitVersion.current,
+            trainingFingerprint: trained.fingerprint, userCount: trained.users.count, itemCount: trained.items.count,
+            trainInteractionCount: trained.seen.nonzeroCount,
+            files: [weightsFile: Fingerprint.hex(weightData), idsFile: Fingerprint.hex(idData)])
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         guard let manifestData = try? encoder.encode(manifest) else { throw ModelStoreError(path: path, "cannot encode the manifest") }
         let manager = FileManager.default
@@ -109,8 +83,8 @@ public enum ModelStore {
 
     /// Loads a model directory.
     /// - Throws: `ModelStoreError` for a missing or corrupt file, a checksum mismatch, another format
-    ///   version, or weights that do not fit the ID maps.
-    public static func load(_ path: String) throws(ModelStoreError) -> SavedModel {
+    ///   version, an unknown model kind, or weights that do not fit the ID maps.
+    public static func load(_ path: String) throws(ModelStoreError) -> TrainedModel {
         func read(_ name: String) throws(ModelStoreError) -> Data {
             guard let data = FileManager.default.contents(atPath: path + "/" + name) else {
                 throw ModelStoreError(path: path, "\(name) is missing or unreadable (is this a model directory from `reckit train`?)")
@@ -121,13 +95,16 @@ public enum ModelStore {
         guard let manifest = try? decoder.decode(Manifest.self, from: try read(manifestFile)), manifest.format == "reckit-model" else {
             throw ModelStoreError(path: path, "\(manifestFile) is not a RecKit model manifest")
         }
-        guard manifest.formatVersion == formatVersion else {
-            throw ModelStoreError(path: path, "format version \(manifest.formatVersion); this RecKit reads version \(formatVersion)")
+        guard (1...formatVersion).contains(manifest.formatVersion) else {
+            throw ModelStoreError(path: path, "format version \(manifest.formatVersion); this RecKit reads versions 1 to \(formatVersion)")
         }
-        guard let kind = ModelKind(rawValue: manifest.kind) else { throw ModelStoreError(path: path, "unknown model kind '\(manifest.kind)'") }
+        let type: any TrainableRecommender.Type
+        do { type = try ModelRegistry.model(named: manifest.kind) } catch {
+            throw ModelStoreError(path: path, "unknown model kind '\(manifest.kind)' (this RecKit knows \(ModelRegistry.names.joined(separator: ", ")))")
+        }
         let weightData = try read(weightsFile), idData = try read(idsFile)
         for (name, data) in [(weightsFile, weightData), (idsFile, idData)] {
-            guard manifest.files[name] == SHA256.hex(data) else {
+            guard manifest.files[name] == Fingerprint.hex(data) else {
                 throw ModelStoreError(path: path, "\(name) does not match its checksum in \(manifestFile): the file is corrupt or was changed")
             }
         }
@@ -140,7 +117,23 @@ public enum ModelStore {
             throw ModelStoreError(path: path, "\(idsFile): \(error.description)")
         }
         guard users.count == manifest.userCount, items.count == manifest.itemCount, ids.itemTitles.map({ $0.count == items.count }) ?? true else {
-            throw ModelStoreError(path: path, "\(idsFile) has \(users.count) users and \(items.count) items; the manifest says \(manifest.userCount) and \(manifest.itemCount)")
+            throw ModelStoreError(
+                path: path,
+                "\(idsFile) has \(users.count) users and \(items.count) items; the manifest says \(manifest.userCount) and \(manifest.itemCount)")
+        }
+        let config: [String: JSONValue]
+        do {
+            if manifest.formatVersion == 1 {
+                // Version 1 kept the `--set` text: read it as the command line would (old key names are aliases).
+                config = try type.configObject((manifest.settings ?? [:]).filter { $0.key != "threads" })
+            } else {
+                guard let stored = manifest.config else { throw ModelStoreError(path: path, "\(manifestFile) has no config") }
+                config = stored
+            }
+        } catch let error as ModelStoreError {
+            throw error
+        } catch {
+            throw ModelStoreError(path: path, "\(manifestFile): \(error)")
         }
         let weights: ModelWeights
         do {
@@ -150,40 +143,11 @@ public enum ModelStore {
         }
         do {
             let seen = try weights.matrix("seen", rows: users.count, columns: items.count)
-            let model = try kind.restore(settings: manifest.settings, weights: weights, userCount: users.count, itemCount: items.count)
-            return SavedModel(
-                kind: kind, settings: manifest.settings, model: model, users: users, items: items, seen: seen, itemTitles: ids.itemTitles,
-                fingerprint: manifest.trainingFingerprint)
+            let model = try type.restore(config: config, weights: weights, userCount: users.count, itemCount: items.count)
+            return TrainedModel(
+                model: model, users: users, items: items, seen: seen, itemTitles: ids.itemTitles, fingerprint: manifest.trainingFingerprint)
         } catch {
             throw ModelStoreError(path: path, "\(weightsFile): \(error)")
         }
-    }
-}
-
-extension SavedModel {
-    /// `interactions` (indexed by `users` and `items`) re-indexed into this model's ID maps; rows
-    /// whose user or item the model does not know are dropped and counted.
-    public func reindex(_ interactions: Interactions, users: IDMap, items: IDMap) -> (interactions: Interactions, dropped: Int) {
-        let userIndex = users.ids.map { self.users.index(of: $0) }, itemIndex = items.ids.map { self.items.index(of: $0) }
-        var keptUsers: [Int32] = [], keptItems: [Int32] = [], keptRatings: [Float] = []
-        for row in 0..<interactions.count {
-            guard let user = userIndex[Int(interactions.users[row])], let item = itemIndex[Int(interactions.items[row])] else { continue }
-            keptUsers.append(user)
-            keptItems.append(item)
-            if let ratings = interactions.ratings { keptRatings.append(ratings[row]) }
-        }
-        // Indices come from this model's own maps, so the columns are valid by construction.
-        let result = try! Interactions(
-            users: keptUsers, items: keptItems, ratings: interactions.ratings == nil ? nil : keptRatings,
-            userCount: self.users.count, itemCount: self.items.count)
-        return (result, interactions.count - result.count)
-    }
-
-    /// The model's training pairs as interactions (for seen-item exclusion in evaluation).
-    public var seenInteractions: Interactions {
-        var users: [Int32] = []
-        users.reserveCapacity(seen.nonzeroCount)
-        for row in 0..<seen.rowCount { users += [Int32](repeating: Int32(row), count: seen.count(inRow: row)) }
-        return try! Interactions(users: users, items: seen.columnIndices, weights: seen.values, userCount: seen.rowCount, itemCount: seen.columnCount)
     }
 }

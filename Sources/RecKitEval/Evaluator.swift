@@ -63,9 +63,7 @@ public struct FullRankingEvaluator: Sendable {
         let partials = Parallel.map(chunkCount: batches.count, threadCount: threadCount) { batch -> BatchSums in
             defer { progress?(done.add(batches[batch].count), userTotal) }
             let batchUsers = Array(users[batches[batch]])
-            let scores = model.scores(forUsers: batchUsers)
-            let excluded = batchUsers.map { Array(trainMatrix.columns(inRow: Int($0))) }
-            let lists = scores.topKPerRow(min(maxK, model.itemCount), excluding: excluded)
+            let (scores, lists) = model.ranking(users: batchUsers, k: maxK, excludingSeen: trainMatrix)
             var sums = BatchSums(metricCount: metrics.count, listKs: listKs, itemCount: model.itemCount)
             for (row, user) in batchUsers.enumerated() {
                 var userValues = [Double](repeating: 0, count: metrics.count)
@@ -93,7 +91,7 @@ public struct FullRankingEvaluator: Sendable {
                         }
                     case .auc:
                         if needsScores {
-                            let trainItems = Set(excluded[row])
+                            let trainItems = Set(trainMatrix.columns(inRow: Int(user)))
                             let value = Metrics.auc(scores: Array(scores.row(row)), relevant: relevant, excluded: trainItems)
                             userValues[index] += value ?? 0
                             sums.aucUsers += value == nil ? 0 : 1

@@ -19,33 +19,3 @@ extension FactorModel: ItemSimilarity {
         return Tensor(shape: [1, itemCount], scalars: cosine).topKPerRow(min(k, itemCount), excluding: [[item]])[0]
     }
 }
-
-extension ImplicitALS: ItemSimilarity {
-    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] { factors.similarItems(to: item, k: k) }
-}
-
-extension BPR: ItemSimilarity {
-    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] { factors.similarItems(to: item, k: k) }
-}
-
-extension ItemKNN: ItemSimilarity {}
-
-extension EASE: ItemSimilarity {
-    /// The largest weights B[item, j]: how much having `item` raises j's score.
-    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
-        guard item >= 0 && Int(item) < itemCount else { return [] }
-        return Tensor(shape: [1, itemCount], scalars: Array(weights.row(Int(item)))).topKPerRow(min(k, itemCount), excluding: [[item]])[0]
-    }
-}
-
-extension BiasedMF: ItemSimilarity {
-    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
-        FactorModel(userFactors: userFactors, itemFactors: itemFactors).similarItems(to: item, k: k)
-    }
-}
-
-extension SVDPlusPlus: ItemSimilarity {
-    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
-        FactorModel(userFactors: userFactors, itemFactors: itemFactors).similarItems(to: item, k: k)
-    }
-}

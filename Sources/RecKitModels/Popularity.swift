@@ -1,27 +1,35 @@
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// Recommends the items with the most training interactions (all time, or within a recent window),
 /// the same list for everyone. The baseline every model must beat.
-public struct Popularity: Recommender {
-    public struct Config: Codable, Sendable, Equatable {
+public struct Popularity: TrainableRecommender {
+    public static let name = "popularity"
+    public static let summary = "most interacted items (all time or a recent window)"
+
+    public struct Config: ModelConfig {
         /// Count only interactions within this many seconds of the latest training time; nil counts
         /// all (the default).
         public var recentWindowSeconds: Int64?
         /// Count each interaction's weight (e.g. play counts) instead of 1.
         public var useWeights = false
 
+        public init() {}
         public init(recentWindowSeconds: Int64? = nil, useWeights: Bool = false) {
             self.recentWindowSeconds = recentWindowSeconds
             self.useWeights = useWeights
         }
 
-        /// - Throws: `ConfigError` for a window that is not positive.
-        public func validate() throws(ConfigError) {
-            if let window = recentWindowSeconds, window <= 0 {
-                throw ConfigError(model: "popularity", key: "window", "must be a positive number of seconds, not \(window)")
-            }
+        enum CodingKeys: String, CodingKey {
+            case recentWindowSeconds = "window"
+            case useWeights = "weights"
         }
+
+        public static let settings: [ModelSetting] = [
+            ModelSetting("window", .integer(.atLeast(1)), "count only the last N seconds of training interactions", absentText: "all"),
+            .boolean("weights", "sum interaction weights (e.g. play counts) instead of counting"),
+        ]
     }
 
     public let config: Config
@@ -33,8 +41,8 @@ public struct Popularity: Recommender {
 
     /// Counts `train`.
     /// - Throws: `ConfigError` for a bad config or a window on data without timestamps.
-    public init(fitting train: Interactions, config: Config = Config()) throws(ConfigError) {
-        try config.validate()
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
         var counts = [Float](repeating: 0, count: train.itemCount)
         var cutoff = Int64.min
         if let window = config.recentWindowSeconds {
@@ -52,12 +60,26 @@ public struct Popularity: Recommender {
         self.itemScores = counts
     }
 
-    public func scores(forUsers users: [Int32]) -> Tensor {
-        var scalars: [Float] = []
-        scalars.reserveCapacity(users.count * itemCount)
-        for _ in users { scalars.append(contentsOf: itemScores) }
-        return Tensor(shape: [users.count, itemCount], scalars: scalars)
-    }
+    public func scores(forUsers users: [Int32]) -> Tensor { Tensor(repeatingRow: itemScores, count: users.count) }
 
     public func scores(forHistory history: [Int32]) -> [Float] { itemScores }
+
+    public func save(into weights: inout ModelWeights) { weights.store(itemScores, as: "item_scores") }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        self.config = config
+        self.userCount = userCount
+        self.itemCount = itemCount
+        self.itemScores = try weights.vector("item_scores", count: itemCount)
+    }
+}
+
+extension Tensor {
+    /// `[count, row.count]`, every row equal to `row`.
+    public init(repeatingRow row: [Float], count: Int) {
+        var scalars: [Float] = []
+        scalars.reserveCapacity(count * row.count)
+        for _ in 0..<count { scalars.append(contentsOf: row) }
+        self.init(shape: [count, row.count], scalars: scalars)
+    }
 }

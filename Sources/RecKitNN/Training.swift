@@ -130,15 +130,21 @@ public struct NegativeSampler: Sendable {
 
     /// `count` draws, redrawing (up to 10 times) an item in `excluded` (e.g. the user's positives).
     public func sample(_ count: Int, excluding excluded: Set<Int32> = [], using generator: inout some RandomNumberGenerator) -> [Int32] {
-        (0..<count).map { _ in
-            var item = sample(using: &generator)
-            var tries = 0
-            while excluded.contains(item) && tries < 10 {
-                item = sample(using: &generator)
-                tries += 1
-            }
-            return item
+        (0..<count).map { _ in sample(excluding: excluded.contains, maxRedraws: 10, using: &generator) }
+    }
+
+    /// One draw, redrawn up to `maxRedraws` times while `isExcluded` (e.g. "the user has it"); the
+    /// last draw is kept when every one was excluded (a user who has nearly every item).
+    public func sample(
+        excluding isExcluded: (Int32) -> Bool, maxRedraws: Int, using generator: inout some RandomNumberGenerator
+    ) -> Int32 {
+        var item = sample(using: &generator)
+        var redraws = 0
+        while isExcluded(item) && redraws < maxRedraws {
+            item = sample(using: &generator)
+            redraws += 1
         }
+        return item
     }
 
     /// In-batch negatives: for example b, the positives of the other examples in the batch (the
@@ -178,34 +184,4 @@ public struct EarlyStopping: Sendable {
     }
 
     public var shouldStop: Bool { evaluationsWithoutImprovement >= patience }
-}
-
-/// Running training statistics for progress lines: mean loss, examples per second and the time
-/// left at the current pace.
-public struct TrainingProgress: Sendable {
-    public let totalSteps: Int
-    public private(set) var step = 0
-    public private(set) var examples = 0
-    public private(set) var lossSum = 0.0
-    let start = DispatchTime.now().uptimeNanoseconds
-
-    public init(totalSteps: Int) { self.totalSteps = totalSteps }
-
-    public mutating func record(loss: Float, examples count: Int) {
-        step += 1
-        examples += count
-        lossSum += Double(loss)
-    }
-
-    public var elapsedSeconds: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
-    public var meanLoss: Double { step == 0 ? .nan : lossSum / Double(step) }
-    public var examplesPerSecond: Double { examples == 0 ? 0 : Double(examples) / max(elapsedSeconds, 1e-9) }
-    public var secondsLeft: Double { step == 0 ? .nan : elapsedSeconds / Double(step) * Double(max(0, totalSteps - step)) }
-
-    /// "step 120/1000  loss 0.4321  8,512 ex/s  ETA 12 s" plus an optional metric.
-    public func line(metric: (name: String, value: Double)? = nil) -> String {
-        var text = "step \(step)/\(totalSteps)  loss \(String(format: "%.4f", meanLoss))"
-        if let metric { text += "  \(metric.name) \(String(format: "%.4f", metric.value))" }
-        return text + "  \(Int(examplesPerSecond.rounded())) ex/s  ETA \(Int(secondsLeft.isFinite ? secondsLeft.rounded() : 0)) s"
-    }
 }

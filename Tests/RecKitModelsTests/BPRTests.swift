@@ -3,6 +3,7 @@ import _RecKitTestSupport
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
+import RecKitNN
 
 @Suite struct BPRTests {
     static let data = SyntheticData.generate(preset: .small, seed: 51)
@@ -22,7 +23,7 @@ import _RecKitTestSupport
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
         let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
         let single = try evaluator.evaluate(BPR(fitting: split.train, config: config()), train: split.train, test: split.test)["ndcg@10"]!
-        let hogwild = try evaluator.evaluate(BPR(fitting: split.train, config: config(), threadCount: 2), train: split.train, test: split.test)["ndcg@10"]!
+        let hogwild = try evaluator.evaluate(BPR(fitting: split.train, config: config(), context: TrainingContext(threadCount: 2)), train: split.train, test: split.test)["ndcg@10"]!
         #expect(single > popularity, "bpr \(single) vs popularity \(popularity)")
         #expect(abs(hogwild - single) < 0.03, "Hogwild \(hogwild) vs one thread \(single)")
     }
@@ -48,7 +49,7 @@ import _RecKitTestSupport
         #expect(ndcg > popularity, "\(sampling) \(ndcg) vs popularity \(popularity)")
         #expect(try BPR(fitting: split.train, config: sampled).factors.itemFactors == model.factors.itemFactors)
         #expect(try BPR(fitting: split.train, config: config()).factors.itemFactors != model.factors.itemFactors)
-        #expect(try ModelKind.bpr.fit(split.train, settings: ["sampling": sampling.rawValue, "max_sampled": "5"]).name == "bpr")
+        #expect(try ConfiguredModel("bpr", settings: ["sampling": sampling.rawValue, "max_sampled": "5"]).fit(split.train).name == "bpr")
     }
 
     @Test(arguments: [BPR.NegativeSampling.uniform, .warp])
@@ -63,7 +64,7 @@ import _RecKitTestSupport
         #expect(try BPR(fitting: split.train, config: adaptive).factors.itemFactors == model.factors.itemFactors)
         #expect(try BPR(fitting: split.train, config: config { $0.sampling = sampling; $0.regularization = 0.001 }).factors.itemFactors
             != model.factors.itemFactors)
-        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["learning_schedule": "adam"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("bpr", settings: ["learning_schedule": "adam"]) }
     }
 
     @Test func popularitySamplingDrawsOnlyInteractedItems() throws {
@@ -79,10 +80,10 @@ import _RecKitTestSupport
     }
 
     @Test func settingsAreValidated() {
-        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["sampling": "adaptive"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["max_sampled": "0"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["learning_rate": "0"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.bpr.validate(["threads": "0"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("bpr", settings: ["sampling": "adaptive"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("bpr", settings: ["max_sampled": "0"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("bpr", settings: ["learning_rate": "0"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("bpr", settings: ["threads": "0"]) }
     }
 }
 
@@ -110,8 +111,8 @@ import _RecKitTestSupport
         var config = LogisticMF.Config()
         config.factorCount = 16
         config.iterationCount = 15
-        let one = try LogisticMF(fitting: split.train, config: config, threadCount: 1)
-        let three = try LogisticMF(fitting: split.train, config: config, threadCount: 3)
+        let one = try LogisticMF(fitting: split.train, config: config, context: TrainingContext(threadCount: 1))
+        let three = try LogisticMF(fitting: split.train, config: config, context: TrainingContext(threadCount: 3))
         #expect(one.factors.userFactors == three.factors.userFactors && one.factors.itemFactors == three.factors.itemFactors)
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
         let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
@@ -121,6 +122,6 @@ import _RecKitTestSupport
         let width = config.factorCount + 2
         #expect((0..<one.userCount).allSatisfy { one.factors.userFactors.scalars[$0 * width + width - 1] == 1 })
         #expect((0..<one.itemCount).allSatisfy { one.factors.itemFactors.scalars[$0 * width + width - 2] == 1 })
-        #expect(throws: ConfigError.self) { try ModelKind.lmf.validate(["negatives": "0"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("lmf", settings: ["negatives": "0"]) }
     }
 }

@@ -3,6 +3,7 @@ import _RecKitTestSupport
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
+import RecKitNN
 import RecKitTensor
 
 extension BiasedMF.Config {
@@ -61,7 +62,7 @@ extension BiasedMF.Config {
         let split = Self.split
         let als = config { $0.solver = .als; $0.regularization = 0.1; $0.epochCount = 8 }
         let one = try BiasedMF(fitting: split.train, config: als)
-        let two = try BiasedMF(fitting: split.train, config: als, threadCount: 3)
+        let two = try BiasedMF(fitting: split.train, config: als, context: TrainingContext(threadCount: 3))
         #expect(one.userFactors == two.userFactors && one.itemBiases == two.itemBiases)
         let evaluator = RatingEvaluator(metrics: [.rmse])
         let rmse = try evaluator.evaluate(one, train: split.train, test: split.test)["rmse"]!
@@ -69,7 +70,7 @@ extension BiasedMF.Config {
             BiasedMF(fitting: split.train, config: config { $0.factorCount = 0 }), train: split.train, test: split.test)["rmse"]!
         #expect(rmse < biasRMSE && rmse < 1.0, "als \(rmse) vs biases \(biasRMSE)")
         // ALS's default regularisation follows the solver.
-        let fitted = try ModelKind.svd.fit(split.train, settings: ["solver": "als", "epochs": "2", "factors": "4"]) as! BiasedMF
+        let fitted = try ConfiguredModel("svd", settings: ["solver": "als", "epochs": "2", "factors": "4"]).fit(split.train) as! BiasedMF
         #expect(fitted.config.regularization == 0.1)
     }
 
@@ -100,7 +101,7 @@ extension BiasedMF.Config {
         let split = Self.split
         let evaluator = RatingEvaluator(metrics: [.rmse])
         let one = try evaluator.evaluate(BiasedMF(fitting: split.train, config: config()), train: split.train, test: split.test)["rmse"]!
-        let two = try evaluator.evaluate(BiasedMF(fitting: split.train, config: config(), threadCount: 2), train: split.train, test: split.test)["rmse"]!
+        let two = try evaluator.evaluate(BiasedMF(fitting: split.train, config: config(), context: TrainingContext(threadCount: 2)), train: split.train, test: split.test)["rmse"]!
         #expect(abs(one - two) < 0.01, "one thread \(one), two \(two)")
     }
 

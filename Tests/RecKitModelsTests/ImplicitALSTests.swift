@@ -3,6 +3,7 @@ import _RecKitTestSupport
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
+import RecKitNN
 import RecKitTensor
 
 @Suite struct ImplicitALSTests {
@@ -28,9 +29,9 @@ import RecKitTensor
 
     @Test func seededRunsAreBitIdenticalOnAnyThreadCount() throws {
         let train = SyntheticData.generate(preset: .tiny, seed: 22).ratings.interactions
-        let a = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, threadCount: 1)
-        let b = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, threadCount: 1)
-        let c = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, threadCount: 3)
+        let a = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 1))
+        let b = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 1))
+        let c = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 3))
         #expect(a.factors.userFactors == b.factors.userFactors && a.factors.itemFactors == b.factors.itemFactors)
         #expect(a.factors.userFactors == c.factors.userFactors)
         let other = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3; $0.seed = 9 })
@@ -116,10 +117,10 @@ import RecKitTensor
     }
 
     @Test func badSettingsAreRejected() {
-        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["factors": "0"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["solver": "magic"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["alpha": "-1"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.ials.validate(["regularization": "x"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ials", settings: ["factors": "0"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ials", settings: ["solver": "magic"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ials", settings: ["alpha": "-1"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ials", settings: ["regularization": "x"]) }
     }
 }
 

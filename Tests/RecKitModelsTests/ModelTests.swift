@@ -44,10 +44,10 @@ import RecKitTensor
     }
 
     @Test func modelKindsValidateSettings() throws {
-        #expect(throws: ConfigError.self) { try ModelKind.popularity.validate(["colour": "red"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.popularity.validate(["window": "soon"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.random.validate(["seed": "-1"]) }
-        let model = try ModelKind.popularity.fit(train, settings: ["window": "10"])
+        #expect(throws: ConfigError.self) { try ConfiguredModel("popularity", settings: ["colour": "red"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("popularity", settings: ["window": "soon"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("random", settings: ["seed": "-1"]) }
+        let model = try ConfiguredModel("popularity", settings: ["window": "10"]).fit(train)
         #expect(model.name == "popularity-recent")
     }
 }

@@ -11,7 +11,7 @@ import _RecKitTestSupport
     func config(epochs: Int = 30) -> MultVAE.Config {
         var config = MultVAE.Config()
         config.hiddenSize = 64
-        config.latentSize = 16
+        config.factorCount = 16
         config.epochCount = epochs
         config.batchSize = 128
         config.learningRate = 0.003
@@ -37,8 +37,8 @@ import _RecKitTestSupport
         var other = config(epochs: 2)
         other.seed = 9
         #expect(try MultVAE(fitting: Self.split.train, config: other).parameters != a.parameters)
-        #expect(throws: ConfigError.self) { try ModelKind.multvae.validate(["dropout": "1"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.multvae.validate(["latent": "0"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.multvae.validate(["beta": "-1"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("multvae", settings: ["dropout": "1"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("multvae", settings: ["latent": "0"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("multvae", settings: ["beta": "-1"]) }
     }
 }

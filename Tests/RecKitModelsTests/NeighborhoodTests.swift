@@ -4,6 +4,7 @@ import _RecKitTestSupport
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
+import RecKitNN
 import RecKitTensor
 
 @Suite struct NeighborhoodTests {
@@ -143,8 +144,8 @@ import RecKitTensor
         let split = try data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 31)
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
         let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
-        let knn = try ItemKNN(fitting: split.train, threadCount: 1)
-        #expect(try ItemKNN(fitting: split.train, threadCount: 3).neighbours == knn.neighbours)
+        let knn = try ItemKNN(fitting: split.train, config: .init(), context: TrainingContext(threadCount: 1))
+        #expect(try ItemKNN(fitting: split.train, config: .init(), context: TrainingContext(threadCount: 3)).neighbours == knn.neighbours)
         #expect(try evaluator.evaluate(knn, train: split.train, test: split.test)["ndcg@10"]! > popularity)
         var bm25 = ItemKNN.Config()
         bm25.weighting = .bm25
@@ -187,6 +188,6 @@ import RecKitTensor
         let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
         let knn = try evaluator.evaluate(UserKNN(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
         #expect(knn > popularity, "userknn \(knn) vs popularity \(popularity)")
-        #expect(try UserKNN(fitting: split.train, threadCount: 1).neighbours == UserKNN(fitting: split.train, threadCount: 3).neighbours)
+        #expect(try UserKNN(fitting: split.train, config: .init(), context: TrainingContext(threadCount: 1)).neighbours == UserKNN(fitting: split.train, config: .init(), context: TrainingContext(threadCount: 3)).neighbours)
     }
 }

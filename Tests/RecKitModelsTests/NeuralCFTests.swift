@@ -3,6 +3,7 @@ import _RecKitTestSupport
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
+import RecKitNN
 
 @Suite struct NeuralCFTests {
     static let data = SyntheticData.generate(preset: .small, seed: 61)
@@ -59,19 +60,19 @@ import _RecKitTestSupport
         let foldIn = try evaluator.evaluate(folded, train: split.train, test: test)["ndcg@10"]!
         #expect(foldIn > popularity, "fold-in \(foldIn) vs popularity \(popularity)")
         #expect(model.scores(forHistory: [3, 1, 2]) == model.scores(forHistory: [1, 2, 3]))
-        #expect(throws: ConfigError.self) { try ModelKind.ncf.validate(["layers": "15,8"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.ncf.validate(["layers": "16,x"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.ncf.validate(["variant": "deep"]) }
-        #expect(throws: ConfigError.self) { try ModelKind.ncf.validate(["negatives": "0"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ncf", settings: ["layers": "15,8"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ncf", settings: ["layers": "16,x"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ncf", settings: ["variant": "deep"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("ncf", settings: ["negatives": "0"]) }
     }
 
     @Test func trainingReportsEachPass() throws {
         final class Log: @unchecked Sendable { var updates: [TrainingUpdate] = [] }
         let log = Log(), passes = Log()
-        _ = try ModelKind.ncf.fit(Self.split.train, settings: ["epochs": "3", "factors": "4", "layers": "8,4"]) { log.updates.append($0) }
+        _ = try ConfiguredModel("ncf", settings: ["epochs": "3", "factors": "4", "layers": "8,4"]).fit(Self.split.train, context: TrainingContext { log.updates.append($0) })
         #expect(log.updates.map(\.step) == [1, 2, 3] && log.updates.allSatisfy { $0.total == 3 && ($0.loss ?? -1) > 0 })
         #expect(log.updates[2].loss! < log.updates[0].loss!)
-        _ = try ModelKind.ials.fit(Self.split.train, settings: ["iterations": "2", "factors": "4"]) { passes.updates.append($0) }
+        _ = try ConfiguredModel("ials", settings: ["iterations": "2", "factors": "4"]).fit(Self.split.train, context: TrainingContext(threadCount: 1) { passes.updates.append($0) })
         #expect(passes.updates == [TrainingUpdate(step: 1, total: 2), TrainingUpdate(step: 2, total: 2)])
     }
 }

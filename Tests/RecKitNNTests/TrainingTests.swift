@@ -46,10 +46,6 @@ import RecKitTensor
         #expect(stopping.best == 0.35 && stopping.bestEpoch == 1)
         var lower = EarlyStopping(patience: 1, higherIsBetter: false)
         #expect(lower.record(1, epoch: 0) && lower.record(0.5, epoch: 1) && !lower.record(0.7, epoch: 2) && lower.shouldStop)
-        var progress = TrainingProgress(totalSteps: 10)
-        progress.record(loss: 2, examples: 64)
-        progress.record(loss: 1, examples: 64)
-        #expect(progress.meanLoss == 1.5 && progress.examples == 128 && progress.line().hasPrefix("step 2/10  loss 1.5000"))
     }
 
     @Test func checkpointsRoundTripAndRejectMismatches() throws {

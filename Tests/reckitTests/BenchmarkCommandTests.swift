@@ -47,7 +47,7 @@ import RecKit
         let (split, _) = try source.load(try LoadOptions.parse([]), quiet: true)
         for (label, alpha) in [("ials-a1", "1"), ("ials-a10", "10")] {
             let result = try Experiment.run(
-                .ials, settings: ["factors": "8", "alpha": alpha, "iterations": "5"], label: label, split: split,
+                try ConfiguredModel("ials", settings: ["factors": "8", "alpha": alpha, "iterations": "5"]), label: label, split: split,
                 metrics: [.ndcg(10), .recall(20)], sampled: false, batchSize: 256, threadCount: 2, quiet: true)
             let row = String(format: "| %@ | %.4f | %.4f |", label, result["ndcg@10"]!, result["recall@20"]!)
             #expect(markdown.contains(row), "\(row) in\n\(markdown)")
@@ -76,7 +76,7 @@ import RecKit
         let (split, _) = try Experiment.SplitSource(data: folder.path + "/data", seed: 7).load(try LoadOptions.parse([]), quiet: true)
         func ndcg(_ seed: Int) throws -> Double {
             try Experiment.run(
-                .ials, settings: ["factors": "8", "iterations": "3", "seed": String(seed)], split: split, metrics: [.ndcg(10)],
+                try ConfiguredModel("ials", settings: ["factors": "8", "iterations": "3", "seed": String(seed)]), split: split, metrics: [.ndcg(10)],
                 sampled: false, batchSize: 256, threadCount: 2, quiet: true)["ndcg@10"]!
         }
         let (five, nine) = (try ndcg(5), try ndcg(9))

@@ -102,7 +102,8 @@ import RecKit
         ]) as? AsyncParsableCommand)
         try await train.run()
         let saved = try ModelStore.load(folder.path + "/m")
-        #expect(saved.settings == ["factors": "8", "iterations": "2", "alpha": "5"])
+        let config = try #require(saved.model as? ImplicitALS).config
+        #expect(config.factorCount == 8 && config.iterationCount == 2 && config.alpha == 5 && config.regularization == 0.05)
         #expect(saved.itemTitles?.contains { $0 != nil } == true)
         for arguments in [["--user", "1"], ["--history", "1,2,3"], ["--users", "all", "--tsv"]] {
             var command = try #require(try RecKitCommand.parseAsRoot(["recommend", "--model", folder.path + "/m", "-k", "3"] + arguments) as? AsyncParsableCommand)

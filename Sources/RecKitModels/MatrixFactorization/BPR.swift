@@ -1,5 +1,6 @@
 import Foundation
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// Bayesian personalised ranking (Rendle et al., UAI 2009): matrix factorisation with an item bias,
@@ -30,7 +31,10 @@ import RecKitTensor
 /// With several threads the users are cut into chunks with their own seeded generators and the item
 /// updates race without locks (Hogwild; Niu et al. 2011): results then vary by floating-point
 /// reordering only. One thread is bit-identical run to run.
-public struct BPR: Recommender {
+public struct BPR: TrainableRecommender {
+    public static let name = "bpr"
+    public static let summary = "BPR (Rendle et al. 2009) with item bias; uniform, popularity or WARP negatives; Hogwild threads"
+
     public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
         /// j uniform over the catalogue (the paper's).
         case uniform
@@ -49,7 +53,7 @@ public struct BPR: Recommender {
         case adagrad
     }
 
-    public struct Config: Codable, Sendable, Equatable {
+    public struct Config: ModelConfig {
         public var factorCount = 64
         public var epochCount = 100
         public var learningRate: Float = 0.01
@@ -61,13 +65,24 @@ public struct BPR: Recommender {
         public var seed: UInt64 = 0
         public init() {}
 
-        public func validate() throws(ConfigError) {
-            if factorCount < 1 || factorCount > 4096 { throw ConfigError(model: "bpr", key: "factors", "must be in 1...4096") }
-            if epochCount < 1 { throw ConfigError(model: "bpr", key: "epochs", "must be at least 1") }
-            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "bpr", key: "learning_rate", "must be > 0") }
-            if !(regularization >= 0) { throw ConfigError(model: "bpr", key: "regularization", "must be ≥ 0") }
-            if maxSampled < 1 { throw ConfigError(model: "bpr", key: "max_sampled", "must be at least 1") }
+
+        enum CodingKeys: String, CodingKey {
+            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization, sampling
+            case learningSchedule = "learning_schedule", maxSampled = "max_sampled", seed
         }
+
+        public static let settings: [ModelSetting] = [
+            .integer("factors", .between(1, 4096), "latent dimensions (plus an item bias)"),
+            .integer("epochs", .atLeast(1), "SGD passes"),
+            .number("learning_rate", .above(0), "SGD step"),
+            .number("regularization", .atLeast(0), "L2 weight"),
+            .choice("sampling", NegativeSampling.self,
+                    "negatives: uniform (the paper's), popularity (in proportion to interactions, as implicit) or warp (adaptive)"),
+            .choice("learning_schedule", LearningSchedule.self,
+                    "sgd (a fixed rate, as implicit) or adagrad (per coordinate, as LightFM; try learning_rate 0.05)"),
+            .integer("max_sampled", .atLeast(1), "WARP: most draws per positive"),
+            .seed,
+        ]
     }
 
     public let config: Config
@@ -78,10 +93,11 @@ public struct BPR: Recommender {
     public var userCount: Int { factors.userCount }
     public var itemCount: Int { factors.itemCount }
 
-    public init(
-        fitting train: Interactions, config: Config = Config(), threadCount: Int = 1, progress: ((Int, Int) -> Void)? = nil
-    ) throws(ConfigError) {
-        try config.validate()
+    /// Trains on one thread unless the context gives more (Hogwild: results then vary by
+    /// floating-point reordering); reports each epoch.
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
+        let threadCount = context.threads(default: 1)
         let k = config.factorCount, width = k + 1
         let byUser = InteractionMatrix.byUser(train.deduplicated(.max))
         var root = SplitMix64(seed: config.seed)
@@ -130,7 +146,7 @@ public struct BPR: Recommender {
                 }
             }
             } }
-            progress?(epoch + 1, config.epochCount)
+            try context.report(TrainingUpdate(step: epoch + 1, total: config.epochCount))
         }
         self.config = config
         self.factors = FactorModel(
@@ -139,6 +155,14 @@ public struct BPR: Recommender {
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor { factors.scores(forUsers: users) }
+
+    public func save(into weights: inout ModelWeights) { weights.store(factors) }
+
+    /// The factor tables carry the item-bias column.
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        self.config = config
+        self.factors = try weights.factorModel(name: Self.name, userCount: userCount, itemCount: itemCount, width: config.factorCount + 1)
+    }
 
     /// A new user: a fresh user vector trained by a few SGD passes over the history against sampled
     /// negatives, item vectors held fixed (seeded by the history, so the same history gives the same
@@ -276,4 +300,8 @@ struct HogwildFactors: @unchecked Sendable {
             }
         }
     }
+}
+
+extension BPR: ItemSimilarity {
+    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] { factors.similarItems(to: item, k: k) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// Implicit-feedback matrix factorisation by alternating least squares (Hu, Koren and Volinsky,
@@ -10,8 +11,11 @@ import RecKitTensor
 /// (else 0) and confidence c_ui = 1 + α·r_ui (or 1 + α·log(1 + r_ui/ε)) for observed pairs, 1 otherwise.
 /// Each half-sweep forms YᵀY once; users (then items) are solved in parallel chunks, each row
 /// independently, so threads never change the result.
-public struct ImplicitALS: Recommender {
-    public struct Config: Codable, Sendable, Equatable {
+public struct ImplicitALS: TrainableRecommender {
+    public static let name = "ials"
+    public static let summary = "implicit ALS (Hu, Koren, Volinsky 2008), confidence 1 + α·r, CG or Cholesky"
+
+    public struct Config: ModelConfig {
         public var factorCount = 64
         public var regularization: Float = 0.05
         /// α in the confidence 1 + α·r.
@@ -27,15 +31,23 @@ public struct ImplicitALS: Recommender {
 
         public init() {}
 
-        /// - Throws: `ConfigError` for a value outside its range.
-        public func validate() throws(ConfigError) {
-            if factorCount < 1 || factorCount > 4096 { throw ConfigError(model: "ials", key: "factors", "must be in 1...4096, not \(factorCount)") }
-            if !(regularization >= 0) || !regularization.isFinite { throw ConfigError(model: "ials", key: "regularization", "must be ≥ 0") }
-            if !(alpha >= 0) || !alpha.isFinite { throw ConfigError(model: "ials", key: "alpha", "must be ≥ 0") }
-            if iterationCount < 1 { throw ConfigError(model: "ials", key: "iterations", "must be at least 1") }
-            if cgSteps < 1 { throw ConfigError(model: "ials", key: "cg_steps", "must be at least 1") }
-            if !(logEpsilon > 0) { throw ConfigError(model: "ials", key: "epsilon", "must be > 0") }
+        enum CodingKeys: String, CodingKey {
+            case factorCount = "factors", regularization, alpha, iterationCount = "iterations", solver, cgSteps = "cg_steps"
+            case confidence, logEpsilon = "epsilon", seed
         }
+
+        public static let settings: [ModelSetting] = [
+            .integer("factors", .between(1, 4096), "latent dimensions"),
+            .number("regularization", .atLeast(0), "L2 weight λ"),
+            .number("alpha", .atLeast(0), "confidence 1 + α·r"),
+            .integer("iterations", .atLeast(1), "alternations (users, then items)"),
+            .choice("solver", Solver.self, "conjugate gradient or exact Cholesky solves"),
+            .integer("cg_steps", .atLeast(1), "conjugate-gradient steps per row and half-sweep"),
+            .choice("confidence", ConfidenceScaling.self,
+                    "linear (1 + α·r), log (1 + α·log(1 + r/ε)) or implicit (α·r, implicit's convention)"),
+            .number("epsilon", .above(0), "ε of the log confidence"),
+            .seed,
+        ]
     }
 
     public enum Solver: String, Codable, Sendable, CaseIterable {
@@ -59,15 +71,11 @@ public struct ImplicitALS: Recommender {
     public var userCount: Int { factors.userCount }
     public var itemCount: Int { factors.itemCount }
 
-    /// Trains on `train` (values: weight, else rating, else 1).
-    /// - Parameters:
-    ///   - threadCount: parallel rows; never changes the result.
-    ///   - progress: called after each iteration with (iteration, iterationCount).
-    public init(
-        fitting train: Interactions, config: Config = Config(), threadCount: Int = Parallel.defaultThreadCount,
-        progress: ((Int, Int) -> Void)? = nil
-    ) throws(ConfigError) {
-        try config.validate()
+    /// Trains on `train` (values: weight, else rating, else 1) on all cores unless the context says
+    /// otherwise; threads never change the result. Reports each iteration.
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
+        let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let k = config.factorCount
         var generator = SplitMix64(seed: config.seed)
         // Small random starts, as implicit does (uniform in [0, 0.01)).
@@ -79,7 +87,7 @@ public struct ImplicitALS: Recommender {
         for iteration in 0..<config.iterationCount {
             ImplicitALS.halfSweep(solving: &users, fixed: items, matrix: byUser, confidence: userConfidence, config: config, threadCount: threadCount)
             ImplicitALS.halfSweep(solving: &items, fixed: users, matrix: byItem, confidence: itemConfidence, config: config, threadCount: threadCount)
-            progress?(iteration + 1, config.iterationCount)
+            try context.report(TrainingUpdate(step: iteration + 1, total: config.iterationCount))
         }
         self.config = config
         self.factors = FactorModel(
@@ -88,6 +96,13 @@ public struct ImplicitALS: Recommender {
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor { factors.scores(forUsers: users) }
+
+    public func save(into weights: inout ModelWeights) { weights.store(factors) }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        self.config = config
+        self.factors = try weights.factorModel(name: Self.name, userCount: userCount, itemCount: itemCount, width: config.factorCount)
+    }
 
     /// Fold-in: one regularised least-squares solve for a user with this history (exact).
     public func scores(forHistory history: [Int32]) -> [Float] {
@@ -295,4 +310,8 @@ struct ALSWorkspace {
         a.withUnsafeMutableBufferPointer { a in b.withUnsafeMutableBufferPointer { b in Cholesky.solve(a.baseAddress!, b.baseAddress!, n: k) } }
         for f in 0..<k { x[f] = Float(b[f]) }
     }
+}
+
+extension ImplicitALS: ItemSimilarity {
+    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] { factors.similarItems(to: item, k: k) }
 }

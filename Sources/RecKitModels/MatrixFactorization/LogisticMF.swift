@@ -1,5 +1,6 @@
 import Foundation
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// Logistic matrix factorisation (Johnson, "Logistic Matrix Factorization for Implicit Feedback
@@ -11,8 +12,11 @@ import RecKitTensor
 /// negatives per positive (weighted so their total matches the unobserved mass). Rows run in
 /// parallel chunks with per-chunk seeded generators and each row writes only itself, so threads
 /// never change the result.
-public struct LogisticMF: Recommender {
-    public struct Config: Codable, Sendable, Equatable {
+public struct LogisticMF: TrainableRecommender {
+    public static let name = "lmf"
+    public static let summary = "logistic MF (Johnson 2014) with sampled negatives, alternating AdaGrad"
+
+    public struct Config: ModelConfig {
         public var factorCount = 30
         public var iterationCount = 30
         public var learningRate: Float = 1
@@ -23,14 +27,21 @@ public struct LogisticMF: Recommender {
         public var seed: UInt64 = 0
         public init() {}
 
-        public func validate() throws(ConfigError) {
-            if factorCount < 1 || factorCount > 4096 { throw ConfigError(model: "lmf", key: "factors", "must be in 1...4096") }
-            if iterationCount < 1 { throw ConfigError(model: "lmf", key: "iterations", "must be at least 1") }
-            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "lmf", key: "learning_rate", "must be > 0") }
-            if !(regularization >= 0) { throw ConfigError(model: "lmf", key: "regularization", "must be ≥ 0") }
-            if !(alpha >= 0) { throw ConfigError(model: "lmf", key: "alpha", "must be ≥ 0") }
-            if negativeCount < 1 { throw ConfigError(model: "lmf", key: "negatives", "must be at least 1") }
+
+        enum CodingKeys: String, CodingKey {
+            case factorCount = "factors", iterationCount = "iterations", learningRate = "learning_rate", regularization, alpha
+            case negativeCount = "negatives", seed
         }
+
+        public static let settings: [ModelSetting] = [
+            .integer("factors", .between(1, 4096), "latent dimensions (plus user and item biases)"),
+            .integer("iterations", .atLeast(1), "alternations (users, then items)"),
+            .number("learning_rate", .above(0), "AdaGrad step"),
+            .number("regularization", .atLeast(0), "L2 weight"),
+            .number("alpha", .atLeast(0), "confidence 1 + α·r"),
+            .integer("negatives", .atLeast(1), "sampled negatives per positive"),
+            .seed,
+        ]
     }
 
     public let config: Config
@@ -41,8 +52,11 @@ public struct LogisticMF: Recommender {
     public var userCount: Int { factors.userCount }
     public var itemCount: Int { factors.itemCount }
 
-    public init(fitting train: Interactions, config: Config = Config(), threadCount: Int = Parallel.defaultThreadCount) throws(ConfigError) {
-        try config.validate()
+    /// Trains on all cores unless the context says otherwise (threads never change the result);
+    /// reports each iteration.
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
+        let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let k = config.factorCount, width = k + 2
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum)), byItem = byUser.transposed()
         var root = SplitMix64(seed: config.seed)
@@ -56,16 +70,25 @@ public struct LogisticMF: Recommender {
             items[row * width + k] = 1
         }
         var userSquares = [Float](repeating: 0, count: users.count), itemSquares = [Float](repeating: 0, count: items.count)
-        for _ in 0..<config.iterationCount {
+        for iteration in 0..<config.iterationCount {
             LogisticMF.halfStep(solving: &users, squares: &userSquares, fixed: items, matrix: byUser, biasColumn: k,
                 config: config, seed: root.next(), threadCount: threadCount)
             LogisticMF.halfStep(solving: &items, squares: &itemSquares, fixed: users, matrix: byItem, biasColumn: k + 1,
                 config: config, seed: root.next(), threadCount: threadCount)
+            try context.report(TrainingUpdate(step: iteration + 1, total: config.iterationCount))
         }
         self.config = config
         self.factors = FactorModel(
             name: "lmf", userFactors: Tensor(shape: [train.userCount, width], scalars: users),
             itemFactors: Tensor(shape: [train.itemCount, width], scalars: items))
+    }
+
+    public func save(into weights: inout ModelWeights) { weights.store(factors) }
+
+    /// The factor tables carry the two bias columns.
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        self.config = config
+        self.factors = try weights.factorModel(name: Self.name, userCount: userCount, itemCount: itemCount, width: config.factorCount + 2)
     }
 
     /// One AdaGrad step for every row of `solving`; `biasColumn` is the row's own bias (the other

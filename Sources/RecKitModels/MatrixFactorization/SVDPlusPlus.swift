@@ -1,5 +1,6 @@
 import Foundation
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// SVD++ (Koren, "Factorization Meets the Neighborhood", KDD 2008), the seeds' "MF with history":
@@ -10,8 +11,11 @@ import RecKitTensor
 /// ratings and applied once at the end, so an epoch costs O(ratings · k) instead of Surprise's
 /// O(Σ_u |N(u)|² · k). A new user is scored from their history alone, with no retraining.
 /// Defaults are Surprise's SVDpp (20 factors, 20 epochs, learning rate 0.007, regularisation 0.02).
-public struct SVDPlusPlus: RatingPredictor, Recommender {
-    public struct Config: Codable, Sendable, Equatable {
+public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
+    public static let name = "svdpp"
+    public static let summary = "SVD++ (Koren 2008): biased MF plus a √n-pooled history term; new users scored from their history"
+
+    public struct Config: ModelConfig {
         public var factorCount = 20
         public var epochCount = 20
         public var learningRate: Float = 0.007
@@ -20,13 +24,20 @@ public struct SVDPlusPlus: RatingPredictor, Recommender {
         public var seed: UInt64 = 0
         public init() {}
 
-        public func validate() throws(ConfigError) {
-            if factorCount < 1 || factorCount > 4096 { throw ConfigError(model: "svdpp", key: "factors", "must be in 1...4096") }
-            if epochCount < 1 { throw ConfigError(model: "svdpp", key: "epochs", "must be at least 1") }
-            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "svdpp", key: "learning_rate", "must be > 0") }
-            if !(regularization >= 0) { throw ConfigError(model: "svdpp", key: "regularization", "must be ≥ 0") }
-            if !(initialStandardDeviation >= 0) { throw ConfigError(model: "svdpp", key: "init_std", "must be ≥ 0") }
+
+        enum CodingKeys: String, CodingKey {
+            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization
+            case initialStandardDeviation = "init_std", seed
         }
+
+        public static let settings: [ModelSetting] = [
+            .integer("factors", .between(1, 4096), "latent dimensions (user, item and history vectors)"),
+            .integer("epochs", .atLeast(1), "SGD passes"),
+            .number("learning_rate", .above(0), "SGD step"),
+            .number("regularization", .atLeast(0), "L2 weight"),
+            .number("init_std", .atLeast(0), "initial factor standard deviation"),
+            .seed,
+        ]
     }
 
     public let config: Config
@@ -44,8 +55,9 @@ public struct SVDPlusPlus: RatingPredictor, Recommender {
     public var userCount: Int { userBiases.count }
     public var itemCount: Int { itemBiases.count }
 
-    public init(fitting train: Interactions, config: Config = Config(), progress: ((Int, Int) -> Void)? = nil) throws(ConfigError) {
-        try config.validate()
+    /// Trains on one thread (seeded, bit-identical run to run); reports each epoch.
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
         guard let ratings = train.ratings, !ratings.isEmpty else {
             throw ConfigError(model: "svdpp", key: "data", "needs explicit ratings; the training data has none")
         }
@@ -110,7 +122,7 @@ public struct SVDPlusPlus: RatingPredictor, Recommender {
                     }
                 }
             } } } } } }
-            progress?(epoch + 1, config.epochCount)
+            try context.report(TrainingUpdate(step: epoch + 1, total: config.epochCount))
         }
         self.config = config
         self.globalMean = mean
@@ -132,6 +144,23 @@ public struct SVDPlusPlus: RatingPredictor, Recommender {
         let scale = 1 / Float(items.count).squareRoot()
         for item in items { for f in 0..<k { vector[f] += scale * historyFactors.scalars[Int(item) * k + f] } }
         return vector
+    }
+
+    public func save(into weights: inout ModelWeights) {
+        weights.storeRatingModel(
+            mean: globalMean, range: ratingRange, userBiases: userBiases, itemBiases: itemBiases, userFactors: userFactors,
+            itemFactors: itemFactors)
+        weights.entries["history_factors"] = .float32(historyFactors)
+        weights.store(history, as: "history")
+    }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        let base = try weights.ratingModel(userCount: userCount, itemCount: itemCount, factorCount: config.factorCount)
+        self.config = config
+        (globalMean, ratingRange, userBiases, itemBiases) = (base.mean, base.range, base.userBiases, base.itemBiases)
+        (userFactors, itemFactors) = (base.userFactors, base.itemFactors)
+        historyFactors = try weights.tensor("history_factors", shape: [itemCount, config.factorCount])
+        history = try weights.matrix("history", rows: userCount, columns: itemCount)
     }
 
     public func predict(user: Int32, item: Int32) -> Float {
@@ -165,5 +194,11 @@ public struct SVDPlusPlus: RatingPredictor, Recommender {
         var scores = Tensor(shape: [1, config.factorCount], scalars: vector).matmul(itemFactors, transposingOther: true).scalars
         for item in 0..<itemCount { scores[item] += globalMean + itemBiases[item] }
         return scores
+    }
+}
+
+extension SVDPlusPlus: ItemSimilarity {
+    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
+        FactorModel(userFactors: userFactors, itemFactors: itemFactors).similarItems(to: item, k: k)
     }
 }

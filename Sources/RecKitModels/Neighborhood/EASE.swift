@@ -1,20 +1,21 @@
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// EASE, the closed-form linear item-item autoencoder (Steck, "Embarrassingly Shallow Autoencoders
 /// for Sparse Data", WWW 2019): B = I − P·diag(1/diag P) with P = (XᵀX + λI)⁻¹, diag(B) = 0.
 /// Scores are x_u · B. Dense in items: meant for catalogues up to about 30,000 items.
-public struct EASE: Recommender {
-    public struct Config: Codable, Sendable, Equatable {
+public struct EASE: TrainableRecommender {
+    public static let name = "ease"
+    public static let summary = "EASE (Steck 2019), closed form, dense in items (≤ 30k)"
+
+    public struct Config: ModelConfig {
         /// λ, the L2 weight on B (Steck uses a few hundred on MovieLens).
         public var regularization: Float = 500
-        public init(regularization: Float = 500) { self.regularization = regularization }
+        public init() {}
+        public init(regularization: Float) { self.regularization = regularization }
 
-        public func validate() throws(ConfigError) {
-            if !(regularization > 0) || !regularization.isFinite {
-                throw ConfigError(model: "ease", key: "regularization", "must be > 0")
-            }
-        }
+        public static let settings: [ModelSetting] = [.number("regularization", .above(0), "λ, the L2 weight on the item-item weights")]
     }
 
     public let config: Config
@@ -27,8 +28,13 @@ public struct EASE: Recommender {
     public var name: String { "ease" }
 
     /// - Throws: `ConfigError` for a bad λ or a catalogue above `maximumItemCount`.
-    public init(fitting train: Interactions, config: Config = Config(), maximumItemCount: Int = 30_000) throws(ConfigError) {
-        try config.validate()
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try self.init(fitting: train, config: config, maximumItemCount: 30_000)
+    }
+
+    /// - Throws: `ConfigError` for a bad λ or a catalogue above `maximumItemCount`.
+    public init(fitting train: Interactions, config: Config = Config(), maximumItemCount: Int) throws(ConfigError) {
+        try Self.check(config)
         let n = train.itemCount
         guard n <= maximumItemCount else {
             throw ConfigError(model: "ease", key: "items", "\(n) items need a dense \(n)×\(n) matrix; EASE is limited to \(maximumItemCount)")
@@ -56,6 +62,19 @@ public struct EASE: Recommender {
         self.history = byUser
     }
 
+    public func save(into weights: inout ModelWeights) {
+        weights.entries["weights"] = .float32(self.weights)
+        weights.store(history, as: "history")
+    }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        self.config = config
+        self.userCount = userCount
+        self.itemCount = itemCount
+        self.weights = try weights.tensor("weights", shape: [itemCount, itemCount])
+        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
+    }
+
     public func scores(forUsers users: [Int32]) -> Tensor {
         var rows = [Float](repeating: 0, count: users.count * itemCount)
         for (row, user) in users.enumerated() where Int(user) < history.rowCount {
@@ -68,5 +87,13 @@ public struct EASE: Recommender {
         var row = [Float](repeating: 0, count: itemCount)
         for item in items where item >= 0 && Int(item) < itemCount { row[Int(item)] = 1 }
         return Tensor(shape: [1, itemCount], scalars: row).matmul(weights).scalars
+    }
+}
+
+extension EASE: ItemSimilarity {
+    /// The largest weights B[item, j]: how much having `item` raises j's score.
+    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
+        guard item >= 0 && Int(item) < itemCount else { return [] }
+        return Tensor(shape: [1, itemCount], scalars: Array(weights.row(Int(item)))).topKPerRow(min(k, itemCount), excluding: [[item]])[0]
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// Item-based nearest neighbours (Sarwar et al. 2001; Deshpande and Karypis 2004), as implicit's
@@ -10,12 +11,19 @@ import RecKitTensor
 /// vectors), `tfidf` (√r · idf), `bm25` (Okapi BM25 with K1, B) or `none`; an optional shrinkage
 /// divides by (‖·‖‖·‖ + shrink) for cosine. Built in parallel from the sparse matrices, never as a
 /// dense item × item matrix.
-public struct ItemKNN: Recommender {
+public struct ItemKNN: TrainableRecommender {
+    public static let name = "itemknn"
+    public static let summary = "item-based neighbours, implicit's ItemItem definition (cosine, TF-IDF, BM25)"
+    public static let details = """
+        K neighbours incl. the item itself; equal similarities go to the neighbour with more interactions \
+        (ml-latest-small, ratings ≥ 4: NDCG@10 0.1911, implicit 0.1884)
+        """
+
     public enum Weighting: String, Codable, Sendable, CaseIterable {
         case cosine, tfidf, bm25, none
     }
 
-    public struct Config: Codable, Sendable, Equatable {
+    public struct Config: ModelConfig {
         /// Neighbours kept per item, the item itself included (as implicit does).
         public var neighbourCount = 20
         public var weighting = Weighting.cosine
@@ -25,11 +33,18 @@ public struct ItemKNN: Recommender {
         public var bm25B: Float = 0.75
         public init() {}
 
-        public func validate() throws(ConfigError) {
-            if neighbourCount < 1 { throw ConfigError(model: "itemknn", key: "k", "must be at least 1") }
-            if !(shrinkage >= 0) { throw ConfigError(model: "itemknn", key: "shrinkage", "must be ≥ 0") }
-            if !(bm25K1 >= 0) || !(bm25B >= 0 && bm25B <= 1) { throw ConfigError(model: "itemknn", key: "bm25", "needs K1 ≥ 0 and 0 ≤ B ≤ 1") }
+
+        enum CodingKeys: String, CodingKey {
+            case neighbourCount = "neighbors", weighting, shrinkage, bm25K1 = "k1", bm25B = "b"
         }
+
+        public static let settings: [ModelSetting] = [
+            .integer("neighbors", .atLeast(1), "neighbours kept per item, the item itself included", aliases: ["k"]),
+            .choice("weighting", Weighting.self, "item-vector weighting before the dot products"),
+            .number("shrinkage", .atLeast(0), "cosine shrinkage: x·y / (‖x‖‖y‖ + shrinkage)"),
+            .number("k1", .atLeast(0), "BM25 K1"),
+            .number("b", .between(0, 1), "BM25 B"),
+        ]
     }
 
     public let config: Config
@@ -40,8 +55,11 @@ public struct ItemKNN: Recommender {
     let history: InteractionMatrix
     public var name: String { config.weighting == .cosine ? "itemknn" : "itemknn-\(config.weighting.rawValue)" }
 
-    public init(fitting train: Interactions, config: Config = Config(), threadCount: Int = Parallel.defaultThreadCount) throws(ConfigError) {
-        try config.validate()
+    /// Builds the neighbour lists on all cores unless the context says otherwise (threads never
+    /// change the result).
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
+        let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
         let itemCount = train.itemCount
         let weighted = ItemKNN.weight(byItem: byUser.transposed(), config: config)   // item × user
@@ -52,6 +70,15 @@ public struct ItemKNN: Recommender {
         self.itemCount = itemCount
         self.neighbours = neighbours
         self.history = byUser
+    }
+
+    public func save(into weights: inout ModelWeights) { weights.store(neighbours: neighbours, history: history) }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        self.config = config
+        self.userCount = userCount
+        self.itemCount = itemCount
+        (neighbours, history) = try weights.neighbourhood(rows: itemCount, userCount: userCount, itemCount: itemCount)
     }
 
     /// Re-weights the item × user matrix.
@@ -229,3 +256,5 @@ enum NeighbourIndex {
         return try! InteractionMatrix(rowCount: count, columnCount: count, rowOffsets: offsets, columnIndices: columns, values: values)
     }
 }
+
+extension ItemKNN: ItemSimilarity {}

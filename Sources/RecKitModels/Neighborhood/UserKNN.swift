@@ -1,20 +1,29 @@
 import RecKitData
+import RecKitNN
 import RecKitTensor
 
 /// User-based nearest neighbours (Herlocker et al. 1999; Resnick et al. 1994): a user's score for
 /// item i is Σ_v sim(u, v) · r_vi over the user's K most similar users v (cosine over their item
 /// rows, optional shrinkage). A new user is matched against all training users from their history.
-public struct UserKNN: Recommender {
-    public struct Config: Codable, Sendable, Equatable {
+public struct UserKNN: TrainableRecommender {
+    public static let name = "userknn"
+    public static let summary = "user-based neighbours (cosine over item rows), new users matched from their history"
+
+    public struct Config: ModelConfig {
         /// Neighbours kept per user, the user itself included (its own items are excluded anyway).
         public var neighbourCount = 50
         public var shrinkage: Float = 0
         public init() {}
 
-        public func validate() throws(ConfigError) {
-            if neighbourCount < 1 { throw ConfigError(model: "userknn", key: "k", "must be at least 1") }
-            if !(shrinkage >= 0) { throw ConfigError(model: "userknn", key: "shrinkage", "must be ≥ 0") }
+
+        enum CodingKeys: String, CodingKey {
+            case neighbourCount = "neighbors", shrinkage
         }
+
+        public static let settings: [ModelSetting] = [
+            .integer("neighbors", .atLeast(1), "neighbours kept per user, the user itself included", aliases: ["k"]),
+            .number("shrinkage", .atLeast(0), "cosine shrinkage"),
+        ]
     }
 
     public let config: Config
@@ -25,19 +34,23 @@ public struct UserKNN: Recommender {
     public var userCount: Int { history.rowCount }
     public var itemCount: Int { history.columnCount }
 
-    public init(fitting train: Interactions, config: Config = Config(), threadCount: Int = Parallel.defaultThreadCount) throws(ConfigError) {
-        try config.validate()
+    /// Builds the neighbour lists on all cores unless the context says otherwise (threads never
+    /// change the result).
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
-        self.init(
-            restoring: config,
-            neighbours: NeighbourIndex.build(rows: byUser, k: config.neighbourCount, cosine: true, shrinkage: config.shrinkage, threadCount: threadCount),
-            history: byUser)
+        self.config = config
+        self.neighbours = NeighbourIndex.build(
+            rows: byUser, k: config.neighbourCount, cosine: true, shrinkage: config.shrinkage,
+            threadCount: context.threads(default: Parallel.defaultThreadCount))
+        self.history = byUser
     }
 
-    init(restoring config: Config, neighbours: InteractionMatrix, history: InteractionMatrix) {
+    public func save(into weights: inout ModelWeights) { weights.store(neighbours: neighbours, history: history) }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        self.neighbours = neighbours
-        self.history = history
+        (neighbours, history) = try weights.neighbourhood(rows: userCount, userCount: userCount, itemCount: itemCount)
     }
 
     /// Σ sim · row over `neighbourList` into `scores`.

@@ -11,10 +11,13 @@ import RecKitTensor
 ///
 /// Scoring uses the mean of q (no sampling) and works for any history, so new users need no
 /// retraining. Seeded: a run is repeatable.
-public struct MultVAE: Recommender {
-    public struct Config: Codable, Sendable, Equatable {
+public struct MultVAE: TrainableRecommender {
+    public static let name = "multvae"
+    public static let summary = "Mult-VAE (Liang et al. 2018): multinomial likelihood + annealed β·KL; new users need no retraining"
+
+    public struct Config: ModelConfig {
         public var hiddenSize = 600
-        public var latentSize = 200
+        public var factorCount = 200
         public var epochCount = 100
         public var batchSize = 500
         public var learningRate: Float = 0.001
@@ -27,16 +30,23 @@ public struct MultVAE: Recommender {
         public var seed: UInt64 = 0
         public init() {}
 
-        public func validate() throws(ConfigError) {
-            if hiddenSize < 1 { throw ConfigError(model: "multvae", key: "hidden", "must be at least 1") }
-            if latentSize < 1 { throw ConfigError(model: "multvae", key: "latent", "must be at least 1") }
-            if epochCount < 1 { throw ConfigError(model: "multvae", key: "epochs", "must be at least 1") }
-            if batchSize < 1 { throw ConfigError(model: "multvae", key: "batch_size", "must be at least 1") }
-            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "multvae", key: "learning_rate", "must be > 0") }
-            if !(dropout >= 0 && dropout < 1) { throw ConfigError(model: "multvae", key: "dropout", "must be in [0, 1)") }
-            if !(beta >= 0) || !beta.isFinite { throw ConfigError(model: "multvae", key: "beta", "must be ≥ 0") }
-            if annealSteps < 0 { throw ConfigError(model: "multvae", key: "anneal_steps", "must be ≥ 0") }
+
+        enum CodingKeys: String, CodingKey {
+            case hiddenSize = "hidden", factorCount = "factors", epochCount = "epochs", batchSize = "batch_size"
+            case learningRate = "learning_rate", dropout, beta, annealSteps = "anneal_steps", seed
         }
+
+        public static let settings: [ModelSetting] = [
+            .integer("hidden", .atLeast(1), "encoder and decoder hidden width"),
+            .integer("factors", .atLeast(1), "latent dimensions (the Gaussian's)", aliases: ["latent"]),
+            .integer("epochs", .atLeast(1), "passes over the users"),
+            .integer("batch_size", .atLeast(1), "users per step"),
+            .number("learning_rate", .above(0), "Adam step"),
+            .number("dropout", .from(0, below: 1), "input dropout"),
+            .number("beta", .atLeast(0), "final KL weight"),
+            .integer("anneal_steps", .atLeast(0), "updates to reach beta (0: all of training)"),
+            .seed,
+        ]
     }
 
     public let config: Config
@@ -47,9 +57,10 @@ public struct MultVAE: Recommender {
     public let itemCount: Int
     public var name: String { "multvae" }
 
-    /// - Parameter progress: called after each epoch with (epoch, epochCount, mean loss).
-    public init(fitting train: Interactions, config: Config = Config(), progress: ((Int, Int, Float) -> Void)? = nil) throws(ConfigError) {
-        try config.validate()
+    /// Trains by the RecKitNN training loop (histories and targets prepared on a background
+    /// thread); reports each epoch with its mean loss.
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
         let history = InteractionMatrix.byUser(train.deduplicated(.max))
         let network = AutoencoderNetwork(config: config, itemCount: train.itemCount)
         let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate)
@@ -58,25 +69,21 @@ public struct MultVAE: Recommender {
         let totalSteps = schedule.batchesPerEpoch * config.epochCount
         let anneal = config.annealSteps > 0 ? config.annealSteps : totalSteps
         var generator = SplitMix64(seed: config.seed ^ 0xA5A5)
-        var step = 0
-        for epoch in 0..<config.epochCount {
-            var lossSum = 0.0
-            let batches = schedule.batches(epoch: epoch)
-            for batch in batches {
+        let itemCount = train.itemCount
+        var loop = TrainingLoop(epochCount: config.epochCount)
+        try loop.run(network, optimizer: optimizer, context: context, epoch: { epoch in
+            EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
                 let rows = batch.map { active[$0] }
-                let beta = config.beta * min(1, Float(step) / Float(max(1, anneal)))
-                optimizer.zeroGradients()
-                let (logits, mean, logVariance) = network.forward(
-                    histories: rows.map { Array(history.columns(inRow: $0)) }, dropout: config.dropout, sample: true, using: &generator)
-                let loss = Loss.multinomialLogLikelihood(logits: logits, counts: MultVAE.targets(rows, history, itemCount: train.itemCount))
-                    + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
-                loss.backward()
-                optimizer.step()
-                lossSum += Double(loss.value.scalar)
-                step += 1
+                return HistoryBatch(
+                    histories: rows.map { Array(history.columns(inRow: $0)) }, targets: MultVAE.targets(rows, history, itemCount: itemCount))
             }
-            progress?(epoch + 1, config.epochCount, Float(lossSum / Double(max(1, batches.count))))
-        }
+        }, loss: { batch, step in
+            let beta = config.beta * min(1, Float(step) / Float(max(1, anneal)))
+            let (logits, mean, logVariance) = network.forward(
+                histories: batch.histories, dropout: config.dropout, sample: true, using: &generator)
+            return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
+                + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
+        })
         self.config = config
         self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
         self.history = history
@@ -84,12 +91,17 @@ public struct MultVAE: Recommender {
         self.itemCount = train.itemCount
     }
 
-    init(restoring config: Config, parameters: [String: Tensor], history: InteractionMatrix) {
+    public func save(into weights: inout ModelWeights) {
+        weights.store(parameters: parameters)
+        weights.store(history, as: "history")
+    }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        self.parameters = parameters
-        self.history = history
-        self.userCount = history.rowCount
-        self.itemCount = history.columnCount
+        self.parameters = try weights.parameters(shapes: Self.parameterShapes(config, itemCount: itemCount))
+        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
+        self.userCount = userCount
+        self.itemCount = itemCount
     }
 
     static func parameterShapes(_ config: Config, itemCount: Int) -> [String: [Int]] {
@@ -128,7 +140,7 @@ final class AutoencoderNetwork: Module {
     let latent: Linear             // hidden → [μ, log σ²]
     let decoderHidden: Linear
     let decoderOutput: Linear
-    let latentSize: Int
+    let factorCount: Int
 
     /// A fresh network, or (with `trained`) one that starts from zeros and loads those values.
     init(config: MultVAE.Config, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
@@ -136,10 +148,10 @@ final class AutoencoderNetwork: Module {
         let start: Initializer = trained == nil ? .glorotUniform : .zeros
         encoder = EmbeddingBag(itemCount, config.hiddenSize, pooling: .sum, initializer: start, sparse: true, seed: seed &+ 1)
         encoderBias = Variable(Tensor.zeros([config.hiddenSize]), requiresGradient: true)
-        latent = Linear(config.hiddenSize, 2 * config.latentSize, initializer: start, seed: seed &+ 2)
-        decoderHidden = Linear(config.latentSize, config.hiddenSize, initializer: start, seed: seed &+ 3)
+        latent = Linear(config.hiddenSize, 2 * config.factorCount, initializer: start, seed: seed &+ 2)
+        decoderHidden = Linear(config.factorCount, config.hiddenSize, initializer: start, seed: seed &+ 3)
         decoderOutput = Linear(config.hiddenSize, itemCount, initializer: start, seed: seed &+ 4)
-        latentSize = config.latentSize
+        factorCount = config.factorCount
         if let trained { load(trained) }
     }
 
@@ -168,12 +180,18 @@ final class AutoencoderNetwork: Module {
         let pooled = encoder(kept) * Tensor(shape: [histories.count, 1], scalars: scales)
         let hidden = (pooled + encoderBias).tanh()
         let statistics = latent(hidden)
-        let mean = statistics.columns(0..<latentSize), logVariance = statistics.columns(latentSize..<(2 * latentSize))
+        let mean = statistics.columns(0..<factorCount), logVariance = statistics.columns(factorCount..<(2 * factorCount))
         var z = mean
         if sample {
-            let noise = (0..<(histories.count * latentSize)).map { _ in generator.nextStandardNormal() }
-            z = mean + (logVariance * 0.5).exp() * Tensor(shape: [histories.count, latentSize], scalars: noise)
+            let noise = (0..<(histories.count * factorCount)).map { _ in generator.nextStandardNormal() }
+            z = mean + (logVariance * 0.5).exp() * Tensor(shape: [histories.count, factorCount], scalars: noise)
         }
         return (decoderOutput(decoderHidden(z).tanh()), mean, logVariance)
     }
+}
+
+/// A batch of users' histories with their dense binary targets `[users, items]`.
+struct HistoryBatch: Sendable {
+    var histories: [[Int32]]
+    var targets: Tensor
 }

@@ -10,14 +10,18 @@ import RecKitTensor
 ///
 /// Training runs on the RecKitNN engine; the trained model keeps plain tensors and scores with
 /// tensor operations. One thread (BLAS aside) with a seeded sampler: a seeded run is repeatable.
-public struct NeuralCF: Recommender {
+public struct NeuralCF: TrainableRecommender {
+    public static let name = "ncf"
+    public static let summary = "neural collaborative filtering (He et al. 2017): GMF, MLP or NeuMF towers, BCE against sampled negatives"
+    public static let details = "new users by fitting fresh user embeddings to the history"
+
     public enum Variant: String, Codable, Sendable, CaseIterable {
         case gmf
         case mlp
         case neumf
     }
 
-    public struct Config: Codable, Sendable, Equatable {
+    public struct Config: ModelConfig {
         public var variant = Variant.neumf
         /// GMF embedding width ("predictive factors").
         public var factorCount = 16
@@ -33,16 +37,28 @@ public struct NeuralCF: Recommender {
         public var seed: UInt64 = 0
         public init() {}
 
-        public func validate() throws(ConfigError) {
-            if factorCount < 1 || factorCount > 1024 { throw ConfigError(model: "ncf", key: "factors", "must be in 1...1024") }
-            if layers.count < 2 || layers.contains(where: { $0 < 1 }) || layers[0] % 2 != 0 {
-                throw ConfigError(model: "ncf", key: "layers", "needs at least two positive widths, the first even (user + item halves)")
+
+        enum CodingKeys: String, CodingKey {
+            case variant, factorCount = "factors", layers, epochCount = "epochs", batchSize = "batch_size"
+            case learningRate = "learning_rate", negativeCount = "negatives", regularization, seed
+        }
+
+        public static let settings: [ModelSetting] = [
+            .choice("variant", Variant.self, "towers: neumf (GMF + MLP), gmf or mlp"),
+            .integer("factors", .between(1, 1024), "GMF embedding width"),
+            ModelSetting("layers", .integers(.atLeast(1)), "MLP widths, the first split between user and item embeddings"),
+            .integer("epochs", .atLeast(1), "passes over the positives"),
+            .integer("batch_size", .atLeast(1), "examples per step"),
+            .number("learning_rate", .above(0), "Adam step"),
+            .integer("negatives", .atLeast(1), "sampled unseen items per positive"),
+            .number("regularization", .atLeast(0), "L2 weight decay"),
+            .seed,
+        ]
+
+        public func validate(model: String) throws(ConfigError) {
+            if layers.count < 2 || layers[0] % 2 != 0 {
+                throw ConfigError(model: model, key: "layers", "needs at least two widths, the first even (user + item halves)")
             }
-            if epochCount < 1 { throw ConfigError(model: "ncf", key: "epochs", "must be at least 1") }
-            if batchSize < 1 { throw ConfigError(model: "ncf", key: "batch_size", "must be at least 1") }
-            if !(learningRate > 0) || !learningRate.isFinite { throw ConfigError(model: "ncf", key: "learning_rate", "must be > 0") }
-            if negativeCount < 1 { throw ConfigError(model: "ncf", key: "negatives", "must be at least 1") }
-            if !(regularization >= 0) { throw ConfigError(model: "ncf", key: "regularization", "must be ≥ 0") }
         }
     }
 
@@ -53,9 +69,9 @@ public struct NeuralCF: Recommender {
     public let itemCount: Int
     public var name: String { "ncf" }
 
-    /// - Parameter progress: called after each epoch with (epoch, epochCount, mean loss).
-    public init(fitting train: Interactions, config: Config = Config(), progress: ((Int, Int, Float) -> Void)? = nil) throws(ConfigError) {
-        try config.validate()
+    /// Trains by the RecKitNN training loop; reports each epoch with its mean loss.
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
         let network = Network(config: config, userCount: train.userCount, itemCount: train.itemCount)
         let seen = InteractionMatrix.byUser(train.deduplicated(.max))
         var users: [Int32] = [], items: [Int32] = []
@@ -67,9 +83,11 @@ public struct NeuralCF: Recommender {
         }
         let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate, weightDecay: config.regularization)
         var generator = SplitMix64(seed: config.seed)
+        let sampler = NegativeSampler(itemCount: train.itemCount)
         let groupSize = 1 + config.negativeCount
         let schedule = BatchSchedule(exampleCount: users.count * groupSize, batchSize: config.batchSize, seed: config.seed)
-        for epoch in 0..<config.epochCount {
+        var loop = TrainingLoop(epochCount: config.epochCount)
+        try loop.run(network, optimizer: optimizer, context: context, epoch: { epoch in
             // Each positive with its freshly drawn negatives (items the user has not seen).
             var exampleUsers = [Int32](repeating: 0, count: users.count * groupSize), exampleItems = exampleUsers
             var labels = [Float](repeating: 0, count: users.count * groupSize)
@@ -79,37 +97,31 @@ public struct NeuralCF: Recommender {
                 exampleItems[base] = items[pair]
                 labels[base] = 1
                 for slot in 1..<groupSize {
-                    var item = Int32(generator.nextIndex(below: train.itemCount))
-                    var tries = 0
-                    while seen.contains(row: Int(user), column: item) && tries < 50 {
-                        item = Int32(generator.nextIndex(below: train.itemCount))
-                        tries += 1
-                    }
                     exampleUsers[base + slot] = user
-                    exampleItems[base + slot] = item
+                    exampleItems[base + slot] = sampler.sample(
+                        excluding: { seen.contains(row: Int(user), column: $0) }, maxRedraws: 50, using: &generator)
                 }
             }
-            var lossSum = 0.0
-            let batches = schedule.batches(epoch: epoch)
-            for batch in batches {
-                optimizer.zeroGradients()
-                let logits = network(users: batch.map { exampleUsers[$0] }, items: batch.map { exampleItems[$0] })
-                let loss = Loss.binaryCrossEntropy(logits: logits, targets: Tensor(shape: [batch.count, 1], scalars: batch.map { labels[$0] }))
-                loss.backward()
-                optimizer.step()
-                lossSum += Double(loss.value.scalar)
+            let (batchUsers, batchItems, batchLabels) = (exampleUsers, exampleItems, labels)
+            return EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
+                LabeledPairs(
+                    users: batch.map { batchUsers[$0] }, items: batch.map { batchItems[$0] },
+                    labels: Tensor(shape: [batch.count, 1], scalars: batch.map { batchLabels[$0] }))
             }
-            progress?(epoch + 1, config.epochCount, Float(lossSum / Double(max(1, batches.count))))
-        }
+        }, loss: { batch, _ in
+            Loss.binaryCrossEntropy(logits: network(users: batch.users, items: batch.items), targets: batch.labels)
+        })
         self.config = config
         self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
         self.userCount = train.userCount
         self.itemCount = train.itemCount
     }
 
-    init(restoring config: Config, parameters: [String: Tensor], userCount: Int, itemCount: Int) {
+    public func save(into weights: inout ModelWeights) { weights.store(parameters: parameters) }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        self.parameters = parameters
+        self.parameters = try weights.parameters(shapes: Self.parameterShapes(config, userCount: userCount, itemCount: itemCount))
         self.userCount = userCount
         self.itemCount = itemCount
     }
@@ -138,21 +150,23 @@ public struct NeuralCF: Recommender {
         let userParameters = network.parameters.filter { $0.name.hasSuffix("user.weight") }.map(\.variable)
         let optimizer = Adam(userParameters, learningRate: 0.01)
         var generator = SplitMix64(seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
-        let knownSet = Set(known)
-        for _ in 0..<100 {
+        let knownSet = Set(known), negativeCount = config.negativeCount, catalogSize = self.itemCount
+        // 100 full-batch steps: one "epoch" per step, its negatives drawn afresh.
+        var loop = TrainingLoop(epochCount: 100)
+        _ = try? loop.run(network, optimizer: optimizer, epoch: { _ in
             var items = known, labels = [Float](repeating: 1, count: known.count)
-            for _ in 0..<(known.count * config.negativeCount) {
-                let item = Int32(generator.nextIndex(below: itemCount))
+            for _ in 0..<(known.count * negativeCount) {
+                let item = Int32(generator.nextIndex(below: catalogSize))
                 if knownSet.contains(item) { continue }
                 items.append(item)
                 labels.append(0)
             }
-            optimizer.zeroGradients()
-            Loss.binaryCrossEntropy(
-                logits: network(users: [Int32](repeating: 0, count: items.count), items: items),
-                targets: Tensor(shape: [items.count, 1], scalars: labels)).backward()
-            optimizer.step()
-        }
+            let batch = LabeledPairs(
+                users: [Int32](repeating: 0, count: items.count), items: items, labels: Tensor(shape: [items.count, 1], scalars: labels))
+            return EpochBatches(inputs: [batch]) { $0 }
+        }, loss: { batch, _ in
+            Loss.binaryCrossEntropy(logits: network(users: batch.users, items: batch.items), targets: batch.labels)
+        })
         return logits(network: network, user: 0)
     }
 
@@ -206,4 +220,11 @@ final class Network: Module {
         if let mlpUser, let mlpItem, let mlp { parts.append(mlp(Variable.concatenatingColumns([mlpUser(users), mlpItem(items)]))) }
         return output(parts.count == 1 ? parts[0] : Variable.concatenatingColumns(parts))
     }
+}
+
+/// A batch of (user, item) pairs with 0/1 labels `[count, 1]`.
+struct LabeledPairs: Sendable {
+    var users: [Int32]
+    var items: [Int32]
+    var labels: Tensor
 }

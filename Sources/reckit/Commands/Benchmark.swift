@@ -57,10 +57,10 @@ struct Benchmark: AsyncParsableCommand {
             var results: [EvaluationResult] = []
             for entry in plan.models {
                 var result = try Experiment.run(
-                    entry.kind, settings: entry.settings, label: entry.label, seeds: entry.seeds ?? plan.seeds, split: split, metrics: metrics,
+                    entry.model, label: entry.label, seeds: entry.seeds ?? plan.seeds, split: split, metrics: metrics,
                     sampled: sampled, batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount, quiet: quiet)
                 result.context.merge(context) { own, _ in own }
-                result.context["model_kind"] = entry.kind.rawValue
+                result.context["model_kind"] = entry.model.name
                 results.append(result)
             }
             sections.append(Report.Section(title: dataset.name, results: results))
@@ -85,9 +85,8 @@ struct BenchmarkSuite {
     }
 
     struct ModelEntry {
-        var kind: ModelKind
+        var model: ConfiguredModel
         var label: String
-        var settings: [String: String]
         var seeds: [UInt64]?
     }
 
@@ -222,15 +221,16 @@ struct BenchmarkSuite {
                 }
             }
             let name = try scalar(kindNode, field + ".model")
-            guard let kind = ModelKind(rawValue: name) else {
-                throw problem(kindNode, field + ".model", "unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            let configured: ConfiguredModel
+            do { _ = try ModelRegistry.model(named: name) } catch { throw problem(kindNode, field + ".model", error.message) }
+            do { configured = try ConfiguredModel(name, settings: settings) } catch {
+                throw problem(settingsNode, field + ".settings", error.description)
             }
-            do { try kind.validate(settings) } catch { throw problem(settingsNode, field + ".settings", error.description) }
             let entryLabel = label ?? name
             guard labels.insert(entryLabel).inserted else {
                 throw problem(node, field + ".name", "'\(entryLabel)' is used twice; give each entry of a model a name")
             }
-            suite.models.append(ModelEntry(kind: kind, label: entryLabel, settings: settings, seeds: entrySeeds))
+            suite.models.append(ModelEntry(model: configured, label: entryLabel, seeds: entrySeeds))
         }
         return suite
     }

@@ -2,29 +2,20 @@ import ArgumentParser
 import Foundation
 import RecKit
 
-extension ModelKind: ExpressibleByArgument {}
-
-/// `--model NAME[,NAME…]` and `--set key=value`.
+/// `--model NAME[,NAME…]` and `--set key=value`, decoded once into checked configurations.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model(s), comma-separated: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: "Model(s), comma-separated: \(ModelRegistry.names.joined(separator: ", ")). `reckit models` describes them.")
     var model: String?
 
-    @Option(name: .customLong("set"), help: ArgumentHelp(ModelOptions.settingsHelp))
+    @Option(
+        name: .customLong("set"),
+        help: "A model setting, key=value (repeatable; e.g. factors=64). `reckit models NAME` lists a model's settings.")
     var settings: [String] = []
 
-    static let settingsHelp = "A model setting, key=value (repeatable). Keys: "
-        + ModelKind.allCases.map { kind in "\(kind.rawValue): \(kind.settings.map { $0.key }.joined(separator: ", "))" }
-        .joined(separator: "; ")
-
-    var kinds: [ModelKind] {
+    var names: [String] {
         get throws {
             guard let model else { throw ValidationError("give --model NAME") }
-            return try model.split(separator: ",").map { name in
-                guard let kind = ModelKind(rawValue: String(name)) else {
-                    throw ValidationError("unknown model '\(name)'; choose from \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
-                return kind
-            }
+            return model.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
     }
 
@@ -40,12 +31,18 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    func validate() throws {
-        let values = try settingValues
-        guard model != nil else { return }       // commands that need a model check for it
-        for kind in try kinds {
-            do { try kind.validate(values) } catch { throw ValidationError(error.description) }
+    /// Each `--model` with the `--set` settings (plus `extra`, which `--set` overrides), checked.
+    func configured(adding extra: [String: String] = [:]) throws -> [ConfiguredModel] {
+        let values = extra.merging(try settingValues) { _, new in new }
+        return try names.map { name in
+            do { return try ConfiguredModel(name, settings: values) } catch { throw ValidationError("\(error)") }
         }
+    }
+
+    func validate() throws {
+        _ = try settingValues
+        guard model != nil else { return }       // commands that need a model check for it
+        _ = try configured()
     }
 }
 
@@ -101,11 +98,10 @@ struct Evaluate: AsyncParsableCommand {
             try evaluateSaved(saved, split: split, metrics: chosenMetrics, sampled: sampled, context: context, quiet: quiet)
             return
         }
-        let settings = try model.settingValues
         var results: [EvaluationResult] = []
-        for kind in try model.kinds {
+        for configured in try model.configured() {
             var result = try Experiment.run(
-                kind, settings: settings, seeds: seeds.map { (0..<UInt64($0)).map { $0 } }, split: split, metrics: chosenMetrics,
+                configured, seeds: seeds.map { (0..<UInt64($0)).map { $0 } }, split: split, metrics: chosenMetrics,
                 sampled: sampled, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount, quiet: quiet)
             result.context.merge(context) { own, _ in own }
             results.append(result)
@@ -116,13 +112,13 @@ struct Evaluate: AsyncParsableCommand {
     /// A saved model on a split: the test pairs are re-indexed into the model's IDs (unknown users or
     /// items dropped, with a message) and the model's own training pairs are excluded.
     func evaluateSaved(_ path: String, split: Split, metrics: [MetricSpec], sampled: Bool, context: [String: String], quiet: Bool) throws {
-        let saved = try ModelStore.load(path)
+        let saved = try TrainedModel.load(path)
         let (test, dropped) = saved.reindex(split.test, users: split.users, items: split.items)
         if dropped > 0 { Terminal.error("\(dropped) of \(split.test.count) test pairs name users or items the model does not know; they are left out") }
         let train = saved.seenInteractions
         var result: EvaluationResult
         if metrics.contains(where: \.isRatingMetric) {
-            guard let predictor = saved.model as? any RatingPredictor else { throw ValidationError("\(saved.kind.rawValue) does not predict ratings") }
+            guard let predictor = saved.model as? any RatingPredictor else { throw ValidationError("\(saved.kind) does not predict ratings") }
             result = try RatingEvaluator(metrics: metrics).evaluate(predictor, train: train, test: test)
         } else if sampled {
             throw ValidationError("the sampled protocol with --saved is not supported; use --protocol full")

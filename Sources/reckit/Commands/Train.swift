@@ -22,15 +22,12 @@ struct Train: AsyncParsableCommand {
 
     func validate() throws {
         if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
-        if try model.kinds.count != 1 { throw ValidationError("train takes one --model") }   // kinds also demands --model
+        if try model.names.count != 1 { throw ValidationError("train takes one --model") }   // names also demands --model
     }
 
     func run() async throws {
         AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
-        var settings = try config.map(SettingsFile.read) ?? [:]
-        settings.merge(try model.settingValues) { _, new in new }
-        let kind = try model.kinds[0]
-        do { try kind.validate(settings) } catch { throw ValidationError(error.description) }
+        let configured = try model.configured(adding: try config.map(SettingsFile.read) ?? [:])[0]
         var train: Interactions, users: IDMap, items: IDMap
         var titles: [String?]?
         if let splitDir {
@@ -43,14 +40,13 @@ struct Train: AsyncParsableCommand {
         }
         if let threshold = positiveThreshold { train = train.keepingRatings(atLeast: threshold) }
         let trainingData = train
-        let trained = try Terminal.withProgress("training \(kind.rawValue)", quiet: quiet) { report in
-            try kind.fit(trainingData, settings: settings, progress: report)
+        let trained = try Terminal.withProgress("training \(configured.name)", quiet: quiet) { report in
+            try TrainedModel(
+                training: configured, on: trainingData, users: users, items: items, itemTitles: titles,
+                context: TrainingContext(progress: report))
         }
-        let saved = SavedModel(
-            kind: kind, settings: settings, model: trained, users: users, items: items, seen: InteractionMatrix.byUser(train),
-            itemTitles: titles, fingerprint: train.fingerprint())
-        try ModelStore.save(saved, to: out)
-        if !quiet { Terminal.error("saved \(kind.rawValue) (\(users.count) users, \(items.count) items) to \(out)") }
+        try trained.save(to: out)
+        if !quiet { Terminal.error("saved \(configured.name) (\(users.count) users, \(items.count) items) to \(out)") }
     }
 }
 
@@ -99,31 +95,31 @@ struct Recommend: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let saved = try ModelStore.load(model)
-        let title = { (item: Int32) in saved.itemTitles?[Int(item)] ?? nil }
+        let saved = try TrainedModel.load(model)
         if let user {
-            guard let index = saved.users.index(of: user) else { throw ValidationError("user '\(user)' is not in the model's training data") }
-            let items = saved.model.recommend(user: index, k: k, excludingSeen: saved.seen)
-            output(rows: [(user, items)], title: title, saved: saved)
+            let items: [Recommendation]
+            do { items = try saved.recommend(user: user, k: k) } catch { throw ValidationError(error.description) }
+            output(rows: [(user, items)], kind: saved.kind)
             if explain {
                 guard let als = saved.model as? ImplicitALS else { throw ValidationError("--explain needs an ials model") }
+                let index = saved.users.index(of: user)!
                 let history = zip(saved.seen.columns(inRow: Int(index)), saved.seen.values(inRow: Int(index))).map { (item: $0.0, value: $0.1) }
                 for item in items {
-                    let reasons = als.explain(item: item.index, history: history, k: 3).contributions
+                    let reasons = als.explain(item: saved.items.index(of: item.item)!, history: history, k: 3).contributions
                     let text = reasons.map { reason in
-                        let name = title(reason.index).map { " \($0)" } ?? ""
+                        let name = saved.title(of: reason.index).map { " \($0)" } ?? ""
                         return "\(saved.items.id(at: reason.index))\(name) (\(String(format: "%.3f", reason.score)))"
                     }.joined(separator: ", ")
-                    Terminal.error("\(saved.items.id(at: item.index)) because of: \(text)")
+                    Terminal.error("\(item.item) because of: \(text)")
                 }
             }
         } else if let history {
             let ids = history.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let known = ids.compactMap { saved.items.index(of: $0) }
-            if known.count < ids.count {
-                Terminal.error("ignoring \(ids.count - known.count) unknown item ID(s): \(ids.filter { saved.items.index(of: $0) == nil }.prefix(5).joined(separator: ", "))")
+            let (items, unknown) = saved.recommend(history: ids, k: k)
+            if !unknown.isEmpty {
+                Terminal.error("ignoring \(unknown.count) unknown item ID(s): \(unknown.prefix(5).joined(separator: ", "))")
             }
-            output(rows: [("history", saved.model.recommend(history: known, k: k))], title: title, saved: saved)
+            output(rows: [("history", items)], kind: saved.kind)
         } else if let users {
             let ids: [String]
             if users == "all" {
@@ -134,33 +130,22 @@ struct Recommend: AsyncParsableCommand {
             }
             let unknown = ids.filter { saved.users.index(of: $0) == nil }
             if !unknown.isEmpty { throw ValidationError("\(unknown.count) user(s) not in the model, e.g. '\(unknown[0])'") }
-            // Batches of 256 users: one scoring pass and a parallel top-k each.
-            var rows: [(String, [ScoredIndex])] = []
-            var start = 0
-            while start < ids.count {
-                let batch = Array(ids[start..<min(ids.count, start + 256)])
-                let indices = batch.map { saved.users.index(of: $0)! }
-                let lists = saved.model.scores(forUsers: indices)
-                    .topKPerRow(min(k, saved.model.itemCount), excluding: indices.map { Array(saved.seen.columns(inRow: Int($0))) })
-                rows += zip(batch, lists).map { ($0, $1) }
-                start += 256
-            }
-            output(rows: rows, title: title, saved: saved, batch: true)
+            output(rows: Array(zip(ids, try saved.recommend(users: ids, k: k))), kind: saved.kind, batch: true)
         }
     }
 
-    func output(rows: [(String, [ScoredIndex])], title: (Int32) -> String?, saved: SavedModel, batch: Bool = false) {
+    func output(rows: [(String, [Recommendation])], kind: String, batch: Bool = false) {
         if tsv || (batch && !json) {
             var text = ""
             for (user, items) in rows {
-                for (rank, item) in items.enumerated() { text += "\(user)\t\(saved.items.id(at: item.index))\t\(rank + 1)\n" }
+                for (rank, item) in items.enumerated() { text += "\(user)\t\(item.item)\t\(rank + 1)\n" }
             }
             FileHandle.standardOutput.write(Data(text.utf8))
         } else if json {
             let objects = rows.map { user, items -> [String: Any] in
                 ["user": user, "items": items.enumerated().map { rank, item -> [String: Any] in
-                    var object: [String: Any] = ["item": saved.items.id(at: item.index), "score": Double(item.score), "rank": rank + 1]
-                    if let name = title(item.index) { object["title"] = name }
+                    var object: [String: Any] = ["item": item.item, "score": Double(item.score), "rank": rank + 1]
+                    if let name = item.title { object["title"] = name }
                     return object
                 }]
             }
@@ -169,10 +154,10 @@ struct Recommend: AsyncParsableCommand {
             if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) { print(String(decoding: data, as: UTF8.self)) }
         } else {
             for (user, items) in rows {
-                print("recommendations for \(user) (\(saved.kind.rawValue)):")
+                print("recommendations for \(user) (\(kind)):")
                 for (rank, item) in items.enumerated() {
-                    let name = title(item.index).map { "  \($0)" } ?? ""
-                    print(String(format: "%3d. %@  %.4f", rank + 1, saved.items.id(at: item.index), item.score) + name)
+                    let name = item.title.map { "  \($0)" } ?? ""
+                    print(String(format: "%3d. %@  %.4f", rank + 1, item.item, item.score) + name)
                 }
             }
         }
@@ -188,32 +173,26 @@ struct Similar: AsyncParsableCommand {
     @Flag(help: "JSON on stdout.") var json = false
 
     func run() async throws {
-        let saved = try ModelStore.load(model)
-        guard let similarity = saved.model as? any ItemSimilarity else {
-            throw ValidationError("\(saved.kind.rawValue) has no notion of similar items; use itemknn, ials, bpr, ease or svd")
-        }
-        var index = saved.items.index(of: item)
-        if index == nil, let titles = saved.itemTitles {
-            let catalog = ItemCatalog(titles: titles)
-            let matches = catalog.search(title: item)
+        let saved = try TrainedModel.load(model)
+        if saved.items.index(of: item) == nil, let titles = saved.itemTitles {
+            let matches = ItemCatalog(titles: titles).search(title: item)
             if matches.count > 1 && titles.compactMap({ $0 }).filter({ $0.lowercased() == item.lowercased() }).isEmpty {
                 Terminal.error("'\(item)' matches \(matches.count) titles; using \"\(titles[Int(matches[0])] ?? "")\"")
             }
-            index = matches.first
         }
-        guard let index else { throw ValidationError("no item with ID or title '\(item)'") }
-        let results = similarity.similarItems(to: index, k: k)
-        let title = { (item: Int32) in saved.itemTitles?[Int(item)] ?? nil }
+        let found: (item: Recommendation, similar: [Recommendation])
+        do { found = try saved.similar(to: item, k: k) } catch { throw ValidationError(error.description) }
+        let (target, results) = found
         if json {
             let object: [String: Any] = [
-                "item": saved.items.id(at: index), "title": title(index) as Any,
-                "similar": results.map { ["item": saved.items.id(at: $0.index), "score": Double($0.score), "title": title($0.index) as Any] },
+                "item": target.item, "title": target.title as Any,
+                "similar": results.map { ["item": $0.item, "score": Double($0.score), "title": $0.title as Any] },
             ]
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) { print(String(decoding: data, as: UTF8.self)) }
         } else {
-            print("items like \(saved.items.id(at: index))\(title(index).map { " (\($0))" } ?? ""):")
+            print("items like \(target.item)\(target.title.map { " (\($0))" } ?? ""):")
             for (rank, result) in results.enumerated() {
-                print(String(format: "%3d. %@  %.4f", rank + 1, saved.items.id(at: result.index), result.score) + (title(result.index).map { "  \($0)" } ?? ""))
+                print(String(format: "%3d. %@  %.4f", rank + 1, result.item, result.score) + (result.title.map { "  \($0)" } ?? ""))
             }
         }
     }

@@ -73,54 +73,47 @@ enum Experiment {
         return sampled
     }
 
-    /// `key=value,…` in key order, for a result's context (nil when there are none).
-    static func describe(_ settings: [String: String]) -> String? {
-        settings.isEmpty ? nil : settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: ",")
-    }
-
     /// The metrics reported when none are asked for.
     static func defaultMetrics(sampled: Bool) -> [MetricSpec] { sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults }
 
     /// `run` once per seed for a seeded model (its settings not fixing `seed`), averaged into mean ±
     /// sample standard deviation; once for anything else.
     static func run(
-        _ kind: ModelKind, settings: [String: String], label: String? = nil, seeds: [UInt64]?, split: Split, metrics: [MetricSpec],
+        _ model: ConfiguredModel, label: String? = nil, seeds: [UInt64]?, split: Split, metrics: [MetricSpec],
         sampled: Bool, batchSize: Int, threadCount: Int, quiet: Bool
     ) throws -> EvaluationResult {
-        let seeded = kind.settings.contains { $0.key == "seed" } && settings["seed"] == nil
-        guard seeded, let seeds, seeds.count > 1 else {
-            var fixed = settings
-            if seeded, let seed = seeds?.first { fixed["seed"] = String(seed) }
-            return try run(kind, settings: fixed, label: label, split: split, metrics: metrics, sampled: sampled,
+        guard model.isSeeded, let seeds, seeds.count > 1 else {
+            let fixed = try model.isSeeded ? (seeds?.first).map(model.seeded) ?? model : model
+            return try run(fixed, label: label, split: split, metrics: metrics, sampled: sampled,
                            batchSize: batchSize, threadCount: threadCount, quiet: quiet)
         }
         let runs = try seeds.map { seed in
-            try run(kind, settings: settings.merging(["seed": String(seed)]) { $1 }, label: label, split: split, metrics: metrics,
+            try run(try model.seeded(seed), label: label, split: split, metrics: metrics,
                     sampled: sampled, batchSize: batchSize, threadCount: threadCount, quiet: quiet)
         }
         var result = EvaluationResult.averaged(over: runs)
         result.context["seeds"] = seeds.map(String.init).joined(separator: ",")
-        result.context["settings"] = describe(settings)
+        result.context["settings"] = model.settingsDescription
         return result
     }
 
-    /// Trains `kind` with `settings` on the split's training part and evaluates it: rating metrics
-    /// through the rating evaluator, the sampled protocol when asked, else full ranking.
+    /// Trains `model` on the split's training part and evaluates it: rating metrics through the
+    /// rating evaluator, the sampled protocol when asked, else full ranking.
     static func run(
-        _ kind: ModelKind, settings: [String: String], label: String? = nil, split: Split, metrics: [MetricSpec], sampled: Bool,
+        _ model: ConfiguredModel, label: String? = nil, split: Split, metrics: [MetricSpec], sampled: Bool,
         batchSize: Int, threadCount: Int, quiet: Bool
     ) throws -> EvaluationResult {
-        let name = label ?? kind.rawValue
+        let name = label ?? model.name
         let start = Date()
         let trained = try Terminal.withProgress("training \(name)", quiet: quiet) { report in
-            try kind.fit(split.train, settings: settings, progress: report)
+            try model.fit(split.train, context: TrainingContext(progress: report))
         }
         let fitSeconds = Date().timeIntervalSince(start)
         var result = try Terminal.withTicker("evaluating \(name)", quiet: quiet) {
             let ratingMetrics = metrics.filter(\.isRatingMetric)
             if !ratingMetrics.isEmpty {
                 guard let predictor = trained as? any RatingPredictor else {
-                    throw ValidationError("\(kind.rawValue) does not predict ratings; rmse and mae need a rating model such as svd")
+                    throw ValidationError("\(model.name) does not predict ratings; rmse and mae need a rating model such as svd")
                 }
                 guard ratingMetrics.count == metrics.count else {
                     throw ValidationError("evaluate rating metrics (rmse, mae) and ranking metrics in separate runs")
@@ -136,7 +129,7 @@ enum Experiment {
         }
         result.model = name
         result.fitSeconds = fitSeconds
-        result.context["settings"] = describe(settings)
+        result.context["settings"] = model.settingsDescription
         return result
     }
 }

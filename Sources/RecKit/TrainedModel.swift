@@ -1,0 +1,172 @@
+import Foundation
+
+/// A trained model with what answering in your own IDs needs: the ID maps, the training
+/// interactions (seen items are never recommended) and, when the data had them, item titles.
+/// The one object the command line, the server and library users share.
+///
+/// ```swift
+/// let dataset = try Dataset.load("ml-100k")
+/// let trained = try TrainedModel(training: try ConfiguredModel("ials", settings: ["factors": "64"]), on: dataset)
+/// let items = try trained.recommend(user: "196", k: 10)        // [Recommendation]: item ID, score, title
+/// let forNewcomer = trained.recommend(history: ["1", "50"], k: 10).recommendations
+/// try trained.save(to: "models/ials")
+/// ```
+public struct TrainedModel: Sendable {
+    public var model: any TrainableRecommender
+    public var users: IDMap
+    public var items: IDMap
+    /// User × item training matrix.
+    public var seen: InteractionMatrix
+    /// Titles aligned with `items`, when known.
+    public var itemTitles: [String?]?
+    /// The training data's fingerprint.
+    public var fingerprint: String
+
+    public init(
+        model: any TrainableRecommender, users: IDMap, items: IDMap, seen: InteractionMatrix, itemTitles: [String?]? = nil,
+        fingerprint: String
+    ) {
+        self.model = model
+        self.users = users
+        self.items = items
+        self.seen = seen
+        self.itemTitles = itemTitles
+        self.fingerprint = fingerprint
+    }
+
+    /// Trains `configured` on `interactions`, indexed by `users` and `items`.
+    /// - Throws: `ConfigError` or `FitError` from the fit.
+    public init(
+        training configured: ConfiguredModel, on interactions: Interactions, users: IDMap, items: IDMap, itemTitles: [String?]? = nil,
+        context: TrainingContext = TrainingContext()
+    ) throws {
+        self.init(
+            model: try configured.fit(interactions, context: context), users: users, items: items,
+            seen: InteractionMatrix.byUser(interactions), itemTitles: itemTitles, fingerprint: interactions.fingerprint())
+    }
+
+    /// Trains `configured` on all of `dataset`.
+    public init(training configured: ConfiguredModel, on dataset: Dataset, context: TrainingContext = TrainingContext()) throws {
+        try self.init(
+            training: configured, on: dataset.interactions, users: dataset.users, items: dataset.items,
+            itemTitles: dataset.itemCatalog?.titles, context: context)
+    }
+
+    /// The model's `--model` name.
+    public var kind: String { type(of: model).name }
+
+    /// The title of the item at `index`, when known.
+    public func title(of index: Int32) -> String? { itemTitles?[Int(index)] ?? nil }
+
+    /// The best `k` items for a training user, seen items excluded.
+    /// - Throws: `LookupError.unknownUser` when the model was not trained on `userID`.
+    public func recommend(user userID: String, k: Int = 10) throws(LookupError) -> [Recommendation] {
+        guard let index = users.index(of: userID) else { throw .unknownUser(userID) }
+        return recommendations(model.recommend(user: index, k: k, excludingSeen: seen))
+    }
+
+    /// The best `k` items for each of `userIDs` (training users), seen items excluded; batched.
+    /// - Throws: `LookupError.unknownUser` naming the first unknown ID.
+    public func recommend(users userIDs: [String], k: Int = 10) throws(LookupError) -> [[Recommendation]] {
+        var indices: [Int32] = []
+        indices.reserveCapacity(userIDs.count)
+        for id in userIDs {
+            guard let index = users.index(of: id) else { throw .unknownUser(id) }
+            indices.append(index)
+        }
+        return model.recommend(users: indices, k: k, excludingSeen: seen).map(recommendations)
+    }
+
+    /// The best `k` items for someone who interacted with `itemIDs` (fold-in: no retraining), those
+    /// items excluded. IDs the model does not know are left out and returned as `unknown`.
+    public func recommend(history itemIDs: [String], k: Int = 10) -> (recommendations: [Recommendation], unknown: [String]) {
+        let known = itemIDs.compactMap { items.index(of: $0) }
+        let unknown = itemIDs.filter { items.index(of: $0) == nil }
+        return (recommendations(model.recommend(history: known, k: k)), unknown)
+    }
+
+    /// The item an ID or a title names: the ID first, then an exact title (case-insensitive), then a
+    /// title containing the text (the most popular such item first).
+    public func item(matching idOrTitle: String) -> Int32? {
+        if let index = items.index(of: idOrTitle) { return index }
+        guard let titles = itemTitles else { return nil }
+        return ItemCatalog(titles: titles).search(title: idOrTitle).first
+    }
+
+    /// The `k` items most like the one `idOrTitle` names.
+    /// - Throws: `LookupError` for an unknown item or a model with no notion of similar items.
+    public func similar(to idOrTitle: String, k: Int = 10) throws(LookupError) -> (item: Recommendation, similar: [Recommendation]) {
+        guard let similarity = model as? any ItemSimilarity else { throw .noSimilarity(kind) }
+        guard let index = item(matching: idOrTitle) else { throw .unknownItem(idOrTitle) }
+        return (recommendation(ScoredIndex(index: index, score: 1)), recommendations(similarity.similarItems(to: index, k: k)))
+    }
+
+    func recommendation(_ scored: ScoredIndex) -> Recommendation {
+        Recommendation(item: items.id(at: scored.index), score: scored.score, title: title(of: scored.index))
+    }
+
+    func recommendations(_ list: [ScoredIndex]) -> [Recommendation] { list.map(recommendation) }
+
+    /// Writes the model directory (see `ModelStore`).
+    public func save(to path: String) throws(ModelStoreError) { try ModelStore.save(self, to: path) }
+
+    /// Reads a model directory (see `ModelStore`).
+    public static func load(_ path: String) throws(ModelStoreError) -> TrainedModel { try ModelStore.load(path) }
+}
+
+/// An item in external IDs with its score (and title, when known).
+public struct Recommendation: Sendable, Equatable, Codable {
+    public var item: String
+    public var score: Float
+    public var title: String?
+    public init(item: String, score: Float, title: String? = nil) {
+        self.item = item
+        self.score = score
+        self.title = title
+    }
+}
+
+/// An ID a trained model does not know, or a question it cannot answer.
+public enum LookupError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownUser(String)
+    case unknownItem(String)
+    case noSimilarity(String)
+
+    public var description: String {
+        switch self {
+        case .unknownUser(let id): return "user '\(id)' is not in the model's training data"
+        case .unknownItem(let id): return "no item with ID or title '\(id)'"
+        case .noSimilarity(let kind):
+            let models = ModelRegistry.all.filter { $0 is any ItemSimilarity.Type }.map { $0.name }
+            return "\(kind) has no notion of similar items; use \(models.joined(separator: ", "))"
+        }
+    }
+}
+
+extension TrainedModel {
+    /// `interactions` (indexed by `users` and `items`) re-indexed into this model's ID maps; rows
+    /// whose user or item the model does not know are dropped and counted.
+    public func reindex(_ interactions: Interactions, users: IDMap, items: IDMap) -> (interactions: Interactions, dropped: Int) {
+        let userIndex = users.ids.map { self.users.index(of: $0) }, itemIndex = items.ids.map { self.items.index(of: $0) }
+        var keptUsers: [Int32] = [], keptItems: [Int32] = [], keptRatings: [Float] = []
+        for row in 0..<interactions.count {
+            guard let user = userIndex[Int(interactions.users[row])], let item = itemIndex[Int(interactions.items[row])] else { continue }
+            keptUsers.append(user)
+            keptItems.append(item)
+            if let ratings = interactions.ratings { keptRatings.append(ratings[row]) }
+        }
+        // Indices come from this model's own maps, so the columns are valid by construction.
+        let result = try! Interactions(
+            users: keptUsers, items: keptItems, ratings: interactions.ratings == nil ? nil : keptRatings,
+            userCount: self.users.count, itemCount: self.items.count)
+        return (result, interactions.count - result.count)
+    }
+
+    /// The model's training pairs as interactions (for seen-item exclusion in evaluation).
+    public var seenInteractions: Interactions {
+        var users: [Int32] = []
+        users.reserveCapacity(seen.nonzeroCount)
+        for row in 0..<seen.rowCount { users += [Int32](repeating: Int32(row), count: seen.count(inRow: row)) }
+        return try! Interactions(users: users, items: seen.columnIndices, weights: seen.values, userCount: seen.rowCount, itemCount: seen.columnCount)
+    }
+}

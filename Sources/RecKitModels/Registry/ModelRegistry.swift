@@ -1,0 +1,105 @@
+import RecKitData
+import RecKitNN
+import RecKitTensor
+
+/// Every model RecKit can train by name. The command line, benchmark suites, help text, the
+/// README's model table, model directories and `similar` all read this list: adding a model is
+/// its file plus one line here.
+public enum ModelRegistry {
+    public static var all: [any TrainableRecommender.Type] {
+        [
+            Popularity.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self, EASE.self,
+            BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, BiasedMF.self, SVDPlusPlus.self,
+        ]
+    }
+
+    /// The `--model` words, in registry order.
+    public static var names: [String] { all.map { $0.name } }
+
+    /// The model called `name`.
+    /// - Throws: `ConfigError` naming the models there are (and the closest one).
+    public static func model(named name: String) throws(ConfigError) -> any TrainableRecommender.Type {
+        guard let type = all.first(where: { $0.name == name }) else {
+            throw ConfigError(
+                model: name, key: "model",
+                "unknown model '\(name)'\(didYouMean(name, among: names)); choose from \(names.joined(separator: ", ")) (`reckit models` describes them)")
+        }
+        return type
+    }
+
+    /// `threads`, which every model takes: worker threads for this run, never saved.
+    public static let threadsSetting = ModelSetting(
+        "threads", .integer(.atLeast(1)), "worker threads (default: all cores); 1 makes Hogwild SGD (svd, bpr) bit-identical run to run",
+        absentText: "all cores")
+}
+
+/// A model chosen by name with its settings decoded and checked: what the command line builds
+/// from `--model` and `--set` (or a suite entry) once, and passes down.
+public struct ConfiguredModel: Sendable {
+    public let type: any TrainableRecommender.Type
+    /// The complete, checked configuration (defaults filled in).
+    public let config: any ModelConfig
+    /// The settings as given (canonical keys, the user's text), for reports.
+    public let given: [String: String]
+    /// `threads`, when given.
+    public let threadCount: Int?
+
+    /// `name` with `settings` (`--set` text; `threads` included).
+    /// - Throws: `ConfigError` for an unknown model or key, a bad value or a bad combination.
+    public init(_ name: String, settings: [String: String] = [:]) throws(ConfigError) {
+        let type = try ModelRegistry.model(named: name)
+        var settings = settings
+        var threads: Int?
+        if let text = settings.removeValue(forKey: "threads") {
+            guard case .integer(let value) = try ModelRegistry.threadsSetting.parse(text, model: name) else { preconditionFailure() }
+            threads = Int(value)
+        }
+        self.type = type
+        self.config = try type.anyConfig(from: settings)
+        self.given = Dictionary(uniqueKeysWithValues: settings.map { key, value in
+            (type.settings.first { $0.aliases.contains(key) }?.key ?? key, value)
+        }).merging(threads.map { ["threads": String($0)] } ?? [:]) { $1 }
+        self.threadCount = threads
+    }
+
+    /// A model type with a configuration built in code.
+    public init<Model: TrainableRecommender>(_ type: Model.Type, config: Model.Config = Model.Config(), threadCount: Int? = nil) {
+        self.type = type
+        self.config = config
+        self.given = [:]
+        self.threadCount = threadCount
+    }
+
+    public var name: String { type.name }
+
+    /// Whether the model draws random numbers and no seed was given (so runs over several seeds
+    /// differ).
+    public var isSeeded: Bool { type.settings.contains { $0.key == "seed" } && given["seed"] == nil }
+
+    /// The same model with `seed`.
+    public func seeded(_ seed: UInt64) throws(ConfigError) -> ConfiguredModel {
+        var settings = given
+        settings["seed"] = String(seed)
+        return try ConfiguredModel(name, settings: settings)
+    }
+
+    /// Trains on `train`; threads from `threads` unless the context sets them.
+    /// - Throws: `ConfigError` for data the configuration cannot take, `FitError` for a diverging or
+    ///   cancelled fit.
+    public func fit(_ train: Interactions, context: TrainingContext = TrainingContext()) throws -> any TrainableRecommender {
+        var context = context
+        if context.threadCount == nil { context.threadCount = threadCount ?? Parallel.defaultThreadCount }
+        return try type.fit(train, anyConfig: config, context: context)
+    }
+
+    /// `key=value,…` of the given settings in key order (nil when none were given).
+    public var settingsDescription: String? {
+        given.isEmpty ? nil : given.keys.sorted().map { "\($0)=\(given[$0]!)" }.joined(separator: ",")
+    }
+}
+
+extension TrainableRecommender {
+    static func anyConfig(from settings: [String: String]) throws(ConfigError) -> any ModelConfig {
+        try config(from: settings)
+    }
+}

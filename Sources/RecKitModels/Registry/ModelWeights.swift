@@ -1,0 +1,121 @@
+import RecKitData
+import RecKitTensor
+
+/// A saved model that cannot be restored: a missing or malformed tensor, or sizes that disagree.
+public struct RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Named weights of a model, with typed lookups that check shapes.
+public struct ModelWeights: Sendable {
+    public var entries: [String: SafeTensors.Entry]
+
+    public init(_ entries: [String: SafeTensors.Entry] = [:]) { self.entries = entries }
+
+    public func tensor(_ name: String, shape: [Int]) throws(RestoreError) -> Tensor {
+        guard case .float32(let tensor)? = entries[name] else { throw RestoreError("missing float tensor '\(name)'") }
+        guard tensor.shape == shape else { throw RestoreError("tensor '\(name)' has shape \(tensor.shape), expected \(shape)") }
+        return tensor
+    }
+
+    public func matrix(_ name: String, rows: Int, columns: Int) throws(RestoreError) -> InteractionMatrix {
+        guard case .int64(let offsets, _)? = entries[name + ".offsets"], case .int32(let indices, _)? = entries[name + ".columns"],
+            case .float32(let values)? = entries[name + ".values"]
+        else { throw RestoreError("missing sparse matrix '\(name)'") }
+        guard values.scalars.allSatisfy(\.isFinite) else { throw RestoreError("sparse matrix '\(name)' holds non-finite values") }
+        do {
+            return try InteractionMatrix(
+                rowCount: rows, columnCount: columns, rowOffsets: offsets.map { Int($0) }, columnIndices: indices, values: values.scalars)
+        } catch {
+            throw RestoreError("sparse matrix '\(name)': \(error.description)")
+        }
+    }
+
+    /// A dot-product model's two factor tables.
+    public mutating func store(_ factors: FactorModel) {
+        entries["user_factors"] = .float32(factors.userFactors)
+        entries["item_factors"] = .float32(factors.itemFactors)
+    }
+
+    public func factorModel(name: String, userCount: Int, itemCount: Int, width: Int) throws(RestoreError) -> FactorModel {
+        FactorModel(
+            name: name, userFactors: try tensor("user_factors", shape: [userCount, width]),
+            itemFactors: try tensor("item_factors", shape: [itemCount, width]))
+    }
+
+    /// The parts every explicit-rating factor model shares: μ, the rating range, biases and factors.
+    public mutating func storeRatingModel(
+        mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor, itemFactors: Tensor
+    ) {
+        entries["global"] = .float32(Tensor(shape: [3], scalars: [mean, range.lowerBound, range.upperBound]))
+        entries["user_biases"] = .float32(Tensor(shape: [userBiases.count], scalars: userBiases))
+        entries["item_biases"] = .float32(Tensor(shape: [itemBiases.count], scalars: itemBiases))
+        store(FactorModel(userFactors: userFactors, itemFactors: itemFactors))
+    }
+
+    public func ratingModel(userCount: Int, itemCount: Int, factorCount: Int) throws(RestoreError)
+        -> (mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor, itemFactors: Tensor)
+    {
+        let global = try tensor("global", shape: [3]).scalars
+        guard global[1] <= global[2] else { throw RestoreError("the stored rating range \(global[1])...\(global[2]) is empty") }
+        return (
+            global[0], global[1]...global[2], try tensor("user_biases", shape: [userCount]).scalars,
+            try tensor("item_biases", shape: [itemCount]).scalars, try tensor("user_factors", shape: [userCount, factorCount]),
+            try tensor("item_factors", shape: [itemCount, factorCount])
+        )
+    }
+
+    /// A neural model's named parameter tensors.
+    public mutating func store(parameters: [String: Tensor]) {
+        for (name, tensor) in parameters { entries[name] = .float32(tensor) }
+    }
+
+    /// The parameter tensors a network of these shapes needs, each checked.
+    public func parameters(shapes: [String: [Int]]) throws(RestoreError) -> [String: Tensor] {
+        var result: [String: Tensor] = [:]
+        for (name, shape) in shapes { result[name] = try tensor(name, shape: shape) }
+        return result
+    }
+
+    public mutating func store(_ matrix: InteractionMatrix, as name: String) {
+        entries[name + ".offsets"] = .int64(matrix.rowOffsets.map { Int64($0) }, shape: [matrix.rowOffsets.count])
+        entries[name + ".columns"] = .int32(matrix.columnIndices, shape: [matrix.nonzeroCount])
+        entries[name + ".values"] = .float32(Tensor(shape: [matrix.nonzeroCount], scalars: matrix.values))
+    }
+
+    /// A vector of floats, stored as a 1-D tensor.
+    public mutating func store(_ values: [Float], as name: String) {
+        entries[name] = .float32(Tensor(shape: [values.count], scalars: values))
+    }
+
+    /// The vector `store(_:as:)` wrote, checked to hold `count` values.
+    public func vector(_ name: String, count: Int) throws(RestoreError) -> [Float] {
+        try tensor(name, shape: [count]).scalars
+    }
+
+    /// Flags (one per user or item), stored as 0/1 integers.
+    public mutating func store(flags: [Bool], as name: String) {
+        entries[name] = .int32(flags.map { $0 ? 1 : 0 }, shape: [flags.count])
+    }
+
+    public func flags(_ name: String, count: Int) throws(RestoreError) -> [Bool] {
+        guard case .int32(let values, let shape)? = entries[name], shape == [count] else {
+            throw RestoreError("missing or mis-shaped flags '\(name)' (expected \(count))")
+        }
+        return values.map { $0 != 0 }
+    }
+
+    /// A neighbourhood model's state: its `[rows, rows]` neighbour lists and the users' histories.
+    public mutating func store(neighbours: InteractionMatrix, history: InteractionMatrix) {
+        store(neighbours, as: "neighbours")
+        store(history, as: "history")
+    }
+
+    public func neighbourhood(rows: Int, userCount: Int, itemCount: Int) throws(RestoreError)
+        -> (neighbours: InteractionMatrix, history: InteractionMatrix)
+    {
+        (try matrix("neighbours", rows: rows, columns: rows), try matrix("history", rows: userCount, columns: itemCount))
+    }
+}
