@@ -96,3 +96,115 @@ import RecKitTensor
         #expect(abs(Double(dropped.filter { $0 == 0 }.count) / 4000 - 0.25) < 0.03)
     }
 }
+
+/// The one training loop: steps, losses, the NaN check, cancellation, early stopping and checkpoints.
+@Suite struct TrainingLoopTests {
+    /// y = 2x + 1 from 64 points in batches of 16.
+    func regression(seed: UInt64 = 3) -> (Linear, Tensor, Tensor) {
+        var generator = SplitMix64(seed: seed)
+        let xs = (0..<64).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        return (Linear(1, 1, seed: seed), Tensor(shape: [64, 1], scalars: xs), Tensor(shape: [64, 1], scalars: xs.map { 2 * $0 + 1 }))
+    }
+
+    func epoch(_ x: Tensor, _ y: Tensor) -> (Int) -> EpochBatches<[Int], (Tensor, Tensor)> {
+        let schedule = BatchSchedule(exampleCount: 64, batchSize: 16, seed: 1)
+        return { epoch in
+            EpochBatches(inputs: schedule.batches(epoch: epoch)) { rows in
+                (Tensor(shape: [rows.count, 1], scalars: rows.map { x.scalars[$0] }), Tensor(shape: [rows.count, 1], scalars: rows.map { y.scalars[$0] }))
+            }
+        }
+    }
+
+    @Test func learnsAndReportsEachEpochWithItsMeanLoss() throws {
+        let (model, x, y) = regression()
+        final class Log: @unchecked Sendable { var updates: [TrainingUpdate] = [] }
+        let log = Log()
+        var loop = TrainingLoop(epochCount: 30)
+        let summary = try loop.run(
+            model, optimizer: Adam(model.parameters.map(\.variable), learningRate: 0.1),
+            context: TrainingContext { log.updates.append($0) }, epoch: epoch(x, y),
+            loss: { batch, _ in Loss.meanSquaredError(model(Variable(batch.0)), batch.1) })
+        #expect(summary.epochs == 30 && summary.steps == 30 * 4 && summary.losses.count == 30)
+        #expect(log.updates.map(\.step) == Array(1...30) && log.updates.allSatisfy { $0.total == 30 })
+        #expect(log.updates.map(\.loss) == summary.losses.map { Optional($0) })
+        #expect(summary.losses[29] < 0.01 * summary.losses[0])
+        // The same seeds give the same bits.
+        let (again, _, _) = regression()
+        var second = TrainingLoop(epochCount: 30)
+        try second.run(
+            again, optimizer: Adam(again.parameters.map(\.variable), learningRate: 0.1), epoch: epoch(x, y),
+            loss: { batch, _ in Loss.meanSquaredError(again(Variable(batch.0)), batch.1) })
+        #expect(again.weight.value == model.weight.value && again.bias?.value == model.bias?.value)
+    }
+
+    @Test func aNonFiniteLossNamesTheEpochAndBatch() {
+        let (model, x, y) = regression()
+        var loop = TrainingLoop(epochCount: 5)
+        #expect(throws: FitError.nonFiniteLoss(epoch: 2, batch: 3)) {
+            try loop.run(
+                model, optimizer: SGD(model.parameters.map(\.variable), learningRate: 0.01), epoch: epoch(x, y),
+                loss: { batch, step in
+                    let loss = Loss.meanSquaredError(model(Variable(batch.0)), batch.1)
+                    return step == 6 ? loss * Float.nan : loss      // epoch 2 (steps 4–7), its third batch
+                })
+        }
+    }
+
+    @Test func cancellationStopsAtTheNextBatch() {
+        let (model, x, y) = regression()
+        let cancellation = Cancellation()
+        var loop = TrainingLoop(epochCount: 5)
+        var steps = 0
+        #expect(throws: FitError.cancelled) {
+            try loop.run(
+                model, optimizer: SGD(model.parameters.map(\.variable), learningRate: 0.01),
+                context: TrainingContext(cancellation: cancellation), epoch: epoch(x, y),
+                loss: { batch, step in
+                    steps = step + 1
+                    if step == 2 { cancellation.cancel() }
+                    return Loss.meanSquaredError(model(Variable(batch.0)), batch.1)
+                })
+        }
+        #expect(steps == 3)
+    }
+
+    @Test func earlyStoppingKeepsTheBestEpochAndClippingBoundsTheStep() throws {
+        let (model, x, y) = regression()
+        // A validation score that peaks at epoch 3, then falls: stop after 2 worse epochs, keep epoch 3.
+        let scores = [0.1, 0.2, 0.5, 0.4, 0.3, 0.2, 0.1]
+        var kept: Tensor?
+        var loop = TrainingLoop(epochCount: 7, gradientClipNorm: 0.5, earlyStopping: EarlyStopping(patience: 2))
+        let summary = try loop.run(
+            model, optimizer: SGD(model.parameters.map(\.variable), learningRate: 0.05), epoch: epoch(x, y),
+            loss: { batch, _ in Loss.meanSquaredError(model(Variable(batch.0)), batch.1) },
+            validate: { epoch in
+                if epoch == 2 { kept = model.weight.value }
+                return ValidationMeasurement(name: "score", value: scores[epoch])
+            })
+        #expect(summary.epochs == 5 && summary.bestEpoch == 3 && model.weight.value == kept)
+        // Clipping: one step of SGD with rate 1 moves the parameters by at most the clip norm.
+        let (clipped, _, _) = regression(seed: 9)
+        let before = clipped.parameters.map(\.variable.value)
+        var one = TrainingLoop(epochCount: 1, gradientClipNorm: 0.25)
+        try one.run(
+            clipped, optimizer: SGD(clipped.parameters.map(\.variable), learningRate: 1),
+            epoch: { _ in EpochBatches(inputs: [0]) { _ in (x, y * 100) } },
+            loss: { batch, _ in Loss.meanSquaredError(clipped(Variable(batch.0)), batch.1) })
+        let moved = zip(before, clipped.parameters.map(\.variable.value)).map { old, new in
+            zip(old.scalars, new.scalars).reduce(Float(0)) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        }.reduce(0, +).squareRoot()
+        #expect(moved > 0.2 && moved <= 0.25 + 1e-5)
+    }
+
+    @Test func checkpointsAfterEachEpoch() throws {
+        let (model, x, y) = regression()
+        let folder = TemporaryDirectory()
+        var loop = TrainingLoop(epochCount: 2, checkpointPath: folder.path + "/c.safetensors")
+        try loop.run(
+            model, optimizer: SGD(model.parameters.map(\.variable), learningRate: 0.05), epoch: epoch(x, y),
+            loss: { batch, _ in Loss.meanSquaredError(model(Variable(batch.0)), batch.1) })
+        let restored = Linear(1, 1, seed: 99)
+        #expect(try Checkpoint.load(into: restored, from: folder.path + "/c.safetensors") == ["epoch": "2"])
+        #expect(restored.weight.value == model.weight.value)
+    }
+}
