@@ -8,7 +8,7 @@ import RecKitTensor
 public enum ModelRegistry {
     public static var all: [any TrainableRecommender.Type] {
         [
-            Popularity.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self, EASE.self,
+            Popularity.self, MostRecent.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self, EASE.self,
             BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, BiasedMF.self, SVDPlusPlus.self,
         ]
     }
