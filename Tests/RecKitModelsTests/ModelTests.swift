@@ -21,6 +21,15 @@ import RecKitTensor
         #expect(throws: ConfigError.self) { try Popularity(fitting: noTimes, config: .init(recentWindowSeconds: 5)) }
     }
 
+    @Test func mostRecentRanksByEachItemsLatestTime() throws {
+        // Latest times: item 0 at 1, item 1 at 101, item 2 at 102, item 3 at 5, item 4 never.
+        let model = try MostRecent(fitting: train)
+        #expect(model.itemScores == [1, 3, 4, 2, 0])
+        #expect(model.recommend(user: 0, k: 2, excludingSeen: InteractionMatrix.byUser(train)).map(\.index) == [2, 3])
+        let noTimes = try Interactions(users: [0], items: [0], userCount: 1, itemCount: 1)
+        #expect(throws: ConfigError.self) { try MostRecent(fitting: noTimes) }
+    }
+
     @Test func historyRecommendationsExcludeTheHistory() throws {
         let model = try Popularity(fitting: train)
         #expect(model.recommend(history: [1, 2], k: 3).map(\.index) == [0, 3, 4])
