@@ -34,6 +34,10 @@ import RecKitTensor
 public struct BPR: TrainableRecommender {
     public static let name = "bpr"
     public static let summary = "BPR (Rendle et al. 2009) with item bias; uniform, popularity or WARP negatives; Hogwild threads"
+    public static let details = """
+        user-ordered epochs. On long-tailed catalogues uniform negatives are mostly easy ones and BPR falls back \
+        to popularity: use `sampling=popularity` or `warp` there (see below)
+        """
 
     public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
         /// j uniform over the catalogue (the paper's).

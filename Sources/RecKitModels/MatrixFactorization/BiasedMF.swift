@@ -27,7 +27,11 @@ import RecKitTensor
 public struct BiasedMF: RatingPredictor, TrainableRecommender {
     public static let name = "svd"
     public static let summary = "biased MF for explicit ratings (Surprise's SVD: SGD with Hogwild threads, or ALS; timeSVD terms)"
-    public static let details = "named `svd` for Surprise users; it is biased matrix factorisation, not a singular value decomposition"
+    public static let details = """
+        named `svd` for Surprise users: biased matrix factorisation, not a singular value decomposition; \
+        Surprise's SVD defaults; `--metrics rmse,mae`; `temporal=true` adds timeSVD's time-binned item biases \
+        and drifting user bias
+        """
 
     public enum Solver: String, Codable, Sendable, CaseIterable {
         case sgd

@@ -14,6 +14,7 @@ import RecKitTensor
 public struct MultVAE: TrainableRecommender {
     public static let name = "multvae"
     public static let summary = "Mult-VAE (Liang et al. 2018): multinomial likelihood + annealed β·KL; new users need no retraining"
+    public static let details = "a history encoded by an input-dropout tanh encoder into a Gaussian, decoded to logits over every item; Adam"
 
     public struct Config: ModelConfig {
         public var hiddenSize = 600

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import _RecKitTestSupport
+@testable import RecKit
+
+@Suite struct TrainedModelTests {
+    static let data = SyntheticData.generate(preset: .tiny, seed: 8)
+
+    /// The README's model table is what `reckit models --markdown` prints now.
+    @Test func readmeModelTableIsCurrent() throws {
+        let readme = try String(contentsOfFile: packageRoot + "/README.md", encoding: .utf8)
+        let begin = try #require(readme.range(of: "<!-- models:begin"))
+        let end = try #require(readme.range(of: "<!-- models:end -->"))
+        let section = readme[begin.upperBound..<end.lowerBound]
+        let table = section[section.index(after: try #require(section.firstIndex(of: "\n")))...]
+        #expect(table.trimmingCharacters(in: .whitespacesAndNewlines) == ModelRegistry.markdownTable,
+                "regenerate it with `reckit models --markdown`")
+    }
+
+    /// The README's TrainedModel example, on the synthetic set: answers in external IDs, fold-in
+    /// with unknown IDs set apart, similar items by title, save and load, batched lists.
+    @Test func answersInExternalIDs() throws {
+        let dataset = Self.data.ratings
+        let ials = try ConfiguredModel("ials", settings: ["factors": "8", "alpha": "10", "iterations": "3"])
+        let trained = try TrainedModel(training: ials, on: dataset)
+        let user = dataset.users.id(at: 7)
+        let items = try trained.recommend(user: user, k: 10)
+        let seen = Set(trained.seen.columns(inRow: 7).map { dataset.items.id(at: $0) })
+        #expect(items.count == 10 && items.allSatisfy { !seen.contains($0.item) })
+        #expect(items.map(\.item) == trained.model.recommend(user: 7, k: 10, excludingSeen: trained.seen).map { dataset.items.id(at: $0.index) })
+        #expect(items.allSatisfy { $0.title == dataset.itemCatalog?.titles[Int(dataset.items.index(of: $0.item)!)] })
+        #expect(throws: LookupError.unknownUser("nobody")) { try trained.recommend(user: "nobody") }
+        let (newcomer, unknown) = trained.recommend(history: [dataset.items.id(at: 1), "no-such-item", dataset.items.id(at: 2)], k: 5)
+        #expect(unknown == ["no-such-item"] && newcomer.count == 5 && !newcomer.contains { $0.item == dataset.items.id(at: 1) })
+        let title = try #require(dataset.itemCatalog?.titles[3])
+        let alike = try trained.similar(to: title, k: 5)
+        #expect(alike.item.item == dataset.items.id(at: 3) && alike.similar.count == 5 && !alike.similar.contains { $0.item == alike.item.item })
+        let folder = TemporaryDirectory()
+        try trained.save(to: folder.path + "/m")
+        let again = try TrainedModel.load(folder.path + "/m")
+        let ids = [user, dataset.users.id(at: 0), dataset.users.id(at: 299)]
+        let lists = try again.recommend(users: ids, k: 10)
+        let singly = try ids.map { try trained.recommend(user: $0, k: 10) }
+        #expect(lists[0] == items && lists == singly)
+        let popular = try TrainedModel(training: ConfiguredModel("popularity"), on: dataset)
+        #expect(throws: LookupError.noSimilarity("popularity")) { try popular.similar(to: title) }
+    }
+
+    var packageRoot: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    }
+}
