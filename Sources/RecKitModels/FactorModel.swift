@@ -20,6 +20,13 @@ public struct FactorModel: Recommender {
         self.itemFactors = itemFactors
     }
 
+    /// Row-major tables of `width` columns: `users` holds every user's row, `items` every item's.
+    public init(name: String = "factors", users: [Float], items: [Float], width: Int) {
+        self.init(
+            name: name, userFactors: Tensor(shape: [users.count / width, width], scalars: users),
+            itemFactors: Tensor(shape: [items.count / width, width], scalars: items))
+    }
+
     public var userCount: Int { userFactors.shape[0] }
     public var itemCount: Int { itemFactors.shape[0] }
     public var factorCount: Int { itemFactors.shape[1] }

@@ -7,7 +7,7 @@ import RecKitTensor
 ///
 /// Items are ranked by their latest training timestamp; items last seen at the same second tie and
 /// go to the lower item index; items never seen come last. Needs timestamps.
-public struct MostRecent: TrainableRecommender {
+public struct MostRecent: GlobalRanking {
     public static let name = "mostrecent"
     public static let summary = "most recently interacted items (by each item's latest timestamp), the same list for everyone"
 
@@ -18,12 +18,10 @@ public struct MostRecent: TrainableRecommender {
 
     public let config: Config
     public let userCount: Int
-    public let itemCount: Int
     /// Each item's recency rank as a score: 1 for the item seen longest ago, higher for later
     /// ones, equal for the same latest time, 0 for items never seen. (Ranks, not timestamps:
     /// Float32 cannot tell seconds apart at today's Unix times.)
     public let itemScores: [Float]
-    public var name: String { Self.name }
 
     /// - Throws: `ConfigError` when the training data has no timestamps.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
@@ -37,22 +35,12 @@ public struct MostRecent: TrainableRecommender {
         }
         let distinct = Array(Set(latest.compactMap { $0 })).sorted()
         let rank = Dictionary(uniqueKeysWithValues: distinct.enumerated().map { ($1, Float($0 + 1)) })
-        self.config = config
-        self.userCount = train.userCount
-        self.itemCount = train.itemCount
-        self.itemScores = latest.map { $0.flatMap { rank[$0] } ?? 0 }
+        self.init(config: config, userCount: train.userCount, itemScores: latest.map { $0.flatMap { rank[$0] } ?? 0 })
     }
 
-    public func scores(forUsers users: [Int32]) -> Tensor { Tensor(repeatingRow: itemScores, count: users.count) }
-
-    public func scores(forHistory history: [Int32]) -> [Float] { itemScores }
-
-    public func save(into weights: inout ModelWeights) { weights.store(itemScores, as: "item_scores") }
-
-    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+    public init(config: Config, userCount: Int, itemScores: [Float]) {
         self.config = config
         self.userCount = userCount
-        self.itemCount = itemCount
-        self.itemScores = try weights.vector("item_scores", count: itemCount)
+        self.itemScores = itemScores
     }
 }

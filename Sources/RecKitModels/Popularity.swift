@@ -4,7 +4,7 @@ import RecKitTensor
 
 /// Recommends the items with the most training interactions (all time, or within a recent window),
 /// the same list for everyone. The baseline every model must beat.
-public struct Popularity: TrainableRecommender {
+public struct Popularity: GlobalRanking {
     public static let name = "popularity"
     public static let summary = "most interacted items (all time or a recent window)"
 
@@ -34,7 +34,6 @@ public struct Popularity: TrainableRecommender {
 
     public let config: Config
     public let userCount: Int
-    public let itemCount: Int
     /// Score of each item: its (windowed, possibly weighted) interaction count.
     public let itemScores: [Float]
     public var name: String { config.recentWindowSeconds == nil ? "popularity" : "popularity-recent" }
@@ -54,23 +53,13 @@ public struct Popularity: TrainableRecommender {
         for row in 0..<train.count where (train.timestamps?[row] ?? .max) >= cutoff {
             counts[Int(train.items[row])] += config.useWeights ? train.value(at: row) : 1
         }
-        self.config = config
-        self.userCount = train.userCount
-        self.itemCount = train.itemCount
-        self.itemScores = counts
+        self.init(config: config, userCount: train.userCount, itemScores: counts)
     }
 
-    public func scores(forUsers users: [Int32]) -> Tensor { Tensor(repeatingRow: itemScores, count: users.count) }
-
-    public func scores(forHistory history: [Int32]) -> [Float] { itemScores }
-
-    public func save(into weights: inout ModelWeights) { weights.store(itemScores, as: "item_scores") }
-
-    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+    public init(config: Config, userCount: Int, itemScores: [Float]) {
         self.config = config
         self.userCount = userCount
-        self.itemCount = itemCount
-        self.itemScores = try weights.vector("item_scores", count: itemCount)
+        self.itemScores = itemScores
     }
 }
 

@@ -18,7 +18,6 @@ public struct RandomRecommender: TrainableRecommender {
     public let config: Config
     public let userCount: Int
     public let itemCount: Int
-    public var name: String { "random" }
     public var seed: UInt64 { config.seed }
 
     /// A random model for `train`'s users and items.

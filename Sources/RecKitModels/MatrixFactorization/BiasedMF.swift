@@ -105,7 +105,6 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
     let knownUsers: [Bool]
     let knownItems: [Bool]
     public let ratingRange: ClosedRange<Float>
-    public var name: String { "svd" }
     public var userCount: Int { userBiases.count }
     public var itemCount: Int { itemBiases.count }
 

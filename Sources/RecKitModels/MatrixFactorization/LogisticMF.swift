@@ -12,7 +12,7 @@ import RecKitTensor
 /// negatives per positive (weighted so their total matches the unobserved mass). Rows run in
 /// parallel chunks with per-chunk seeded generators and each row writes only itself, so threads
 /// never change the result.
-public struct LogisticMF: TrainableRecommender {
+public struct LogisticMF: FactorRecommender {
     public static let name = "lmf"
     public static let summary = "logistic MF (Johnson 2014) with sampled negatives, alternating AdaGrad"
 
@@ -48,9 +48,6 @@ public struct LogisticMF: TrainableRecommender {
     /// `[users, factors + 2]` and `[items, factors + 2]`: the factors, then (bias, 1) for users and
     /// (1, bias) for items, so one dot product gives x·y + β_u + β_i.
     public let factors: FactorModel
-    public var name: String { "lmf" }
-    public var userCount: Int { factors.userCount }
-    public var itemCount: Int { factors.itemCount }
 
     /// Trains on all cores unless the context says otherwise (threads never change the result);
     /// reports each iteration.
@@ -77,19 +74,16 @@ public struct LogisticMF: TrainableRecommender {
                 config: config, seed: root.next(), threadCount: threadCount)
             try context.report(TrainingUpdate(step: iteration + 1, total: config.iterationCount))
         }
-        self.config = config
-        self.factors = FactorModel(
-            name: "lmf", userFactors: Tensor(shape: [train.userCount, width], scalars: users),
-            itemFactors: Tensor(shape: [train.itemCount, width], scalars: items))
+        self.init(config: config, factors: FactorModel(name: Self.name, users: users, items: items, width: width))
     }
 
-    public func save(into weights: inout ModelWeights) { weights.store(factors) }
+    public init(config: Config, factors: FactorModel) {
+        self.config = config
+        self.factors = factors
+    }
 
     /// The factor tables carry the two bias columns.
-    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
-        self.config = config
-        self.factors = try weights.factorModel(name: Self.name, userCount: userCount, itemCount: itemCount, width: config.factorCount + 2)
-    }
+    public static func factorWidth(_ config: Config) -> Int { config.factorCount + 2 }
 
     /// One AdaGrad step for every row of `solving`; `biasColumn` is the row's own bias (the other
     /// of the two extra columns is the fixed 1).
@@ -144,13 +138,5 @@ public struct LogisticMF: TrainableRecommender {
         }
     }
 
-    public func scores(forUsers users: [Int32]) -> Tensor { factors.scores(forUsers: users) }
     public func scores(forHistory history: [Int32]) -> [Float] { factors.scores(forHistory: history) }
-}
-
-/// Pointers for the parallel half-steps: each chunk writes only its own rows.
-struct LMFBuffers: @unchecked Sendable {
-    let target: UnsafeMutablePointer<Float>
-    let squares: UnsafeMutablePointer<Float>
-    let fixed: UnsafePointer<Float>
 }

@@ -51,7 +51,6 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
     public let historyFactors: Tensor
     /// Each user's rated items (the history N(u)).
     let history: InteractionMatrix
-    public var name: String { "svdpp" }
     public var userCount: Int { userBiases.count }
     public var itemCount: Int { itemBiases.count }
 

@@ -25,7 +25,6 @@ public struct EASE: TrainableRecommender {
     public let weights: Tensor
     /// Each user's training row (binary), to score known users.
     let history: InteractionMatrix
-    public var name: String { "ease" }
 
     /// - Throws: `ConfigError` for a bad λ or a catalogue above `maximumItemCount`.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {

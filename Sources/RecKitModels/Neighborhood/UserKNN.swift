@@ -30,7 +30,6 @@ public struct UserKNN: TrainableRecommender {
     /// Row u: u's neighbours v with sim(u, v).
     public let neighbours: InteractionMatrix
     let history: InteractionMatrix
-    public var name: String { "userknn" }
     public var userCount: Int { history.rowCount }
     public var itemCount: Int { history.columnCount }
 

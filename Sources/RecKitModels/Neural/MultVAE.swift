@@ -56,7 +56,6 @@ public struct MultVAE: TrainableRecommender {
     let history: InteractionMatrix
     public let userCount: Int
     public let itemCount: Int
-    public var name: String { "multvae" }
 
     /// Trains by the RecKitNN training loop (histories and targets prepared on a background
     /// thread); reports each epoch with its mean loss.

@@ -67,7 +67,6 @@ public struct NeuralCF: TrainableRecommender {
     public let parameters: [String: Tensor]
     public let userCount: Int
     public let itemCount: Int
-    public var name: String { "ncf" }
 
     /// Trains by the RecKitNN training loop; reports each epoch with its mean loss.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {

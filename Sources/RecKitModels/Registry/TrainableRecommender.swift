@@ -29,6 +29,8 @@ public protocol TrainableRecommender: Recommender {
 
 extension TrainableRecommender {
     public static var details: String { "" }
+    /// The registry name (a model whose variants report differently overrides it).
+    public var name: String { Self.name }
 
     /// Trains with the default context (the model's default threads, no progress).
     public init(fitting train: Interactions, config: Config = Config()) throws {
