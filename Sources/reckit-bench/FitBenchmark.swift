@@ -20,7 +20,7 @@ struct FitBenchmark: ParsableCommand {
             throw ValidationError("fit times \(Self.peerSettings.keys.sorted().joined(separator: ", ")) on a synthetic preset")
         }
         let data = SyntheticData.generate(preset: preset, seed: 42)
-        let explicit = model == "svd" || model == "svdpp"
+        let explicit = (try? ModelRegistry.model(named: model)) is any RatingPredictor.Type
         // Rating models: a seeded random 90/10 split of the ratings, RMSE on the 10 % (the peers'
         // protocol; their split of the same file differs only by the random draw).
         let split = explicit ? try data.ratings.split(.random(testFraction: 0.1), seed: 42) : nil
@@ -35,14 +35,9 @@ struct FitBenchmark: ParsableCommand {
         }
         // The bench's defaults (the peers' settings), then --settings; every key goes through the
         // model's own reader, so a misspelt one is an error rather than silently ignored.
-        var values = benchDefaults.merging(["iterations": String(iterations)].filter { _ in model == "ials" }) { $1 }
-        if values["epochs"] != nil { values["epochs"] = String(iterations) }
-        if model == "bpr" || model == "svd" {
-            values["threads"] = String(threads)
-        } else if model != "svdpp" && threads != Parallel.defaultThreadCount {
-            // iALS and item-KNN build on all worker threads (RECKIT_THREADS caps them); SVD++ on one.
-            throw ValidationError("\(model) runs on all worker threads; set RECKIT_THREADS=\(threads) instead of --threads")
-        }
+        var values = benchDefaults.settings
+        if let passes = benchDefaults.passes { values[passes] = String(iterations) }
+        values["threads"] = String(threads)      // every model takes it (SVD++ trains on one thread regardless)
         for pair in settings.split(separator: ",") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--settings takes key=value pairs, not '\(pair)'") }
@@ -61,7 +56,7 @@ struct FitBenchmark: ParsableCommand {
         var predictor: (any RatingPredictor)?
         let total = try time {
             let fitted = try configured.fit(train, context: TrainingContext(progress: tick))
-            if model == "itemknn" { tick(TrainingUpdate(step: 1, total: 1)) }
+            if benchDefaults.passes == nil { tick(TrainingUpdate(step: 1, total: 1)) }
             predictor = fitted as? any RatingPredictor
         }
         var rmse: Double?
@@ -76,8 +71,10 @@ struct FitBenchmark: ParsableCommand {
         ])
     }
 
-    /// The peers' settings for each timed model (their `synthetic.py` and `peer_itemknn.py`).
-    static let peerSettings: [String: [String: String]] = [
-        "ials": ["alpha": "40"], "bpr": ["epochs": "3"], "svd": ["epochs": "3"], "svdpp": ["epochs": "3"], "itemknn": ["neighbors": "20"],
+    /// The peers' settings for each timed model (their `synthetic.py` and `peer_itemknn.py`) and the
+    /// key that counts its passes (item-KNN has none).
+    static let peerSettings: [String: (settings: [String: String], passes: String?)] = [
+        "ials": (["alpha": "40"], "iterations"), "bpr": ([:], "epochs"), "svd": ([:], "epochs"), "svdpp": ([:], "epochs"),
+        "itemknn": (["neighbors": "20"], nil),
     ]
 }
