@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "RecKitNN", dependencies: ["RecKitTensor"]),
         .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN"]),
         .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),
-        .target(name: "RecKit", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN", "RecKitModels", "RecKitEval"]),
+        .target(
+            name: "RecKit", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN", "RecKitModels", "RecKitEval"]),
         .executableTarget(
             name: "reckit",
             dependencies: [
@@ -55,7 +56,8 @@ let package = Package(
         .testTarget(name: "RecKitTensorTests", dependencies: ["RecKitTensor", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitNNTests", dependencies: ["RecKitNN", "_RecKitTestSupport"]),
-        .testTarget(name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitNN", "RecKitEval", "_RecKitTestSupport"]),
+        .testTarget(
+            name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitNN", "RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitEvalTests", dependencies: ["RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitTests", dependencies: ["RecKit", "_RecKitTestSupport"]),
         .testTarget(name: "reckitTests", dependencies: ["reckit", "_RecKitTestSupport"]),

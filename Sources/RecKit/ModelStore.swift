@@ -49,16 +49,22 @@ public enum ModelStore {
         let weightData = SafeTensors.encode(weights.entries, metadata: ["format": "reckit", "kind": trained.kind])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        guard let idData = try? encoder.encode(IDs(users: trained.users.ids, items: trained.items.ids, itemTitles: trained.itemTitles)) else {
+        guard
+            let idData = try? encoder.encode(
+                IDs(users: trained.users.ids, items: trained.items.ids, itemTitles: trained.itemTitles))
+        else {
             throw ModelStoreError(path: path, "cannot encode the ID maps")
         }
         let manifest = Manifest(
-            formatVersion: formatVersion, kind: trained.kind, config: trained.model.configObject, reckitVersion: RecKitVersion.current,
+            formatVersion: formatVersion, kind: trained.kind, config: trained.model.configObject,
+            reckitVersion: RecKitVersion.current,
             trainingFingerprint: trained.fingerprint, userCount: trained.users.count, itemCount: trained.items.count,
             trainInteractionCount: trained.seen.nonzeroCount,
             files: [weightsFile: Fingerprint.hex(weightData), idsFile: Fingerprint.hex(idData)])
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        guard let manifestData = try? encoder.encode(manifest) else { throw ModelStoreError(path: path, "cannot encode the manifest") }
+        guard let manifestData = try? encoder.encode(manifest) else {
+            throw ModelStoreError(path: path, "cannot encode the manifest")
+        }
         let manager = FileManager.default
         let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         do {
@@ -87,39 +93,56 @@ public enum ModelStore {
     public static func load(_ path: String) throws(ModelStoreError) -> TrainedModel {
         func read(_ name: String) throws(ModelStoreError) -> Data {
             guard let data = FileManager.default.contents(atPath: path + "/" + name) else {
-                throw ModelStoreError(path: path, "\(name) is missing or unreadable (is this a model directory from `reckit train`?)")
+                throw ModelStoreError(
+                    path: path, "\(name) is missing or unreadable (is this a model directory from `reckit train`?)")
             }
             return data
         }
         let decoder = JSONDecoder()
-        guard let manifest = try? decoder.decode(Manifest.self, from: try read(manifestFile)), manifest.format == "reckit-model" else {
+        guard let manifest = try? decoder.decode(Manifest.self, from: try read(manifestFile)),
+            manifest.format == "reckit-model"
+        else {
             throw ModelStoreError(path: path, "\(manifestFile) is not a RecKit model manifest")
         }
         guard (1...formatVersion).contains(manifest.formatVersion) else {
-            throw ModelStoreError(path: path, "format version \(manifest.formatVersion); this RecKit reads versions 1 to \(formatVersion)")
+            throw ModelStoreError(
+                path: path, "format version \(manifest.formatVersion); this RecKit reads versions 1 to \(formatVersion)"
+            )
         }
         let type: any TrainableRecommender.Type
         do { type = try ModelRegistry.model(named: manifest.kind) } catch {
-            throw ModelStoreError(path: path, "unknown model kind '\(manifest.kind)' (this RecKit knows \(ModelRegistry.names.joined(separator: ", ")))")
+            throw ModelStoreError(
+                path: path,
+                "unknown model kind '\(manifest.kind)' (this RecKit knows \(ModelRegistry.names.joined(separator: ", ")))"
+            )
         }
-        let weightData = try read(weightsFile), idData = try read(idsFile)
+        let weightData = try read(weightsFile)
+        let idData = try read(idsFile)
         for (name, data) in [(weightsFile, weightData), (idsFile, idData)] {
             guard manifest.files[name] == Fingerprint.hex(data) else {
-                throw ModelStoreError(path: path, "\(name) does not match its checksum in \(manifestFile): the file is corrupt or was changed")
+                throw ModelStoreError(
+                    path: path,
+                    "\(name) does not match its checksum in \(manifestFile): the file is corrupt or was changed")
             }
         }
-        guard let ids = try? decoder.decode(IDs.self, from: idData) else { throw ModelStoreError(path: path, "\(idsFile) is malformed") }
-        let users: IDMap, items: IDMap
+        guard let ids = try? decoder.decode(IDs.self, from: idData) else {
+            throw ModelStoreError(path: path, "\(idsFile) is malformed")
+        }
+        let users: IDMap
+        let items: IDMap
         do {
             users = try IDMap(ids: ids.users)
             items = try IDMap(ids: ids.items)
         } catch {
             throw ModelStoreError(path: path, "\(idsFile): \(error.description)")
         }
-        guard users.count == manifest.userCount, items.count == manifest.itemCount, ids.itemTitles.map({ $0.count == items.count }) ?? true else {
+        guard users.count == manifest.userCount, items.count == manifest.itemCount,
+            ids.itemTitles.map({ $0.count == items.count }) ?? true
+        else {
             throw ModelStoreError(
                 path: path,
-                "\(idsFile) has \(users.count) users and \(items.count) items; the manifest says \(manifest.userCount) and \(manifest.itemCount)")
+                "\(idsFile) has \(users.count) users and \(items.count) items; the manifest says \(manifest.userCount) and \(manifest.itemCount)"
+            )
         }
         let config: [String: JSONValue]
         do {
@@ -127,7 +150,9 @@ public enum ModelStore {
                 // Version 1 kept the `--set` text: read it as the command line would (old key names are aliases).
                 config = try type.configObject((manifest.settings ?? [:]).filter { $0.key != "threads" })
             } else {
-                guard let stored = manifest.config else { throw ModelStoreError(path: path, "\(manifestFile) has no config") }
+                guard let stored = manifest.config else {
+                    throw ModelStoreError(path: path, "\(manifestFile) has no config")
+                }
                 config = stored
             }
         } catch let error as ModelStoreError {
@@ -143,9 +168,11 @@ public enum ModelStore {
         }
         do {
             let seen = try weights.matrix("seen", rows: users.count, columns: items.count)
-            let model = try type.restore(config: config, weights: weights, userCount: users.count, itemCount: items.count)
+            let model = try type.restore(
+                config: config, weights: weights, userCount: users.count, itemCount: items.count)
             return TrainedModel(
-                model: model, users: users, items: items, seen: seen, itemTitles: ids.itemTitles, fingerprint: manifest.trainingFingerprint)
+                model: model, users: users, items: items, seen: seen, itemTitles: ids.itemTitles,
+                fingerprint: manifest.trainingFingerprint)
         } catch {
             throw ModelStoreError(path: path, "\(weightsFile): \(error)")
         }

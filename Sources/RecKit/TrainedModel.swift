@@ -23,7 +23,8 @@ public struct TrainedModel: Sendable {
     public var fingerprint: String
 
     public init(
-        model: any TrainableRecommender, users: IDMap, items: IDMap, seen: InteractionMatrix, itemTitles: [String?]? = nil,
+        model: any TrainableRecommender, users: IDMap, items: IDMap, seen: InteractionMatrix,
+        itemTitles: [String?]? = nil,
         fingerprint: String
     ) {
         self.model = model
@@ -37,16 +38,20 @@ public struct TrainedModel: Sendable {
     /// Trains `configured` on `interactions`, indexed by `users` and `items`.
     /// - Throws: `ConfigError` or `FitError` from the fit.
     public init(
-        training configured: ConfiguredModel, on interactions: Interactions, users: IDMap, items: IDMap, itemTitles: [String?]? = nil,
+        training configured: ConfiguredModel, on interactions: Interactions, users: IDMap, items: IDMap,
+        itemTitles: [String?]? = nil,
         context: TrainingContext = TrainingContext()
     ) throws {
         self.init(
             model: try configured.fit(interactions, context: context), users: users, items: items,
-            seen: InteractionMatrix.byUser(interactions), itemTitles: itemTitles, fingerprint: interactions.fingerprint())
+            seen: InteractionMatrix.byUser(interactions), itemTitles: itemTitles,
+            fingerprint: interactions.fingerprint())
     }
 
     /// Trains `configured` on all of `dataset`.
-    public init(training configured: ConfiguredModel, on dataset: Dataset, context: TrainingContext = TrainingContext()) throws {
+    public init(training configured: ConfiguredModel, on dataset: Dataset, context: TrainingContext = TrainingContext())
+        throws
+    {
         try self.init(
             training: configured, on: dataset.interactions, users: dataset.users, items: dataset.items,
             itemTitles: dataset.itemCatalog?.titles, context: context)
@@ -79,7 +84,9 @@ public struct TrainedModel: Sendable {
 
     /// The best `k` items for someone who interacted with `itemIDs` (fold-in: no retraining), those
     /// items excluded. IDs the model does not know are left out and returned as `unknown`.
-    public func recommend(history itemIDs: [String], k: Int = 10) -> (recommendations: [Recommendation], unknown: [String]) {
+    public func recommend(history itemIDs: [String], k: Int = 10) -> (
+        recommendations: [Recommendation], unknown: [String]
+    ) {
         let known = itemIDs.compactMap { items.index(of: $0) }
         let unknown = itemIDs.filter { items.index(of: $0) == nil }
         return (recommendations(model.recommend(history: known, k: k)), unknown)
@@ -95,10 +102,15 @@ public struct TrainedModel: Sendable {
 
     /// The `k` items most like the one `idOrTitle` names.
     /// - Throws: `LookupError` for an unknown item or a model with no notion of similar items.
-    public func similar(to idOrTitle: String, k: Int = 10) throws(LookupError) -> (item: Recommendation, similar: [Recommendation]) {
+    public func similar(to idOrTitle: String, k: Int = 10) throws(LookupError) -> (
+        item: Recommendation, similar: [Recommendation]
+    ) {
         guard let similarity = model as? any ItemSimilarity else { throw .noSimilarity(kind) }
         guard let index = item(matching: idOrTitle) else { throw .unknownItem(idOrTitle) }
-        return (recommendation(ScoredIndex(index: index, score: 1)), recommendations(similarity.similarItems(to: index, k: k)))
+        return (
+            recommendation(ScoredIndex(index: index, score: 1)),
+            recommendations(similarity.similarItems(to: index, k: k))
+        )
     }
 
     func recommendation(_ scored: ScoredIndex) -> Recommendation {
@@ -146,11 +158,17 @@ public enum LookupError: Error, Sendable, Equatable, CustomStringConvertible {
 extension TrainedModel {
     /// `interactions` (indexed by `users` and `items`) re-indexed into this model's ID maps; rows
     /// whose user or item the model does not know are dropped and counted.
-    public func reindex(_ interactions: Interactions, users: IDMap, items: IDMap) -> (interactions: Interactions, dropped: Int) {
-        let userIndex = users.ids.map { self.users.index(of: $0) }, itemIndex = items.ids.map { self.items.index(of: $0) }
-        var keptUsers: [Int32] = [], keptItems: [Int32] = [], keptRatings: [Float] = []
+    public func reindex(_ interactions: Interactions, users: IDMap, items: IDMap) -> (
+        interactions: Interactions, dropped: Int
+    ) {
+        let userIndex = users.ids.map { self.users.index(of: $0) }
+        let itemIndex = items.ids.map { self.items.index(of: $0) }
+        var keptUsers: [Int32] = []
+        var keptItems: [Int32] = []
+        var keptRatings: [Float] = []
         for row in 0..<interactions.count {
-            guard let user = userIndex[Int(interactions.users[row])], let item = itemIndex[Int(interactions.items[row])] else { continue }
+            guard let user = userIndex[Int(interactions.users[row])], let item = itemIndex[Int(interactions.items[row])]
+            else { continue }
             keptUsers.append(user)
             keptItems.append(item)
             if let ratings = interactions.ratings { keptRatings.append(ratings[row]) }
@@ -167,6 +185,8 @@ extension TrainedModel {
         var users: [Int32] = []
         users.reserveCapacity(seen.nonzeroCount)
         for row in 0..<seen.rowCount { users += [Int32](repeating: Int32(row), count: seen.count(inRow: row)) }
-        return try! Interactions(users: users, items: seen.columnIndices, weights: seen.values, userCount: seen.rowCount, itemCount: seen.columnCount)
+        return try! Interactions(
+            users: users, items: seen.columnIndices, weights: seen.values, userCount: seen.rowCount,
+            itemCount: seen.columnCount)
     }
 }

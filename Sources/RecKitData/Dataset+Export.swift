@@ -12,8 +12,11 @@ extension Dataset {
     /// numbers in their shortest exact form. The file appears only once complete.
     public func writeCanonicalCSV(to path: String, threadCount: Int = Parallel.defaultThreadCount) throws(DataError) {
         let data = interactions
-        let userIDs = users.ids, itemIDs = items.ids
-        try CSVWriter.write(path, header: canonicalColumns.joined(separator: ","), rowCount: data.count, threadCount: threadCount) {
+        let userIDs = users.ids
+        let itemIDs = items.ids
+        try CSVWriter.write(
+            path, header: canonicalColumns.joined(separator: ","), rowCount: data.count, threadCount: threadCount
+        ) {
             row, out in
             out.appendQuoted(userIDs[Int(data.users[row])])
             out.append(0x2C)

@@ -164,4 +164,3 @@ public struct AttributeTable: Sendable, Equatable {
         self.columnOrder = columns.map(\.0)
     }
 }
-

@@ -63,14 +63,16 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
         }
         weightTotal = data.weights.map { $0.reduce(0.0) { $0 + Double($1) } }
         quantileLevels = [0, 0.25, 0.5, 0.75, 0.9, 0.99, 1]
-        let perUser = data.countsPerUser().sorted(), perItem = data.countsPerItem().sorted()
+        let perUser = data.countsPerUser().sorted()
+        let perItem = data.countsPerItem().sorted()
         perUserQuantiles = quantileLevels.map { DatasetSummary.quantile(perUser, $0) }
         perItemQuantiles = quantileLevels.map { DatasetSummary.quantile(perItem, $0) }
         let descending = Array(perItem.reversed())
         let total = Double(max(1, data.count))
         popularityShares = [0.01, 0.1, 0.2, 0.5].map { fraction in
             let top = max(1, Int((Double(descending.count) * fraction).rounded()))
-            return PopularityShare(topItemFraction: fraction, interactionShare: Double(descending.prefix(top).reduce(0, +)) / total)
+            return PopularityShare(
+                topItemFraction: fraction, interactionShare: Double(descending.prefix(top).reduce(0, +)) / total)
         }
         firstTimestamp = data.timestamps?.min()
         lastTimestamp = data.timestamps?.max()
@@ -82,7 +84,8 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
     public static func quantile(_ sorted: [Int], _ level: Double) -> Double {
         guard !sorted.isEmpty else { return 0 }
         let position = level * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down)), high = min(sorted.count - 1, low + 1)
+        let low = Int(position.rounded(.down))
+        let high = min(sorted.count - 1, low + 1)
         let fraction = position - Double(low)
         return Double(sorted[low]) + (Double(sorted[high]) - Double(sorted[low])) * fraction
     }

@@ -27,7 +27,8 @@ public struct InteractionMatrix: Sendable, Equatable {
         self.init(unchecked: rowCount, columnCount, rowOffsets, columnIndices, values)
     }
 
-    init(unchecked rowCount: Int, _ columnCount: Int, _ rowOffsets: [Int], _ columnIndices: [Int32], _ values: [Float]) {
+    init(unchecked rowCount: Int, _ columnCount: Int, _ rowOffsets: [Int], _ columnIndices: [Int32], _ values: [Float])
+    {
         self.rowCount = rowCount
         self.columnCount = columnCount
         self.rowOffsets = rowOffsets
@@ -37,13 +38,15 @@ public struct InteractionMatrix: Sendable, Equatable {
 
     /// The user × item matrix (CSR by user).
     public static func byUser(_ interactions: Interactions) -> InteractionMatrix {
-        build(rows: interactions.users, columns: interactions.items, rowCount: interactions.userCount,
+        build(
+            rows: interactions.users, columns: interactions.items, rowCount: interactions.userCount,
             columnCount: interactions.itemCount, interactions: interactions)
     }
 
     /// The item × user matrix (CSC of the user × item matrix).
     public static func byItem(_ interactions: Interactions) -> InteractionMatrix {
-        build(rows: interactions.items, columns: interactions.users, rowCount: interactions.itemCount,
+        build(
+            rows: interactions.items, columns: interactions.users, rowCount: interactions.itemCount,
             columnCount: interactions.userCount, interactions: interactions)
     }
 
@@ -107,7 +110,8 @@ public struct InteractionMatrix: Sendable, Equatable {
             let source = Int32ReadBuffer(buffer)
             return Parallel.map(chunkCount: chunks.count) { chunk -> Bool in
                 for row in chunks[chunk] where offsets[row + 1] - offsets[row] > 1 {
-                    for position in (offsets[row] + 1)..<offsets[row + 1] where source.buffer[position] < source.buffer[position - 1] {
+                    for position in (offsets[row] + 1)..<offsets[row + 1]
+                    where source.buffer[position] < source.buffer[position - 1] {
                         return true
                     }
                 }
@@ -120,7 +124,8 @@ public struct InteractionMatrix: Sendable, Equatable {
                 let target = RowSortTarget(columns: columnBuffer, values: valueBuffer)
                 Parallel.forEach(chunkCount: chunks.count) { chunk in
                     guard unsorted[chunk] else { return }
-                    var keys: [UInt64] = [], savedValues: [Float] = []
+                    var keys: [UInt64] = []
+                    var savedValues: [Float] = []
                     for row in chunks[chunk] {
                         target.sortRow(offsets[row]..<offsets[row + 1], keys: &keys, savedValues: &savedValues)
                     }
@@ -147,7 +152,8 @@ public struct InteractionMatrix: Sendable, Equatable {
 
     /// Whether (`row`, `column`) is stored. - Complexity: O(log entries in the row).
     public func contains(row: Int, column: Int32) -> Bool {
-        var low = rowOffsets[row], high = rowOffsets[row + 1]
+        var low = rowOffsets[row]
+        var high = rowOffsets[row + 1]
         while low < high {
             let middle = (low + high) / 2
             if columnIndices[middle] < column { low = middle + 1 } else { high = middle }
@@ -163,7 +169,7 @@ public struct InteractionMatrix: Sendable, Equatable {
         var cursor = offsets
         var newColumns = [Int32](repeating: 0, count: nonzeroCount)
         var newValues = [Float](repeating: 0, count: nonzeroCount)
-        for row in 0..<rowCount {       // rows ascend, so each new row's columns ascend too
+        for row in 0..<rowCount { // rows ascend, so each new row's columns ascend too
             for position in rowOffsets[row]..<rowOffsets[row + 1] {
                 let column = Int(columnIndices[position])
                 newColumns[cursor[column]] = Int32(row)
@@ -189,9 +195,10 @@ private struct RowSortTarget: @unchecked Sendable {
             break
         }
         if sorted { return }
-        if range.count <= 16 {       // insertion sort: stable and fast on short rows
+        if range.count <= 16 { // insertion sort: stable and fast on short rows
             for position in range.dropFirst() {
-                let column = columns[position], value = values[position]
+                let column = columns[position]
+                let value = values[position]
                 var hole = position
                 while hole > range.lowerBound && columns[hole - 1] > column {
                     columns[hole] = columns[hole - 1]
@@ -221,14 +228,16 @@ private struct RowSortTarget: @unchecked Sendable {
 /// In-place quicksort of distinct keys (median of three, insertion sort below 24 elements);
 /// faster than the standard library's stable sort for the row keys above.
 private func quicksort(_ keys: UnsafeMutableBufferPointer<UInt64>, _ low: Int, _ high: Int) {
-    var low = low, high = high
+    var low = low
+    var high = high
     while high - low > 24 {
         let middle = low + (high - low) / 2
         if keys[middle] < keys[low] { keys.swapAt(middle, low) }
         if keys[high] < keys[low] { keys.swapAt(high, low) }
         if keys[high] < keys[middle] { keys.swapAt(high, middle) }
         let pivot = keys[middle]
-        var i = low, j = high
+        var i = low
+        var j = high
         while i <= j {
             while keys[i] < pivot { i += 1 }
             while keys[j] > pivot { j -= 1 }

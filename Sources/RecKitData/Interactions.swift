@@ -117,14 +117,19 @@ extension Interactions {
         guard policy != .keepAll, count > 0 else { return self }
         // Stable order by (user, item): sort by item, then stably by user.
         let order = stableOrder(by: users, keyCount: userCount, after: stableOrder(by: items, keyCount: itemCount))
-        var keptUsers: [Int32] = [], keptItems: [Int32] = []
-        var keptRatings: [Float] = [], keptTimes: [Int64] = [], keptWeights: [Float] = []
-        keptUsers.reserveCapacity(count); keptItems.reserveCapacity(count)
+        var keptUsers: [Int32] = []
+        var keptItems: [Int32] = []
+        var keptRatings: [Float] = []
+        var keptTimes: [Int64] = []
+        var keptWeights: [Float] = []
+        keptUsers.reserveCapacity(count)
+        keptItems.reserveCapacity(count)
         var start = 0
         let countsAsWeight = policy == .sum && weights == nil && ratings == nil
         while start < order.count {
             var end = start + 1
-            let u = users[order[start]], i = items[order[start]]
+            let u = users[order[start]]
+            let i = items[order[start]]
             while end < order.count && users[order[end]] == u && items[order[end]] == i { end += 1 }
             let group = order[start..<end]
             // Latest time; among equal times the last row in file order (`order` is stable).
@@ -134,7 +139,8 @@ extension Interactions {
             } else {
                 chosen = group.last!
             }
-            keptUsers.append(u); keptItems.append(i)
+            keptUsers.append(u)
+            keptItems.append(i)
             if let timestamps { keptTimes.append(timestamps[chosen]) }
             switch policy {
             case .keepLast, .keepAll:

@@ -13,7 +13,10 @@ public struct Split: Sendable {
     /// How the split was made, e.g. `holdout:0.2 seed 42` or `split-dir ml-100k/...`.
     public var description: String
 
-    public init(train: Interactions, test: Interactions, users: IDMap, items: IDMap, negatives: [[Int32]]? = nil, description: String) {
+    public init(
+        train: Interactions, test: Interactions, users: IDMap, items: IDMap, negatives: [[Int32]]? = nil,
+        description: String
+    ) {
         self.train = train
         self.test = test
         self.users = users
@@ -89,14 +92,19 @@ extension Dataset {
         case .holdout(let fraction, let minimum):
             isTest = Splitter.perUserHoldout(data, testFraction: fraction, minimumPerUser: minimum, using: &generator)
         case .leaveLastOut(let count):
-            guard data.timestamps != nil else { throw DataError(.invalid("leave-last-out needs timestamps; this data has none")) }
+            guard data.timestamps != nil else {
+                throw DataError(.invalid("leave-last-out needs timestamps; this data has none"))
+            }
             isTest = Splitter.leaveLastOut(data, count: count)
         case .temporal(let fraction):
-            guard data.timestamps != nil else { throw DataError(.invalid("a temporal split needs timestamps; this data has none")) }
+            guard data.timestamps != nil else {
+                throw DataError(.invalid("a temporal split needs timestamps; this data has none"))
+            }
             isTest = Splitter.temporal(data, testFraction: fraction)
         }
         return Split(
-            train: data.filteringRows { !isTest[$0] }, test: data.filteringRows { isTest[$0] }, users: users, items: items,
+            train: data.filteringRows { !isTest[$0] }, test: data.filteringRows { isTest[$0] }, users: users,
+            items: items,
             description: "\(method) seed \(seed)")
     }
 
@@ -132,9 +140,11 @@ enum Splitter {
 
     /// Users in ascending index order, each user's rows by ascending item, one generator for all.
     static func perUserHoldout(
-        _ data: Interactions, testFraction: Double, minimumPerUser: Int, using generator: inout some RandomNumberGenerator
+        _ data: Interactions, testFraction: Double, minimumPerUser: Int,
+        using generator: inout some RandomNumberGenerator
     ) -> [Bool] {
-        let order = stableOrder(by: data.users, keyCount: data.userCount, after: stableOrder(by: data.items, keyCount: data.itemCount))
+        let order = stableOrder(
+            by: data.users, keyCount: data.userCount, after: stableOrder(by: data.items, keyCount: data.itemCount))
         var isTest = [Bool](repeating: false, count: data.count)
         var start = 0
         while start < order.count {

@@ -8,18 +8,27 @@ import Foundation
 /// every ID is an integer), as the peers index them, so that tied scores rank identically.
 public enum SplitDirectory {
     public static func load(_ folder: String) throws(DataError) -> Split {
-        let trainPath = join(folder, "train.tsv"), testPath = join(folder, "test.tsv"), negativesPath = join(folder, "negatives.tsv")
-        let trainTable = try DelimitedTable.read(trainPath, delimiter: .tab, hasHeader: false, quoting: false, minimumFieldCount: 2)
-        let testTable = try DelimitedTable.read(testPath, delimiter: .tab, hasHeader: false, quoting: false, minimumFieldCount: 2)
-        let negativeTable = FileManager.default.fileExists(atPath: negativesPath)
-            ? try DelimitedTable.read(negativesPath, delimiter: .tab, hasHeader: false, quoting: false, minimumFieldCount: 2) : nil
+        let trainPath = join(folder, "train.tsv")
+        let testPath = join(folder, "test.tsv")
+        let negativesPath = join(folder, "negatives.tsv")
+        let trainTable = try DelimitedTable.read(
+            trainPath, delimiter: .tab, hasHeader: false, quoting: false, minimumFieldCount: 2)
+        let testTable = try DelimitedTable.read(
+            testPath, delimiter: .tab, hasHeader: false, quoting: false, minimumFieldCount: 2)
+        let negativeTable =
+            FileManager.default.fileExists(atPath: negativesPath)
+            ? try DelimitedTable.read(
+                negativesPath, delimiter: .tab, hasHeader: false, quoting: false, minimumFieldCount: 2) : nil
         let users = IDMap(sorting: trainTable.rows.map { $0[0] } + testTable.rows.map { $0[0] })
         var itemIDs = trainTable.rows.map { $0[1] } + testTable.rows.map { $0[1] }
         if let negativeTable { itemIDs += negativeTable.rows.flatMap { $0.dropFirst() } }
         let items = IDMap(sorting: itemIDs)
         func interactions(_ table: DelimitedTable) throws(DataError) -> Interactions {
             let fieldCount = table.rows.first?.count ?? 2
-            var userColumn: [Int32] = [], itemColumn: [Int32] = [], ratings: [Float] = [], times: [Int64] = []
+            var userColumn: [Int32] = []
+            var itemColumn: [Int32] = []
+            var ratings: [Float] = []
+            var times: [Int64] = []
             for (row, fields) in table.rows.enumerated() {
                 guard fields.count == fieldCount else {
                     throw table.error(row: row, field: "", .wrongFieldCount(expected: fieldCount, found: fields.count))
@@ -27,7 +36,9 @@ public enum SplitDirectory {
                 userColumn.append(users.index(of: fields[0])!)
                 itemColumn.append(items.index(of: fields[1])!)
                 if fieldCount >= 3 {
-                    guard let rating = Float(fields[2]) else { throw table.error(row: row, field: "rating", .notANumber(fields[2])) }
+                    guard let rating = Float(fields[2]) else {
+                        throw table.error(row: row, field: "rating", .notANumber(fields[2]))
+                    }
                     ratings.append(rating)
                 }
                 if fieldCount >= 4 {
@@ -38,7 +49,8 @@ public enum SplitDirectory {
                 }
             }
             return try Interactions(
-                users: userColumn, items: itemColumn, ratings: fieldCount >= 3 ? ratings : nil, timestamps: fieldCount >= 4 ? times : nil,
+                users: userColumn, items: itemColumn, ratings: fieldCount >= 3 ? ratings : nil,
+                timestamps: fieldCount >= 4 ? times : nil,
                 userCount: users.count, itemCount: items.count)
         }
         var negatives: [[Int32]]?
@@ -46,14 +58,16 @@ public enum SplitDirectory {
             var rows = [[Int32]](repeating: [], count: users.count)
             for (row, fields) in negativeTable.rows.enumerated() {
                 guard let user = users.index(of: fields[0]) else {
-                    throw negativeTable.error(row: row, field: "user", .invalidValue(fields[0], "is in neither train.tsv nor test.tsv"))
+                    throw negativeTable.error(
+                        row: row, field: "user", .invalidValue(fields[0], "is in neither train.tsv nor test.tsv"))
                 }
                 rows[Int(user)] = fields.dropFirst().map { items.index(of: $0)! }
             }
             negatives = rows
         }
         return Split(
-            train: try interactions(trainTable), test: try interactions(testTable), users: users, items: items, negatives: negatives,
+            train: try interactions(trainTable), test: try interactions(testTable), users: users, items: items,
+            negatives: negatives,
             description: "split-dir \((folder as NSString).lastPathComponent)")
     }
 }

@@ -54,7 +54,8 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
             let values = runs.map { $0[metric.name] ?? .nan }
             let mean = values.reduce(0, +) / Double(values.count)
             result.metrics[index].value = mean
-            deviations[metric.name] = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
+            deviations[metric.name] = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1))
+                .squareRoot()
         }
         result.standardDeviations = deviations
         result.runCount = runs.count

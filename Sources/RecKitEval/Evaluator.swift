@@ -22,7 +22,8 @@ public struct FullRankingEvaluator: Sendable {
     public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
     public init(
-        metrics: [MetricSpec] = MetricSpec.defaults, batchSize: Int = 256, threadCount: Int = Parallel.defaultThreadCount,
+        metrics: [MetricSpec] = MetricSpec.defaults, batchSize: Int = 256,
+        threadCount: Int = Parallel.defaultThreadCount,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) {
         self.metrics = metrics
@@ -33,7 +34,9 @@ public struct FullRankingEvaluator: Sendable {
 
     /// Evaluates `model` on `test`, excluding each user's items in `train`.
     /// - Throws: `EvaluationError` when the split has more items or users than the model.
-    public func evaluate(_ model: some Recommender, train: Interactions, test: Interactions) throws(EvaluationError) -> EvaluationResult {
+    public func evaluate(_ model: some Recommender, train: Interactions, test: Interactions) throws(EvaluationError)
+        -> EvaluationResult
+    {
         if let metric = metrics.first(where: \.isRatingMetric) {
             throw EvaluationError("\(metric) is a rating metric; use RatingEvaluator")
         }
@@ -41,16 +44,22 @@ public struct FullRankingEvaluator: Sendable {
             throw EvaluationError("the model knows \(model.itemCount) items but the split has \(test.itemCount)")
         }
         let start = Date()
-        let trainMatrix = InteractionMatrix.byUser(train), testMatrix = InteractionMatrix.byUser(test)
-        let users = (0..<min(test.userCount, model.userCount)).filter { testMatrix.count(inRow: $0) > 0 }.map { Int32($0) }
+        let trainMatrix = InteractionMatrix.byUser(train)
+        let testMatrix = InteractionMatrix.byUser(test)
+        let users = (0..<min(test.userCount, model.userCount)).filter { testMatrix.count(inRow: $0) > 0 }.map {
+            Int32($0)
+        }
         let maxK = metrics.map(\.k).max() ?? 0
         let needsScores = metrics.contains(.auc)
-        let listKs = Array(Set(metrics.compactMap { metric -> Int? in
-            switch metric {
-            case .coverage(let k), .novelty(let k), .averagePopularity(let k), .gini(let k): return k
-            default: return nil
-            }
-        })).sorted()
+        let listKs = Array(
+            Set(
+                metrics.compactMap { metric -> Int? in
+                    switch metric {
+                    case .coverage(let k), .novelty(let k), .averagePopularity(let k), .gini(let k): return k
+                    default: return nil
+                    }
+                })
+        ).sorted()
         // Item popularity in training: interactions and distinct users.
         let itemInteractions = train.countsPerItem()
         let itemMatrix = InteractionMatrix.byItem(train)
@@ -59,7 +68,9 @@ public struct FullRankingEvaluator: Sendable {
         }
         let batches = Parallel.chunks(count: users.count, chunkCount: max(1, (users.count + batchSize - 1) / batchSize))
         let metrics = self.metrics
-        let progress = self.progress, done = ProgressCounter(), userTotal = users.count
+        let progress = self.progress
+        let done = ProgressCounter()
+        let userTotal = users.count
         let partials = Parallel.map(chunkCount: batches.count, threadCount: threadCount) { batch -> BatchSums in
             defer { progress?(done.add(batches[batch].count), userTotal) }
             let batchUsers = Array(users[batches[batch]])
@@ -72,13 +83,17 @@ public struct FullRankingEvaluator: Sendable {
                 let ranked = lists[row].map(\.index)
                 for (index, metric) in metrics.enumerated() {
                     switch metric {
-                    case .precision(let k): userValues[index] += Metrics.precision(ranked: ranked, relevant: relevant, k: k)
+                    case .precision(let k):
+                        userValues[index] += Metrics.precision(ranked: ranked, relevant: relevant, k: k)
                     case .recall(let k): userValues[index] += Metrics.recall(ranked: ranked, relevant: relevant, k: k)
-                    case .recallCapped(let k): userValues[index] += Metrics.cappedRecall(ranked: ranked, relevant: relevant, k: k)
+                    case .recallCapped(let k):
+                        userValues[index] += Metrics.cappedRecall(ranked: ranked, relevant: relevant, k: k)
                     case .ndcg(let k): userValues[index] += Metrics.ndcg(ranked: ranked, relevant: relevant, k: k)
                     case .hitRate(let k): userValues[index] += Metrics.hitRate(ranked: ranked, relevant: relevant, k: k)
-                    case .map(let k): userValues[index] += Metrics.averagePrecision(ranked: ranked, relevant: relevant, k: k)
-                    case .mrr(let k): userValues[index] += Metrics.reciprocalRank(ranked: ranked, relevant: relevant, k: k)
+                    case .map(let k):
+                        userValues[index] += Metrics.averagePrecision(ranked: ranked, relevant: relevant, k: k)
+                    case .mrr(let k):
+                        userValues[index] += Metrics.reciprocalRank(ranked: ranked, relevant: relevant, k: k)
                     case .novelty(let k):
                         let list = ranked.prefix(k)
                         if !list.isEmpty {
@@ -87,12 +102,14 @@ public struct FullRankingEvaluator: Sendable {
                     case .averagePopularity(let k):
                         let list = ranked.prefix(k)
                         if !list.isEmpty {
-                            userValues[index] += list.reduce(0.0) { $0 + Double(itemInteractions[Int($1)]) } / Double(list.count)
+                            userValues[index] +=
+                                list.reduce(0.0) { $0 + Double(itemInteractions[Int($1)]) } / Double(list.count)
                         }
                     case .auc:
                         if needsScores {
                             let trainItems = Set(trainMatrix.columns(inRow: Int(user)))
-                            let value = Metrics.auc(scores: Array(scores.row(row)), relevant: relevant, excluded: trainItems)
+                            let value = Metrics.auc(
+                                scores: Array(scores.row(row)), relevant: relevant, excluded: trainItems)
                             userValues[index] += value ?? 0
                             sums.aucUsers += value == nil ? 0 : 1
                         }
@@ -131,7 +148,8 @@ public struct FullRankingEvaluator: Sendable {
         }
         return EvaluationResult(
             model: model.name, protocolKind: .fullRanking,
-            protocolDescription: "full ranking: every item scored, each user's training items excluded, ties to the lower item index",
+            protocolDescription:
+                "full ranking: every item scored, each user's training items excluded, ties to the lower item index",
             metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,
             trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
             evaluateSeconds: Date().timeIntervalSince(start), context: [:])
@@ -143,7 +161,8 @@ final class ProgressCounter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
     func add(_ count: Int) -> Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         value += count
         return value
     }
@@ -166,7 +185,9 @@ struct BatchSums: Sendable {
         for index in values.indices { values[index] += other.values[index] }
         aucUsers += other.aucUsers
         for slot in recommendedCounts.indices {
-            for item in recommendedCounts[slot].indices { recommendedCounts[slot][item] += other.recommendedCounts[slot][item] }
+            for item in recommendedCounts[slot].indices {
+                recommendedCounts[slot][item] += other.recommendedCounts[slot][item]
+            }
         }
     }
 }
@@ -187,7 +208,8 @@ public struct SampledEvaluator: Sendable {
         for metric in metrics {
             switch metric {
             case .hitRate, .ndcg, .mrr: continue
-            default: throw EvaluationError("\(metric) is not defined for the sampled protocol (use hr@k, ndcg@k or mrr@k)")
+            default:
+                throw EvaluationError("\(metric) is not defined for the sampled protocol (use hr@k, ndcg@k or mrr@k)")
             }
         }
         let start = Date()
@@ -197,11 +219,15 @@ public struct SampledEvaluator: Sendable {
         var negativeCount = 0
         for user in users {
             guard testMatrix.count(inRow: user) == 1 else {
-                throw EvaluationError("the sampled protocol needs exactly one test item per user; user index \(user) has \(testMatrix.count(inRow: user))")
+                throw EvaluationError(
+                    "the sampled protocol needs exactly one test item per user; user index \(user) has \(testMatrix.count(inRow: user))"
+                )
             }
             let target = testMatrix.columns(inRow: user).first!
             let candidates = negatives[safe: user] ?? []
-            guard !candidates.isEmpty else { throw EvaluationError("user index \(user) has a test item but no negatives") }
+            guard !candidates.isEmpty else {
+                throw EvaluationError("user index \(user) has a test item but no negatives")
+            }
             negativeCount = candidates.count
             let scores = model.scores(forUsers: [Int32(user)]).scalars
             let targetScore = scores[Int(target)]
@@ -222,7 +248,8 @@ public struct SampledEvaluator: Sendable {
         }
         return EvaluationResult(
             model: model.name, protocolKind: .sampled,
-            protocolDescription: "sampled: 1 held-out item ranked against \(negativeCount) sampled negatives per user (NCF protocol; not comparable with full ranking)",
+            protocolDescription:
+                "sampled: 1 held-out item ranked against \(negativeCount) sampled negatives per user (NCF protocol; not comparable with full ranking)",
             metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,
             trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
             evaluateSeconds: Date().timeIntervalSince(start), context: [:])
@@ -241,7 +268,9 @@ public struct RatingEvaluator: Sendable {
     public init(metrics: [MetricSpec] = [.rmse, .mae]) { self.metrics = metrics }
 
     /// - Throws: `EvaluationError` for ranking metrics or a test set without ratings.
-    public func evaluate(_ model: some RatingPredictor, train: Interactions, test: Interactions) throws(EvaluationError) -> EvaluationResult {
+    public func evaluate(_ model: some RatingPredictor, train: Interactions, test: Interactions) throws(EvaluationError)
+        -> EvaluationResult
+    {
         if let metric = metrics.first(where: { !$0.isRatingMetric }) {
             throw EvaluationError("\(metric) is a ranking metric; rating prediction reports rmse and mae")
         }
@@ -251,13 +280,16 @@ public struct RatingEvaluator: Sendable {
         let values = metrics.map { metric in
             EvaluationResult.MetricValue(
                 name: metric.description,
-                value: metric == .rmse ? Metrics.rmse(predictions: predictions, targets: targets) : Metrics.mae(predictions: predictions, targets: targets),
+                value: metric == .rmse
+                    ? Metrics.rmse(predictions: predictions, targets: targets)
+                    : Metrics.mae(predictions: predictions, targets: targets),
                 definition: metric.definition)
         }
         return EvaluationResult(
             model: model.name, protocolKind: .ratingPrediction,
             protocolDescription: "rating prediction: every test pair's predicted rating against the true one",
-            metrics: values, evaluatedUserCount: Set(test.users).count, userCount: train.userCount, itemCount: train.itemCount,
+            metrics: values, evaluatedUserCount: Set(test.users).count, userCount: train.userCount,
+            itemCount: train.itemCount,
             trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
             evaluateSeconds: Date().timeIntervalSince(start), context: [:])
     }

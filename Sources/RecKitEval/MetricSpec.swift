@@ -1,7 +1,16 @@
 /// A metric to report, as written on the command line: `ndcg@10`, `recall@20`, `coverage@10`, `auc`.
 public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
-    case precision(Int), recall(Int), recallCapped(Int), ndcg(Int), hitRate(Int), map(Int), mrr(Int)
-    case coverage(Int), novelty(Int), averagePopularity(Int), gini(Int)
+    case precision(Int)
+    case recall(Int)
+    case recallCapped(Int)
+    case ndcg(Int)
+    case hitRate(Int)
+    case map(Int)
+    case mrr(Int)
+    case coverage(Int)
+    case novelty(Int)
+    case averagePopularity(Int)
+    case gini(Int)
     /// Per-user ROC AUC over all candidate items, averaged over users.
     case auc
     /// Rating prediction errors on the test pairs.
@@ -17,9 +26,15 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.lowercased().split(separator: "@", omittingEmptySubsequences: false).map(String.init)
         switch parts {
-        case ["auc"]: self = .auc; return
-        case ["rmse"]: self = .rmse; return
-        case ["mae"]: self = .mae; return
+        case ["auc"]:
+            self = .auc
+            return
+        case ["rmse"]:
+            self = .rmse
+            return
+        case ["mae"]:
+            self = .mae
+            return
         default: break
         }
         guard parts.count == 2, let k = Int(parts[1]), k > 0 else { return nil }
@@ -65,7 +80,8 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The cut-off, 0 for AUC.
     public var k: Int {
         switch self {
-        case .precision(let k), .recall(let k), .recallCapped(let k), .ndcg(let k), .hitRate(let k), .map(let k), .mrr(let k),
+        case .precision(let k), .recall(let k), .recallCapped(let k), .ndcg(let k), .hitRate(let k), .map(let k),
+            .mrr(let k),
             .coverage(let k), .novelty(let k), .averagePopularity(let k), .gini(let k):
             return k
         case .auc, .rmse, .mae: return 0
@@ -95,7 +111,8 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(from decoder: Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let spec = MetricSpec(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown metric \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown metric \(text)"))
         }
         self = spec
     }

@@ -63,7 +63,8 @@ public enum Metrics {
     ///   - relevant: the positives.
     ///   - excluded: items that are neither positive nor negative (e.g. training items).
     public static func auc(scores: [Float], relevant: Set<Int32>, excluded: Set<Int32> = []) -> Double? {
-        var positives: [Float] = [], negatives: [Float] = []
+        var positives: [Float] = []
+        var negatives: [Float] = []
         for (item, score) in scores.enumerated() {
             let index = Int32(item)
             if excluded.contains(index) { continue }
@@ -79,7 +80,8 @@ public enum Metrics {
         var wins = 0.0
         for score in positiveScores {
             // Negatives strictly below, and equal to, `score`.
-            var low = 0, high = negatives.count
+            var low = 0
+            var high = negatives.count
             while low < high {
                 let middle = (low + high) / 2
                 if negatives[middle] < score { low = middle + 1 } else { high = middle }
@@ -135,7 +137,8 @@ public enum Metrics {
     public static func nextItem(rankings: [[Int32]], targets: [Int32], k: Int = 20) -> (recall: Double, mrr: Double) {
         precondition(rankings.count == targets.count, "nextItem: one target per ranking")
         guard !targets.isEmpty else { return (0, 0) }
-        var hits = 0.0, reciprocal = 0.0
+        var hits = 0.0
+        var reciprocal = 0.0
         for (ranking, target) in zip(rankings, targets) {
             if let position = ranking.prefix(k).firstIndex(of: target) {
                 hits += 1

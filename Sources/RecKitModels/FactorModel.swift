@@ -13,7 +13,9 @@ public struct FactorModel: Recommender {
 
     /// - Precondition: both are 2-D with the same number of columns.
     public init(name: String = "factors", userFactors: Tensor, itemFactors: Tensor) {
-        precondition(userFactors.shape.count == 2 && itemFactors.shape.count == 2 && userFactors.shape[1] == itemFactors.shape[1],
+        precondition(
+            userFactors.shape.count == 2 && itemFactors.shape.count == 2
+                && userFactors.shape[1] == itemFactors.shape[1],
             "factor shapes \(userFactors.shape) and \(itemFactors.shape) do not match")
         self.name = name
         self.userFactors = userFactors

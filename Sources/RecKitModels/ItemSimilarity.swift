@@ -12,10 +12,13 @@ extension FactorModel: ItemSimilarity {
         guard item >= 0 && Int(item) < itemCount else { return [] }
         let f = factorCount
         let norms = (0..<itemCount).map { index in
-            (0..<f).reduce(Float(0)) { $0 + itemFactors.scalars[index * f + $1] * itemFactors.scalars[index * f + $1] }.squareRoot()
+            (0..<f).reduce(Float(0)) { $0 + itemFactors.scalars[index * f + $1] * itemFactors.scalars[index * f + $1] }
+                .squareRoot()
         }
         let dots = itemFactors.gathering(rows: [item]).matmul(itemFactors, transposingOther: true).scalars
-        let cosine = (0..<itemCount).map { index in norms[index] * norms[Int(item)] > 0 ? dots[index] / (norms[index] * norms[Int(item)]) : 0 }
+        let cosine = (0..<itemCount).map { index in
+            norms[index] * norms[Int(item)] > 0 ? dots[index] / (norms[index] * norms[Int(item)]) : 0
+        }
         return Tensor(shape: [1, itemCount], scalars: cosine).topKPerRow(min(k, itemCount), excluding: [[item]])[0]
     }
 }

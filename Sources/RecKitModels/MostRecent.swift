@@ -9,7 +9,8 @@ import RecKitTensor
 /// go to the lower item index; items never seen come last. Needs timestamps.
 public struct MostRecent: GlobalRanking {
     public static let name = "mostrecent"
-    public static let summary = "most recently interacted items (by each item's latest timestamp), the same list for everyone"
+    public static let summary =
+        "most recently interacted items (by each item's latest timestamp), the same list for everyone"
 
     public struct Config: ModelConfig {
         public init() {}

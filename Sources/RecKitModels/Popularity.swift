@@ -27,7 +27,9 @@ public struct Popularity: GlobalRanking {
         }
 
         public static let settings: [ModelSetting] = [
-            ModelSetting("window", .integer(.atLeast(1)), "count only the last N seconds of training interactions", absentText: "all"),
+            ModelSetting(
+                "window", .integer(.atLeast(1)), "count only the last N seconds of training interactions",
+                absentText: "all"),
             .boolean("weights", "sum interaction weights (e.g. play counts) instead of counting"),
         ]
     }
@@ -46,7 +48,8 @@ public struct Popularity: GlobalRanking {
         var cutoff = Int64.min
         if let window = config.recentWindowSeconds {
             guard let times = train.timestamps, let latest = times.max() else {
-                throw ConfigError(model: "popularity", key: "window", "needs timestamps, and the training data has none")
+                throw ConfigError(
+                    model: "popularity", key: "window", "needs timestamps, and the training data has none")
             }
             cutoff = latest - window
         }

@@ -13,7 +13,9 @@ extension RatingPredictor {
 
     /// Predictions for pairs: `users[i]` with `items[i]`, at `times[i]` when given.
     public func predict(users: [Int32], items: [Int32], times: [Int64]? = nil) -> [Float] {
-        precondition(users.count == items.count && (times?.count ?? users.count) == users.count, "predict: one item (and time) per user")
+        precondition(
+            users.count == items.count && (times?.count ?? users.count) == users.count,
+            "predict: one item (and time) per user")
         return users.indices.map { predict(user: users[$0], item: items[$0], time: times?[$0]) }
     }
 }

@@ -27,7 +27,9 @@ extension Recommender {
 
     /// The best `k` items for each of `users`, skipping each user's items in `seen`: one scoring pass
     /// in batches of `batchSize` users and a parallel top-k per batch.
-    public func recommend(users: [Int32], k: Int, excludingSeen seen: InteractionMatrix? = nil, batchSize: Int = 256) -> [[ScoredIndex]] {
+    public func recommend(users: [Int32], k: Int, excludingSeen seen: InteractionMatrix? = nil, batchSize: Int = 256)
+        -> [[ScoredIndex]]
+    {
         var lists: [[ScoredIndex]] = []
         lists.reserveCapacity(users.count)
         var start = 0
@@ -41,7 +43,9 @@ extension Recommender {
 
     /// All scores of `users` and their best `k` items, the items in `seen` skipped (ties to the
     /// lower item index): what `recommend(users:)` and the evaluators share.
-    public func ranking(users: [Int32], k: Int, excludingSeen seen: InteractionMatrix?) -> (scores: Tensor, lists: [[ScoredIndex]]) {
+    public func ranking(users: [Int32], k: Int, excludingSeen seen: InteractionMatrix?) -> (
+        scores: Tensor, lists: [[ScoredIndex]]
+    ) {
         let scores = scores(forUsers: users)
         let excluded = users.map { user in seen.map { Array($0.columns(inRow: Int(user))) } ?? [] }
         return (scores, scores.topKPerRow(min(k, itemCount), excluding: excluded))

@@ -44,11 +44,13 @@ public enum Checkpoint {
                 throw CheckpointError("\(path): missing float tensor '\(parameter.name)'")
             }
             guard tensor.shape == parameter.variable.shape else {
-                throw CheckpointError("\(path): '\(parameter.name)' has shape \(tensor.shape), the module expects \(parameter.variable.shape)")
+                throw CheckpointError(
+                    "\(path): '\(parameter.name)' has shape \(tensor.shape), the module expects \(parameter.variable.shape)"
+                )
             }
             values.append((parameter.variable, tensor))
         }
-        for (variable, tensor) in values { variable.value = tensor }      // all checked first: no half-loaded module
+        for (variable, tensor) in values { variable.value = tensor } // all checked first: no half-loaded module
         return decoded.metadata
     }
 }

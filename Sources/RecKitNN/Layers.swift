@@ -6,9 +6,13 @@ public final class Linear: Module {
     public let weight: Variable
     public let bias: Variable?
 
-    public init(_ inputs: Int, _ outputs: Int, bias: Bool = true, initializer: Initializer = .glorotUniform, seed: UInt64 = 0) {
+    public init(
+        _ inputs: Int, _ outputs: Int, bias: Bool = true, initializer: Initializer = .glorotUniform, seed: UInt64 = 0
+    ) {
         var generator = Xoshiro256(seed: seed)
-        weight = Variable(initializer.tensor([inputs, outputs], fanIn: inputs, fanOut: outputs, using: &generator), requiresGradient: true)
+        weight = Variable(
+            initializer.tensor([inputs, outputs], fanIn: inputs, fanOut: outputs, using: &generator),
+            requiresGradient: true)
         self.bias = bias ? Variable(Tensor.zeros([outputs]), requiresGradient: true) : nil
     }
 
@@ -25,9 +29,13 @@ public final class Linear: Module {
 public final class Embedding: Module {
     public let table: Variable
 
-    public init(_ count: Int, _ dimension: Int, initializer: Initializer = .normal(0.01), sparse: Bool = true, seed: UInt64 = 0) {
+    public init(
+        _ count: Int, _ dimension: Int, initializer: Initializer = .normal(0.01), sparse: Bool = true, seed: UInt64 = 0
+    ) {
         var generator = Xoshiro256(seed: seed)
-        table = Variable(initializer.tensor([count, dimension], fanIn: count, fanOut: dimension, using: &generator), requiresGradient: true)
+        table = Variable(
+            initializer.tensor([count, dimension], fanIn: count, fanOut: dimension, using: &generator),
+            requiresGradient: true)
         table.isSparse = sparse
     }
 
@@ -43,9 +51,14 @@ public final class EmbeddingBag: Module {
     public let table: Variable
     public let pooling: Pooling
 
-    public init(_ count: Int, _ dimension: Int, pooling: Pooling = .mean, initializer: Initializer = .normal(0.01), sparse: Bool = true, seed: UInt64 = 0) {
+    public init(
+        _ count: Int, _ dimension: Int, pooling: Pooling = .mean, initializer: Initializer = .normal(0.01),
+        sparse: Bool = true, seed: UInt64 = 0
+    ) {
         var generator = Xoshiro256(seed: seed)
-        table = Variable(initializer.tensor([count, dimension], fanIn: count, fanOut: dimension, using: &generator), requiresGradient: true)
+        table = Variable(
+            initializer.tensor([count, dimension], fanIn: count, fanOut: dimension, using: &generator),
+            requiresGradient: true)
         table.isSparse = sparse
         self.pooling = pooling
     }
@@ -82,7 +95,8 @@ public final class Dropout: Module {
 
     public func callAsFunction(_ x: Variable) -> Variable {
         guard isTraining && probability > 0 else { return x }
-        let keep = 1 - probability, scale = 1 / keep
+        let keep = 1 - probability
+        let scale = 1 / keep
         let mask = (0..<x.value.scalarCount).map { _ in generator.nextUnitFloat() < keep ? scale : 0 }
         return x * Tensor(shape: x.shape, scalars: mask)
     }
@@ -134,7 +148,8 @@ public final class MLP: Module {
     }
 
     public var children: [(name: String, module: any Module)] {
-        layers.enumerated().map { (name: "layers.\($0.offset)", module: $0.element as any Module) } + (dropout.map { [(name: "dropout", module: $0 as any Module)] } ?? [])
+        layers.enumerated().map { (name: "layers.\($0.offset)", module: $0.element as any Module) }
+            + (dropout.map { [(name: "dropout", module: $0 as any Module)] } ?? [])
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
@@ -156,8 +171,8 @@ public final class MLP: Module {
 /// r = σ(x W_r + h U_r + b_r), z = σ(x W_z + h U_z + b_z), n = tanh(x W_n + r ⊙ (h U_n) + b_n),
 /// h' = (1 − z) ⊙ n + z ⊙ h.
 public final class GRUCell: Module {
-    public let input: Linear      // [inputs, 3·hidden]: r, z, n
-    public let hidden: Linear     // [hidden, 3·hidden], no bias
+    public let input: Linear // [inputs, 3·hidden]: r, z, n
+    public let hidden: Linear // [hidden, 3·hidden], no bias
     public let hiddenSize: Int
 
     public init(inputs: Int, hidden: Int, seed: UInt64 = 0) {
@@ -170,7 +185,8 @@ public final class GRUCell: Module {
 
     public func callAsFunction(_ x: Variable, state h: Variable) -> Variable {
         let size = hiddenSize
-        let fromInput = input(x), fromState = hidden(h)
+        let fromInput = input(x)
+        let fromState = hidden(h)
         let r = (fromInput.columns(0..<size) + fromState.columns(0..<size)).sigmoid()
         let z = (fromInput.columns(size..<(2 * size)) + fromState.columns(size..<(2 * size))).sigmoid()
         let n = (fromInput.columns((2 * size)..<(3 * size)) + r * fromState.columns((2 * size)..<(3 * size))).tanh()
@@ -189,7 +205,9 @@ extension Float {
 public final class GRU: Module {
     public let cell: GRUCell
 
-    public init(inputs: Int, hidden: Int, seed: UInt64 = 0) { cell = GRUCell(inputs: inputs, hidden: hidden, seed: seed) }
+    public init(inputs: Int, hidden: Int, seed: UInt64 = 0) {
+        cell = GRUCell(inputs: inputs, hidden: hidden, seed: seed)
+    }
 
     public var children: [(name: String, module: any Module)] { [("cell", cell)] }
 
@@ -232,23 +250,32 @@ public final class MultiHeadSelfAttention: Module {
 
     /// `x` is `[batch·length, width]`, sequence-major; returns the same shape.
     public func callAsFunction(_ x: Variable, batch: Int, length: Int) -> Variable {
-        precondition(x.shape == [batch * length, width], "attention input \(x.shape) for \(batch) × \(length) × \(width)")
+        precondition(
+            x.shape == [batch * length, width], "attention input \(x.shape) for \(batch) × \(length) × \(width)")
         let positionIndices = (0..<(batch * length)).map { Int32($0 % length) }
         let input = x + positions(positionIndices)
         let headWidth = width / headCount
         // [b·t, w] → [b, t, h, d] → [b, h, t, d] → [b·h, t, d]
         func split(_ v: Variable) -> Variable {
-            v.reshaped([batch, length, headCount, headWidth]).permuted([0, 2, 1, 3]).reshaped([batch * headCount, length, headWidth])
+            v.reshaped([batch, length, headCount, headWidth]).permuted([0, 2, 1, 3]).reshaped([
+                batch * headCount, length, headWidth,
+            ])
         }
-        let q = split(query(input)), k = split(key(input)), v = split(value(input))
+        let q = split(query(input))
+        let k = split(key(input))
+        let v = split(value(input))
         var scores = q.batchedMatmul(k, transposingOther: true) * (1 / Float(headWidth).squareRoot())
         if causal {
             var mask = [Float](repeating: 0, count: length * length)
-            for row in 0..<length { for column in (row + 1)..<max(row + 1, length) { mask[row * length + column] = -1e9 } }
+            for row in 0..<length {
+                for column in (row + 1)..<max(row + 1, length) { mask[row * length + column] = -1e9 }
+            }
             scores = scores + Tensor(shape: [length, length], scalars: mask)
         }
-        let attended = scores.softmax().batchedMatmul(v)      // [b·h, t, d]
-        let merged = attended.reshaped([batch, headCount, length, headWidth]).permuted([0, 2, 1, 3]).reshaped([batch * length, width])
+        let attended = scores.softmax().batchedMatmul(v) // [b·h, t, d]
+        let merged = attended.reshaped([batch, headCount, length, headWidth]).permuted([0, 2, 1, 3]).reshaped([
+            batch * length, width,
+        ])
         return output(merged)
     }
 }

@@ -14,21 +14,29 @@ public enum Loss {
     /// Binary cross-entropy of logits against 0/1 (or soft) targets, stable for any logit:
     /// max(x, 0) − x·y + log(1 + e^−|x|); gradient (σ(x) − y) / n.
     public static func binaryCrossEntropy(logits: Variable, targets: Tensor) -> Variable {
-        precondition(logits.shape == targets.shape, "binaryCrossEntropy: logits \(logits.shape), targets \(targets.shape)")
-        let x = logits.value.scalars, y = targets.scalars
+        precondition(
+            logits.shape == targets.shape, "binaryCrossEntropy: logits \(logits.shape), targets \(targets.shape)")
+        let x = logits.value.scalars
+        let y = targets.scalars
         var total = 0.0
-        for index in x.indices { total += Double(max(x[index], 0) - x[index] * y[index] + Foundation.log1p(Foundation.exp(-abs(x[index])))) }
+        for index in x.indices {
+            total += Double(max(x[index], 0) - x[index] * y[index] + Foundation.log1p(Foundation.exp(-abs(x[index]))))
+        }
         let n = Float(max(1, x.count))
         return Variable.result(Tensor(scalar: Float(total) / n), [logits]) { g, inputs in
             let scale = g.scalar / n
-            inputs[0].accumulate(Tensor(shape: targets.shape, scalars: x.indices.map { (Activation.sigmoid(x[$0]) - y[$0]) * scale }))
+            inputs[0].accumulate(
+                Tensor(shape: targets.shape, scalars: x.indices.map { (Activation.sigmoid(x[$0]) - y[$0]) * scale }))
         }
     }
 
     /// Softmax cross-entropy of logits `[b, c]` against class indices; gradient (softmax − onehot) / b.
     public static func softmaxCrossEntropy(logits: Variable, labels: [Int32]) -> Variable {
-        precondition(logits.value.rank == 2 && logits.shape[0] == labels.count, "softmaxCrossEntropy: logits \(logits.shape), \(labels.count) labels")
-        let classes = logits.shape[1], batch = labels.count
+        precondition(
+            logits.value.rank == 2 && logits.shape[0] == labels.count,
+            "softmaxCrossEntropy: logits \(logits.shape), \(labels.count) labels")
+        let classes = logits.shape[1]
+        let batch = labels.count
         let logProbabilities = logits.value.logSoftmaxAlongLastAxis()
         var total = 0.0
         for (row, label) in labels.enumerated() {
@@ -48,8 +56,10 @@ public enum Loss {
     /// log-probability that the sampler draws that item, so that the estimate is unbiased for
     /// popular-item samplers.
     public static func sampledSoftmaxCrossEntropy(logits: Variable, logQ: Tensor) -> Variable {
-        precondition(logits.shape == logQ.shape, "sampledSoftmaxCrossEntropy: logits \(logits.shape), log Q \(logQ.shape)")
-        return softmaxCrossEntropy(logits: logits - Variable(logQ), labels: [Int32](repeating: 0, count: logits.shape[0]))
+        precondition(
+            logits.shape == logQ.shape, "sampledSoftmaxCrossEntropy: logits \(logits.shape), log Q \(logQ.shape)")
+        return softmaxCrossEntropy(
+            logits: logits - Variable(logQ), labels: [Int32](repeating: 0, count: logits.shape[0]))
     }
 
     /// Multinomial log-likelihood of Mult-VAE (Liang et al. 2018): −mean_b Σ_i x_bi · log softmax(z_b)_i.
@@ -57,8 +67,11 @@ public enum Loss {
     /// One fused op (the logits are often [batch, whole catalogue]): per row, Σ c·x − (Σ c)·logΣexp x
     /// in the forward pass, and the gradient (Σ c)·softmax(x) − c, scaled by −1/batch, in the backward.
     public static func multinomialLogLikelihood(logits: Variable, counts: Tensor) -> Variable {
-        precondition(logits.value.rank == 2 && logits.shape == counts.shape, "multinomialLogLikelihood: logits \(logits.shape), counts \(counts.shape)")
-        let x = logits.value, batch = Float(max(1, x.shape[0]))
+        precondition(
+            logits.value.rank == 2 && logits.shape == counts.shape,
+            "multinomialLogLikelihood: logits \(logits.shape), counts \(counts.shape)")
+        let x = logits.value
+        let batch = Float(max(1, x.shape[0]))
         let totals = counts.sum(alongAxis: -1)
         let likelihoods = x.rowDots(counts) - x.logSumExpAlongLastAxis() * totals
         return Variable.result(Tensor(scalar: -likelihoods.sum() / batch), [logits]) { g, inputs in
@@ -94,16 +107,19 @@ public enum Loss {
     /// TOP1-max (Hidasi and Karatzoglou 2018): Σ_j s_j (σ(x_j − x⁺) + σ(x_j²)), mean over the batch.
     public static func top1Max(positive: Variable, negative: Variable) -> Variable {
         let weights = negative.softmax()
-        return (weights * ((negative - column(positive)).sigmoid() + negative.squared().sigmoid())).sum(alongAxis: -1).mean()
+        return (weights * ((negative - column(positive)).sigmoid() + negative.squared().sigmoid())).sum(alongAxis: -1)
+            .mean()
     }
 
     /// WARP-style weighted hinge (Weston et al. 2011): per example, the hinge max(0, margin − x⁺ + x_j)
     /// of its sampled negatives, weighted by log(1 + r̂) where r̂ = (itemCount − 1)·v/s estimates the
     /// positive's rank from the v of s negatives that violate the margin; mean over the batch. The
     /// weight is a constant of the step (no gradient flows through the rank estimate).
-    public static func warpHinge(positive: Variable, negative: Variable, itemCount: Int, margin: Float = 1) -> Variable {
+    public static func warpHinge(positive: Variable, negative: Variable, itemCount: Int, margin: Float = 1) -> Variable
+    {
         let hinge = (negative - column(positive) + margin).relu()
-        let samples = negative.shape[1], batch = negative.shape[0]
+        let samples = negative.shape[1]
+        let batch = negative.shape[0]
         var weights = [Float](repeating: 0, count: batch)
         for row in 0..<batch {
             let violations = (0..<samples).filter { hinge.value.scalars[row * samples + $0] > 0 }.count

@@ -27,7 +27,10 @@ extension Module {
     public var ownParameters: [NamedParameter] { [] }
 
     public var parameters: [NamedParameter] {
-        ownParameters + children.flatMap { child in child.module.parameters.map { NamedParameter(child.name + "." + $0.name, $0.variable) } }
+        ownParameters
+            + children.flatMap { child in
+                child.module.parameters.map { NamedParameter(child.name + "." + $0.name, $0.variable) }
+            }
     }
 
     public func setTraining(_ training: Bool) {

@@ -40,7 +40,9 @@ extension Variable {
 
     public static func + (a: Variable, b: Float) -> Variable { result(a.value + b, [a]) { g, x in x[0].accumulate(g) } }
     public static func - (a: Variable, b: Float) -> Variable { result(a.value - b, [a]) { g, x in x[0].accumulate(g) } }
-    public static func * (a: Variable, b: Float) -> Variable { result(a.value * b, [a]) { g, x in x[0].accumulate(g * b) } }
+    public static func * (a: Variable, b: Float) -> Variable {
+        result(a.value * b, [a]) { g, x in x[0].accumulate(g * b) }
+    }
     public static func * (a: Float, b: Variable) -> Variable { b * a }
     public static func / (a: Variable, b: Float) -> Variable { a * (1 / b) }
     public static prefix func - (a: Variable) -> Variable { a * -1 }
@@ -56,7 +58,9 @@ extension Variable {
         return Variable.result(value, [self]) { g, x in
             let input = x[0].value
             var d = [Float](repeating: 0, count: g.scalarCount)
-            for index in d.indices { d[index] = g.scalars[index] * derivative(input.scalars[index], output.scalars[index]) }
+            for index in d.indices {
+                d[index] = g.scalars[index] * derivative(input.scalars[index], output.scalars[index])
+            }
             x[0].accumulate(Tensor(shape: g.shape, scalars: d))
         }
     }
@@ -66,7 +70,9 @@ extension Variable {
     public func squareRoot() -> Variable { unary(value.map { $0.squareRoot() }) { _, y in 0.5 / y } }
     public func squared() -> Variable { unary(value.map { $0 * $0 }) { x, _ in 2 * x } }
     public func relu() -> Variable { unary(value.map { max($0, 0) }) { x, _ in x > 0 ? 1 : 0 } }
-    public func leakyRelu(slope: Float = 0.01) -> Variable { unary(value.map { $0 > 0 ? $0 : slope * $0 }) { x, _ in x > 0 ? 1 : slope } }
+    public func leakyRelu(slope: Float = 0.01) -> Variable {
+        unary(value.map { $0 > 0 ? $0 : slope * $0 }) { x, _ in x > 0 ? 1 : slope }
+    }
     public func tanh() -> Variable { unary(value.map { Foundation.tanh($0) }) { _, y in 1 - y * y } }
     public func sigmoid() -> Variable { unary(value.map(Activation.sigmoid)) { _, y in y * (1 - y) } }
     /// log σ(x), stable for large |x|.
@@ -77,7 +83,9 @@ extension Variable {
     public func gelu() -> Variable { unary(value.map(Activation.gelu)) { x, _ in Activation.geluDerivative(x) } }
     /// SELU (Klambauer et al. 2017).
     public func selu() -> Variable {
-        unary(value.map(Activation.selu)) { x, _ in x > 0 ? Activation.seluScale : Activation.seluScale * Activation.seluAlpha * Foundation.exp(x) }
+        unary(value.map(Activation.selu)) { x, _ in
+            x > 0 ? Activation.seluScale : Activation.seluScale * Activation.seluAlpha * Foundation.exp(x)
+        }
     }
 
     // MARK: Reductions and shape
@@ -85,7 +93,9 @@ extension Variable {
     /// The sum of all elements, shape `[]`.
     public func sum() -> Variable {
         let shape = value.shape
-        return Variable.result(Tensor(scalar: value.sum()), [self]) { g, x in x[0].accumulate(Tensor(repeating: g.scalar, shape: shape)) }
+        return Variable.result(Tensor(scalar: value.sum()), [self]) { g, x in
+            x[0].accumulate(Tensor(repeating: g.scalar, shape: shape))
+        }
     }
 
     public func mean() -> Variable { sum() / Float(max(1, value.scalarCount)) }
@@ -116,10 +126,13 @@ extension Variable {
     /// `self · other` (`[m, k] · [k, n]`), or `self · otherᵀ` when `transposingOther`.
     public func matmul(_ other: Variable, transposingOther: Bool = false) -> Variable {
         Variable.result(value.matmul(other.value, transposingOther: transposingOther), [self, other]) { g, x in
-            let a = x[0], b = x[1]
+            let a = x[0]
+            let b = x[1]
             if a.requiresGradient { a.accumulate(g.matmul(b.value, transposingOther: !transposingOther)) }
             if b.requiresGradient {
-                b.accumulate(transposingOther ? g.matmul(a.value, transposingSelf: true) : a.value.matmul(g, transposingSelf: true))
+                b.accumulate(
+                    transposingOther
+                        ? g.matmul(a.value, transposingSelf: true) : a.value.matmul(g, transposingSelf: true))
             }
         }
     }
@@ -137,10 +150,14 @@ extension Variable {
     /// Batched products of 3-D variables: `[b, m, k] · [b, k, n]`, or with `other` transposed.
     public func batchedMatmul(_ other: Variable, transposingOther: Bool = false) -> Variable {
         Variable.result(value.batchedMatmul(other.value, transposingOther: transposingOther), [self, other]) { g, x in
-            let a = x[0], b = x[1]
+            let a = x[0]
+            let b = x[1]
             if a.requiresGradient { a.accumulate(g.batchedMatmul(b.value, transposingOther: !transposingOther)) }
             if b.requiresGradient {
-                b.accumulate(transposingOther ? g.batchedMatmul(a.value, transposingSelf: true) : a.value.batchedMatmul(g, transposingSelf: true))
+                b.accumulate(
+                    transposingOther
+                        ? g.batchedMatmul(a.value, transposingSelf: true)
+                        : a.value.batchedMatmul(g, transposingSelf: true))
             }
         }
     }
@@ -156,8 +173,11 @@ extension Variable {
     /// Pools the table rows of each bag: bag b holds `indices[offsets[b]..<offsets[b + 1]]` (offsets
     /// has one more entry than there are bags); an empty bag gives zeros.
     public func bagged(indices: [Int32], offsets: [Int], pooling: Pooling) -> Variable {
-        precondition(value.rank == 2 && offsets.first == 0 && offsets.last == indices.count, "bagged: offsets must run from 0 to indices.count")
-        let width = value.shape[1], bags = offsets.count - 1
+        precondition(
+            value.rank == 2 && offsets.first == 0 && offsets.last == indices.count,
+            "bagged: offsets must run from 0 to indices.count")
+        let width = value.shape[1]
+        let bags = offsets.count - 1
         let scales = (0..<bags).map { bag -> Float in
             let size = Float(offsets[bag + 1] - offsets[bag])
             switch pooling {
@@ -171,8 +191,12 @@ extension Variable {
             pooled.withUnsafeMutableBufferPointer { out in
                 for bag in 0..<bags {
                     for position in offsets[bag]..<offsets[bag + 1] {
-                        precondition(indices[position] >= 0 && Int(indices[position]) < value.shape[0], "row \(indices[position]) of \(value.shape[0])")
-                        VectorKernels.axpy(scales[bag], table.baseAddress! + Int(indices[position]) * width, out.baseAddress! + bag * width, count: width)
+                        precondition(
+                            indices[position] >= 0 && Int(indices[position]) < value.shape[0],
+                            "row \(indices[position]) of \(value.shape[0])")
+                        VectorKernels.axpy(
+                            scales[bag], table.baseAddress! + Int(indices[position]) * width,
+                            out.baseAddress! + bag * width, count: width)
                     }
                 }
             }
@@ -206,7 +230,9 @@ extension Variable {
         return Variable.result(value.columns(range), [self]) { g, x in
             var full = [Float](repeating: 0, count: shape[0] * shape[1])
             for row in 0..<shape[0] {
-                for j in 0..<range.count { full[row * shape[1] + range.lowerBound + j] = g.scalars[row * range.count + j] }
+                for j in 0..<range.count {
+                    full[row * shape[1] + range.lowerBound + j] = g.scalars[row * range.count + j]
+                }
             }
             x[0].accumulate(Tensor(shape: shape, scalars: full))
         }
@@ -247,7 +273,9 @@ public enum Pooling: String, Codable, Sendable, CaseIterable {
 
 /// Scalar activation functions and their derivatives.
 public enum Activation: String, Codable, Sendable, CaseIterable {
-    case identity, relu, leakyRelu = "leaky_relu", tanh, sigmoid, gelu, selu
+    case identity, relu
+    case leakyRelu = "leaky_relu"
+    case tanh, sigmoid, gelu, selu
 
     public func callAsFunction(_ x: Variable) -> Variable {
         switch self {
@@ -273,7 +301,7 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
 
     static func selu(_ x: Float) -> Float { x > 0 ? seluScale * x : seluScale * seluAlpha * (Foundation.exp(x) - 1) }
 
-    static let geluC: Float = 0.7978845608028654      // √(2/π)
+    static let geluC: Float = 0.7978845608028654 // √(2/π)
 
     static func gelu(_ x: Float) -> Float {
         0.5 * x * (1 + Foundation.tanh(geluC * (x + 0.044715 * x * x * x)))

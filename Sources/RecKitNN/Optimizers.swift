@@ -25,7 +25,10 @@ public final class SGD: Optimizer {
     public var weightDecay: Float
     var velocities: [[Float]]
 
-    public init(_ parameters: [Variable], learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+    public init(
+        _ parameters: [Variable], learningRate: Float, momentum: Float = 0, nesterov: Bool = false,
+        weightDecay: Float = 0
+    ) {
         self.parameters = parameters
         self.learningRate = learningRate
         self.momentum = momentum
@@ -37,7 +40,9 @@ public final class SGD: Optimizer {
     public func step() {
         let (rate, momentum, nesterov, decay) = (learningRate, self.momentum, self.nesterov, weightDecay)
         for (slot, parameter) in parameters.enumerated() {
-            if momentum > 0 && velocities[slot].isEmpty { velocities[slot] = [Float](repeating: 0, count: parameter.value.scalarCount) }
+            if momentum > 0 && velocities[slot].isEmpty {
+                velocities[slot] = [Float](repeating: 0, count: parameter.value.scalarCount)
+            }
             parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
                 velocities[slot].withUnsafeMutableBufferPointer { velocity in
                     forEachGradientBlock(of: parameter) { offset, gradient in
@@ -65,7 +70,10 @@ public final class Adagrad: Optimizer {
     public var weightDecay: Float
     var accumulators: [[Float]]
 
-    public init(_ parameters: [Variable], learningRate: Float = 0.01, initialAccumulator: Float = 0, epsilon: Float = 1e-10, weightDecay: Float = 0) {
+    public init(
+        _ parameters: [Variable], learningRate: Float = 0.01, initialAccumulator: Float = 0, epsilon: Float = 1e-10,
+        weightDecay: Float = 0
+    ) {
         self.parameters = parameters
         self.learningRate = learningRate
         self.epsilon = epsilon
@@ -109,7 +117,8 @@ public final class Adam: Optimizer {
     var first: [[Float]], second: [[Float]]
 
     public init(
-        _ parameters: [Variable], learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+        _ parameters: [Variable], learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999,
+        epsilon: Float = 1e-8,
         weightDecay: Float = 0, decoupledWeightDecay: Bool = false, lazy: Bool = true
     ) {
         self.parameters = parameters
@@ -134,7 +143,8 @@ public final class Adam: Optimizer {
                 parameter.sparseGradient = nil
             }
             let rule = AdamRule(
-                rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay, decoupled: decoupledWeightDecay,
+                rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay,
+                decoupled: decoupledWeightDecay,
                 correction1: correction1, correction2: correction2)
             parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
                 first[slot].withUnsafeMutableBufferPointer { m in
@@ -142,7 +152,8 @@ public final class Adam: Optimizer {
                         forEachGradientBlock(of: parameter) { offset, gradient in
                             guard !gradient.isEmpty else { return }
                             let block = AdamBlock(
-                                theta: theta.baseAddress! + offset, m: m.baseAddress! + offset, v: v.baseAddress! + offset,
+                                theta: theta.baseAddress! + offset, m: m.baseAddress! + offset,
+                                v: v.baseAddress! + offset,
                                 gradient: gradient.baseAddress!)
                             // Every element is independent: large dense blocks in chunks on the worker threads.
                             let count = gradient.count
@@ -150,7 +161,9 @@ public final class Adam: Optimizer {
                                 rule.apply(block, 0..<count)
                             } else {
                                 let chunks = Parallel.chunks(count: count, chunkCount: 4 * Parallel.defaultThreadCount)
-                                Parallel.forEach(chunkCount: chunks.count, threadCount: Parallel.defaultThreadCount) { rule.apply(block, chunks[$0]) }
+                                Parallel.forEach(chunkCount: chunks.count, threadCount: Parallel.defaultThreadCount) {
+                                    rule.apply(block, chunks[$0])
+                                }
                             }
                         }
                     }
@@ -193,7 +206,9 @@ struct AdamBlock: @unchecked Sendable {
 /// Calls `body(offset, gradient)` for each block of a parameter's gradient: the whole dense
 /// gradient once (offset 0), then each distinct row of a sparse one (duplicates summed) at its
 /// row's offset.
-func forEachGradientBlock(of parameter: Variable, _ body: (_ offset: Int, _ gradient: UnsafeBufferPointer<Float>) -> Void) {
+func forEachGradientBlock(
+    of parameter: Variable, _ body: (_ offset: Int, _ gradient: UnsafeBufferPointer<Float>) -> Void
+) {
     parameter.gradient?.scalars.withUnsafeBufferPointer { body(0, $0) }
     if let sparse = parameter.sparseGradient?.coalesced() {
         let width = sparse.values.shape[1]
@@ -212,7 +227,9 @@ public func clipGradientNorm(_ parameters: [Variable], maxNorm: Float) -> Float 
     var total = 0.0
     for parameter in parameters {
         for value in parameter.gradient?.scalars ?? [] { total += Double(value) * Double(value) }
-        if let sparse = parameter.sparseGradient?.coalesced() { for value in sparse.values.scalars { total += Double(value) * Double(value) } }
+        if let sparse = parameter.sparseGradient?.coalesced() {
+            for value in sparse.values.scalars { total += Double(value) * Double(value) }
+        }
     }
     let norm = Float(total.squareRoot())
     guard norm > maxNorm, norm > 0 else { return norm }

@@ -129,7 +129,9 @@ public struct NegativeSampler: Sendable {
     }
 
     /// `count` draws, redrawing (up to 10 times) an item in `excluded` (e.g. the user's positives).
-    public func sample(_ count: Int, excluding excluded: Set<Int32> = [], using generator: inout some RandomNumberGenerator) -> [Int32] {
+    public func sample(
+        _ count: Int, excluding excluded: Set<Int32> = [], using generator: inout some RandomNumberGenerator
+    ) -> [Int32] {
         (0..<count).map { _ in sample(excluding: excluded.contains, maxRedraws: 10, using: &generator) }
     }
 
@@ -172,7 +174,8 @@ public struct EarlyStopping: Sendable {
 
     /// Records `value` for `epoch`; returns whether it is the new best.
     public mutating func record(_ value: Double, epoch: Int) -> Bool {
-        let improved = best.map { higherIsBetter ? value > $0 + minimumImprovement : value < $0 - minimumImprovement } ?? true
+        let improved =
+            best.map { higherIsBetter ? value > $0 + minimumImprovement : value < $0 - minimumImprovement } ?? true
         if improved {
             best = value
             bestEpoch = epoch

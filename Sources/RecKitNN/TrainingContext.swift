@@ -50,7 +50,7 @@ public enum FitError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A flag another thread sets to stop a running fit at its next pass or batch.
-public final class Cancellation: @unchecked Sendable {     // the flag is guarded by the lock
+public final class Cancellation: @unchecked Sendable { // the flag is guarded by the lock
     private let lock = NSLock()
     private var flag = false
     public init() {}
@@ -67,7 +67,8 @@ public struct TrainingContext {
     public var progress: ((TrainingUpdate) -> Void)?
     public var cancellation: Cancellation?
 
-    public init(threadCount: Int? = nil, cancellation: Cancellation? = nil, progress: ((TrainingUpdate) -> Void)? = nil) {
+    public init(threadCount: Int? = nil, cancellation: Cancellation? = nil, progress: ((TrainingUpdate) -> Void)? = nil)
+    {
         self.threadCount = threadCount
         self.cancellation = cancellation
         self.progress = progress

@@ -77,7 +77,8 @@ public struct TrainingLoop {
         for epoch in 0..<epochCount {
             let plan = makeEpoch(epoch)
             let batches = Prefetcher(plan.inputs, depth: prefetchDepth, prepare: plan.prepare)
-            var lossSum = 0.0, batchCount = 0
+            var lossSum = 0.0
+            var batchCount = 0
             while let batch = batches.next() {
                 if let learningRateSchedule { optimizer.learningRate = learningRateSchedule.rate(at: summary.steps) }
                 optimizer.zeroGradients()
@@ -120,7 +121,8 @@ public struct TrainingLoop {
                     throw .checkpoint("\(checkpointPath): \(error)")
                 }
             }
-            try context.report(TrainingUpdate(step: epoch + 1, total: epochCount, loss: meanLoss, validation: measurement))
+            try context.report(
+                TrainingUpdate(step: epoch + 1, total: epochCount, loss: meanLoss, validation: measurement))
             if stop { break }
         }
         if let best { network.load(best) }

@@ -37,7 +37,9 @@ public final class Variable {
 
     /// The result of an operation: recorded with its gradient rule when gradients are being
     /// recorded and an input needs one, else a plain constant.
-    static func result(_ value: Tensor, _ inputs: [Variable], rule: @escaping (_ gradient: Tensor, _ inputs: [Variable]) -> Void) -> Variable {
+    static func result(
+        _ value: Tensor, _ inputs: [Variable], rule: @escaping (_ gradient: Tensor, _ inputs: [Variable]) -> Void
+    ) -> Variable {
         if GradientRecording.isEnabled && inputs.contains(where: { $0.requiresGradient }) {
             return Variable(value: value, inputs: inputs, rule: rule)
         }
@@ -52,7 +54,8 @@ public final class Variable {
     /// Adds `gradient` to this variable's (when it needs one).
     public func accumulate(_ gradient: Tensor) {
         guard requiresGradient else { return }
-        precondition(gradient.shape == value.shape, "gradient shaped \(gradient.shape) for a value shaped \(value.shape)")
+        precondition(
+            gradient.shape == value.shape, "gradient shaped \(gradient.shape) for a value shaped \(value.shape)")
         if self.gradient == nil { self.gradient = gradient } else { self.gradient!.add(gradient) }
     }
 
@@ -60,7 +63,9 @@ public final class Variable {
     public func accumulate(rows values: Tensor, at indices: [Int32]) {
         guard requiresGradient else { return }
         if isSparse && inputs.isEmpty {
-            if sparseGradient == nil { sparseGradient = SparseRows(indices: [], values: Tensor.zeros([0, value.shape[1]])) }
+            if sparseGradient == nil {
+                sparseGradient = SparseRows(indices: [], values: Tensor.zeros([0, value.shape[1]]))
+            }
             sparseGradient!.append(indices: indices, values: values)
         } else {
             accumulate(Tensor.scatterAdding(rows: values, at: indices, rowCount: value.shape[0]))
@@ -84,7 +89,9 @@ public final class Variable {
             if next < node.inputs.count {
                 stack.append((node, next + 1))
                 let input = node.inputs[next]
-                if input.requiresGradient && visited.insert(ObjectIdentifier(input)).inserted { stack.append((input, 0)) }
+                if input.requiresGradient && visited.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
             } else {
                 order.append(node)
             }
@@ -93,7 +100,7 @@ public final class Variable {
         for node in order.reversed() {
             guard let rule = node.rule, let gradient = node.gradient else { continue }
             rule(gradient, node.inputs)
-            node.gradient = nil      // an intermediate result's gradient is spent
+            node.gradient = nil // an intermediate result's gradient is spent
         }
     }
 }
@@ -105,13 +112,17 @@ public struct SparseRows: Sendable, Equatable {
     public var values: Tensor
 
     public init(indices: [Int32], values: Tensor) {
-        precondition(values.rank == 2 && values.shape[0] == indices.count, "SparseRows: \(values.shape) for \(indices.count) indices")
+        precondition(
+            values.rank == 2 && values.shape[0] == indices.count,
+            "SparseRows: \(values.shape) for \(indices.count) indices")
         self.indices = indices
         self.values = values
     }
 
     mutating func append(indices more: [Int32], values rows: Tensor) {
-        precondition(rows.rank == 2 && rows.shape[1] == values.shape[1] && rows.shape[0] == more.count, "SparseRows.append: \(rows.shape)")
+        precondition(
+            rows.rank == 2 && rows.shape[1] == values.shape[1] && rows.shape[0] == more.count,
+            "SparseRows.append: \(rows.shape)")
         indices += more
         values = Tensor(shape: [indices.count, values.shape[1]], scalars: values.scalars + rows.scalars)
     }
@@ -120,8 +131,10 @@ public struct SparseRows: Sendable, Equatable {
     public func coalesced() -> SparseRows {
         let width = values.shape[1]
         // (row, position) packed into one integer: a plain integer sort, in lookup order per row.
-        let order = indices.enumerated().map { UInt64(UInt32(bitPattern: $0.element)) << 32 | UInt64($0.offset) }.sorted().map { Int($0 & 0xFFFF_FFFF) }
-        var unique: [Int32] = [], sums: [Float] = []
+        let order = indices.enumerated().map { UInt64(UInt32(bitPattern: $0.element)) << 32 | UInt64($0.offset) }
+            .sorted().map { Int($0 & 0xFFFF_FFFF) }
+        var unique: [Int32] = []
+        var sums: [Float] = []
         for position in order {
             let index = indices[position]
             if unique.last != index {

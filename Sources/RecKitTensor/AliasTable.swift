@@ -15,7 +15,8 @@ public struct AliasTable: Sendable {
         var scaled = weights.map { $0 * Double(n) / total }
         probability = [Double](repeating: 1, count: n)
         alias = Array(0..<Int32(n))
-        var small: [Int] = [], large: [Int] = []
+        var small: [Int] = []
+        var large: [Int] = []
         for index in 0..<n { if scaled[index] < 1 { small.append(index) } else { large.append(index) } }
         while let less = small.popLast() {
             guard let more = large.popLast() else { break }

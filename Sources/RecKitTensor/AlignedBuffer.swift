@@ -8,7 +8,7 @@ public struct AlignedFloatBuffer: Sendable, Equatable {
     /// The alignment in bytes of the first element.
     public static let alignment = 64
 
-    final class Storage: @unchecked Sendable {     // mutated only through a uniquely referenced copy
+    final class Storage: @unchecked Sendable { // mutated only through a uniquely referenced copy
         let count: Int
         let pointer: UnsafeMutablePointer<Float>
         init(count: Int) {
@@ -76,8 +76,11 @@ public struct AlignedFloatBuffer: Sendable, Equatable {
     }
 
     public static func == (lhs: AlignedFloatBuffer, rhs: AlignedFloatBuffer) -> Bool {
-        lhs.count == rhs.count && lhs.withUnsafeBufferPointer { a in rhs.withUnsafeBufferPointer { b in
-            a.elementsEqual(b)
-        } }
+        lhs.count == rhs.count
+            && lhs.withUnsafeBufferPointer { a in
+                rhs.withUnsafeBufferPointer { b in
+                    a.elementsEqual(b)
+                }
+            }
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Process-wide allocator settings for training loops.
@@ -14,13 +14,13 @@ public enum AllocatorTuning {
     /// more than `2 · bytes` is free. A no-op off glibc.
     public static func retainFreedMemory(upTo bytes: Int = 256 << 20) {
         #if canImport(Glibc)
-        // mallopt lives in <malloc.h>, which Swift's Glibc module does not export: look it up.
-        // Parameter numbers from glibc's malloc.h: M_TRIM_THRESHOLD −1, M_MMAP_THRESHOLD −3.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-        let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-        _ = mallopt(-3, Int32(clamping: bytes))
-        _ = mallopt(-1, Int32(clamping: 2 * bytes))
+            // mallopt lives in <malloc.h>, which Swift's Glibc module does not export: look it up.
+            // Parameter numbers from glibc's malloc.h: M_TRIM_THRESHOLD −1, M_MMAP_THRESHOLD −3.
+            typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            _ = mallopt(-3, Int32(clamping: bytes))
+            _ = mallopt(-1, Int32(clamping: 2 * bytes))
         #endif
     }
 }

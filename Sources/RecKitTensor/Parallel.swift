@@ -20,7 +20,8 @@ public enum Parallel {
         precondition(count >= 0 && chunkCount > 0, "chunks(count: \(count), chunkCount: \(chunkCount))")
         guard count > 0 else { return [] }
         let n = min(chunkCount, count)
-        let base = count / n, extra = count % n
+        let base = count / n
+        let extra = count % n
         var result: [Range<Int>] = []
         result.reserveCapacity(n)
         var start = 0
@@ -73,7 +74,8 @@ final class AtomicCounter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
     func next() -> Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let current = value
         value += 1
         return current
@@ -86,11 +88,13 @@ final class ResultBox<T>: @unchecked Sendable {
     private let lock = NSLock()
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ index: Int, _ value: T) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         slots[index] = value
     }
     func values() -> [T] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return slots.map { $0! }
     }
 }

@@ -9,12 +9,17 @@ public enum PortableMath {
         precondition(x > 0 && x.isFinite, "PortableMath.log needs a positive finite value, got \(x)")
         // x = m · 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s), s = (m - 1)/(m + 1).
         var e = Double(x.exponent)
-        var m = x.significand      // [1, 2)
-        if m > 1.4142135623730951 { m *= 0.5; e += 1 }
-        let s = (m - 1) / (m + 1), s2 = s * s
-        var term = s, sum = 0.0
+        var m = x.significand // [1, 2)
+        if m > 1.4142135623730951 {
+            m *= 0.5
+            e += 1
+        }
+        let s = (m - 1) / (m + 1)
+        let s2 = s * s
+        var term = s
+        var sum = 0.0
         var k = 1.0
-        while k < 60 {       // |s| < 0.1716: 1e-17 after ~20 odd terms
+        while k < 60 { // |s| < 0.1716: 1e-17 after ~20 odd terms
             sum += term / k
             term *= s2
             k += 2
@@ -31,7 +36,8 @@ public enum PortableMath {
         // fdlibm's split of ln 2: the high part has 32 trailing zero bits, so k·high is exact.
         let k = (x / 0.6931471805599453).rounded()
         let r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
-        var term = 1.0, sum = 1.0
+        var term = 1.0
+        var sum = 1.0
         var n = 1.0
         while n < 30 {
             term *= r / n

@@ -28,14 +28,20 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
     /// Seeds the four state words from SplitMix64, as the authors recommend.
     public init(seed: UInt64) {
         var seeder = SplitMix64(seed: seed)
-        s0 = seeder.next(); s1 = seeder.next(); s2 = seeder.next(); s3 = seeder.next()
+        s0 = seeder.next()
+        s1 = seeder.next()
+        s2 = seeder.next()
+        s3 = seeder.next()
     }
 
     @inlinable
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
         s2 ^= t
         s3 = rotl(s3, 45)
         return result
@@ -45,17 +51,28 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable, Equatable {
 
     /// Advances the state by 2^128 steps: call it n times to get the n-th independent stream.
     public mutating func jump() {
-        let table: [UInt64] = [0x180E_C6D3_3CFD_0ABA, 0xD5A6_1266_F0C9_392C, 0xA958_6E8B_0A93_0D63, 0x39AB_DC45_29B1_661C]
-        var t0: UInt64 = 0, t1: UInt64 = 0, t2: UInt64 = 0, t3: UInt64 = 0
+        let table: [UInt64] = [
+            0x180E_C6D3_3CFD_0ABA, 0xD5A6_1266_F0C9_392C, 0xA958_6E8B_0A93_0D63, 0x39AB_DC45_29B1_661C,
+        ]
+        var t0: UInt64 = 0
+        var t1: UInt64 = 0
+        var t2: UInt64 = 0
+        var t3: UInt64 = 0
         for word in table {
             for bit in 0..<64 {
                 if word & (UInt64(1) << UInt64(bit)) != 0 {
-                    t0 ^= s0; t1 ^= s1; t2 ^= s2; t3 ^= s3
+                    t0 ^= s0
+                    t1 ^= s1
+                    t2 ^= s2
+                    t3 ^= s3
                 }
                 _ = next()
             }
         }
-        s0 = t0; s1 = t1; s2 = t2; s3 = t3
+        s0 = t0
+        s1 = t1
+        s2 = t2
+        s3 = t3
     }
 
     /// `count` independent generators for parallel work, each `jump()`ed from the previous one.
@@ -88,7 +105,8 @@ extension RandomNumberGenerator {
     /// Factor initialisations and noise all draw through this one helper.
     @inlinable
     public mutating func nextStandardNormal() -> Float {
-        let u1 = 1 - nextUnitDouble(), u2 = nextUnitDouble()
+        let u1 = 1 - nextUnitDouble()
+        let u2 = nextUnitDouble()
         return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
     }
 

@@ -32,7 +32,8 @@ public struct RowTopK: Sendable {
 
     @usableFromInline
     mutating func insert(row: Int, _ candidate: ScoredIndex) {
-        let k = self.k, count = Int(counts[row])
+        let k = self.k
+        let count = Int(counts[row])
         entries.withUnsafeMutableBufferPointer { buffer in
             let heap = UnsafeMutableBufferPointer(rebasing: buffer[(row * k)..<(row * k + k)])
             if count < k {
@@ -50,7 +51,8 @@ public struct RowTopK: Sendable {
                 heap[0] = candidate
                 var parent = 0
                 while true {
-                    let left = 2 * parent + 1, right = left + 1
+                    let left = 2 * parent + 1
+                    let right = left + 1
                     var worst = parent
                     if left < k && TopK.better(heap[worst], heap[left]) { worst = left }
                     if right < k && TopK.better(heap[worst], heap[right]) { worst = right }
@@ -67,7 +69,9 @@ public struct RowTopK: Sendable {
     public mutating func merge(_ other: RowTopK) {
         precondition(other.rowCount == rowCount && other.k == k, "RowTopK.merge: shapes differ")
         for row in 0..<rowCount {
-            for slot in 0..<Int(other.counts[row]) { offer(row: row, index: other.entries[row * k + slot].index, score: other.entries[row * k + slot].score) }
+            for slot in 0..<Int(other.counts[row]) {
+                offer(row: row, index: other.entries[row * k + slot].index, score: other.entries[row * k + slot].score)
+            }
         }
     }
 

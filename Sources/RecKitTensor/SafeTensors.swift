@@ -51,10 +51,11 @@ public enum SafeTensors {
             let entry = entries[name]!
             let begin = body.count
             entry.appendBytes(to: &body)
-            header[name] = ["dtype": entry.dtype, "shape": entry.shape, "data_offsets": [begin, body.count]] as [String: Any]
+            header[name] =
+                ["dtype": entry.dtype, "shape": entry.shape, "data_offsets": [begin, body.count]] as [String: Any]
         }
         var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
-        while json.count % 8 != 0 { json.append(0x20) }          // pad with spaces, as the reference does
+        while json.count % 8 != 0 { json.append(0x20) } // pad with spaces, as the reference does
         var file = Data()
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
@@ -65,12 +66,19 @@ public enum SafeTensors {
     /// Parses a safetensors file.
     /// - Throws: `SafeTensorsError` for a truncated file, a bad header, an unknown dtype or offsets
     ///   that do not match the shape.
-    public static func decode(_ data: Data) throws(SafeTensorsError) -> (entries: [String: Entry], metadata: [String: String]) {
+    public static func decode(_ data: Data) throws(SafeTensorsError) -> (
+        entries: [String: Entry], metadata: [String: String]
+    ) {
         guard data.count >= 8 else { throw SafeTensorsError("the file is shorter than its 8-byte header length") }
-        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard headerLength <= UInt64(data.count - 8) else { throw SafeTensorsError("the header length \(headerLength) exceeds the file") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) {
+            $0 | UInt64($1.element) << (8 * UInt64($1.offset))
+        }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw SafeTensorsError("the header length \(headerLength) exceeds the file")
+        }
         let headerEnd = 8 + Int(headerLength)
-        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
+        guard let header = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any]
+        else {
             throw SafeTensorsError("the header is not a JSON object")
         }
         let body = data.subdata(in: headerEnd..<data.count)
@@ -81,25 +89,33 @@ public enum SafeTensors {
                 metadata = (value as? [String: String]) ?? [:]
                 continue
             }
-            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String, let shape = info["shape"] as? [Int],
+            guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
+                let shape = info["shape"] as? [Int],
                 let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else { throw SafeTensorsError("tensor '\(name)' has a malformed header entry") }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end, end <= body.count, shape.allSatisfy({ $0 >= 0 }) else {
-                throw SafeTensorsError("tensor '\(name)' points outside the data (\(begin)..<\(end) of \(body.count) bytes)")
+                throw SafeTensorsError(
+                    "tensor '\(name)' points outside the data (\(begin)..<\(end) of \(body.count) bytes)")
             }
             let count = shape.reduce(1, *)
             let bytes = body.subdata(in: begin..<end)
             switch dtype {
             case "F32":
-                guard bytes.count == count * 4 else { throw SafeTensorsError("tensor '\(name)': \(bytes.count) bytes for shape \(shape)") }
+                guard bytes.count == count * 4 else {
+                    throw SafeTensorsError("tensor '\(name)': \(bytes.count) bytes for shape \(shape)")
+                }
                 let values = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
                 entries[name] = .float32(Tensor(shape: shape, scalars: values))
             case "I32":
-                guard bytes.count == count * 4 else { throw SafeTensorsError("tensor '\(name)': \(bytes.count) bytes for shape \(shape)") }
+                guard bytes.count == count * 4 else {
+                    throw SafeTensorsError("tensor '\(name)': \(bytes.count) bytes for shape \(shape)")
+                }
                 entries[name] = .int32(bytes.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }, shape: shape)
             case "I64":
-                guard bytes.count == count * 8 else { throw SafeTensorsError("tensor '\(name)': \(bytes.count) bytes for shape \(shape)") }
+                guard bytes.count == count * 8 else {
+                    throw SafeTensorsError("tensor '\(name)': \(bytes.count) bytes for shape \(shape)")
+                }
                 entries[name] = .int64(bytes.withUnsafeBytes { Array($0.bindMemory(to: Int64.self)) }, shape: shape)
             default:
                 throw SafeTensorsError("tensor '\(name)' has dtype \(dtype); RecKit reads F32, I32 and I64")

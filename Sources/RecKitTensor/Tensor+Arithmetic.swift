@@ -28,13 +28,15 @@ extension Tensor {
         if count == 1 { return Tensor(shape: target, scalars: [sum()]) }
         let strides = Tensor.broadcastStrides(target, in: shape)
         var result = [Float](repeating: 0, count: count)
-        let inner = shape.last ?? 1, innerStride = strides.last ?? 0
+        let inner = shape.last ?? 1
+        let innerStride = strides.last ?? 0
         let outerCount = inner == 0 ? 0 : scalars.count / inner
         var cursor = StridedCursor(shape: Array(shape.dropLast()), first: Array(strides.dropLast()))
         scalars.withUnsafeBufferPointer { a in
             result.withUnsafeMutableBufferPointer { c in
                 for outer in 0..<outerCount {
-                    let start = outer * inner, base = cursor.firstOffset
+                    let start = outer * inner
+                    let base = cursor.firstOffset
                     if innerStride == 1 {
                         for j in 0..<inner { c[base + j] += a[start + j] }
                     } else {

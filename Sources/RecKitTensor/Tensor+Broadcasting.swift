@@ -63,17 +63,22 @@ extension Tensor {
             }
             return Tensor(shape: target, scalars: result)
         }
-        let aStrides = Tensor.broadcastStrides(shape, in: target), bStrides = Tensor.broadcastStrides(other.shape, in: target)
+        let aStrides = Tensor.broadcastStrides(shape, in: target)
+        let bStrides = Tensor.broadcastStrides(other.shape, in: target)
         let inner = target.last ?? 1
-        let aInner = aStrides.last ?? 0, bInner = bStrides.last ?? 0
+        let aInner = aStrides.last ?? 0
+        let bInner = bStrides.last ?? 0
         let outerCount = inner == 0 ? 0 : count / inner
         // The outer axes (all but the last) walked by a cursor; the last one in the loops below.
-        var cursor = StridedCursor(shape: Array(target.dropLast()), first: Array(aStrides.dropLast()), second: Array(bStrides.dropLast()))
+        var cursor = StridedCursor(
+            shape: Array(target.dropLast()), first: Array(aStrides.dropLast()), second: Array(bStrides.dropLast()))
         scalars.withUnsafeBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { c in
                     for outer in 0..<outerCount {
-                        let out = outer * inner, aBase = cursor.firstOffset, bBase = cursor.secondOffset
+                        let out = outer * inner
+                        let aBase = cursor.firstOffset
+                        let bBase = cursor.secondOffset
                         if aInner == 1 && bInner == 1 {
                             for j in 0..<inner { c[out + j] = op(a[aBase + j], b[bBase + j]) }
                         } else if aInner == 1 {

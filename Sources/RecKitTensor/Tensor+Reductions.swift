@@ -17,7 +17,9 @@ extension Tensor {
     public func sum(alongAxis axis: Int) -> Tensor {
         let axis = axis < 0 ? axis + rank : axis
         precondition(axis >= 0 && axis < rank, "axis \(axis) of a tensor shaped \(shape)")
-        let outer = shape[..<axis].reduce(1, *), length = shape[axis], inner = shape[(axis + 1)...].reduce(1, *)
+        let outer = shape[..<axis].reduce(1, *)
+        let length = shape[axis]
+        let inner = shape[(axis + 1)...].reduce(1, *)
         var newShape = shape
         newShape[axis] = 1
         if inner == 1 {
@@ -47,7 +49,9 @@ extension Tensor {
         if !newShape.isEmpty { newShape[newShape.count - 1] = 1 }
         let result: [Float] = other.scalars.withUnsafeBufferPointer { b in
             let pointers = ElementPointers(a: nil, b: b.baseAddress, c: nil)
-            return rowReductions(width: width) { index, row in VectorKernels.dot(row, pointers.b! + index * width, count: width) }
+            return rowReductions(width: width) { index, row in
+                VectorKernels.dot(row, pointers.b! + index * width, count: width)
+            }
         }
         return Tensor(shape: newShape, scalars: result)
     }

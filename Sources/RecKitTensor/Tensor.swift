@@ -9,7 +9,8 @@ public struct Tensor: Sendable, Equatable {
 
     /// - Precondition: the product of `shape` equals `scalars.count`.
     public init(shape: [Int], scalars: [Float]) {
-        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == scalars.count,
+        precondition(
+            shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == scalars.count,
             "Tensor: \(scalars.count) scalars do not fill shape \(shape)")
         self.shape = shape
         self.scalars = scalars
@@ -37,11 +38,16 @@ public struct Tensor: Sendable, Equatable {
     /// The Gram matrix `selfᵀ · self` of a 2-D tensor `[n, k]`: `[k, k]`, through BLAS.
     public func gram() -> Tensor {
         precondition(shape.count == 2, "gram needs a 2-D tensor, not \(shape)")
-        let n = shape[0], k = shape[1]
+        let n = shape[0]
+        let k = shape[1]
         var result = [Float](repeating: 0, count: k * k)
         scalars.withUnsafeBufferPointer { a in
             result.withUnsafeMutableBufferPointer { c in
-                if n > 0 { BLAS.gemm(a.baseAddress!, a.baseAddress!, c.baseAddress!, m: k, n: k, k: n, transposeA: true, transposeB: false) }
+                if n > 0 {
+                    BLAS.gemm(
+                        a.baseAddress!, a.baseAddress!, c.baseAddress!, m: k, n: k, k: n, transposeA: true,
+                        transposeB: false)
+                }
             }
         }
         return Tensor(shape: [k, k], scalars: result)
@@ -64,14 +70,18 @@ public struct Tensor: Sendable, Equatable {
     /// row's `excluding` set; ties go to the lower column index.
     /// - Complexity: O(columns · log k) per row, with a bounded heap (no full sort).
     ///   Rows run in parallel chunks on `threadCount` threads; the result does not depend on it.
-    public func topKPerRow(_ k: Int, excluding: [[Int32]] = [], threadCount: Int = Parallel.defaultThreadCount) -> [[ScoredIndex]] {
+    public func topKPerRow(_ k: Int, excluding: [[Int32]] = [], threadCount: Int = Parallel.defaultThreadCount)
+        -> [[ScoredIndex]]
+    {
         precondition(shape.count == 2, "topKPerRow needs a 2-D tensor, not \(shape)")
         precondition(excluding.isEmpty || excluding.count == shape[0], "one exclusion list per row")
-        let rows = shape[0], columns = shape[1]
+        let rows = shape[0]
+        let columns = shape[1]
         let chunks = Parallel.chunks(count: rows, chunkCount: max(1, min(rows / 16, 4 * threadCount)))
         return scalars.withUnsafeBufferPointer { buffer in
             let source = FloatReadBuffer(buffer)
-            return Parallel.map(chunkCount: chunks.count, threadCount: columns * rows < 1 << 16 ? 1 : threadCount) { chunk in
+            return Parallel.map(chunkCount: chunks.count, threadCount: columns * rows < 1 << 16 ? 1 : threadCount) {
+                chunk in
                 chunks[chunk].map { row in
                     TopK.select(
                         UnsafeBufferPointer(rebasing: source.buffer[(row * columns)..<((row + 1) * columns)]), k: k,

@@ -6,8 +6,12 @@ import RecKit
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reckit-bench",
-        abstract: "RecKit benchmarks; each prints JSON lines with raw times and ratios to a reference measured in the same run.",
-        subcommands: [ParseBenchmark.self, SynthBenchmark.self, TopKBenchmark.self, FitBenchmark.self, NNBenchmark.self, FingerprintBenchmark.self]
+        abstract:
+            "RecKit benchmarks; each prints JSON lines with raw times and ratios to a reference measured in the same run.",
+        subcommands: [
+            ParseBenchmark.self, SynthBenchmark.self, TopKBenchmark.self, FitBenchmark.self, NNBenchmark.self,
+            FingerprintBenchmark.self,
+        ]
     )
 }
 
@@ -37,7 +41,8 @@ func peakRSS() -> Int {
 
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    return sorted.count % 2 == 1
+        ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
 }
 
 func time(_ body: () throws -> Void) rethrows -> Double {
@@ -57,7 +62,8 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
-        throw ValidationError("\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
+        throw ValidationError(
+            "\(executable) \(arguments.joined(separator: " ")) exited with \(process.terminationStatus)")
     }
     return String(decoding: data, as: UTF8.self)
 }

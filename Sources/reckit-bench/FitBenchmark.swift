@@ -5,26 +5,33 @@ import RecKit
 struct FitBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Seconds per iteration (epoch) of ials, bpr or svd on a synthetic preset; compare with ../shared/peers/synthetic.py on the same file.")
+        abstract:
+            "Seconds per iteration (epoch) of ials, bpr or svd on a synthetic preset; compare with ../shared/peers/synthetic.py on the same file."
+    )
 
     @Option(help: "ials, bpr, itemknn, svd or svdpp.") var model = "ials"
-    @Option(help: "A synthetic preset (svd and svdpp: their explicit ratings, e.g. ml-1m-like).") var preset = "ml-20m-like"
+    @Option(help: "A synthetic preset (svd and svdpp: their explicit ratings, e.g. ml-1m-like).") var preset =
+        "ml-20m-like"
     @Option(help: "Iterations (epochs) to time.") var iterations = 3
     @Option(help: "Extra --set style settings, comma-separated key=value.") var settings = ""
     @Option var threads = Parallel.defaultThreadCount
-    @Option(help: "ratings (ratings.csv's pairs, as the peers' --implicit-file reads them) or events.") var source = "ratings"
-    @Option(help: "svd/svdpp: train on this many random training ratings (0: all), as the peers' --svdpp-subset.") var subset = 0
+    @Option(help: "ratings (ratings.csv's pairs, as the peers' --implicit-file reads them) or events.") var source =
+        "ratings"
+    @Option(help: "svd/svdpp: train on this many random training ratings (0: all), as the peers' --svdpp-subset.")
+    var subset = 0
 
     func run() throws {
         guard let preset = SyntheticPreset.named(preset), let benchDefaults = Self.peerSettings[model] else {
-            throw ValidationError("fit times \(Self.peerSettings.keys.sorted().joined(separator: ", ")) on a synthetic preset")
+            throw ValidationError(
+                "fit times \(Self.peerSettings.keys.sorted().joined(separator: ", ")) on a synthetic preset")
         }
         let data = SyntheticData.generate(preset: preset, seed: 42)
         let explicit = (try? ModelRegistry.model(named: model)) is any RatingPredictor.Type
         // Rating models: a seeded random 90/10 split of the ratings, RMSE on the 10 % (the peers'
         // protocol; their split of the same file differs only by the random draw).
         let split = explicit ? try data.ratings.split(.random(testFraction: 0.1), seed: 42) : nil
-        var train = split?.train ?? (source == "ratings" ? data.ratings.interactions : data.events.deduplicated(.keepLast))
+        var train =
+            split?.train ?? (source == "ratings" ? data.ratings.interactions : data.events.deduplicated(.keepLast))
         if explicit && subset > 0 && subset < train.count {
             var rows = Array(0..<train.count)
             var generator = SplitMix64(seed: 44)
@@ -37,7 +44,7 @@ struct FitBenchmark: ParsableCommand {
         // model's own reader, so a misspelt one is an error rather than silently ignored.
         var values = benchDefaults.settings
         if let passes = benchDefaults.passes { values[passes] = String(iterations) }
-        values["threads"] = String(threads)      // every model takes it (SVD++ trains on one thread regardless)
+        values["threads"] = String(threads) // every model takes it (SVD++ trains on one thread regardless)
         for pair in settings.split(separator: ",") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--settings takes key=value pairs, not '\(pair)'") }
@@ -45,7 +52,9 @@ struct FitBenchmark: ParsableCommand {
         }
         // Every key goes through the model's own reader: a misspelt one is an error, not ignored.
         let configured: ConfiguredModel
-        do { configured = try ConfiguredModel(model, settings: values) } catch { throw ValidationError(error.description) }
+        do { configured = try ConfiguredModel(model, settings: values) } catch {
+            throw ValidationError(error.description)
+        }
         var perIteration: [Double] = []
         var last = DispatchTime.now().uptimeNanoseconds
         let tick: (TrainingUpdate) -> Void = { _ in
@@ -62,19 +71,24 @@ struct FitBenchmark: ParsableCommand {
         var rmse: Double?
         if let predictor, let test = split?.test, let targets = test.ratings {
             let predictions = predictor.predict(users: test.users, items: test.items)
-            rmse = (zip(predictions, targets).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(targets.count)).squareRoot()
+            rmse =
+                (zip(predictions, targets).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+                / Double(targets.count)).squareRoot()
         }
         emit([
-            "benchmark": "fit", "model": model, "preset": preset.name, "interactions": train.count, "users": train.userCount,
+            "benchmark": "fit", "model": model, "preset": preset.name, "interactions": train.count,
+            "users": train.userCount,
             "items": train.itemCount, "iterations": iterations, "seconds": total, "seconds_per_iteration": perIteration,
-            "median_seconds_per_iteration": median(perIteration), "threads": threads, "rmse": rmse.map { $0 as Any } ?? NSNull(),
+            "median_seconds_per_iteration": median(perIteration), "threads": threads,
+            "rmse": rmse.map { $0 as Any } ?? NSNull(),
         ])
     }
 
     /// The peers' settings for each timed model (their `synthetic.py` and `peer_itemknn.py`) and the
     /// key that counts its passes (item-KNN has none).
     static let peerSettings: [String: (settings: [String: String], passes: String?)] = [
-        "ials": (["alpha": "40"], "iterations"), "bpr": ([:], "epochs"), "svd": ([:], "epochs"), "svdpp": ([:], "epochs"),
+        "ials": (["alpha": "40"], "iterations"), "bpr": ([:], "epochs"), "svd": ([:], "epochs"),
+        "svdpp": ([:], "epochs"),
         "itemknn": (["neighbors": "20"], nil),
     ]
 }

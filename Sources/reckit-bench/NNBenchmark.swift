@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import RecKit
+
 #if canImport(Accelerate)
-import Accelerate
+    import Accelerate
 #else
-import CBLAS
+    import CBLAS
 #endif
 
 /// The deep-learning engine: a Linear layer's forward + backward against raw sgemm in the same
@@ -12,7 +13,8 @@ import CBLAS
 struct NNBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nn",
-        abstract: "Linear forward+backward vs cblas_sgemm GFLOP/s; EmbeddingBag + 3-layer MLP steps/s; RSS over many steps.")
+        abstract:
+            "Linear forward+backward vs cblas_sgemm GFLOP/s; EmbeddingBag + 3-layer MLP steps/s; RSS over many steps.")
 
     @Option var batch = 1024
     @Option var width = 256
@@ -20,7 +22,8 @@ struct NNBenchmark: ParsableCommand {
     @Option(help: "Training steps of the EmbeddingBag + MLP model.") var steps = 200
     @Option(help: "Steps for the memory check (RSS at 10 % and at the end).") var memorySteps = 10_000
     @Option(help: "Catalogue-softmax head: items (the Last.fm catalogue by default).") var headItems = 17_632
-    @Option(help: "Catalogue-softmax head: users per batch and hidden width (Mult-VAE's 500 and 600).") var headBatch = 500
+    @Option(help: "Catalogue-softmax head: users per batch and hidden width (Mult-VAE's 500 and 600).") var headBatch =
+        500
     @Option var headWidth = 600
     @Option(help: "Timed steps of the catalogue-softmax head.") var headSteps = 20
 
@@ -35,20 +38,35 @@ struct NNBenchmark: ParsableCommand {
     }
 
     func linear(tuned: Bool) throws {
-        let m = batch, n = width, k = width
+        let m = batch
+        let n = width
+        let k = width
         var generator = SplitMix64(seed: 1)
-        let a = (0..<(m * k)).map { _ in generator.nextUnitFloat() - 0.5 }, b = (0..<(k * n)).map { _ in generator.nextUnitFloat() - 0.5 }
+        let a = (0..<(m * k)).map { _ in generator.nextUnitFloat() - 0.5 }
+        let b = (0..<(k * n)).map { _ in generator.nextUnitFloat() - 0.5 }
         var c = [Float](repeating: 0, count: m * n)
         let flopsPerGemm = 2.0 * Double(m * n * k)
         // Reference: three raw sgemm calls per repetition (the forward and the two backward products).
-        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
-        } } }
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress,
+                        Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+                }
+            }
+        }
         let gemmSeconds = time {
             for _ in 0..<(3 * repeats) {
-                a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in c.withUnsafeMutableBufferPointer { c in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
-                } } }
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer { c in
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                                a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+                        }
+                    }
+                }
             }
         }
         let layer = Linear(k, n, seed: 2)
@@ -64,8 +82,10 @@ struct NNBenchmark: ParsableCommand {
         let gemmRate = flopsPerGemm * 3 * Double(repeats) / gemmSeconds / 1e9
         let layerRate = flopsPerGemm * 3 * Double(repeats) / layerSeconds / 1e9
         emit([
-            "benchmark": "nn-linear", "allocator": tuned ? "retain freed memory" : "default", "batch": m, "inputs": k, "outputs": n, "repeats": repeats,
-            "sgemm_gflops": gemmRate, "linear_forward_backward_gflops": layerRate, "ratio_to_sgemm": layerRate / gemmRate,
+            "benchmark": "nn-linear", "allocator": tuned ? "retain freed memory" : "default", "batch": m, "inputs": k,
+            "outputs": n, "repeats": repeats,
+            "sgemm_gflops": gemmRate, "linear_forward_backward_gflops": layerRate,
+            "ratio_to_sgemm": layerRate / gemmRate,
             "linear_step_seconds": layerSeconds / Double(repeats),
         ])
     }
@@ -75,7 +95,9 @@ struct NNBenchmark: ParsableCommand {
     /// backward. The reference is the step's three GEMMs as raw sgemm in the same run; the gap is
     /// what the element-wise passes over the [batch, items] logits cost.
     func softmaxHead() throws {
-        let m = headBatch, k = headWidth, n = headItems
+        let m = headBatch
+        let k = headWidth
+        let n = headItems
         var generator = SplitMix64(seed: 7)
         let hidden = Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in generator.nextUnitFloat() - 0.5 })
         var counts = Tensor.zeros([m, n])
@@ -90,20 +112,31 @@ struct NNBenchmark: ParsableCommand {
         step()
         let stepSeconds = time { for _ in 0..<headSteps { step() } }
         let weights = layer.weight.value.scalars
-        var logits = [Float](repeating: 0, count: m * n), weightGradient = [Float](repeating: 0, count: k * n)
+        var logits = [Float](repeating: 0, count: m * n)
+        var weightGradient = [Float](repeating: 0, count: k * n)
         var inputGradient = [Float](repeating: 0, count: m * k)
         let gemmSeconds = time {
             for _ in 0..<headSteps {
-                hidden.scalars.withUnsafeBufferPointer { a in weights.withUnsafeBufferPointer { b in
-                    logits.withUnsafeMutableBufferPointer { c in weightGradient.withUnsafeMutableBufferPointer { gw in
-                        inputGradient.withUnsafeMutableBufferPointer { gx in
-                            // Forward [m,k]·[k,n]; weight gradient [k,m]·[m,n]; input gradient [m,n]·[n,k].
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1, a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
-                            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(m), 1, a.baseAddress, Int32(k), c.baseAddress, Int32(n), 0, gw.baseAddress, Int32(n))
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(n), 1, c.baseAddress, Int32(n), b.baseAddress, Int32(n), 0, gx.baseAddress, Int32(k))
+                hidden.scalars.withUnsafeBufferPointer { a in
+                    weights.withUnsafeBufferPointer { b in
+                        logits.withUnsafeMutableBufferPointer { c in
+                            weightGradient.withUnsafeMutableBufferPointer { gw in
+                                inputGradient.withUnsafeMutableBufferPointer { gx in
+                                    // Forward [m,k]·[k,n]; weight gradient [k,m]·[m,n]; input gradient [m,n]·[n,k].
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k), 1,
+                                        a.baseAddress, Int32(k), b.baseAddress, Int32(n), 0, c.baseAddress, Int32(n))
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(m), 1,
+                                        a.baseAddress, Int32(k), c.baseAddress, Int32(n), 0, gw.baseAddress, Int32(n))
+                                    cblas_sgemm(
+                                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(k), Int32(n), 1,
+                                        c.baseAddress, Int32(n), b.baseAddress, Int32(n), 0, gx.baseAddress, Int32(k))
+                                }
+                            }
                         }
-                    } }
-                } }
+                    }
+                }
             }
         }
         emit([
@@ -117,8 +150,11 @@ struct NNBenchmark: ParsableCommand {
     /// the candidate item (both from the item table), concatenated into a 3-layer MLP with a
     /// logistic loss; lazy Adam on the sparse rows.
     func embeddingModel(steps: Int, reportMemory: Bool) throws {
-        let rows = 100_000, dimension = 64, history = 20
-        let users = Embedding(rows, dimension, seed: 1), items = EmbeddingBag(rows, dimension, pooling: .mean, seed: 2)
+        let rows = 100_000
+        let dimension = 64
+        let history = 20
+        let users = Embedding(rows, dimension, seed: 1)
+        let items = EmbeddingBag(rows, dimension, pooling: .mean, seed: 2)
         let mlp = MLP([3 * dimension, 256, 128, 1], seed: 4)
         let parameters = (users.parameters + items.parameters + mlp.parameters).map(\.variable)
         let optimizer = Adam(parameters, learningRate: 0.001)
@@ -131,7 +167,8 @@ struct NNBenchmark: ParsableCommand {
                 let bags = (0..<(batch * history)).map { _ in Int32(generator.nextIndex(below: rows)) }
                 let offsets = (0...batch).map { $0 * history }
                 let candidates = (0..<batch).map { _ in Int32(generator.nextIndex(below: rows)) }
-                let labels = Tensor(shape: [batch, 1], scalars: (0..<batch).map { _ in Float(generator.nextIndex(below: 2)) })
+                let labels = Tensor(
+                    shape: [batch, 1], scalars: (0..<batch).map { _ in Float(generator.nextIndex(below: 2)) })
                 optimizer.zeroGradients()
                 let features = Variable.concatenatingColumns([
                     users(userIndices), items(bags, offsets: offsets), items.table.gathering(rows: candidates),
@@ -144,8 +181,10 @@ struct NNBenchmark: ParsableCommand {
             }
         }
         var result: [String: Any] = [
-            "benchmark": reportMemory ? "nn-memory" : "nn-embedding-bag-mlp", "batch": batch, "tables": "2 × 100000 × 64",
-            "history": history, "mlp": [3 * dimension, 256, 128, 1], "steps": steps, "steps_per_second": Double(steps) / seconds,
+            "benchmark": reportMemory ? "nn-memory" : "nn-embedding-bag-mlp", "batch": batch,
+            "tables": "2 × 100000 × 64",
+            "history": history, "mlp": [3 * dimension, 256, 128, 1], "steps": steps,
+            "steps_per_second": Double(steps) / seconds,
             "examples_per_second": Double(steps * batch) / seconds,
         ]
         if reportMemory {

@@ -5,17 +5,24 @@ import RecKit
 struct ParseBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse",
-        abstract: "Parse a ratings CSV into Interactions + CSR; compare with pandas.read_csv on the same file in the same run.")
+        abstract:
+            "Parse a ratings CSV into Interactions + CSR; compare with pandas.read_csv on the same file in the same run."
+    )
 
     @Option(help: "The CSV file (e.g. ratings.csv of `reckit data synth --preset ml-20m-like`).") var file: String
     @Option(help: "Repetitions; the median is reported.") var repeats = 3
     @Option(help: "Python with pandas for the reference; empty to skip.") var python = "python3"
 
     func run() throws {
-        let bytes = try LineReader_size(file)
+        let bytes = try fileSize(file)
         // Ours and pandas alternate, one run each per repeat, so that a noisy neighbour slows both.
-        var seconds: [Double] = [], loadTimes: [Double] = [], pandasTimes: [Double] = []
-        var rows = 0, finalBytes = 0, pandasRows = 0, pandasVersion = ""
+        var seconds: [Double] = []
+        var loadTimes: [Double] = []
+        var pandasTimes: [Double] = []
+        var rows = 0
+        var finalBytes = 0
+        var pandasRows = 0
+        var pandasVersion = ""
         let script = """
             import sys, time, pandas
             t = time.perf_counter(); frame = pandas.read_csv(sys.argv[1]); t = time.perf_counter() - t
@@ -32,9 +39,14 @@ struct ParseBenchmark: ParsableCommand {
             rows = data.count
             // Distinct storage only: the CSR shares its arrays with the columns when rows arrive in order.
             let m = matrix!
-            let sharesColumns = m.columnIndices.withUnsafeBufferPointer { a in data.items.withUnsafeBufferPointer { $0.baseAddress == a.baseAddress } }
-            let sharesValues = m.values.withUnsafeBufferPointer { a in (data.weights ?? data.ratings ?? []).withUnsafeBufferPointer { $0.baseAddress == a.baseAddress } }
-            finalBytes = data.count * (4 + 4) + (data.ratings?.count ?? 0) * 4 + (data.timestamps?.count ?? 0) * 8
+            let sharesColumns = m.columnIndices.withUnsafeBufferPointer { a in
+                data.items.withUnsafeBufferPointer { $0.baseAddress == a.baseAddress }
+            }
+            let sharesValues = m.values.withUnsafeBufferPointer { a in
+                (data.weights ?? data.ratings ?? []).withUnsafeBufferPointer { $0.baseAddress == a.baseAddress }
+            }
+            finalBytes =
+                data.count * (4 + 4) + (data.ratings?.count ?? 0) * 4 + (data.timestamps?.count ?? 0) * 8
                 + (data.weights?.count ?? 0) * 4 + m.rowOffsets.count * 8
                 + (sharesColumns ? 0 : m.columnIndices.count * 4) + (sharesValues ? 0 : m.values.count * 4)
             loaded = nil
@@ -49,12 +61,14 @@ struct ParseBenchmark: ParsableCommand {
                 }
             }
         }
-        let peak = peakRSS()      // this process only: pandas runs in a child
+        let peak = peakRSS() // this process only: pandas runs in a child
         let ours = median(seconds)
         var result: [String: Any] = [
-            "benchmark": "parse_csv_to_interactions_and_csr", "file": (file as NSString).lastPathComponent, "bytes": bytes,
+            "benchmark": "parse_csv_to_interactions_and_csr", "file": (file as NSString).lastPathComponent,
+            "bytes": bytes,
             "rows": rows, "seconds": ours, "mb_per_s": Double(bytes) / 1e6 / ours, "rows_per_s": Double(rows) / ours,
-            "peak_rss_bytes": peak, "final_array_bytes": finalBytes, "peak_over_final": Double(peak) / Double(finalBytes),
+            "peak_rss_bytes": peak, "final_array_bytes": finalBytes,
+            "peak_over_final": Double(peak) / Double(finalBytes),
             "repeats": repeats, "load_seconds": median(loadTimes), "csr_seconds": ours - median(loadTimes),
             "all_seconds": seconds,
         ]
@@ -68,7 +82,7 @@ struct ParseBenchmark: ParsableCommand {
         emit(result)
     }
 
-    func LineReader_size(_ path: String) throws -> Int {
+    func fileSize(_ path: String) throws -> Int {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
             let size = (attributes[.size] as? NSNumber)?.intValue
         else { throw ValidationError("cannot read \(path)") }

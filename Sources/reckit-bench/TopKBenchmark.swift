@@ -5,24 +5,34 @@ import RecKit
 struct TopKBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topk",
-        abstract: "Full-ranking top-k for every user from random factors (one GEMM per batch + heap selection), excluding each user's items of the ml-20m-like synthetic set; compared with implicit's topk in the same run.")
+        abstract:
+            "Full-ranking top-k for every user from random factors (one GEMM per batch + heap selection), excluding each user's items of the ml-20m-like synthetic set; compared with implicit's topk in the same run."
+    )
 
     @Option var users = 138_000
     @Option var items = 27_000
     @Option var factors = 64
     @Option var k = 10
     @Option(help: "Users per batch (256: the scores stay reusable in the allocator's heap).") var batch = 256
-    @Option(help: "Exclude each user's items of this synthetic preset (its users/items must match the shape); 'none' to skip.")
+    @Option(
+        help:
+            "Exclude each user's items of this synthetic preset (its users/items must match the shape); 'none' to skip."
+    )
     var seen = "ml-20m-like"
-    @Option(help: "Python with implicit for the reference (e.g. a venv from ../shared/peers/install.sh); empty to skip.")
+    @Option(
+        help: "Python with implicit for the reference (e.g. a venv from ../shared/peers/install.sh); empty to skip.")
     var python = ""
     @Option(help: "Path of ../shared/peers/bench_topk.py.") var peerScript = "../shared/peers/bench_topk.py"
     @Option var repeats = 3
 
     func run() throws {
         var generator = Xoshiro256(seed: 42)
-        let userFactors = Tensor(shape: [users, factors], scalars: (0..<(users * factors)).map { _ in (generator.nextUnitFloat() - 0.5) * 0.3 })
-        let itemFactors = Tensor(shape: [items, factors], scalars: (0..<(items * factors)).map { _ in (generator.nextUnitFloat() - 0.5) * 0.3 })
+        let userFactors = Tensor(
+            shape: [users, factors],
+            scalars: (0..<(users * factors)).map { _ in (generator.nextUnitFloat() - 0.5) * 0.3 })
+        let itemFactors = Tensor(
+            shape: [items, factors],
+            scalars: (0..<(items * factors)).map { _ in (generator.nextUnitFloat() - 0.5) * 0.3 })
         let model = FactorModel(userFactors: userFactors, itemFactors: itemFactors)
         var matrix: InteractionMatrix?
         if seen != "none" {
@@ -35,15 +45,16 @@ struct TopKBenchmark: ParsableCommand {
         var checksum = 0
         for _ in 0..<repeats {
             checksum = 0
-            times.append(time {
-                var start = 0
-                while start < users {
-                    let batchUsers = (start..<min(users, start + batch)).map { Int32($0) }
-                    let lists = model.recommend(users: batchUsers, k: k, excludingSeen: matrix, batchSize: batch)
-                    checksum &+= lists.reduce(0) { $0 &+ Int($1.first?.index ?? 0) }
-                    start += batch
-                }
-            })
+            times.append(
+                time {
+                    var start = 0
+                    while start < users {
+                        let batchUsers = (start..<min(users, start + batch)).map { Int32($0) }
+                        let lists = model.recommend(users: batchUsers, k: k, excludingSeen: matrix, batchSize: batch)
+                        checksum &+= lists.reduce(0) { $0 &+ Int($1.first?.index ?? 0) }
+                        start += batch
+                    }
+                })
         }
         let ours = median(times)
         var result: [String: Any] = [
@@ -52,13 +63,18 @@ struct TopKBenchmark: ParsableCommand {
             "users_per_second": Double(users) / ours, "all_seconds": times, "checksum": checksum,
         ]
         if !python.isEmpty {
-            var arguments = [python, peerScript, "--users", String(users), "--items", String(items), "--factors", String(factors), "--k", String(k)]
+            var arguments = [
+                python, peerScript, "--users", String(users), "--items", String(items), "--factors", String(factors),
+                "--k", String(k),
+            ]
             if let matrix {
                 // The same exclusions for implicit: dense user,item pairs.
                 let path = NSTemporaryDirectory() + "reckit-topk-seen.csv"
                 var text = ""
                 text.reserveCapacity(matrix.nonzeroCount * 12)
-                for row in 0..<matrix.rowCount { for column in matrix.columns(inRow: row) { text += "\(row),\(column)\n" } }
+                for row in 0..<matrix.rowCount {
+                    for column in matrix.columns(inRow: row) { text += "\(row),\(column)\n" }
+                }
                 try AtomicFile.write(text, to: path)
                 arguments += ["--seen", path]
             }

@@ -7,6 +7,8 @@ struct RecKitCommand: AsyncParsableCommand {
         commandName: "reckit",
         abstract: "Train, evaluate and serve recommender systems.",
         version: RecKitVersion.current,
-        subcommands: [DataCommand.self, Train.self, Evaluate.self, Recommend.self, Similar.self, Benchmark.self, Models.self]
+        subcommands: [
+            DataCommand.self, Train.self, Evaluate.self, Recommend.self, Similar.self, Benchmark.self, Models.self,
+        ]
     )
 }

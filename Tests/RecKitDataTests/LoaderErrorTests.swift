@@ -1,12 +1,15 @@
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 
 /// Malformed input gives the exact error: file, line, field and offending text.
 @Suite struct LoaderErrorTests {
     let folder = TemporaryDirectory()
 
-    func load(_ name: String, _ text: String, _ options: InteractionFileOptions = .init()) throws(DataError) -> LoadedInteractions {
+    func load(_ name: String, _ text: String, _ options: InteractionFileOptions = .init()) throws(DataError)
+        -> LoadedInteractions
+    {
         try InteractionFileLoader.load(folder.write(name, text), options: options)
     }
 
@@ -50,7 +53,8 @@ import _RecKitTestSupport
     }
 
     @Test func badEncoding() throws {
-        let path = folder.write("bad.csv", bytes: Array("user,item\nu1,i1\nu\u{1}".utf8) + [0xFF, 0xFE] + Array(",i2\n".utf8))
+        let path = folder.write(
+            "bad.csv", bytes: Array("user,item\nu1,i1\nu\u{1}".utf8) + [0xFF, 0xFE] + Array(",i2\n".utf8))
         #expect(throws: DataError(file: path, line: 3, field: "user", .badEncoding(expected: "UTF-8"))) {
             try InteractionFileLoader.load(path)
         }
@@ -79,10 +83,16 @@ import _RecKitTestSupport
         _ = folder.write("empty-folder/readme.txt", "hello")
         #expect(throws: DataError.self) { try Dataset.load(folderPath) }
         let error = try? #require(throws: DataError.self) { try Dataset.load(folderPath) }
-        if case .unknownFormat = error?.reason {} else { Issue.record("expected unknownFormat, got \(String(describing: error))") }
+        if case .unknownFormat = error?.reason {
+        } else {
+            Issue.record("expected unknownFormat, got \(String(describing: error))")
+        }
         let single = folder.write("one.txt", "a\nb\nc\n")
         let singleError = try? #require(throws: DataError.self) { try Dataset.load(single) }
-        if case .unknownFormat = singleError?.reason {} else { Issue.record("expected unknownFormat, got \(String(describing: singleError))") }
+        if case .unknownFormat = singleError?.reason {
+        } else {
+            Issue.record("expected unknownFormat, got \(String(describing: singleError))")
+        }
     }
 
     @Test func skippingBadLinesReportsCountAndFirstErrors() throws {

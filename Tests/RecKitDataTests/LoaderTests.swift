@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 
 @Suite struct DelimitedLoaderTests {
@@ -122,7 +123,9 @@ struct SplitMix64Local {
     @Test func invalidColumnsAreRejected() {
         #expect(throws: DataError.self) { try Interactions(users: [0, 1], items: [0], userCount: 2, itemCount: 1) }
         #expect(throws: DataError.self) { try Interactions(users: [2], items: [0], userCount: 2, itemCount: 1) }
-        #expect(throws: DataError.self) { try Interactions(users: [0], items: [0], ratings: [.nan], userCount: 1, itemCount: 1) }
+        #expect(throws: DataError.self) {
+            try Interactions(users: [0], items: [0], ratings: [.nan], userCount: 1, itemCount: 1)
+        }
     }
 
     @Test func csrMatchesANaiveBuildAndTransposes() {
@@ -138,16 +141,20 @@ struct SplitMix64Local {
         #expect(csc.transposed() == matrix)
         // Every stored pair is a row of the input.
         var pairs: [[Int]] = []
-        for row in 0..<matrix.rowCount { for column in matrix.columns(inRow: row) { pairs.append([row, Int(column)]) } }
-        #expect(pairs.sorted { $0.lexicographicallyPrecedes($1) }
-            == zip(data.users, data.items).map { [Int($0), Int($1)] }.sorted { $0.lexicographicallyPrecedes($1) })
+        for row in 0..<matrix.rowCount {
+            for column in matrix.columns(inRow: row) { pairs.append([row, Int(column)]) }
+        }
+        #expect(
+            pairs.sorted { $0.lexicographicallyPrecedes($1) }
+                == zip(data.users, data.items).map { [Int($0), Int($1)] }.sorted { $0.lexicographicallyPrecedes($1) })
     }
 
     @Test func longUnsortedRowsAreSortedStably() {
         let count = 200
-        let items = (0..<count).map { Int32(($0 * 37) % 50) }      // repeats, out of order
+        let items = (0..<count).map { Int32(($0 * 37) % 50) } // repeats, out of order
         let ratings = (0..<count).map { Float($0) }
-        let interactions = try! Interactions(users: [Int32](repeating: 0, count: count), items: items, ratings: ratings, userCount: 1, itemCount: 50)
+        let interactions = try! Interactions(
+            users: [Int32](repeating: 0, count: count), items: items, ratings: ratings, userCount: 1, itemCount: 50)
         let matrix = InteractionMatrix.byUser(interactions)
         let expected = (0..<count).sorted { (items[$0], $0) < (items[$1], $1) }
         #expect(matrix.columnIndices == expected.map { items[$0] })
@@ -160,7 +167,11 @@ struct SplitMix64Local {
         #expect(Set(filtered.users) == [0, 2])
         // 2-core: item 1 (one row) goes, then user 2 has one row left and goes, then item 0 has one.
         let core = data.kCore(2)
-        #expect(core.count == 0 || (core.countsPerUser().allSatisfy { $0 == 0 || $0 >= 2 } && core.countsPerItem().allSatisfy { $0 == 0 || $0 >= 2 }))
+        #expect(
+            core.count == 0
+                || (core.countsPerUser().allSatisfy { $0 == 0 || $0 >= 2 }
+                    && core.countsPerItem().allSatisfy { $0 == 0 || $0 >= 2 })
+        )
         let compact = data.compacted()
         #expect(compact.interactions.userCount == 3 && compact.oldUsers == [0, 1, 2])
         #expect(compact.interactions.itemCount == 4 && compact.oldItems == [0, 1, 2, 3])
@@ -199,12 +210,17 @@ struct SplitMix64Local {
     @Test func oneMillionDatFormat() throws {
         folder.write("ml-1m/ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n")
         // movies.dat of ML-1M is Latin-1: "Misérables" with an 0xE9 byte.
-        folder.write("ml-1m/movies.dat", bytes: Array("1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach (1996)::Animation|Children's|Musical\n".utf8)
-            + Array("73::Mis".utf8) + [0xE9] + Array("rables, Les (1995)::Drama|Musical\n".utf8))
+        folder.write(
+            "ml-1m/movies.dat",
+            bytes: Array(
+                "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach (1996)::Animation|Children's|Musical\n"
+                    .utf8)
+                + Array("73::Mis".utf8) + [0xE9] + Array("rables, Les (1995)::Drama|Musical\n".utf8))
         folder.write("ml-1m/users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n")
         let dataset = try Dataset.load(folder.path + "/ml-1m")
         #expect(dataset.format == .movieLensDat)
-        #expect(dataset.interactions.count == 3 && dataset.users.ids == ["1", "2"] && dataset.items.ids == ["661", "1193"])
+        #expect(
+            dataset.interactions.count == 3 && dataset.users.ids == ["1", "2"] && dataset.items.ids == ["661", "1193"])
         #expect(dataset.interactions.ratings == [5, 3, 4] && dataset.interactions.timestamps?[1] == 978_302_109)
         let catalog = try #require(dataset.itemCatalog)
         #expect(catalog.titles == ["James and the Giant Peach (1996)", "One Flew Over the Cuckoo's Nest (1975)"])
@@ -216,15 +232,21 @@ struct SplitMix64Local {
     }
 
     @Test func twentyMillionCSVFormat() throws {
-        folder.write("ml-20m/ratings.csv", "userId,movieId,rating,timestamp\n1,2,3.5,1112486027\n1,29,3.5,1112484676\n7,2,4.0,1112484819\n")
-        folder.write("ml-20m/movies.csv", """
+        folder.write(
+            "ml-20m/ratings.csv",
+            "userId,movieId,rating,timestamp\n1,2,3.5,1112486027\n1,29,3.5,1112484676\n7,2,4.0,1112484819\n")
+        folder.write(
+            "ml-20m/movies.csv",
+            """
             movieId,title,genres
             2,Jumanji (1995),Adventure|Children|Fantasy
             29,"City of Lost Children, The (Cité des enfants perdus, La) (1995)",Adventure|Drama|Fantasy|Mystery|Sci-Fi
             30,Unrated Movie (2001),(no genres listed)
 
             """)
-        folder.write("ml-20m/tags.csv", "userId,movieId,tag,timestamp\n18,2,Robin Williams,1240597180\n65,2,\"board game, magic\",1368150078\n")
+        folder.write(
+            "ml-20m/tags.csv",
+            "userId,movieId,tag,timestamp\n18,2,Robin Williams,1240597180\n65,2,\"board game, magic\",1368150078\n")
         folder.write("ml-20m/links.csv", "movieId,imdbId,tmdbId\n2,0113497,8844\n29,0112682,\n")
         let dataset = try Dataset.load(folder.path + "/ml-20m")
         #expect(dataset.format == .movieLensCSV && dataset.interactions.ratings == [3.5, 3.5, 4])
@@ -232,7 +254,8 @@ struct SplitMix64Local {
         #expect(catalog.titles[1] == "City of Lost Children, The (Cité des enfants perdus, La) (1995)")
         #expect(catalog.years == [1995, 1995])
         #expect(catalog.tags?.values(of: 0) == ["Robin Williams", "board game, magic"])
-        #expect(catalog.attributes["imdbId"] == ["0113497", "0112682"] && catalog.attributes["tmdbId"] == ["8844", nil])
+        #expect(
+            catalog.attributes["imdbId"] == ["0113497", "0112682"] && catalog.attributes["tmdbId"] == ["8844", nil])
         #expect(catalog.search(title: "jumanji").map { dataset.items.id(at: $0) } == ["2"])
     }
 }

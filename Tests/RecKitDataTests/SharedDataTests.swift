@@ -1,5 +1,6 @@
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 
 /// The real data sets load with exactly the counts in their DATASET.md files.
@@ -13,15 +14,19 @@ import _RecKitTestSupport
         #expect(dataset.interactions.count == 100_000 && dataset.users.count == 943 && dataset.items.count == 1_682)
         let histogram = DatasetSummary(dataset).ratingHistogram.map(\.count)
         #expect(histogram == [6_110, 11_370, 27_145, 34_174, 21_201])
-        #expect(dataset.interactions.timestamps?.min() == 874_724_710 && dataset.interactions.timestamps?.max() == 893_286_638)
+        #expect(
+            dataset.interactions.timestamps?.min() == 874_724_710
+                && dataset.interactions.timestamps?.max() == 893_286_638)
         let catalog = try #require(dataset.itemCatalog)
         #expect(catalog.titles[0] == "Toy Story (1995)" && catalog.years[0] == 1995)
         #expect(catalog.genres?.values(of: 0) == ["Animation", "Children's", "Comedy"])
-        #expect(catalog.titles.contains("Misérables, Les (1995)"))        // Latin-1, line 543
+        #expect(catalog.titles.contains("Misérables, Les (1995)")) // Latin-1, line 543
         #expect(dataset.userAttributes?.columns["occupation"]?[0] == "technician")
         for name in MovieLens.predefinedSplitNames {
             let split = try MovieLens.predefinedSplit(name, folder: folder, dataset: dataset)
-            let expected = name.hasPrefix("u") && name.count == 2 && name != "ua" && name != "ub" ? (80_000, 20_000) : (90_570, 9_430)
+            let expected =
+                name.hasPrefix("u") && name.count == 2 && name != "ua" && name != "ub"
+                ? (80_000, 20_000) : (90_570, 9_430)
             #expect((split.train.count, split.test.count) == expected, "\(name)")
         }
     }
@@ -31,12 +36,13 @@ import _RecKitTestSupport
         let dataset = try Dataset.load(try #require(SharedData.path("ml-latest-small-2016")))
         #expect(dataset.format == .movieLensCSV)
         #expect(dataset.interactions.count == 100_004 && dataset.users.count == 671 && dataset.items.count == 9_066)
-        #expect(DatasetSummary(dataset).ratingHistogram.map(\.count)
-            == [1_101, 3_326, 1_687, 7_271, 4_449, 20_064, 10_538, 28_750, 7_723, 15_095])
+        #expect(
+            DatasetSummary(dataset).ratingHistogram.map(\.count)
+                == [1_101, 3_326, 1_687, 7_271, 4_449, 20_064, 10_538, 28_750, 7_723, 15_095])
         let catalog = try #require(dataset.itemCatalog)
         let toyStory = try #require(catalog.search(title: "Toy Story (1995)").first)
         #expect(catalog.years[Int(toyStory)] == 1995)
-        #expect(catalog.search(title: "American President, The (1995)").count == 1)     // quoted title
+        #expect(catalog.search(title: "American President, The (1995)").count == 1) // quoted title
         #expect(catalog.attributes["imdbId"]?[Int(toyStory)] == "0114709")
     }
 
@@ -52,7 +58,10 @@ import _RecKitTestSupport
         #expect(dataset.itemCatalog?.tags != nil)
     }
 
-    @Test(.enabled(if: SharedData.path("yoochoose-rsc15-100k-sessionrec") != nil, "../shared/data/yoochoose-rsc15-100k-sessionrec is absent"))
+    @Test(
+        .enabled(
+            if: SharedData.path("yoochoose-rsc15-100k-sessionrec") != nil,
+            "../shared/data/yoochoose-rsc15-100k-sessionrec is absent"))
     func yoochooseSessions() throws {
         let folder = try #require(SharedData.path("yoochoose-rsc15-100k-sessionrec"))
         let train = try SessionLog.load(folder + "/yoochoose-clicks-100k_train_full.txt")

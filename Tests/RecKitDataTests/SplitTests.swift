@@ -1,5 +1,6 @@
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 
 @Suite struct SplitTests {
@@ -7,9 +8,13 @@ import _RecKitTestSupport
 
     func pairs(_ data: Interactions) -> [[Int32]] { zip(data.users, data.items).map { [$0, $1] } }
 
-    @Test(arguments: [SplitMethod.random(testFraction: 0.2), .holdout(testFraction: 0.2, minimumPerUser: 5), .leaveLastOut(count: 1), .temporal(testFraction: 0.1)])
+    @Test(arguments: [
+        SplitMethod.random(testFraction: 0.2), .holdout(testFraction: 0.2, minimumPerUser: 5), .leaveLastOut(count: 1),
+        .temporal(testFraction: 0.1),
+    ])
     func splitsPartitionTheDataAndAreSeeded(method: SplitMethod) throws {
-        let a = try dataset.split(method, seed: 3), b = try dataset.split(method, seed: 3)
+        let a = try dataset.split(method, seed: 3)
+        let b = try dataset.split(method, seed: 3)
         #expect(a.train == b.train && a.test == b.test)
         #expect(a.train.count + a.test.count == dataset.interactions.count)
         #expect(Set(pairs(a.train)).isDisjoint(with: Set(pairs(a.test))))
@@ -18,7 +23,8 @@ import _RecKitTestSupport
 
     @Test func holdoutTakesRoundedFractionPerEligibleUser() throws {
         let split = try dataset.split(.holdout(testFraction: 0.2, minimumPerUser: 10), seed: 1)
-        let total = dataset.interactions.countsPerUser(), test = split.test.countsPerUser()
+        let total = dataset.interactions.countsPerUser()
+        let test = split.test.countsPerUser()
         for user in 0..<total.count {
             let expected = total[user] >= 10 ? max(1, Int((Double(total[user]) * 0.2).rounded())) : 0
             #expect(test[user] == expected, "user \(user)")
@@ -29,8 +35,13 @@ import _RecKitTestSupport
         let split = try dataset.split(.leaveLastOut(count: 2), seed: 0)
         let times = dataset.interactions.timestamps!
         var latestTrain = [Int64](repeating: .min, count: dataset.users.count)
-        for row in 0..<split.train.count { latestTrain[Int(split.train.users[row])] = max(latestTrain[Int(split.train.users[row])], split.train.timestamps![row]) }
-        for row in 0..<split.test.count { #expect(split.test.timestamps![row] >= latestTrain[Int(split.test.users[row])]) }
+        for row in 0..<split.train.count {
+            latestTrain[Int(split.train.users[row])] = max(
+                latestTrain[Int(split.train.users[row])], split.train.timestamps![row])
+        }
+        for row in 0..<split.test.count {
+            #expect(split.test.timestamps![row] >= latestTrain[Int(split.test.users[row])])
+        }
         #expect(split.test.countsPerUser().allSatisfy { $0 == 2 || $0 == 0 })
         _ = times
     }

@@ -1,14 +1,18 @@
 import Foundation
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 
 @Suite struct SyntheticDataTests {
     @Test func sameSeedGivesByteIdenticalFilesOnAnyThreadCount() throws {
-        let one = TemporaryDirectory(), two = TemporaryDirectory()
+        let one = TemporaryDirectory()
+        let two = TemporaryDirectory()
         try SyntheticData.generate(preset: .tiny, seed: 9, threadCount: 1).write(to: one.path, threadCount: 1)
         try SyntheticData.generate(preset: .tiny, seed: 9, threadCount: 3).write(to: two.path, threadCount: 2)
-        for file in [SyntheticData.ratingsFile, SyntheticData.eventsFile, SyntheticData.itemsFile, SyntheticData.manifestFile] {
+        for file in [
+            SyntheticData.ratingsFile, SyntheticData.eventsFile, SyntheticData.itemsFile, SyntheticData.manifestFile,
+        ] {
             let a = FileManager.default.contents(atPath: one.path + "/" + file)
             let b = FileManager.default.contents(atPath: two.path + "/" + file)
             #expect(a != nil && a == b, "\(file)")
@@ -29,7 +33,8 @@ import _RecKitTestSupport
     }
 
     @Test func differentSeedsDiffer() {
-        let a = SyntheticData.generate(preset: .tiny, seed: 1), b = SyntheticData.generate(preset: .tiny, seed: 2)
+        let a = SyntheticData.generate(preset: .tiny, seed: 1)
+        let b = SyntheticData.generate(preset: .tiny, seed: 2)
         #expect(a.ratings.interactions.items != b.ratings.interactions.items)
     }
 
@@ -52,7 +57,9 @@ import _RecKitTestSupport
             #expect(events.timestamps![row] > last[Int(events.users[row])])
             last[Int(events.users[row])] = events.timestamps![row]
         }
-        #expect(zip(zip(ratings.users, ratings.items), zip(ratings.users, ratings.items).dropFirst()).allSatisfy { $0 < $1 })
+        #expect(
+            zip(zip(ratings.users, ratings.items), zip(ratings.users, ratings.items).dropFirst()).allSatisfy { $0 < $1 }
+        )
     }
 
     @Test func ratingsFollowTheTrueModel() {
@@ -60,13 +67,17 @@ import _RecKitTestSupport
         // the residual is close to the noise level (0.8 plus rounding).
         let data = SyntheticData.generate(preset: .small, seed: 4)
         let ratings = data.ratings.interactions
-        var xs: [Double] = [], ys: [Double] = []
+        var xs: [Double] = []
+        var ys: [Double] = []
         for row in 0..<ratings.count {
             xs.append(Double(data.truth.expectedRating(user: Int(ratings.users[row]), item: Int(ratings.items[row]))))
             ys.append(Double(ratings.ratings![row]))
         }
-        let mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
-        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        let mx = xs.reduce(0, +) / Double(xs.count)
+        let my = ys.reduce(0, +) / Double(ys.count)
+        var sxy = 0.0
+        var sxx = 0.0
+        var syy = 0.0
         for (x, y) in zip(xs, ys) {
             sxy += (x - mx) * (y - my)
             sxx += (x - mx) * (x - mx)
@@ -79,7 +90,7 @@ import _RecKitTestSupport
             let genre = data.truth.primaryGenres[Int(ratings.items[row])]
             if data.truth.favouriteGenres[Int(ratings.users[row])].contains(genre) { favouriteHits += 1 }
         }
-        #expect(Double(favouriteHits) / Double(ratings.count) > 0.45)      // about 0.15 if genres were ignored
+        #expect(Double(favouriteHits) / Double(ratings.count) > 0.45) // about 0.15 if genres were ignored
     }
 
     @Test func writtenFolderLoadsBackIdentically() throws {
@@ -92,7 +103,9 @@ import _RecKitTestSupport
         #expect(loaded.interactions.ratings == data.ratings.interactions.ratings)
         #expect(loaded.interactions.timestamps == data.ratings.interactions.timestamps)
         let first = Int(loaded.interactions.items[0])
-        #expect(loaded.itemCatalog?.titles[first] == data.ratings.itemCatalog?.titles[Int(data.ratings.interactions.items[0])])
+        #expect(
+            loaded.itemCatalog?.titles[first]
+                == data.ratings.itemCatalog?.titles[Int(data.ratings.interactions.items[0])])
         // Canonical CSV round trip.
         let csv = folder.path + "/canonical.csv"
         try loaded.writeCanonicalCSV(to: csv)

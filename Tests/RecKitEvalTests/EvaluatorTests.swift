@@ -1,10 +1,11 @@
 import Foundation
+import RecKitTensor
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
-import RecKitTensor
 
 @Suite struct EvaluatorTests {
     // 3 users × 6 items.
@@ -34,7 +35,7 @@ import RecKitTensor
         #expect(result["recall@2"] == 0.75)
         #expect(abs(result["ndcg@2"]! - (1 + 1 / (1 + 1 / log2(3.0))) / 2) < 1e-12)
         #expect(result["hr@2"] == 1)
-        #expect(result["coverage@2"] == 3.0 / 6)       // items 2, 3, 0
+        #expect(result["coverage@2"] == 3.0 / 6) // items 2, 3, 0
         #expect(result.protocolKind == .fullRanking)
     }
 
@@ -43,20 +44,26 @@ import RecKitTensor
         let split = try data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 1)
         let model = RandomRecommender(fitting: split.train, seed: 3)
         let metrics: [MetricSpec] = MetricSpec.defaults + [.novelty(10), .gini(10), .averagePopularity(10), .auc]
-        let reference = try FullRankingEvaluator(metrics: metrics, batchSize: 1000, threadCount: 1).evaluate(model, train: split.train, test: split.test)
+        let reference = try FullRankingEvaluator(metrics: metrics, batchSize: 1000, threadCount: 1).evaluate(
+            model, train: split.train, test: split.test)
         for (batch, threads) in [(1, 1), (7, 2), (64, 3)] {
-            let other = try FullRankingEvaluator(metrics: metrics, batchSize: batch, threadCount: threads).evaluate(model, train: split.train, test: split.test)
+            let other = try FullRankingEvaluator(metrics: metrics, batchSize: batch, threadCount: threads).evaluate(
+                model, train: split.train, test: split.test)
             #expect(other.metrics == reference.metrics, "batch \(batch), threads \(threads)")
         }
         // Permuting user indices (a relabelling of the same data) leaves the metrics unchanged.
         let permutation = (0..<Int32(split.train.userCount)).reversed().map { $0 }
         let relabel = { (data: Interactions) in
-            try! Interactions(users: data.users.map { permutation[Int($0)] }, items: data.items, userCount: data.userCount, itemCount: data.itemCount)
+            try! Interactions(
+                users: data.users.map { permutation[Int($0)] }, items: data.items, userCount: data.userCount,
+                itemCount: data.itemCount)
         }
         let table = (0..<split.train.userCount).map { Array(model.scores(forUsers: [Int32($0)]).scalars) }
         let permutedModel = ScoreTable((0..<table.count).map { table[Int(permutation[$0])] })
-        let permuted = try FullRankingEvaluator(metrics: metrics.filter { $0 != .auc }).evaluate(permutedModel, train: relabel(split.train), test: relabel(split.test))
-        let original = try FullRankingEvaluator(metrics: metrics.filter { $0 != .auc }).evaluate(ScoreTable(table), train: split.train, test: split.test)
+        let permuted = try FullRankingEvaluator(metrics: metrics.filter { $0 != .auc }).evaluate(
+            permutedModel, train: relabel(split.train), test: relabel(split.test))
+        let original = try FullRankingEvaluator(metrics: metrics.filter { $0 != .auc }).evaluate(
+            ScoreTable(table), train: split.train, test: split.test)
         for (a, b) in zip(permuted.metrics, original.metrics) { #expect(abs(a.value - b.value) < 1e-9, "\(a.name)") }
     }
 
@@ -83,7 +90,8 @@ import RecKitTensor
         #expect(result["hr@1"] == 0.5)
         #expect(abs(result["ndcg@2"]! - (1 / log2(3.0) + 1) / 2) < 1e-12)
         #expect(throws: EvaluationError.self) {
-            try SampledEvaluator(metrics: [.coverage(10)]).evaluate(model, train: train, test: loo, negatives: [[3], [0], []])
+            try SampledEvaluator(metrics: [.coverage(10)]).evaluate(
+                model, train: train, test: loo, negatives: [[3], [0], []])
         }
     }
 
@@ -91,8 +99,10 @@ import RecKitTensor
         let data = SyntheticData.generate(preset: .small, seed: 5)
         let split = try data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 5)
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
-        let popularity = try evaluator.evaluate(try Popularity(fitting: split.train), train: split.train, test: split.test)
-        let random = try evaluator.evaluate(RandomRecommender(fitting: split.train, seed: 1), train: split.train, test: split.test)
+        let popularity = try evaluator.evaluate(
+            try Popularity(fitting: split.train), train: split.train, test: split.test)
+        let random = try evaluator.evaluate(
+            RandomRecommender(fitting: split.train, seed: 1), train: split.train, test: split.test)
         #expect(popularity["ndcg@10"]! > 2 * random["ndcg@10"]!)
     }
 }

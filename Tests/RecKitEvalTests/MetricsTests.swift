@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RecKitEval
 
 /// Every metric against cases worked out by hand.
@@ -60,7 +61,7 @@ import Testing
     @Test func metricsStayInUnitInterval() {
         var state: UInt64 = 7
         func next(_ bound: Int) -> Int32 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int32((state >> 33) % UInt64(bound))
         }
         for _ in 0..<300 {
@@ -68,8 +69,10 @@ import Testing
             let relevant = Set((0..<Int(next(6))).map { _ in next(30) })
             for k in [1, 5, 10] {
                 for value in [
-                    Metrics.precision(ranked: ranked, relevant: relevant, k: k), Metrics.recall(ranked: ranked, relevant: relevant, k: k),
-                    Metrics.cappedRecall(ranked: ranked, relevant: relevant, k: k), Metrics.ndcg(ranked: ranked, relevant: relevant, k: k),
+                    Metrics.precision(ranked: ranked, relevant: relevant, k: k),
+                    Metrics.recall(ranked: ranked, relevant: relevant, k: k),
+                    Metrics.cappedRecall(ranked: ranked, relevant: relevant, k: k),
+                    Metrics.ndcg(ranked: ranked, relevant: relevant, k: k),
                     Metrics.averagePrecision(ranked: ranked, relevant: relevant, k: k),
                     Metrics.reciprocalRank(ranked: ranked, relevant: relevant, k: k),
                 ] {
@@ -89,22 +92,26 @@ import Testing
 
     @Test func logLossRmseMae() {
         // −(ln 0.8 + ln(1 − 0.4)) / 2.
-        #expect(abs(Metrics.logLoss(probabilities: [0.8, 0.4], labels: [true, false]) - (-(log(0.8) + log(0.6)) / 2)) < 1e-12)
+        #expect(
+            abs(Metrics.logLoss(probabilities: [0.8, 0.4], labels: [true, false]) - (-(log(0.8) + log(0.6)) / 2))
+                < 1e-12)
         #expect(abs(Metrics.rmse(predictions: [3, 4], targets: [4, 2]) - (5.0 / 2).squareRoot()) < 1e-12)
         #expect(Metrics.mae(predictions: [3, 4], targets: [4, 2]) == 1.5)
     }
 
     @Test func giniAndSessions() {
         #expect(Metrics.gini([5, 5, 5, 5]) == 0)
-        #expect(abs(Metrics.gini([0, 0, 0, 10]) - 0.75) < 1e-12)       // (n−1)/n for one holder
+        #expect(abs(Metrics.gini([0, 0, 0, 10]) - 0.75) < 1e-12) // (n−1)/n for one holder
         let session = Metrics.nextItem(rankings: [[4, 2, 9], [1, 2, 3], [7]], targets: [2, 5, 7], k: 20)
         #expect(abs(session.recall - 2.0 / 3) < 1e-12)
         #expect(abs(session.mrr - (0.5 + 0 + 1) / 3) < 1e-12)
     }
 
     @Test func metricNamesParseAndPrint() {
-        for name in ["precision@10", "recall@20", "recall_capped@10", "ndcg@5", "hr@10", "map@10", "mrr@10", "coverage@10",
-                     "novelty@10", "avg_popularity@10", "gini@10", "auc"] {
+        for name in [
+            "precision@10", "recall@20", "recall_capped@10", "ndcg@5", "hr@10", "map@10", "mrr@10", "coverage@10",
+            "novelty@10", "avg_popularity@10", "gini@10", "auc",
+        ] {
             #expect(MetricSpec(name)?.description == name)
         }
         #expect(MetricSpec("ndcg") == nil && MetricSpec("ndcg@0") == nil && MetricSpec("bogus@3") == nil)

@@ -1,10 +1,11 @@
+import RecKitNN
+import RecKitTensor
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
-import RecKitNN
-import RecKitTensor
 
 @Suite struct ImplicitALSTests {
     static let data = SyntheticData.generate(preset: .small, seed: 21)
@@ -22,19 +23,30 @@ import RecKitTensor
     @Test func learnsBeyondPopularity() throws {
         let split = Self.split
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
-        let als = try evaluator.evaluate(ImplicitALS(fitting: split.train, config: config()), train: split.train, test: split.test)
+        let als = try evaluator.evaluate(
+            ImplicitALS(fitting: split.train, config: config()), train: split.train, test: split.test)
         let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)
-        #expect(als["ndcg@10"]! > popularity["ndcg@10"]! * 1.1, "ials \(als["ndcg@10"]!) vs popularity \(popularity["ndcg@10"]!)")
+        #expect(
+            als["ndcg@10"]! > popularity["ndcg@10"]! * 1.1,
+            "ials \(als["ndcg@10"]!) vs popularity \(popularity["ndcg@10"]!)")
     }
 
     @Test func seededRunsAreBitIdenticalOnAnyThreadCount() throws {
         let train = SyntheticData.generate(preset: .tiny, seed: 22).ratings.interactions
-        let a = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 1))
-        let b = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 1))
-        let c = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 3))
+        let a = try ImplicitALS(
+            fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 1))
+        let b = try ImplicitALS(
+            fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 1))
+        let c = try ImplicitALS(
+            fitting: train, config: config { $0.iterationCount = 3 }, context: TrainingContext(threadCount: 3))
         #expect(a.factors.userFactors == b.factors.userFactors && a.factors.itemFactors == b.factors.itemFactors)
         #expect(a.factors.userFactors == c.factors.userFactors)
-        let other = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 3; $0.seed = 9 })
+        let other = try ImplicitALS(
+            fitting: train,
+            config: config {
+                $0.iterationCount = 3
+                $0.seed = 9
+            })
         #expect(other.factors.userFactors != a.factors.userFactors)
     }
 
@@ -43,18 +55,22 @@ import RecKitTensor
         let k = 6
         var generator = SplitMix64(seed: 3)
         let fixed = (0..<(20 * k)).map { _ in generator.nextUnitFloat() - 0.5 }
-        let matrix = try! InteractionMatrix(rowCount: 1, columnCount: 20, rowOffsets: [0, 4], columnIndices: [1, 5, 9, 13], values: [1, 2, 1, 3])
+        let matrix = try! InteractionMatrix(
+            rowCount: 1, columnCount: 20, rowOffsets: [0, 4], columnIndices: [1, 5, 9, 13], values: [1, 2, 1, 3])
         var config = ImplicitALS.Config()
         config.factorCount = k
         config.alpha = 2
         config.regularization = 0.1
         let confidence = ImplicitALS.confidences(matrix.values, config)
-        var exact = [Float](repeating: 0, count: k), iterative = [Float](repeating: 0, count: k)
+        var exact = [Float](repeating: 0, count: k)
+        var iterative = [Float](repeating: 0, count: k)
         config.solver = .cholesky
-        ImplicitALS.halfSweep(solving: &exact, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
+        ImplicitALS.halfSweep(
+            solving: &exact, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
         config.solver = .conjugateGradient
         config.cgSteps = 50
-        ImplicitALS.halfSweep(solving: &iterative, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
+        ImplicitALS.halfSweep(
+            solving: &iterative, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
         #expect(zip(exact, iterative).allSatisfy { abs($0 - $1) < 1e-3 * max(1, abs($0)) }, "\(exact) vs \(iterative)")
         // The exact solution satisfies the normal equations: (YᵀCY + λI)x = YᵀCp.
         var residual = [Double](repeating: 0, count: k)
@@ -72,16 +88,29 @@ import RecKitTensor
     @Test func implicitsConfidenceIsOursWithAlphaMinusOne() throws {
         // On binary data implicit's c = α·r equals c = 1 + (α − 1)·r: the same factors, bit for bit.
         let train = SyntheticData.generate(preset: .tiny, seed: 23).ratings.interactions
-        let binary = try Interactions(users: train.users, items: train.items, userCount: train.userCount, itemCount: train.itemCount)
-        let theirs = try ImplicitALS(fitting: binary, config: config { $0.alpha = 10; $0.confidence = .implicit; $0.iterationCount = 3 })
-        let ours = try ImplicitALS(fitting: binary, config: config { $0.alpha = 9; $0.iterationCount = 3 })
+        let binary = try Interactions(
+            users: train.users, items: train.items, userCount: train.userCount, itemCount: train.itemCount)
+        let theirs = try ImplicitALS(
+            fitting: binary,
+            config: config {
+                $0.alpha = 10
+                $0.confidence = .implicit
+                $0.iterationCount = 3
+            })
+        let ours = try ImplicitALS(
+            fitting: binary,
+            config: config {
+                $0.alpha = 9
+                $0.iterationCount = 3
+            })
         #expect(theirs.factors.itemFactors == ours.factors.itemFactors)
     }
 
     @Test func packedAndInPlaceRowsSolveIdentically() {
         // Rows are copied side by side below the workspace's limit and read in place above it; both
         // paths must give the same bits. k = 20 also exercises the kernels' scalar tails.
-        let k = 20, itemCount = 50
+        let k = 20
+        let itemCount = 50
         var generator = SplitMix64(seed: 5)
         let fixed = (0..<(itemCount * k)).map { _ in generator.nextUnitFloat() - 0.5 }
         let columns = (0..<itemCount).filter { $0 % 3 != 1 }.map(Int32.init)
@@ -95,7 +124,8 @@ import RecKitTensor
             x.withUnsafeMutableBufferPointer { buffer in
                 fixed.withUnsafeBufferPointer { fixedBuffer in
                     workspace.conjugateGradient(
-                        x: buffer.baseAddress!, gram: gram, fixed: fixedBuffer.baseAddress!, columns: columns, extra: extra,
+                        x: buffer.baseAddress!, gram: gram, fixed: fixedBuffer.baseAddress!, columns: columns,
+                        extra: extra,
                         range: 0..<columns.count, steps: 3)
                 }
             }
@@ -109,8 +139,11 @@ import RecKitTensor
         let split = Self.split
         let model = try ImplicitALS(fitting: split.train, config: config())
         let trainMatrix = InteractionMatrix.byUser(split.train)
-        let trained = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(model, train: split.train, test: split.test)
-        let foldedScores = (0..<split.train.userCount).map { model.scores(forHistory: Array(trainMatrix.columns(inRow: $0))) }
+        let trained = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(
+            model, train: split.train, test: split.test)
+        let foldedScores = (0..<split.train.userCount).map {
+            model.scores(forHistory: Array(trainMatrix.columns(inRow: $0)))
+        }
         let folded = try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(
             ScoreTable(name: "fold-in", foldedScores), train: split.train, test: split.test)
         #expect(abs(folded["ndcg@10"]! - trained["ndcg@10"]!) < 0.01, "\(folded["ndcg@10"]!) vs \(trained["ndcg@10"]!)")
@@ -123,7 +156,6 @@ import RecKitTensor
         #expect(throws: ConfigError.self) { try ConfiguredModel("ials", settings: ["regularization": "x"]) }
     }
 }
-
 
 @Suite struct ImplicitALSExplainTests {
     @Test func contributionsSumToTheExactFoldInScore() throws {
@@ -142,15 +174,18 @@ import RecKitTensor
         // Sum of contributions = the exact (Cholesky) solve's score for this history and values.
         #expect(abs(explanation.contributions.reduce(0) { $0 + $1.score } - explanation.score) < 1e-4)
         let user0 = try InteractionMatrix(
-            rowCount: 1, columnCount: data.itemCount, rowOffsets: [0, history.count], columnIndices: history.map(\.item), values: history.map(\.value))
+            rowCount: 1, columnCount: data.itemCount, rowOffsets: [0, history.count],
+            columnIndices: history.map(\.item), values: history.map(\.value))
         var exact = [Float](repeating: 0, count: 8)
         var exactConfig = config
         exactConfig.solver = .cholesky
-        ImplicitALS.halfSweep(solving: &exact, fixed: model.factors.itemFactors.scalars, matrix: user0,
+        ImplicitALS.halfSweep(
+            solving: &exact, fixed: model.factors.itemFactors.scalars, matrix: user0,
             confidence: ImplicitALS.confidences(user0.values, config), config: exactConfig, threadCount: 1)
         let direct = (0..<8).reduce(Float(0)) { $0 + exact[$1] * model.factors.itemFactors.scalars[Int(item) * 8 + $1] }
         #expect(abs(direct - explanation.score) < 1e-3 * max(1, abs(direct)), "\(direct) vs \(explanation.score)")
         // Best first.
-        #expect(zip(explanation.contributions, explanation.contributions.dropFirst()).allSatisfy { $0.score >= $1.score })
+        #expect(
+            zip(explanation.contributions, explanation.contributions.dropFirst()).allSatisfy { $0.score >= $1.score })
     }
 }

@@ -1,8 +1,9 @@
+import RecKitTensor
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 @testable import RecKitModels
-import RecKitTensor
 
 @Suite struct ModelTests {
     let train = try! Interactions(
@@ -36,7 +37,8 @@ import RecKitTensor
     }
 
     @Test func randomIsSeededAndBatchIndependent() {
-        let a = RandomRecommender(fitting: train, seed: 4), b = RandomRecommender(fitting: train, seed: 4)
+        let a = RandomRecommender(fitting: train, seed: 4)
+        let b = RandomRecommender(fitting: train, seed: 4)
         #expect(a.scores(forUsers: [0, 1, 2]) == b.scores(forUsers: [0, 1, 2]))
         #expect(Array(a.scores(forUsers: [0, 1, 2]).row(1)) == a.scores(forUsers: [1]).scalars)
         #expect(RandomRecommender(fitting: train, seed: 5).scores(forUsers: [0]) != a.scores(forUsers: [0]))

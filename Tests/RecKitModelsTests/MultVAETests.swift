@@ -1,5 +1,6 @@
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
@@ -21,13 +22,15 @@ import _RecKitTestSupport
     @Test func learnsBeyondPopularityAndFoldsInExactly() throws {
         let split = Self.split
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
-        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)[
+            "ndcg@10"]!
         let model = try MultVAE(fitting: split.train, config: config())
         let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
         #expect(ndcg > popularity * 1.05, "multvae \(ndcg) vs popularity \(popularity)")
         // A new user with a known user's history gets that user's scores: the encoder reads histories.
         let seen = InteractionMatrix.byUser(split.train)
-        #expect(model.scores(forHistory: Array(seen.columns(inRow: 5)).reversed()) == model.scores(forUsers: [5]).scalars)
+        #expect(
+            model.scores(forHistory: Array(seen.columns(inRow: 5)).reversed()) == model.scores(forUsers: [5]).scalars)
     }
 
     @Test func seededRunsRepeatAndSettingsAreChecked() throws {

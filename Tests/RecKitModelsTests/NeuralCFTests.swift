@@ -1,9 +1,10 @@
+import RecKitNN
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 @testable import RecKitEval
 @testable import RecKitModels
-import RecKitNN
 
 @Suite struct NeuralCFTests {
     static let data = SyntheticData.generate(preset: .small, seed: 61)
@@ -23,7 +24,8 @@ import RecKitNN
     func learnsBeyondPopularity(variant: NeuralCF.Variant) throws {
         let split = Self.split
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
-        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)["ndcg@10"]!
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)[
+            "ndcg@10"]!
         // The MLP tower alone learns the interaction slowest (as in the paper): more epochs.
         let model = try NeuralCF(fitting: split.train, config: config(variant, epochs: variant == .mlp ? 10 : 4))
         let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
@@ -51,12 +53,17 @@ import RecKitNN
         let model = try NeuralCF(fitting: split.train, config: config(.gmf))
         let seen = InteractionMatrix.byUser(split.train)
         let users = Array(0..<120)
-        let folded = ScoreTable(name: "fold-in", (0..<split.train.userCount).map {
-            users.contains($0) ? model.scores(forHistory: Array(seen.columns(inRow: $0))) : [Float](repeating: 0, count: model.itemCount)
-        })
+        let folded = ScoreTable(
+            name: "fold-in",
+            (0..<split.train.userCount).map {
+                users.contains($0)
+                    ? model.scores(forHistory: Array(seen.columns(inRow: $0)))
+                    : [Float](repeating: 0, count: model.itemCount)
+            })
         let test = split.test.filteringRows { users.contains(Int(split.test.users[$0])) }
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
-        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: test)["ndcg@10"]!
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: test)[
+            "ndcg@10"]!
         let foldIn = try evaluator.evaluate(folded, train: split.train, test: test)["ndcg@10"]!
         #expect(foldIn > popularity, "fold-in \(foldIn) vs popularity \(popularity)")
         #expect(model.scores(forHistory: [3, 1, 2]) == model.scores(forHistory: [1, 2, 3]))
@@ -68,11 +75,15 @@ import RecKitNN
 
     @Test func trainingReportsEachPass() throws {
         final class Log: @unchecked Sendable { var updates: [TrainingUpdate] = [] }
-        let log = Log(), passes = Log()
-        _ = try ConfiguredModel("ncf", settings: ["epochs": "3", "factors": "4", "layers": "8,4"]).fit(Self.split.train, context: TrainingContext { log.updates.append($0) })
-        #expect(log.updates.map(\.step) == [1, 2, 3] && log.updates.allSatisfy { $0.total == 3 && ($0.loss ?? -1) > 0 })
+        let log = Log()
+        let passes = Log()
+        _ = try ConfiguredModel("ncf", settings: ["epochs": "3", "factors": "4", "layers": "8,4"]).fit(
+            Self.split.train, context: TrainingContext { log.updates.append($0) })
+        #expect(
+            log.updates.map(\.step) == [1, 2, 3] && log.updates.allSatisfy { $0.total == 3 && ($0.loss ?? -1) > 0 })
         #expect(log.updates[2].loss! < log.updates[0].loss!)
-        _ = try ConfiguredModel("ials", settings: ["iterations": "2", "factors": "4"]).fit(Self.split.train, context: TrainingContext(threadCount: 1) { passes.updates.append($0) })
+        _ = try ConfiguredModel("ials", settings: ["iterations": "2", "factors": "4"]).fit(
+            Self.split.train, context: TrainingContext(threadCount: 1) { passes.updates.append($0) })
         #expect(passes.updates == [TrainingUpdate(step: 1, total: 2), TrainingUpdate(step: 2, total: 2)])
     }
 }

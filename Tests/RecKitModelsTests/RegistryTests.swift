@@ -1,9 +1,10 @@
 import Foundation
+import RecKitNN
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 @testable import RecKitModels
-import RecKitNN
 
 @Suite struct RegistryTests {
     @Test func namesAreUniqueAndFound() throws {
@@ -31,9 +32,13 @@ import RecKitNN
         let object = defaults.jsonObject
         let keys = Set(Model.Config.settings.map(\.key))
         #expect(keys.count == Model.Config.settings.count, "\(Model.name): a key is listed twice")
-        #expect(Set(object.keys).isSubset(of: keys), "\(Model.name): coding keys \(object.keys.sorted()) vs settings \(keys.sorted())")
+        #expect(
+            Set(object.keys).isSubset(of: keys),
+            "\(Model.name): coding keys \(object.keys.sorted()) vs settings \(keys.sorted())")
         for setting in Model.Config.settings where object[setting.key] == nil {
-            #expect(setting.absentText != nil, "\(Model.name): \(setting.key) has no default value and no text for its absence")
+            #expect(
+                setting.absentText != nil,
+                "\(Model.name): \(setting.key) has no default value and no text for its absence")
         }
         try defaults.check(model: Model.name)
         // JSON round trip, through the manifest's representation and through Codable.
@@ -47,11 +52,15 @@ import RecKitNN
             #expect(try Model.Config.decoding(changed.jsonObject, model: Model.name) == changed)
             let stored = changed.jsonObject[setting.key]
             #expect(stored != object[setting.key], "\(Model.name).\(setting.key) = \(text) was not applied")
-            #expect(stored?.settingText == text || stored?.doubleValue == Double(text), "\(Model.name).\(setting.key): \(String(describing: stored)) for \(text)")
+            #expect(
+                stored?.settingText == text || stored?.doubleValue == Double(text),
+                "\(Model.name).\(setting.key): \(String(describing: stored)) for \(text)")
         }
         // Unknown keys.
         #expect(throws: ConfigError.self) { try Model.config(from: ["no_such_setting": "1"]) }
-        #expect(throws: ConfigError.self) { try Model.Config.decoding(["no_such_setting": .integer(1)], model: Model.name) }
+        #expect(throws: ConfigError.self) {
+            try Model.Config.decoding(["no_such_setting": .integer(1)], model: Model.name)
+        }
     }
 
     /// A valid value that differs from `current` (so a reader that ignored the key would be caught).
@@ -86,7 +95,9 @@ import RecKitNN
                 return error.description
             }
         }
-        #expect(message("ials", ["factorz": "8"]).hasPrefix("ials: factorz: unknown setting (did you mean 'factors'?); ials takes alpha,"))
+        #expect(
+            message("ials", ["factorz": "8"]).hasPrefix(
+                "ials: factorz: unknown setting (did you mean 'factors'?); ials takes alpha,"))
         #expect(message("ials", ["factors": "eight"]) == "ials: factors: \"eight\" is not an integer")
         #expect(message("ials", ["factors": "0"]) == "ials: factors: must be in 1…4096, not 0")
         #expect(message("ials", ["regularization": "-1"]) == "ials: regularization: must be ≥ 0, not -1")
@@ -98,18 +109,26 @@ import RecKitNN
         #expect(message("svd", ["temporal": "true", "solver": "als"]) == "svd: temporal: needs solver=sgd")
         #expect(message("bpr", ["threads": "0"]) == "bpr: threads: must be ≥ 1, not 0")
         #expect(message("random", ["seed": "-1"]).hasPrefix("random: seed: \"-1\" is not a whole number"))
-        #expect(message("itemknn", ["k": "5", "neighbors": "6"]) == "itemknn: neighbors: is another name for neighbors, which is set too"
-            || message("itemknn", ["k": "5", "neighbors": "6"]) == "itemknn: k: is another name for neighbors, which is set too")
+        #expect(
+            message("itemknn", ["k": "5", "neighbors": "6"])
+                == "itemknn: neighbors: is another name for neighbors, which is set too"
+                || message("itemknn", ["k": "5", "neighbors": "6"])
+                    == "itemknn: k: is another name for neighbors, which is set too"
+        )
         // Old names are aliases; the complete config is typed.
         let knn = try ConfiguredModel("itemknn", settings: ["k": "5"])
         #expect((knn.config as? ItemKNN.Config)?.neighbourCount == 5 && knn.given == ["neighbors": "5"])
         #expect((try ConfiguredModel("multvae", settings: ["latent": "7"]).config as? MultVAE.Config)?.factorCount == 7)
         // A default that depends on another setting: biased MF's λ under ALS, unless given.
-        #expect((try ConfiguredModel("svd", settings: ["solver": "als"]).config as? BiasedMF.Config)?.regularization == 0.1)
-        #expect((try ConfiguredModel("svd", settings: ["solver": "als", "regularization": "0.3"]).config as? BiasedMF.Config)?.regularization == 0.3)
+        #expect(
+            (try ConfiguredModel("svd", settings: ["solver": "als"]).config as? BiasedMF.Config)?.regularization == 0.1)
+        #expect(
+            (try ConfiguredModel("svd", settings: ["solver": "als", "regularization": "0.3"]).config as? BiasedMF.Config)?
+                .regularization == 0.3)
         let threaded = try ConfiguredModel("bpr", settings: ["threads": "3", "epochs": "2"])
         #expect(threaded.threadCount == 3 && threaded.settingsDescription == "epochs=2,threads=3" && threaded.isSeeded)
-        #expect(try !ConfiguredModel("bpr", settings: ["seed": "4"]).isSeeded && !ConfiguredModel("popularity").isSeeded)
+        #expect(
+            try !ConfiguredModel("bpr", settings: ["seed": "4"]).isSeeded && !ConfiguredModel("popularity").isSeeded)
         #expect((try threaded.seeded(9).config as? BPR.Config)?.seed == 9)
     }
 
@@ -126,7 +145,9 @@ import RecKitNN
         #expect(table.contains("`factors` (64), `regularization` (0.05), `alpha` (1), `iterations` (15)"))
         #expect(table.contains("`window` (all)"))
         let help = ModelRegistry.description(of: ImplicitALS.self)
-        #expect(help.contains("cg_steps") && help.contains("integer, default 3; ≥ 1") && help.contains("choice, default cg; cg, cholesky"))
+        #expect(
+            help.contains("cg_steps") && help.contains("integer, default 3; ≥ 1")
+                && help.contains("choice, default cg; cg, cholesky"))
         #expect(ModelRegistry.listing.split(separator: "\n").count == ModelRegistry.all.count)
     }
 }

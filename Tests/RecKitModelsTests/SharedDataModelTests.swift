@@ -1,6 +1,8 @@
-import Testing
+import Foundation
 import RecKitEval
+import Testing
 import _RecKitTestSupport
+
 @testable import RecKitData
 @testable import RecKitModels
 
@@ -33,7 +35,9 @@ import _RecKitTestSupport
         let split = try SplitDirectory.load(try #require(Self.splitFolder))
         let model = try ImplicitALS(fitting: split.train)
         let seen = InteractionMatrix.byUser(split.train)
-        let folded = ScoreTable(name: "fold-in", (0..<split.train.userCount).map { model.scores(forHistory: Array(seen.columns(inRow: $0))) })
+        let folded = ScoreTable(
+            name: "fold-in",
+            (0..<split.train.userCount).map { model.scores(forHistory: Array(seen.columns(inRow: $0))) })
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
         let trained = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
         let foldIn = try evaluator.evaluate(folded, train: split.train, test: split.test)["ndcg@10"]!
@@ -41,7 +45,6 @@ import _RecKitTestSupport
     }
 }
 
-import Foundation
 enum FileManagerExists {
     static func check(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 }

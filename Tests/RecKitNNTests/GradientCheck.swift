@@ -21,7 +21,8 @@ enum GradientCheck {
                 let down = Double(GradientRecording.disabled { loss() }.value.scalar)
                 input.value.scalars[index] = original
                 let numeric = Float((up - down) / (2 * Double(h)))
-                let error = abs(numeric - analytic.scalars[index]) / max(1e-2, abs(numeric), abs(analytic.scalars[index]))
+                let error =
+                    abs(numeric - analytic.scalars[index]) / max(1e-2, abs(numeric), abs(analytic.scalars[index]))
                 worst = max(worst, error)
             }
         }
@@ -31,6 +32,9 @@ enum GradientCheck {
     static func random(_ shape: [Int], seed: UInt64, scale: Float = 1, offset: Float = 0) -> Variable {
         var generator = SplitMix64(seed: seed)
         let count = shape.reduce(1, *)
-        return Variable(Tensor(shape: shape, scalars: (0..<count).map { _ in (generator.nextUnitFloat() * 2 - 1) * scale + offset }), requiresGradient: true)
+        return Variable(
+            Tensor(
+                shape: shape, scalars: (0..<count).map { _ in (generator.nextUnitFloat() * 2 - 1) * scale + offset }),
+            requiresGradient: true)
     }
 }

@@ -1,6 +1,7 @@
-import Testing
-@testable import RecKitNN
 import RecKitTensor
+import Testing
+
+@testable import RecKitNN
 
 /// Every differentiable operation and loss against central finite differences (Float32, step 1e-2,
 /// relative error ≤ 1e-2).
@@ -8,7 +9,10 @@ import RecKitTensor
     typealias G = GradientCheck
     let tolerance: Float = 1e-2
 
-    func check(_ inputs: [Variable], h: Float = 1e-2, _ loss: @escaping () -> Variable, sourceLocation: SourceLocation = #_sourceLocation) {
+    func check(
+        _ inputs: [Variable], h: Float = 1e-2, _ loss: @escaping () -> Variable,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let error = G.maxRelativeError(inputs: inputs, h: h, loss)
         #expect(error <= tolerance, "relative error \(error)", sourceLocation: sourceLocation)
     }
@@ -19,8 +23,10 @@ import RecKitTensor
     }
 
     @Test func arithmeticWithBroadcasting() {
-        let a = G.random([3, 4], seed: 1), b = G.random([4], seed: 2), c = G.random([3, 1], seed: 3)
-        let d = G.random([3, 4], seed: 4, scale: 0.5, offset: 2)     // away from 0 for division
+        let a = G.random([3, 4], seed: 1)
+        let b = G.random([4], seed: 2)
+        let c = G.random([3, 1], seed: 3)
+        let d = G.random([3, 4], seed: 4, scale: 0.5, offset: 2) // away from 0 for division
         check([a, b]) { self.weighted(a + b) }
         check([a, c]) { self.weighted(a - c) }
         check([a, b, c]) { self.weighted(a * b * c) }
@@ -28,8 +34,9 @@ import RecKitTensor
         check([a]) { self.weighted(a * 3 + 1 - a / 2) }
         let s = G.random([], seed: 5)
         check([a, s]) { self.weighted(a * s) }
-        let x = G.random([2, 1, 3], seed: 6), y = G.random([4, 1], seed: 7)
-        check([x, y]) { self.weighted(x + y) }      // → [2, 4, 3]
+        let x = G.random([2, 1, 3], seed: 6)
+        let y = G.random([4, 1], seed: 7)
+        check([x, y]) { self.weighted(x + y) } // → [2, 4, 3]
     }
 
     @Test func elementWiseFunctions() {
@@ -61,12 +68,16 @@ import RecKitTensor
     }
 
     @Test func products() {
-        let a = G.random([3, 4], seed: 11), b = G.random([4, 5], seed: 12), bT = G.random([5, 4], seed: 13)
+        let a = G.random([3, 4], seed: 11)
+        let b = G.random([4, 5], seed: 12)
+        let bT = G.random([5, 4], seed: 13)
         check([a, b]) { self.weighted(a.matmul(b)) }
         check([a, bT]) { self.weighted(a.matmul(bT, transposingOther: true)) }
         let bias = G.random([5], seed: 31)
         check([a, b, bias]) { self.weighted(a.affine(weight: b, bias: bias)) }
-        let p = G.random([2, 3, 4], seed: 14), q = G.random([2, 4, 2], seed: 15), r = G.random([2, 5, 4], seed: 16)
+        let p = G.random([2, 3, 4], seed: 14)
+        let q = G.random([2, 4, 2], seed: 15)
+        let r = G.random([2, 5, 4], seed: 16)
         check([p, q]) { self.weighted(p.batchedMatmul(q)) }
         check([p, r]) { self.weighted(p.batchedMatmul(r, transposingOther: true)) }
     }
@@ -77,12 +88,15 @@ import RecKitTensor
         table.isSparse = sparse
         check([table]) { self.weighted(table.gathering(rows: [4, 1, 4, 0])) }
         for pooling in Pooling.allCases {
-            check([table]) { self.weighted(table.bagged(indices: [0, 2, 2, 5, 1], offsets: [0, 3, 3, 5], pooling: pooling)) }
+            check([table]) {
+                self.weighted(table.bagged(indices: [0, 2, 2, 5, 1], offsets: [0, 3, 3, 5], pooling: pooling))
+            }
         }
     }
 
     @Test func columnsAndConcatenation() {
-        let a = G.random([3, 2], seed: 18), b = G.random([3, 4], seed: 19)
+        let a = G.random([3, 2], seed: 18)
+        let b = G.random([3, 4], seed: 19)
         check([a, b]) { self.weighted(Variable.concatenatingColumns([a, b, a])) }
         check([b]) { self.weighted(b.columns(1..<3)) }
     }
@@ -107,17 +121,22 @@ import RecKitTensor
         check([logits]) { Loss.multinomialLogLikelihood(logits: logits, counts: targets * 2) }
         // The fused loss has the value of its definition, −mean_b Σ_i c_bi · log softmax(z_b)_i.
         let composed = -(logits.logSoftmax() * (targets * 2)).sum(alongAxis: -1).mean()
-        #expect(abs(Loss.multinomialLogLikelihood(logits: logits, counts: targets * 2).value.scalar - composed.value.scalar) < 1e-5)
-        let mean = G.random([3, 4], seed: 23), logVariance = G.random([3, 4], seed: 24, scale: 0.5)
+        #expect(
+            abs(Loss.multinomialLogLikelihood(logits: logits, counts: targets * 2).value.scalar - composed.value.scalar)
+                < 1e-5)
+        let mean = G.random([3, 4], seed: 23)
+        let logVariance = G.random([3, 4], seed: 24, scale: 0.5)
         check([mean, logVariance]) { Loss.gaussianKL(mean: mean, logVariance: logVariance) }
-        let positive = G.random([4], seed: 25), negative = G.random([4, 3], seed: 26, scale: 1.5)
+        let positive = G.random([4], seed: 25)
+        let negative = G.random([4, 3], seed: 26, scale: 1.5)
         check([positive, negative]) { Loss.bpr(positive: positive, negative: negative) }
         check([positive, negative]) { Loss.top1(positive: positive, negative: negative) }
         check([positive, negative]) { Loss.bprMax(positive: positive, negative: negative, regularization: 0.5) }
         check([positive, negative]) { Loss.top1Max(positive: positive, negative: negative) }
         // The hinge is kinked where a negative meets the margin: keep pairs away from it.
         let p = Variable(Tensor(shape: [3], scalars: [0.5, 2, -1]), requiresGradient: true)
-        let n = Variable(Tensor(shape: [3, 3], scalars: [0.9, -1, 0.2, 0, 1.8, -0.5, 0.5, -3, 1]), requiresGradient: true)
+        let n = Variable(
+            Tensor(shape: [3, 3], scalars: [0.9, -1, 0.2, 0, 1.8, -0.5, 0.5, -3, 1]), requiresGradient: true)
         check([p, n]) { Loss.warpHinge(positive: p, negative: n, itemCount: 100) }
     }
 
@@ -133,12 +152,14 @@ import RecKitTensor
         check([x, h] + cell.parameters.map(\.variable)) { self.weighted(cell(x, state: h)) }
         let attention = MultiHeadSelfAttention(width: 4, heads: 2, maxLength: 3, seed: 3)
         let sequence = G.random([6, 4], seed: 30)
-        check([sequence] + attention.parameters.map(\.variable)) { self.weighted(attention(sequence, batch: 2, length: 3)) }
+        check([sequence] + attention.parameters.map(\.variable)) {
+            self.weighted(attention(sequence, batch: 2, length: 3))
+        }
     }
 
     @Test func sharedInputsAccumulateAndGraphsAreFreed() {
         let x = Variable(Tensor(shape: [2], scalars: [3, -1]), requiresGradient: true)
-        let y = (x * x + x).sum()       // dy/dx = 2x + 1
+        let y = (x * x + x).sum() // dy/dx = 2x + 1
         y.backward()
         #expect(x.gradient == Tensor(shape: [2], scalars: [7, -1]))
         // A second backward adds to the leaf's gradient.

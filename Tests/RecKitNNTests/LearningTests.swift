@@ -1,6 +1,7 @@
-import Testing
-@testable import RecKitNN
 import RecKitTensor
+import Testing
+
+@testable import RecKitNN
 
 /// Small problems each building block must be able to learn, seeded so that every run is the same.
 @Suite struct LearningTests {
@@ -20,17 +21,20 @@ import RecKitTensor
 
     @Test func logisticRegressionSeparatesSeparableData() {
         var generator = SplitMix64(seed: 5)
-        let n = 1000, d = 5
+        let n = 1000
+        let d = 5
         let truth: [Float] = [1.5, -2, 0.5, 1, -1]
-        var features: [Float] = [], labels: [Float] = []
+        var features: [Float] = []
+        var labels: [Float] = []
         while labels.count < n {
             let point = (0..<d).map { _ in generator.nextUnitFloat() * 2 - 1 }
             let margin = zip(point, truth).reduce(Float(0.2)) { $0 + $1.0 * $1.1 }
-            if abs(margin) < 0.05 { continue }      // separable with a margin
+            if abs(margin) < 0.05 { continue } // separable with a margin
             features += point
             labels.append(margin > 0 ? 1 : 0)
         }
-        let x = Variable(Tensor(shape: [n, d], scalars: features)), y = Tensor(shape: [n, 1], scalars: labels)
+        let x = Variable(Tensor(shape: [n, d], scalars: features))
+        let y = Tensor(shape: [n, 1], scalars: labels)
         let model = Linear(d, 1, seed: 1)
         let optimizer = Adam(model.parameters.map(\.variable), learningRate: 0.1)
         for _ in 0..<300 {
@@ -45,7 +49,8 @@ import RecKitTensor
 
     /// Sequences of random bits; the GRU must report how many were 1 (0...length).
     @Test func gruLearnsToCount() {
-        let length = 6, batch = 64
+        let length = 6
+        let batch = 64
         var generator = SplitMix64(seed: 7)
         let embedding = Embedding(2, 8, initializer: .normal(0.5), sparse: false, seed: 1)
         let gru = GRU(inputs: 8, hidden: 24, seed: 2)
@@ -73,7 +78,10 @@ import RecKitTensor
 
     /// Random token sequences; at every position after the first, predict the previous token.
     @Test func causalAttentionLearnsToCopyThePreviousToken() {
-        let length = 6, batch = 32, vocabulary = 8, width = 16
+        let length = 6
+        let batch = 32
+        let vocabulary = 8
+        let width = 16
         var generator = SplitMix64(seed: 11)
         let embedding = Embedding(vocabulary, width, initializer: .normal(0.5), sparse: false, seed: 1)
         let attention = MultiHeadSelfAttention(width: width, heads: 2, maxLength: length, causal: true, seed: 2)
@@ -83,8 +91,14 @@ import RecKitTensor
         func sample() -> [Int32] { (0..<(batch * length)).map { _ in Int32(generator.nextIndex(below: vocabulary)) } }
         /// Rows of positions ≥ 1 and their targets (the previous token).
         func targets(_ tokens: [Int32]) -> (rows: [Int32], labels: [Int32]) {
-            var rows: [Int32] = [], labels: [Int32] = []
-            for b in 0..<batch { for t in 1..<length { rows.append(Int32(b * length + t)); labels.append(tokens[b * length + t - 1]) } }
+            var rows: [Int32] = []
+            var labels: [Int32] = []
+            for b in 0..<batch {
+                for t in 1..<length {
+                    rows.append(Int32(b * length + t))
+                    labels.append(tokens[b * length + t - 1])
+                }
+            }
             return (rows, labels)
         }
         func logits(_ tokens: [Int32]) -> Variable { head(attention(embedding(tokens), batch: batch, length: length)) }

@@ -1,6 +1,7 @@
-import Testing
-@testable import RecKitNN
 import RecKitTensor
+import Testing
+
+@testable import RecKitNN
 
 /// Three steps of each optimiser on L(θ) = Σ (a_i θ_i² / 2 + b_i θ_i) against a NumPy (float64)
 /// reference of the same update rules; the expected values were printed by a short NumPy script
@@ -43,7 +44,9 @@ import RecKitTensor
             optimizer.step()
         }
         let expected = Self.references.first { $0.0 == name }!.1
-        #expect(zip(theta.value.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(theta.value.scalars) vs \(expected)")
+        #expect(
+            zip(theta.value.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-5 },
+            "\(theta.value.scalars) vs \(expected)")
     }
 
     @Test(arguments: ["sgd", "momentum", "adagrad", "adam"])
@@ -52,7 +55,8 @@ import RecKitTensor
         // (Adam here is lazy: untouched rows keep their moments, which equals the dense update
         // for rows touched on every step, as these are.)
         func run(sparse: Bool) -> Tensor {
-            let table = Variable(Tensor(shape: [4, 2], scalars: [0.5, -1, 2, 0.25, 1, 1, -0.5, 0.3]), requiresGradient: true)
+            let table = Variable(
+                Tensor(shape: [4, 2], scalars: [0.5, -1, 2, 0.25, 1, 1, -0.5, 0.3]), requiresGradient: true)
             table.isSparse = sparse
             let optimizer = optimizer(name, table)
             for _ in 0..<3 {
@@ -63,14 +67,15 @@ import RecKitTensor
             }
             return table.value
         }
-        let dense = run(sparse: false), sparse = run(sparse: true)
+        let dense = run(sparse: false)
+        let sparse = run(sparse: true)
         #expect(dense.maxAbsoluteDifference(sparse) <= 1e-6)
         #expect(Array(sparse.scalars[2..<4]) == [2, 0.25] && Array(sparse.scalars[6..<8]) == [-0.5, 0.3])
     }
 
     @Test func clippingAndSchedules() {
         let x = Variable(Tensor(shape: [2], scalars: [3, 4]), requiresGradient: true)
-        (x * Tensor(shape: [2], scalars: [3, 4])).sum().backward()      // gradient (3, 4), norm 5
+        (x * Tensor(shape: [2], scalars: [3, 4])).sum().backward() // gradient (3, 4), norm 5
         #expect(clipGradientNorm([x], maxNorm: 1) == 5)
         #expect(x.gradient!.maxAbsoluteDifference(Tensor(shape: [2], scalars: [0.6, 0.8])) < 1e-6)
         #expect(LearningRateSchedule.stepDecay(rate: 1, factor: 0.5, every: 10).rate(at: 25) == 0.25)

@@ -1,8 +1,8 @@
 import Foundation
-import Testing
-import _RecKitTestSupport
 import RecKitNN
 import RecKitTensor
+import Testing
+import _RecKitTestSupport
 
 /// The README's two library examples, verbatim apart from the expectations.
 @Suite struct ReadmeExampleTests {

@@ -1,8 +1,9 @@
 import Foundation
+import RecKitTensor
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKitNN
-import RecKitTensor
 
 @Suite struct TrainingTests {
     @Test func batchesCoverEveryExampleOncePerEpochAndRepeat() {
@@ -11,7 +12,8 @@ import RecKitTensor
         #expect(epoch0.map(\.count) == [4, 4, 2] && epoch0.flatMap { $0 }.sorted() == Array(0..<10))
         #expect(schedule.batches(epoch: 0) == epoch0 && schedule.batches(epoch: 1) != epoch0)
         #expect(BatchSchedule(exampleCount: 10, batchSize: 4, dropLast: true).batches(epoch: 0).map(\.count) == [4, 4])
-        #expect(BatchSchedule(exampleCount: 5, batchSize: 2, shuffle: false).batches(epoch: 7) == [[0, 1], [2, 3], [4]])
+        #expect(
+            BatchSchedule(exampleCount: 5, batchSize: 2, shuffle: false).batches(epoch: 7) == [[0, 1], [2, 3], [4]])
     }
 
     @Test func prefetcherKeepsOrderAndStops() {
@@ -29,9 +31,14 @@ import RecKitTensor
         let popular = NegativeSampler(itemCount: 4, kind: .popularity(alpha: 0.5), counts: counts)
         var histogram = [Int](repeating: 0, count: 4)
         for _ in 0..<20_000 { histogram[Int(popular.sample(using: &generator))] += 1 }
-        let weights = counts.map { Foundation.pow(Double($0), 0.5) }, total = weights.reduce(0, +)
-        for item in 0..<4 { #expect(abs(Double(histogram[item]) / 20_000 - weights[item] / total) < 0.01, "item \(item)") }
-        #expect(abs(popular.logProbabilities[2] - Float(Foundation.log(10 / total))) < 1e-5 && popular.logProbabilities[3] == -.infinity)
+        let weights = counts.map { Foundation.pow(Double($0), 0.5) }
+        let total = weights.reduce(0, +)
+        for item in 0..<4 {
+            #expect(abs(Double(histogram[item]) / 20_000 - weights[item] / total) < 0.01, "item \(item)")
+        }
+        #expect(
+            abs(popular.logProbabilities[2] - Float(Foundation.log(10 / total))) < 1e-5
+                && popular.logProbabilities[3] == -.infinity)
         let uniform = NegativeSampler(itemCount: 5)
         // 4 of 5 items excluded: a plain draw hits them 80 % of the time, 11 tries 0.8¹¹ ≈ 8.6 %.
         #expect(uniform.sample(200, excluding: [0, 1, 2, 3], using: &generator).filter { $0 != 4 }.count < 35)
@@ -45,7 +52,9 @@ import RecKitTensor
         #expect(!stopping.record(0.35, epoch: 3) && stopping.shouldStop)
         #expect(stopping.best == 0.35 && stopping.bestEpoch == 1)
         var lower = EarlyStopping(patience: 1, higherIsBetter: false)
-        #expect(lower.record(1, epoch: 0) && lower.record(0.5, epoch: 1) && !lower.record(0.7, epoch: 2) && lower.shouldStop)
+        #expect(
+            lower.record(1, epoch: 0) && lower.record(0.5, epoch: 1) && !lower.record(0.7, epoch: 2) && lower.shouldStop
+        )
     }
 
     @Test func checkpointsRoundTripAndRejectMismatches() throws {
@@ -56,10 +65,14 @@ import RecKitTensor
         let fresh = MLP([3, 4, 2], seed: 2)
         #expect(fresh.layers[0].weight.value != trained.layers[0].weight.value)
         #expect(try Checkpoint.load(into: fresh, from: path) == ["epoch": "3"])
-        #expect(zip(fresh.parameters, trained.parameters).allSatisfy { $0.name == $1.name && $0.variable.value == $1.variable.value })
-        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: MLP([3, 5, 2]), from: path) }      // shapes
-        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: MLP([3, 4, 4, 2]), from: path) }   // missing / extra
-        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: Linear(3, 4), from: path) }        // other names
+        #expect(
+            zip(fresh.parameters, trained.parameters).allSatisfy {
+                $0.name == $1.name && $0.variable.value == $1.variable.value
+            })
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: MLP([3, 5, 2]), from: path) } // shapes
+        // Missing and extra tensors.
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: MLP([3, 4, 4, 2]), from: path) }
+        #expect(throws: CheckpointError.self) { try Checkpoint.load(into: Linear(3, 4), from: path) } // other names
         try Data("not a checkpoint".utf8).write(to: URL(fileURLWithPath: folder.path + "/bad"))
         #expect(throws: CheckpointError.self) { try Checkpoint.load(into: fresh, from: folder.path + "/bad") }
         #expect(throws: CheckpointError.self) { try Checkpoint.load(into: fresh, from: folder.path + "/absent") }
@@ -72,7 +85,8 @@ import RecKitTensor
         let model = MLP([3, 4, 2], seed: 5)
         try Checkpoint.save(model, to: path)
         let output = try PythonSafetensors.run(
-            "from safetensors.numpy import load_file; w = load_file('\(path)'); print(sorted(w)); print(w['layers.0.weight'].shape, repr(float(w['layers.0.weight'][1, 2])))")
+            "from safetensors.numpy import load_file; w = load_file('\(path)'); print(sorted(w)); print(w['layers.0.weight'].shape, repr(float(w['layers.0.weight'][1, 2])))"
+        )
         let lines = output.split(separator: "\n").map(String.init)
         #expect(lines.first == "['layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight']")
         #expect(lines.last?.hasPrefix("(3, 4) ") == true)
@@ -85,8 +99,9 @@ import RecKitTensor
         #expect(mlp.parameterCount == 2 * 3 + 3 + 3 + 1)
         let x = Variable(Tensor(repeating: 1, shape: [4, 2]))
         mlp.setTraining(false)
-        let a = mlp(x).value, b = mlp(x).value
-        #expect(a == b)     // no dropout in evaluation
+        let a = mlp(x).value
+        let b = mlp(x).value
+        #expect(a == b) // no dropout in evaluation
         mlp.setTraining(true)
         #expect(mlp.dropout!.isTraining)
         // Training-mode dropout zeroes about p of the elements and scales the rest by 1/(1 − p).
@@ -103,14 +118,20 @@ import RecKitTensor
     func regression(seed: UInt64 = 3) -> (Linear, Tensor, Tensor) {
         var generator = SplitMix64(seed: seed)
         let xs = (0..<64).map { _ in generator.nextUnitFloat() * 2 - 1 }
-        return (Linear(1, 1, seed: seed), Tensor(shape: [64, 1], scalars: xs), Tensor(shape: [64, 1], scalars: xs.map { 2 * $0 + 1 }))
+        return (
+            Linear(1, 1, seed: seed), Tensor(shape: [64, 1], scalars: xs),
+            Tensor(shape: [64, 1], scalars: xs.map { 2 * $0 + 1 })
+        )
     }
 
     func epoch(_ x: Tensor, _ y: Tensor) -> (Int) -> EpochBatches<[Int], (Tensor, Tensor)> {
         let schedule = BatchSchedule(exampleCount: 64, batchSize: 16, seed: 1)
         return { epoch in
             EpochBatches(inputs: schedule.batches(epoch: epoch)) { rows in
-                (Tensor(shape: [rows.count, 1], scalars: rows.map { x.scalars[$0] }), Tensor(shape: [rows.count, 1], scalars: rows.map { y.scalars[$0] }))
+                (
+                    Tensor(shape: [rows.count, 1], scalars: rows.map { x.scalars[$0] }),
+                    Tensor(shape: [rows.count, 1], scalars: rows.map { y.scalars[$0] })
+                )
             }
         }
     }
@@ -145,7 +166,7 @@ import RecKitTensor
                 model, optimizer: SGD(model.parameters.map(\.variable), learningRate: 0.01), epoch: epoch(x, y),
                 loss: { batch, step in
                     let loss = Loss.meanSquaredError(model(Variable(batch.0)), batch.1)
-                    return step == 6 ? loss * Float.nan : loss      // epoch 2 (steps 4–7), its third batch
+                    return step == 6 ? loss * Float.nan : loss // epoch 2 (steps 4–7), its third batch
                 })
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RecKitTensor
 
 @Suite struct RandomTests {
@@ -12,7 +13,8 @@ import Testing
     }
 
     @Test func xoshiroIsSeededAndStreamsDiffer() {
-        var a = Xoshiro256(seed: 7), b = Xoshiro256(seed: 7)
+        var a = Xoshiro256(seed: 7)
+        var b = Xoshiro256(seed: 7)
         #expect((0..<10).map { _ in a.next() } == (0..<10).map { _ in b.next() })
         var streams = Xoshiro256.streams(seed: 7, count: 3)
         let first = (0..<4).map { _ in streams[0].next() }

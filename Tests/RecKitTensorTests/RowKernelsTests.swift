@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import RecKitTensor
 
 @Suite struct RowKernelsTests {
@@ -9,7 +10,8 @@ import Testing
     }
 
     @Test func exponentialIsWithinTwoUlpsOfLibmEverywhere() {
-        var worst = 0, worstAt: Float = 0
+        var worst = 0
+        var worstAt: Float = 0
         var x: Float = -110
         while x < 90 {
             var lanes = SIMD8<Float>()
@@ -19,7 +21,9 @@ import Testing
                 let reference = Foundation.exp(lanes[lane])
                 if reference.isNormal || reference.isInfinite || reference == 0 {
                     if reference.isInfinite || reference == 0 {
-                        #expect(ours[lane] == reference || abs(ours[lane]) < 1e-37, "exp(\(lanes[lane])) = \(ours[lane]), libm \(reference)")
+                        #expect(
+                            ours[lane] == reference || abs(ours[lane]) < 1e-37,
+                            "exp(\(lanes[lane])) = \(ours[lane]), libm \(reference)")
                         continue
                     }
                     let distance = abs(ulps(ours[lane], reference))
@@ -54,19 +58,27 @@ import Testing
                 RowKernels.sumOfExponentials(base, count: count, minus: shift, writingTo: $0.baseAddress)
             }
             #expect(abs(Double(total) - exponentials) <= 1e-5 * max(1, exponentials))
-            for (value, e) in zip(values, written) { #expect(abs(Double(e) - Foundation.exp(Double(value - shift))) <= 1e-6) }
+            for (value, e) in zip(values, written) {
+                #expect(abs(Double(e) - Foundation.exp(Double(value - shift))) <= 1e-6)
+            }
         }
     }
 
     @Test func rowReductionsOfALargeTensorMatchDoublePrecision() {
         // 300 × 1001 = 300,300 elements: the parallel row chunks and the vector tails are both used.
-        let rows = 300, width = 1001
+        let rows = 300
+        let width = 1001
         var generator = SplitMix64(seed: 9)
-        let x = Tensor(shape: [rows, width], scalars: (0..<(rows * width)).map { _ in (generator.nextUnitFloat() - 0.5) * 30 })
+        let x = Tensor(
+            shape: [rows, width], scalars: (0..<(rows * width)).map { _ in (generator.nextUnitFloat() - 0.5) * 30 })
         let y = Tensor(shape: [rows, width], scalars: (0..<(rows * width)).map { _ in generator.nextUnitFloat() })
-        let (sums, maxima, lse, dots) = (x.sum(alongAxis: -1), x.maxAlongLastAxis(), x.logSumExpAlongLastAxis(), x.rowDots(y))
+        let (sums, maxima, lse, dots) = (
+            x.sum(alongAxis: -1), x.maxAlongLastAxis(), x.logSumExpAlongLastAxis(), x.rowDots(y)
+        )
         let softmax = x.softmaxAlongLastAxis()
-        #expect(sums.shape == [rows, 1] && lse.shape == [rows, 1] && dots.shape == [rows, 1] && softmax.shape == [rows, width])
+        #expect(
+            sums.shape == [rows, 1] && lse.shape == [rows, 1] && dots.shape == [rows, 1]
+                && softmax.shape == [rows, width])
         for row in 0..<rows {
             let values = (0..<width).map { Double(x.scalars[row * width + $0]) }
             let weights = (0..<width).map { Double(y.scalars[row * width + $0]) }
@@ -74,14 +86,17 @@ import Testing
             let total = values.reduce(0) { $0 + Foundation.exp($1 - top) }
             #expect(abs(Double(sums.scalars[row]) - values.reduce(0, +)) < 1e-2)
             #expect(Double(maxima.scalars[row]) == top)
-            #expect(abs(Double(lse.scalars[row]) - (top + Foundation.log(total))) < 1e-5 * abs(top + Foundation.log(total)) + 1e-5)
+            #expect(
+                abs(Double(lse.scalars[row]) - (top + Foundation.log(total))) < 1e-5 * abs(top + Foundation.log(total))
+                    + 1e-5)
             #expect(abs(Double(dots.scalars[row]) - zip(values, weights).reduce(0) { $0 + $1.0 * $1.1 }) < 1e-2)
             for j in stride(from: 0, to: width, by: 97) {
                 #expect(abs(Double(softmax.scalars[row * width + j]) - Foundation.exp(values[j] - top) / total) < 1e-6)
             }
         }
         // By hand: [1, 2, 3]·[4, 5, 6] = 32, [−1, 0, 2]·[1, 1, 1] = 1.
-        let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, -1, 0, 2]), b = Tensor(shape: [2, 3], scalars: [4, 5, 6, 1, 1, 1])
+        let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, -1, 0, 2])
+        let b = Tensor(shape: [2, 3], scalars: [4, 5, 6, 1, 1, 1])
         #expect(a.rowDots(b) == Tensor(shape: [2, 1], scalars: [32, 1]))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKit
 
 @Suite struct ModelStoreTests {
@@ -17,16 +18,20 @@ import _RecKitTestSupport
     /// its defaults (still round-tripped: the arguments come from the registry).
     static let quick: [String: [String: String]] = [
         "random": ["seed": "3"], "ials": ["factors": "8", "iterations": "3"], "bpr": ["factors": "8", "epochs": "3"],
-        "ease": ["regularization": "50"], "svd": ["factors": "8", "epochs": "3"], "svdpp": ["factors": "4", "epochs": "2"],
-        "userknn": ["neighbors": "5"], "lmf": ["factors": "4", "iterations": "2"], "ncf": ["factors": "4", "layers": "8,4", "epochs": "1"],
+        "ease": ["regularization": "50"], "svd": ["factors": "8", "epochs": "3"],
+        "svdpp": ["factors": "4", "epochs": "2"],
+        "userknn": ["neighbors": "5"], "lmf": ["factors": "4", "iterations": "2"],
+        "ncf": ["factors": "4", "layers": "8,4", "epochs": "1"],
         "multvae": ["hidden": "16", "factors": "4", "epochs": "1"],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.
-    static let cases: [(String, [String: String])] = ModelRegistry.names.map { ($0, quick[$0] ?? [:]) } + [
-        ("svd", ["factors": "4", "epochs": "2", "temporal": "true", "time_bins": "7"]), ("svd", ["factors": "4", "epochs": "2", "solver": "als"]),
-        ("ncf", ["variant": "gmf", "factors": "4", "epochs": "1"]), ("popularity", ["weights": "true"]),
-    ]
+    static let cases: [(String, [String: String])] =
+        ModelRegistry.names.map { ($0, quick[$0] ?? [:]) } + [
+            ("svd", ["factors": "4", "epochs": "2", "temporal": "true", "time_bins": "7"]),
+            ("svd", ["factors": "4", "epochs": "2", "solver": "als"]),
+            ("ncf", ["variant": "gmf", "factors": "4", "epochs": "1"]), ("popularity", ["weights": "true"]),
+        ]
 
     @Test(arguments: cases)
     func roundTripGivesIdenticalRecommendations(name: String, settings: [String: String]) throws {
@@ -42,7 +47,9 @@ import _RecKitTestSupport
         #expect(loaded.model.scores(forHistory: [1, 2, 30]) == original.model.scores(forHistory: [1, 2, 30]))
         let ids = users.map { Self.data.ratings.users.id(at: $0) }
         #expect(try loaded.recommend(users: ids, k: 10) == original.recommend(users: ids, k: 10))
-        if let a = loaded.model as? any RatingPredictor, let b = original.model as? any RatingPredictor, let times = Self.train.timestamps {
+        if let a = loaded.model as? any RatingPredictor, let b = original.model as? any RatingPredictor,
+            let times = Self.train.timestamps
+        {
             for row in [0, 10, 100] {
                 let (user, item, time) = (Self.train.users[row], Self.train.items[row], times[row])
                 #expect(a.predict(user: user, item: item, time: time) == b.predict(user: user, item: item, time: time))
@@ -58,27 +65,35 @@ import _RecKitTestSupport
     @Test func manifestStoresTheCompleteTypedConfig() throws {
         let folder = TemporaryDirectory()
         try saved("ials", settings: ["factors": "4", "iterations": "1"]).save(to: folder.path + "/m")
-        let manifest = try JSONDecoder().decode(JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: folder.path + "/m/manifest.json")))
+        let manifest = try JSONDecoder().decode(
+            JSONValue.self, from: Data(contentsOf: URL(fileURLWithPath: folder.path + "/m/manifest.json")))
         guard case .object(let object) = manifest, case .object(let config)? = object["config"] else {
             Issue.record("no config object in \(manifest)")
             return
         }
         #expect(object["formatVersion"] == .integer(2))
-        #expect(config["factors"] == .integer(4) && config["iterations"] == .integer(1) && config["solver"] == .string("cg"))
-        #expect(config["regularization"]?.doubleValue.map { abs($0 - 0.05) < 1e-7 } == true && config.count == ImplicitALS.Config.settings.count)
+        #expect(
+            config["factors"] == .integer(4) && config["iterations"] == .integer(1) && config["solver"] == .string("cg")
+        )
+        #expect(
+            config["regularization"]?.doubleValue.map { abs($0 - 0.05) < 1e-7 } == true
+                && config.count == ImplicitALS.Config.settings.count)
     }
 
     /// Directories written by RecKit 0.1's format version 1 (settings as `--set` text, itemknn's
     /// neighbour count under its old key `k`) load and recommend exactly what they did then.
     @Test(arguments: ["ials", "itemknn"])
     func versionOneDirectoriesStillLoadAndRecommendTheSame(name: String) throws {
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+            .path
         let loaded = try TrainedModel.load(fixtures + "/v1-\(name)")
         #expect(loaded.kind == name)
         let expected = try String(contentsOfFile: fixtures + "/v1-\(name).expected.tsv", encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
         let lists = try loaded.recommend(users: loaded.users.ids, k: 5)
-        let rows = zip(loaded.users.ids, lists).flatMap { user, items in items.enumerated().map { [user, $1.item, String($0 + 1)] } }
+        let rows = zip(loaded.users.ids, lists).flatMap { user, items in
+            items.enumerated().map { [user, $1.item, String($0 + 1)] }
+        }
         #expect(rows == expected)
         if name == "itemknn" { #expect((loaded.model as? ItemKNN)?.config.neighbourCount == 5) }
     }
@@ -87,7 +102,9 @@ import _RecKitTestSupport
         let folder = TemporaryDirectory()
         let path = folder.path + "/m"
         try saved("ials", settings: ["factors": "4", "iterations": "1"]).save(to: path)
-        let weights = path + "/weights.safetensors", manifest = path + "/manifest.json", ids = path + "/ids.json"
+        let weights = path + "/weights.safetensors"
+        let manifest = path + "/manifest.json"
+        let ids = path + "/ids.json"
         let goodWeights = try Data(contentsOf: URL(fileURLWithPath: weights))
         let goodManifest = try String(contentsOfFile: manifest, encoding: .utf8)
         func expectFailure(_ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -106,14 +123,19 @@ import _RecKitTestSupport
         // Truncated, with the manifest updated to match: the safetensors reader catches it.
         let truncated = goodWeights.prefix(goodWeights.count / 2)
         try truncated.write(to: URL(fileURLWithPath: weights))
-        try AtomicFile.write(goodManifest.replacingOccurrences(of: Fingerprint.hex(goodWeights), with: Fingerprint.hex(truncated)), to: manifest)
+        try AtomicFile.write(
+            goodManifest.replacingOccurrences(of: Fingerprint.hex(goodWeights), with: Fingerprint.hex(truncated)),
+            to: manifest)
         expectFailure("weights.safetensors")
         try goodWeights.write(to: URL(fileURLWithPath: weights))
         // Another format version.
-        try AtomicFile.write(goodManifest.replacingOccurrences(of: "\"formatVersion\" : 2", with: "\"formatVersion\" : 99"), to: manifest)
+        try AtomicFile.write(
+            goodManifest.replacingOccurrences(of: "\"formatVersion\" : 2", with: "\"formatVersion\" : 99"), to: manifest
+        )
         expectFailure("format version 99")
         // A manifest whose counts disagree with the ID file.
-        try AtomicFile.write(goodManifest.replacingOccurrences(of: "\"userCount\" : 300", with: "\"userCount\" : 301"), to: manifest)
+        try AtomicFile.write(
+            goodManifest.replacingOccurrences(of: "\"userCount\" : 300", with: "\"userCount\" : 301"), to: manifest)
         expectFailure("users")
         try AtomicFile.write(goodManifest, to: manifest)
         // A missing file.
@@ -124,7 +146,9 @@ import _RecKitTestSupport
 
     @Test func safetensorsRoundTripAndRejectBadHeaders() throws {
         let tensor = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
-        let data = SafeTensors.encode(["a": .float32(tensor), "b": .int32([7, 8], shape: [2]), "c": .int64([9], shape: [1])], metadata: ["x": "y"])
+        let data = SafeTensors.encode(
+            ["a": .float32(tensor), "b": .int32([7, 8], shape: [2]), "c": .int64([9], shape: [1])], metadata: ["x": "y"]
+        )
         let decoded = try SafeTensors.decode(data)
         #expect(decoded.entries["a"] == .float32(tensor) && decoded.entries["b"] == .int32([7, 8], shape: [2]))
         #expect(decoded.entries["c"] == .int64([9], shape: [1]) && decoded.metadata == ["x": "y"])
@@ -140,8 +164,10 @@ import _RecKitTestSupport
     func pythonReadsOurFiles() throws {
         let folder = TemporaryDirectory()
         let path = folder.path + "/t.safetensors"
-        try SafeTensors.encode(["w": .float32(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4.5]))]).write(to: URL(fileURLWithPath: path))
-        let output = try PythonSafetensors.run("from safetensors.numpy import load_file; w = load_file('\(path)')['w']; print(w.shape, float(w.sum()))")
+        try SafeTensors.encode(["w": .float32(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4.5]))]).write(
+            to: URL(fileURLWithPath: path))
+        let output = try PythonSafetensors.run(
+            "from safetensors.numpy import load_file; w = load_file('\(path)')['w']; print(w.shape, float(w.sum()))")
         #expect(output.contains("(2, 2) 10.5"))
     }
 }

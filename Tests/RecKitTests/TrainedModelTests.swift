@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import _RecKitTestSupport
+
 @testable import RecKit
 
 @Suite struct TrainedModelTests {
@@ -13,8 +14,9 @@ import _RecKitTestSupport
         let end = try #require(readme.range(of: "<!-- models:end -->"))
         let section = readme[begin.upperBound..<end.lowerBound]
         let table = section[section.index(after: try #require(section.firstIndex(of: "\n")))...]
-        #expect(table.trimmingCharacters(in: .whitespacesAndNewlines) == ModelRegistry.markdownTable,
-                "regenerate it with `reckit models --markdown`")
+        #expect(
+            table.trimmingCharacters(in: .whitespacesAndNewlines) == ModelRegistry.markdownTable,
+            "regenerate it with `reckit models --markdown`")
     }
 
     /// The README's TrainedModel example, on the synthetic set: answers in external IDs, fold-in
@@ -27,14 +29,23 @@ import _RecKitTestSupport
         let items = try trained.recommend(user: user, k: 10)
         let seen = Set(trained.seen.columns(inRow: 7).map { dataset.items.id(at: $0) })
         #expect(items.count == 10 && items.allSatisfy { !seen.contains($0.item) })
-        #expect(items.map(\.item) == trained.model.recommend(user: 7, k: 10, excludingSeen: trained.seen).map { dataset.items.id(at: $0.index) })
+        #expect(
+            items.map(\.item)
+                == trained.model.recommend(user: 7, k: 10, excludingSeen: trained.seen).map {
+                    dataset.items.id(at: $0.index)
+                })
         #expect(items.allSatisfy { $0.title == dataset.itemCatalog?.titles[Int(dataset.items.index(of: $0.item)!)] })
         #expect(throws: LookupError.unknownUser("nobody")) { try trained.recommend(user: "nobody") }
-        let (newcomer, unknown) = trained.recommend(history: [dataset.items.id(at: 1), "no-such-item", dataset.items.id(at: 2)], k: 5)
-        #expect(unknown == ["no-such-item"] && newcomer.count == 5 && !newcomer.contains { $0.item == dataset.items.id(at: 1) })
+        let (newcomer, unknown) = trained.recommend(
+            history: [dataset.items.id(at: 1), "no-such-item", dataset.items.id(at: 2)], k: 5)
+        #expect(
+            unknown == ["no-such-item"] && newcomer.count == 5
+                && !newcomer.contains { $0.item == dataset.items.id(at: 1) })
         let title = try #require(dataset.itemCatalog?.titles[3])
         let alike = try trained.similar(to: title, k: 5)
-        #expect(alike.item.item == dataset.items.id(at: 3) && alike.similar.count == 5 && !alike.similar.contains { $0.item == alike.item.item })
+        #expect(
+            alike.item.item == dataset.items.id(at: 3) && alike.similar.count == 5
+                && !alike.similar.contains { $0.item == alike.item.item })
         let folder = TemporaryDirectory()
         try trained.save(to: folder.path + "/m")
         let again = try TrainedModel.load(folder.path + "/m")
@@ -47,6 +58,7 @@ import _RecKitTestSupport
     }
 
     var packageRoot: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
     }
 }

@@ -22,7 +22,8 @@ public final class TemporaryDirectory: @unchecked Sendable {
         let file = path + "/" + name
         let folder = (file as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        precondition(FileManager.default.createFile(atPath: file, contents: Data(bytes)), "cannot write the fixture \(file)")
+        precondition(
+            FileManager.default.createFile(atPath: file, contents: Data(bytes)), "cannot write the fixture \(file)")
         return file
     }
 }

@@ -8,7 +8,8 @@ enum ByteParsing {
     /// Trims ASCII spaces at both ends.
     @inline(__always)
     static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
-        var start = 0, end = bytes.count
+        var start = 0
+        var end = bytes.count
         while start < end && bytes[start] == space { start += 1 }
         while end > start && bytes[end - 1] == space { end -= 1 }
         return UnsafeBufferPointer(rebasing: bytes[start..<end])
@@ -26,8 +27,8 @@ enum ByteParsing {
             index = 1
             guard count > 1 else { return nil }
         }
-        if bytes[index] == zero && count - index > 1 { return nil }      // leading zero
-        if negative && bytes[index] == zero { return nil }              // "-0"
+        if bytes[index] == zero && count - index > 1 { return nil } // leading zero
+        if negative && bytes[index] == zero { return nil } // "-0"
         var value: Int64 = 0
         while index < count {
             let digit = bytes[index] &- zero
@@ -99,7 +100,8 @@ enum ByteParsing {
             index = 1
         }
         var mantissa: UInt64 = 0
-        var digits = 0, fractionDigits = 0
+        var digits = 0
+        var fractionDigits = 0
         var seenDot = false
         while index < count {
             let byte = bytes[index]
@@ -169,7 +171,9 @@ enum ByteParsing {
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             (1...12).contains(month), (1...31).contains(day)
         else { return nil }
-        var hour = 0, minute = 0, second = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
         var index = 10
         if bytes.count > 10 {
             guard bytes[10] == UInt8(ascii: "T") || bytes[10] == space, let h = number(11..<13), bytes.count >= 16,

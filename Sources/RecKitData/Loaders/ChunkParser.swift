@@ -25,16 +25,17 @@ struct ChunkParser {
         {
             delimiterByte = byte
             let plan = settings.plan
-            fastPath = FieldRoles((0..<plan.fieldCount).map { position in
-                switch position {
-                case plan.user: return .user
-                case plan.item: return .item
-                case plan.rating: return .rating
-                case plan.timestamp: return .time
-                case plan.weight: return .weight
-                default: return .ignored
-                }
-            })
+            fastPath = FieldRoles(
+                (0..<plan.fieldCount).map { position in
+                    switch position {
+                    case plan.user: return .user
+                    case plan.item: return .item
+                    case plan.rating: return .rating
+                    case plan.timestamp: return .time
+                    case plan.weight: return .weight
+                    default: return .ignored
+                    }
+                })
         } else {
             delimiterByte = 0
             fastPath = nil
@@ -45,7 +46,8 @@ struct ChunkParser {
         let reader = LineReader(path: settings.path)
         let skipHeader = isFirstChunk && settings.hasHeader
         let useFast = fastPath != nil
-        result.lineCount = try reader.forEachRecord(in: range, quoteAware: settings.quoteAware) { available, lineIndex in
+        result.lineCount = try reader.forEachRecord(in: range, quoteAware: settings.quoteAware) {
+            available, lineIndex in
             !useFast || (lineIndex == 0 && skipHeader) ? 0 : parseFast(available)
         } _: { record, lineIndex throws(DataError) in
             if result.overflowed { return false }
@@ -107,7 +109,11 @@ struct ChunkParser {
         let count = record.count
         let delimiter = delimiterByte
         var index = 0
-        var user: Int32 = 0, item: Int32 = 0, rating: Float = 0, weight: Float = 0, time: Int64 = 0
+        var user: Int32 = 0
+        var item: Int32 = 0
+        var rating: Float = 0
+        var weight: Float = 0
+        var time: Int64 = 0
         let fieldCount = roles.count
         for field in 0..<fieldCount {
             let role = roles[field]
@@ -129,7 +135,8 @@ struct ChunkParser {
                 if role == .user { user = Int32(value) } else { item = Int32(value) }
             case .rating, .weight:
                 var mantissa: UInt64 = 0
-                var digits = 0, fractionDigits = 0
+                var digits = 0
+                var fractionDigits = 0
                 while index < count {
                     let digit = base[index] &- 0x30
                     if digit > 9 { break }
@@ -150,7 +157,9 @@ struct ChunkParser {
                 }
                 guard digits > 0, digits < 16 else { return 0 }
                 // Whole numbers need no division (the slowest instruction here); the result is the same.
-                let value = fractionDigits == 0 ? Float(Double(mantissa)) : Float(Double(mantissa) / ByteParsing.powerOfTen(fractionDigits))
+                let value =
+                    fractionDigits == 0
+                    ? Float(Double(mantissa)) : Float(Double(mantissa) / ByteParsing.powerOfTen(fractionDigits))
                 if role == .rating { rating = value } else { weight = value }
             case .time:
                 var value: Int64 = 0
@@ -163,7 +172,7 @@ struct ChunkParser {
                     index += 1
                 }
                 guard digits > 0, digits <= 15 else { return 0 }
-                if index < count && base[index] == 0x2E {         // a fraction of a second is dropped
+                if index < count && base[index] == 0x2E { // a fraction of a second is dropped
                     index += 1
                     var fractionDigits = 0
                     while index < count && base[index] &- 0x30 <= 9 {
@@ -206,7 +215,9 @@ struct ChunkParser {
         guard splitter.fieldCount == plan.fieldCount else {
             return DataError(.wrongFieldCount(expected: plan.fieldCount, found: splitter.fieldCount))
         }
-        var rating: Float = 0, weight: Float = 0, time: Int64 = 0
+        var rating: Float = 0
+        var weight: Float = 0
+        var time: Int64 = 0
         if let position = plan.rating {
             let field = splitter.field(position)
             guard let value = ByteParsing.double(field) else {
@@ -228,14 +239,15 @@ struct ChunkParser {
             }
             time = value
         }
-        let userField = splitter.field(plan.user), itemField = splitter.field(plan.item)
+        let userField = splitter.field(plan.user)
+        let itemField = splitter.field(plan.item)
         if ByteParsing.trimmed(userField).isEmpty {
             return DataError(field: plan.names[plan.user], .invalidValue("", "is empty"))
         }
         if ByteParsing.trimmed(itemField).isEmpty {
             return DataError(field: plan.names[plan.item], .invalidValue("", "is empty"))
         }
-        if settings.encoding == .utf8 {       // check both before appending either
+        if settings.encoding == .utf8 { // check both before appending either
             if !ByteParsing.isValidUTF8(userField) {
                 return DataError(field: plan.names[plan.user], .badEncoding(expected: "UTF-8"))
             }
@@ -243,8 +255,10 @@ struct ChunkParser {
                 return DataError(field: plan.names[plan.item], .badEncoding(expected: "UTF-8"))
             }
         }
-        let user = result.users.code(for: userField, encoding: settings.encoding, segment: sink.users, count: result.rowCount)
-        let item = result.items.code(for: itemField, encoding: settings.encoding, segment: sink.items, count: result.rowCount)
+        let user = result.users.code(
+            for: userField, encoding: settings.encoding, segment: sink.users, count: result.rowCount)
+        let item = result.items.code(
+            for: itemField, encoding: settings.encoding, segment: sink.items, count: result.rowCount)
         _ = store(user: user, item: item, rating: rating, weight: weight, time: time)
         return nil
     }

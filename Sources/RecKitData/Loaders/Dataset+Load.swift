@@ -41,7 +41,9 @@ extension Dataset {
     public static func detectFormat(_ path: String) throws(DataError) -> DatasetFormat {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
-        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError(file: path, .fileNotFound) }
+        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DataError(file: path, .fileNotFound)
+        }
         if isDirectory.boolValue {
             let has = { (name: String) in manager.fileExists(atPath: join(path, name)) }
             if has(SyntheticData.manifestFile) && has(SyntheticData.ratingsFile) { return .synthetic }
@@ -49,8 +51,11 @@ extension Dataset {
             if has("ratings.dat") { return .movieLensDat }
             if has("ratings.csv") { return .movieLensCSV }
             if has("user_artists.dat") { return .hetrecLastFM }
-            throw DataError(file: path, .unknownFormat(
-                "the folder has none of u.data, ratings.dat, ratings.csv, user_artists.dat or \(SyntheticData.manifestFile)"))
+            throw DataError(
+                file: path,
+                .unknownFormat(
+                    "the folder has none of u.data, ratings.dat, ratings.csv, user_artists.dat or \(SyntheticData.manifestFile)"
+                ))
         }
         let name = (path as NSString).lastPathComponent
         let folder = (path as NSString).deletingLastPathComponent
@@ -58,7 +63,8 @@ extension Dataset {
         case "u.data": return .movieLens100K
         case "ratings.dat": return .movieLensDat
         case "user_artists.dat": return .hetrecLastFM
-        case SyntheticData.ratingsFile where manager.fileExists(atPath: join(folder.isEmpty ? "." : folder, SyntheticData.manifestFile)):
+        case SyntheticData.ratingsFile
+        where manager.fileExists(atPath: join(folder.isEmpty ? "." : folder, SyntheticData.manifestFile)):
             return .synthetic
         default: break
         }
@@ -68,10 +74,13 @@ extension Dataset {
             if names.contains("sessionid") { return .sessions }
             if name == "ratings.csv" && names.contains("userid") && names.contains("movieid") { return .movieLensCSV }
             if ColumnMapping.detect(header: header) == nil && sniff.fieldCount < 2 {
-                throw DataError(file: path, line: 1, .unknownFormat("one column only; an interaction file needs user and item columns"))
+                throw DataError(
+                    file: path, line: 1,
+                    .unknownFormat("one column only; an interaction file needs user and item columns"))
             }
         } else if sniff.fieldCount < 2 {
-            throw DataError(file: path, line: 1, .unknownFormat("one column only; an interaction file needs user and item columns"))
+            throw DataError(
+                file: path, line: 1, .unknownFormat("one column only; an interaction file needs user and item columns"))
         }
         return .delimited
     }
@@ -79,7 +88,9 @@ extension Dataset {
     /// The folder of `path`, or `path` itself when it is a folder.
     public static func folderOf(_ path: String, file: String) -> String {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return path }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return path
+        }
         let folder = (path as NSString).deletingLastPathComponent
         return folder.isEmpty ? "." : folder
     }

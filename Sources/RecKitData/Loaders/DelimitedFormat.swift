@@ -46,7 +46,9 @@ public struct DelimitedFormat: Sendable, Equatable {
     /// Whether `"` quotes fields (RFC 4180: `""` inside a quoted field is one quote).
     public var quoting: Bool
 
-    public init(delimiter: Delimiter? = nil, hasHeader: Bool? = nil, encoding: TextEncoding = .utf8, quoting: Bool = true) {
+    public init(
+        delimiter: Delimiter? = nil, hasHeader: Bool? = nil, encoding: TextEncoding = .utf8, quoting: Bool = true
+    ) {
         self.delimiter = delimiter
         self.hasHeader = hasHeader
         self.encoding = encoding
@@ -95,7 +97,9 @@ public struct ColumnMapping: Sendable, Equatable {
     }
 
     /// Header names recognised for each role (lower-case, without `_`, `-` or spaces).
-    static let userNames: Set<String> = ["user", "userid", "uid", "users", "visitorid", "customerid", "sessionid", "session"]
+    static let userNames: Set<String> = [
+        "user", "userid", "uid", "users", "visitorid", "customerid", "sessionid", "session",
+    ]
     static let itemNames: Set<String> = [
         "item", "itemid", "iid", "movie", "movieid", "artist", "artistid", "product", "productid", "track", "trackid",
     ]

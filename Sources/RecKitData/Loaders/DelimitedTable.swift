@@ -29,7 +29,9 @@ struct DelimitedTable {
                 fields.reserveCapacity(splitter.fieldCount)
                 for index in 0..<splitter.fieldCount {
                     guard let text = ByteParsing.string(splitter.field(index), encoding: encoding) else {
-                        throw DataError(field: table.header?[safe: index] ?? "#\(index)", .badEncoding(expected: encoding.displayName))
+                        throw DataError(
+                            field: table.header?[safe: index] ?? "#\(index)",
+                            .badEncoding(expected: encoding.displayName))
                     }
                     fields.append(text)
                 }

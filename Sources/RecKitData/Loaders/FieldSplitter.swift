@@ -87,14 +87,15 @@ final class FieldSplitter {
     }
 
     private func splitQuoted(_ record: UnsafeBufferPointer<UInt8>) throws(DataError) {
-        starts.removeAll(keepingCapacity: true)      // the fast path may have started before it saw a quote
+        starts.removeAll(keepingCapacity: true) // the fast path may have started before it saw a quote
         ends.removeAll(keepingCapacity: true)
         ensureScratch(record.count)
         base = UnsafePointer(scratch)
         let quote: UInt8 = 0x22
-        var out = 0, index = 0
+        var out = 0
+        var index = 0
         let count = record.count
-        func isDelimiter(at index: Int) -> Int {      // the delimiter's length at `index`, or 0
+        func isDelimiter(at index: Int) -> Int { // the delimiter's length at `index`, or 0
             switch delimiter {
             case .byte(let separator): return record[index] == separator ? 1 : 0
             case .doubleColon: return index + 1 < count && record[index] == 0x3A && record[index + 1] == 0x3A ? 2 : 0
@@ -140,7 +141,7 @@ final class FieldSplitter {
             ends.append(out)
             if index >= count { break }
             index += isDelimiter(at: index)
-            if index >= count {          // a trailing delimiter: one more empty field
+            if index >= count { // a trailing delimiter: one more empty field
                 starts.append(out)
                 ends.append(out)
                 break

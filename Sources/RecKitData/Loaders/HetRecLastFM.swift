@@ -17,7 +17,8 @@ public enum HetRecLastFM {
         var catalog = ItemCatalog(titles: [String?](repeating: nil, count: itemCount))
         let artistsPath = join(folder, "artists.dat")
         if FileManager.default.fileExists(atPath: artistsPath) {
-            let artists = try DelimitedTable.read(artistsPath, delimiter: .tab, hasHeader: true, quoting: false, minimumFieldCount: 2)
+            let artists = try DelimitedTable.read(
+                artistsPath, delimiter: .tab, hasHeader: true, quoting: false, minimumFieldCount: 2)
             var urls = [String?](repeating: nil, count: itemCount)
             for fields in artists.rows {
                 guard let item = dataset.items.index(of: fields[0]) else { continue }
@@ -26,11 +27,14 @@ public enum HetRecLastFM {
             }
             catalog.attributes["url"] = urls
         }
-        let tagsPath = join(folder, "tags.dat"), taggedPath = join(folder, "user_taggedartists.dat")
+        let tagsPath = join(folder, "tags.dat")
+        let taggedPath = join(folder, "user_taggedartists.dat")
         if FileManager.default.fileExists(atPath: tagsPath) && FileManager.default.fileExists(atPath: taggedPath) {
-            let tags = try DelimitedTable.read(tagsPath, delimiter: .tab, hasHeader: true, encoding: .latin1, quoting: false, fieldCount: 2)
+            let tags = try DelimitedTable.read(
+                tagsPath, delimiter: .tab, hasHeader: true, encoding: .latin1, quoting: false, fieldCount: 2)
             let tagNames = Dictionary(tags.rows.map { ($0[0], $0[1]) }, uniquingKeysWith: { first, _ in first })
-            let tagged = try DelimitedTable.read(taggedPath, delimiter: .tab, hasHeader: true, quoting: false, minimumFieldCount: 3)
+            let tagged = try DelimitedTable.read(
+                taggedPath, delimiter: .tab, hasHeader: true, quoting: false, minimumFieldCount: 3)
             var counts = [[String: Int]](repeating: [:], count: itemCount)
             for (row, fields) in tagged.rows.enumerated() {
                 guard let item = dataset.items.index(of: fields[1]) else { continue }
@@ -48,7 +52,8 @@ public enum HetRecLastFM {
         dataset.itemCatalog = catalog
         let friendsPath = join(folder, "user_friends.dat")
         if FileManager.default.fileExists(atPath: friendsPath) {
-            let friends = try DelimitedTable.read(friendsPath, delimiter: .tab, hasHeader: true, quoting: false, fieldCount: 2)
+            let friends = try DelimitedTable.read(
+                friendsPath, delimiter: .tab, hasHeader: true, quoting: false, fieldCount: 2)
             dataset.userLinks = friends.rows.compactMap { fields in
                 guard let from = dataset.users.index(of: fields[0]), let to = dataset.users.index(of: fields[1]) else {
                     return nil

@@ -2,7 +2,7 @@ import RecKitTensor
 
 /// How one chunk of a file encodes one ID column in its slice of the final array: the integer IDs
 /// themselves while every ID is a canonical `Int32`, local string codes from the first one that is not.
-struct IDColumnState: @unchecked Sendable {      // value type; the dictionary holds only Strings
+struct IDColumnState: @unchecked Sendable { // value type; the dictionary holds only Strings
     private(set) var isString = false
     private var codeByName: [String: Int32] = [:]
     private(set) var names: [String] = []
@@ -36,7 +36,9 @@ struct IDColumnState: @unchecked Sendable {      // value type; the dictionary h
 
     /// Replaces the column's values (chunk by chunk, in `segments`) by dense indices in loader order
     /// (ascending IDs: numeric when all are integers) and returns the map.
-    static func merge(_ states: [IDColumnState], segments: [Range<Int>], column: inout [Int32], threadCount: Int) -> IDMap {
+    static func merge(_ states: [IDColumnState], segments: [Range<Int>], column: inout [Int32], threadCount: Int)
+        -> IDMap
+    {
         guard states.contains(where: \.isString) else {
             let sortedUnique = IntegerIDIndexer.denseRanks(&column, threadCount: threadCount)
             return IDMap(sortedIntegers: sortedUnique.map(Int64.init))
@@ -44,7 +46,8 @@ struct IDColumnState: @unchecked Sendable {      // value type; the dictionary h
         var states = states
         column.withUnsafeMutableBufferPointer { buffer in
             for index in states.indices {
-                states[index].switchToStrings(segment: buffer.baseAddress! + segments[index].lowerBound, count: segments[index].count)
+                states[index].switchToStrings(
+                    segment: buffer.baseAddress! + segments[index].lowerBound, count: segments[index].count)
             }
         }
         let map = IDMap(sorting: states.flatMap(\.names))
@@ -68,7 +71,8 @@ enum IntegerIDIndexer {
         let bounds = values.withUnsafeBufferPointer { buffer in
             let source = Int32ReadBuffer(buffer)
             return Parallel.map(chunkCount: chunks.count, threadCount: threadCount) { chunk -> (Int32, Int32) in
-                var low = Int32.max, high = Int32.min
+                var low = Int32.max
+                var high = Int32.min
                 for index in chunks[chunk] {
                     let value = source.buffer[index]
                     low = min(low, value)
@@ -77,7 +81,8 @@ enum IntegerIDIndexer {
                 return (low, high)
             }
         }
-        let low = bounds.map(\.0).min()!, high = bounds.map(\.1).max()!
+        let low = bounds.map(\.0).min()!
+        let high = bounds.map(\.1).max()!
         let range = Int(high) - Int(low) + 1
         if range <= max(1 << 24, 4 * values.count) {
             var table = [Int32](repeating: -1, count: range)
@@ -96,10 +101,13 @@ enum IntegerIDIndexer {
             // A plain loop over pointers (a closure call per value cost as much as the lookup).
             table.withUnsafeBufferPointer { lookup in
                 values.withUnsafeMutableBufferPointer { buffer in
-                    let source = Int32ReadBuffer(lookup), target = Int32Buffer(buffer)
+                    let source = Int32ReadBuffer(lookup)
+                    let target = Int32Buffer(buffer)
                     let offset = Int(low)
                     Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
-                        for index in chunks[chunk] { target.buffer[index] = source.buffer[Int(target.buffer[index]) - offset] }
+                        for index in chunks[chunk] {
+                            target.buffer[index] = source.buffer[Int(target.buffer[index]) - offset]
+                        }
                     }
                 }
             }
@@ -114,7 +122,8 @@ enum IntegerIDIndexer {
         distinct.removeLast(distinct.count - write)
         let lookup = distinct
         remap(&values, chunks: chunks, threadCount: threadCount) { value in
-            var lowIndex = 0, highIndex = lookup.count
+            var lowIndex = 0
+            var highIndex = lookup.count
             while lowIndex < highIndex {
                 let middle = (lowIndex + highIndex) / 2
                 if lookup[middle] < value { lowIndex = middle + 1 } else { highIndex = middle }

@@ -4,7 +4,7 @@ import RecKitTensor
 struct ColumnPlan: Sendable {
     var user: Int, item: Int, rating: Int?, timestamp: Int?, weight: Int?
     var fieldCount: Int
-    var names: [Int: String]      // field name for messages, by position
+    var names: [Int: String] // field name for messages, by position
 
     init(mapping: ColumnMapping, header: [String]?, fieldCount: Int, path: String) throws(DataError) {
         func resolve(_ reference: ColumnReference?, role: String) throws(DataError) -> Int? {
@@ -12,12 +12,15 @@ struct ColumnPlan: Sendable {
             switch reference {
             case .position(let position):
                 guard position < fieldCount else {
-                    throw DataError(file: path, line: 1, field: role, .missingColumn("#\(position) (the file has \(fieldCount) columns)"))
+                    throw DataError(
+                        file: path, line: 1, field: role,
+                        .missingColumn("#\(position) (the file has \(fieldCount) columns)"))
                 }
                 return position
             case .name(let name):
                 let wanted = ColumnMapping.normalized(name)
-                guard let header, let position = header.firstIndex(where: { ColumnMapping.normalized($0) == wanted }) else {
+                guard let header, let position = header.firstIndex(where: { ColumnMapping.normalized($0) == wanted })
+                else {
                     throw DataError(file: path, line: 1, .missingColumn(name))
                 }
                 return position
@@ -30,7 +33,9 @@ struct ColumnPlan: Sendable {
         weight = try resolve(mapping.weight, role: "weight")
         self.fieldCount = fieldCount
         var names: [Int: String] = [:]
-        for (position, role) in [(user, "user"), (item, "item"), (rating, "rating"), (timestamp, "timestamp"), (weight, "weight")] {
+        for (position, role) in [
+            (user, "user"), (item, "item"), (rating, "rating"), (timestamp, "timestamp"), (weight, "weight"),
+        ] {
             if let position { names[position] = header?[position] ?? role }
         }
         self.names = names

@@ -23,10 +23,13 @@ struct ColumnArrays {
                 ratings.withUnsafeMutableBufferPointer { r in
                     timestamps.withUnsafeMutableBufferPointer { t in
                         weights.withUnsafeMutableBufferPointer { w in
-                            body(ColumnSink(
-                                // An absent column is an empty array, whose base address may still be non-nil.
-                                users: u.baseAddress!, items: i.baseAddress!, ratings: r.isEmpty ? nil : r.baseAddress,
-                                timestamps: t.isEmpty ? nil : t.baseAddress, weights: w.isEmpty ? nil : w.baseAddress))
+                            body(
+                                ColumnSink(
+                                    // An absent column is an empty array, whose base address may still be non-nil.
+                                    users: u.baseAddress!, items: i.baseAddress!,
+                                    ratings: r.isEmpty ? nil : r.baseAddress,
+                                    timestamps: t.isEmpty ? nil : t.baseAddress,
+                                    weights: w.isEmpty ? nil : w.baseAddress))
                         }
                     }
                 }
@@ -43,12 +46,20 @@ struct ColumnArrays {
                 (buffer.baseAddress! + target).update(from: buffer.baseAddress! + rows.lowerBound, count: rows.count)
             }
         }
-        shift(&users); shift(&items); shift(&ratings); shift(&timestamps); shift(&weights)
+        shift(&users)
+        shift(&items)
+        shift(&ratings)
+        shift(&timestamps)
+        shift(&weights)
     }
 
     mutating func truncate(to count: Int) {
         func cut<T>(_ column: inout [T]) { if column.count > count { column.removeLast(column.count - count) } }
-        cut(&users); cut(&items); cut(&ratings); cut(&timestamps); cut(&weights)
+        cut(&users)
+        cut(&items)
+        cut(&ratings)
+        cut(&timestamps)
+        cut(&weights)
     }
 }
 

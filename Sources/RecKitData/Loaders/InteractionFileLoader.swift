@@ -11,7 +11,8 @@ public enum InteractionFileLoader {
         let size = try LineReader.size(of: path)
         guard size > 0 else { throw DataError(file: path, .emptyFile) }
         let sniff = try Sniffer.sniff(path, format: options.format)
-        let mapping = options.mapping ?? (sniff.header.flatMap(ColumnMapping.detect) ?? .positional(fieldCount: sniff.fieldCount))
+        let mapping =
+            options.mapping ?? (sniff.header.flatMap(ColumnMapping.detect) ?? .positional(fieldCount: sniff.fieldCount))
         let plan = try ColumnPlan(mapping: mapping, header: sniff.header, fieldCount: sniff.fieldCount, path: path)
         var settings = ChunkSettings(
             path: path, plan: plan, delimiter: sniff.delimiter, quoting: options.format.quoting,
@@ -29,13 +30,16 @@ public enum InteractionFileLoader {
         // one line) and parse again.
         let reader = LineReader(path: path)
         let meanLineLength: Double
-        if let override = options.meanLineLengthOverride { meanLineLength = override } else {
+        if let override = options.meanLineLengthOverride {
+            meanLineLength = override
+        } else {
             meanLineLength = try reader.meanLineLength(fileSize: size)
         }
         var capacities = ranges.map { Int(Double($0.count) / meanLineLength * 1.03) + 1024 }
         var columns = ColumnArrays(rowCount: capacities.reduce(0, +), plan: plan)
         var chunks = columns.withSink { sink in
-            parseChunks(ranges: ranges, capacities: capacities, settings: settings, sink: sink, threadCount: threadCount)
+            parseChunks(
+                ranges: ranges, capacities: capacities, settings: settings, sink: sink, threadCount: threadCount)
         }
         if chunks.contains(where: \.overflowed) {
             let currentRanges = ranges
@@ -44,7 +48,8 @@ public enum InteractionFileLoader {
             }.map { result throws(DataError) in try result.get() }
             columns = ColumnArrays(rowCount: capacities.reduce(0, +), plan: plan)
             chunks = columns.withSink { sink in
-                parseChunks(ranges: ranges, capacities: capacities, settings: settings, sink: sink, threadCount: threadCount)
+                parseChunks(
+                    ranges: ranges, capacities: capacities, settings: settings, sink: sink, threadCount: threadCount)
             }
         }
         if chunks.contains(where: \.sawUnterminatedQuote) && chunkCount > 1 {
@@ -76,7 +81,8 @@ public enum InteractionFileLoader {
         }
         report.rowCount = chunks.reduce(0) { $0 + $1.rowCount }
         if report.rowCount == 0 {
-            throw DataError(file: path, .invalid(report.skippedLineCount > 0 ? "no line could be read" : "no data rows"))
+            throw DataError(
+                file: path, .invalid(report.skippedLineCount > 0 ? "no line could be read" : "no data rows"))
         }
         // Close the gaps between the ranges' slices (header, blank and skipped lines, the bound's slack).
         var segments: [Range<Int>] = []
@@ -88,9 +94,12 @@ public enum InteractionFileLoader {
             write += chunk.rowCount
         }
         columns.truncate(to: write)
-        let userMap = IDColumnState.merge(chunks.map(\.users), segments: segments, column: &columns.users, threadCount: threadCount)
-        let itemMap = IDColumnState.merge(chunks.map(\.items), segments: segments, column: &columns.items, threadCount: threadCount)
-        let users = columns.users, items = columns.items
+        let userMap = IDColumnState.merge(
+            chunks.map(\.users), segments: segments, column: &columns.users, threadCount: threadCount)
+        let itemMap = IDColumnState.merge(
+            chunks.map(\.items), segments: segments, column: &columns.items, threadCount: threadCount)
+        let users = columns.users
+        let items = columns.items
         let ratings: [Float]? = plan.rating == nil ? nil : columns.ratings
         let timestamps: [Int64]? = plan.timestamp == nil ? nil : columns.timestamps
         let weights: [Float]? = plan.weight == nil ? nil : columns.weights
@@ -112,7 +121,9 @@ public enum InteractionFileLoader {
     ) -> [ChunkResult] {
         Parallel.map(chunkCount: ranges.count, threadCount: threadCount) { index -> ChunkResult in
             let base = capacities[..<index].reduce(0, +)
-            var parser = ChunkParser(settings: settings, isFirstChunk: index == 0, sink: sink.advanced(by: base), capacity: capacities[index])
+            var parser = ChunkParser(
+                settings: settings, isFirstChunk: index == 0, sink: sink.advanced(by: base), capacity: capacities[index]
+            )
             do throws(DataError) {
                 try parser.parse(ranges[index])
             } catch {

@@ -33,13 +33,16 @@ struct LineReader {
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: window)
         defer { buffer.deallocate() }
         let windowCount = max(1, min(16, fileSize / window))
-        var lines = 0, bytes = 0
+        var lines = 0
+        var bytes = 0
         for index in 0..<windowCount {
             let offset = fileSize <= window ? 0 : (fileSize - window) / max(1, windowCount - 1) * index
             let read = pread(descriptor, buffer, window, off_t(offset))
             guard read > 0 else { continue }
             // Bytes between the first and the last newline of the window hold whole lines.
-            var first = -1, last = -1, count = 0
+            var first = -1
+            var last = -1
+            var count = 0
             for position in 0..<read where buffer[position] == 0x0A {
                 if first < 0 { first = position }
                 last = position
@@ -60,7 +63,8 @@ struct LineReader {
         defer { close(descriptor) }
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: blockSize)
         defer { buffer.deallocate() }
-        var offset = range.lowerBound, count = 0
+        var offset = range.lowerBound
+        var count = 0
         while offset < range.upperBound {
             let read = pread(descriptor, buffer, min(blockSize, range.upperBound - offset), off_t(offset))
             if read < 0 { throw DataError(file: path, .unreadable(String(cString: strerror(errno)))) }
@@ -98,12 +102,12 @@ struct LineReader {
         defer { buffer.deallocate() }
         var filled = 0
         var readOffset = range.lowerBound == 0 ? 0 : range.lowerBound - 1
-        var bufferFileOffset = readOffset       // file offset of buffer[0]
-        var skipping = range.lowerBound > 0     // drop bytes up to the first newline at or after start - 1
+        var bufferFileOffset = readOffset // file offset of buffer[0]
+        var skipping = range.lowerBound > 0 // drop bytes up to the first newline at or after start - 1
         var atEnd = false
         var lineIndex = 0
         var inQuote = false
-        var scanFrom = 0                        // quote-aware scanning resumes here within the buffer
+        var scanFrom = 0 // quote-aware scanning resumes here within the buffer
 
         while true {
             if !atEnd {
@@ -135,7 +139,8 @@ struct LineReader {
             while position < filled {
                 if bufferFileOffset + position >= range.upperBound { return lineIndex }
                 if !quoteAware {
-                    let consumed = fast(UnsafeBufferPointer(start: buffer + position, count: filled - position), lineIndex)
+                    let consumed = fast(
+                        UnsafeBufferPointer(start: buffer + position, count: filled - position), lineIndex)
                     if consumed > 0 {
                         lineIndex += 1
                         position += consumed
@@ -152,7 +157,10 @@ struct LineReader {
                         if byte == UInt8(ascii: "\"") {
                             inQuote.toggle()
                         } else if byte == 0x0A {
-                            if !inQuote { end = index; break }
+                            if !inQuote {
+                                end = index
+                                break
+                            }
                         }
                         index += 1
                     }
@@ -162,7 +170,7 @@ struct LineReader {
                 }
                 if end < 0 {
                     guard atEnd else { break }
-                    end = filled            // last line without a newline
+                    end = filled // last line without a newline
                 }
                 if quoteAware {
                     for index in position..<end where buffer[index] == 0x0A { embeddedNewlines += 1 }

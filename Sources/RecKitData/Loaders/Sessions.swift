@@ -36,9 +36,11 @@ public struct SessionLog: Sendable {
                 let item = names.firstIndex(of: "itemid") ?? names.firstIndex(of: "item") ?? 1
                 let time = names.firstIndex(of: "time") ?? names.firstIndex(of: "timestamp") ?? 2
                 fileOptions.mapping = ColumnMapping(
-                    user: .position(session), item: .position(item), timestamp: time < header.count ? .position(time) : nil)
+                    user: .position(session), item: .position(item),
+                    timestamp: time < header.count ? .position(time) : nil)
             } else {
-                fileOptions.mapping = ColumnMapping(user: .position(0), item: .position(1), timestamp: sniff.fieldCount > 2 ? .position(2) : nil)
+                fileOptions.mapping = ColumnMapping(
+                    user: .position(0), item: .position(1), timestamp: sniff.fieldCount > 2 ? .position(2) : nil)
             }
         }
         var loaded = try InteractionFileLoader.load(path, options: fileOptions)
@@ -47,7 +49,9 @@ public struct SessionLog: Sendable {
             remapped.reserveCapacity(loaded.interactions.count)
             for (row, item) in loaded.interactions.items.enumerated() {
                 guard let index = existing.index(of: loaded.items.id(at: item)) else {
-                    throw DataError(file: path, field: "item", .invalidValue(loaded.items.id(at: item), "(row \(row + 1)) is not in the training items"))
+                    throw DataError(
+                        file: path, field: "item",
+                        .invalidValue(loaded.items.id(at: item), "(row \(row + 1)) is not in the training items"))
                 }
                 remapped.append(index)
             }
@@ -68,7 +72,8 @@ public struct SessionLog: Sendable {
             while end < order.count && clicks.users[order[end]] == clicks.users[order[start]] { end += 1 }
             var rows = Array(order[start..<end])
             if let times = clicks.timestamps {
-                rows = rows.enumerated().sorted { (times[$0.element], $0.offset) < (times[$1.element], $1.offset) }.map(\.element)
+                rows = rows.enumerated().sorted { (times[$0.element], $0.offset) < (times[$1.element], $1.offset) }.map(
+                    \.element)
             }
             let session = Int32(clicks.users[order[start]])
             sessions.append(
@@ -77,7 +82,8 @@ public struct SessionLog: Sendable {
                     timestamps: clicks.timestamps.map { times in rows.map { times[$0] } } ?? []))
             start = end
         }
-        return SessionLog(sessions: sessions, items: loaded.items, clicks: clicks, sessionIDs: loaded.users, report: loaded.report)
+        return SessionLog(
+            sessions: sessions, items: loaded.items, clicks: clicks, sessionIDs: loaded.users, report: loaded.report)
     }
 }
 
@@ -96,14 +102,17 @@ extension SessionLog {
         sessions.flatMap { session -> [NextItemCase] in
             guard session.items.count >= 2 else { return [] }
             let targets = lastOnly ? [session.items.count - 1] : Array(1..<session.items.count)
-            return targets.map { NextItemCase(sessionID: session.id, prefix: Array(session.items[..<$0]), target: session.items[$0]) }
+            return targets.map {
+                NextItemCase(sessionID: session.id, prefix: Array(session.items[..<$0]), target: session.items[$0])
+            }
         }
     }
 
     /// Session last-item split: every session of two or more clicks loses its last click to the test
     /// cases; the rest (and shorter sessions) train.
     public func splitLastItem() -> (train: [Session], test: [NextItemCase]) {
-        var train: [Session] = [], test: [NextItemCase] = []
+        var train: [Session] = []
+        var test: [NextItemCase] = []
         for session in sessions {
             guard session.items.count >= 2 else {
                 train.append(session)

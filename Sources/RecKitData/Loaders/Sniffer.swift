@@ -36,7 +36,8 @@ enum Sniffer {
                 try splitter.split(buffer)
                 for index in 0..<splitter.fieldCount {
                     let field = splitter.field(index)
-                    firstFields.append(ByteParsing.string(field, encoding: format.encoding) ?? ByteParsing.display(field))
+                    firstFields.append(
+                        ByteParsing.string(field, encoding: format.encoding) ?? ByteParsing.display(field))
                     firstNumeric.append(ByteParsing.double(field) != nil)
                 }
             }
@@ -52,7 +53,9 @@ enum Sniffer {
                 var secondNumeric: [Bool] = []
                 try lines[1].withUnsafeBufferPointer { buffer throws(DataError) in
                     try? splitter.split(buffer)
-                    for index in 0..<splitter.fieldCount { secondNumeric.append(ByteParsing.double(splitter.field(index)) != nil) }
+                    for index in 0..<splitter.fieldCount {
+                        secondNumeric.append(ByteParsing.double(splitter.field(index)) != nil)
+                    }
                 }
                 hasHeader = zip(firstNumeric, secondNumeric).contains { !$0 && $1 }
             } else {
@@ -83,7 +86,8 @@ enum Sniffer {
     }
 
     static func countOutsideQuotes(_ byte: UInt8, in line: [UInt8]) -> Int {
-        var inQuote = false, count = 0
+        var inQuote = false
+        var count = 0
         for value in line {
             if value == 0x22 { inQuote.toggle() } else if value == byte && !inQuote { count += 1 }
         }

@@ -16,8 +16,8 @@ public struct DataError: Error, Sendable, Equatable, CustomStringConvertible {
         case badEncoding(expected: String)
         case unterminatedQuote
         case unknownFormat(String)
-        case invalidValue(String, String)     // (text, why)
-        case invalid(String)                  // a whole-file or in-memory condition
+        case invalidValue(String, String) // (text, why)
+        case invalid(String) // a whole-file or in-memory condition
     }
 
     /// The file as the caller named it; nil for in-memory data.

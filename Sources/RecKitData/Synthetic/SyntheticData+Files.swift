@@ -13,23 +13,39 @@ extension SyntheticData {
             throw DataError(file: folder, .unreadable("cannot create the folder: \(error.localizedDescription)"))
         }
         let r = ratings.interactions
-        try CSVWriter.write(join(folder, Self.ratingsFile), header: "user_id,item_id,rating,timestamp", rowCount: r.count, threadCount: threadCount) { row, out in
-            out.appendInteger(Int64(r.users[row]) + 1); out.append(0x2C)
-            out.appendInteger(Int64(r.items[row]) + 1); out.append(0x2C)
-            out.appendInteger(Int64(r.ratings![row])); out.append(0x2C)
+        try CSVWriter.write(
+            join(folder, Self.ratingsFile), header: "user_id,item_id,rating,timestamp", rowCount: r.count,
+            threadCount: threadCount
+        ) { row, out in
+            out.appendInteger(Int64(r.users[row]) + 1)
+            out.append(0x2C)
+            out.appendInteger(Int64(r.items[row]) + 1)
+            out.append(0x2C)
+            out.appendInteger(Int64(r.ratings![row]))
+            out.append(0x2C)
             out.appendInteger(r.timestamps![row])
         }
         let e = events
-        try CSVWriter.write(join(folder, Self.eventsFile), header: "user_id,item_id,timestamp", rowCount: e.count, threadCount: threadCount) { row, out in
-            out.appendInteger(Int64(e.users[row]) + 1); out.append(0x2C)
-            out.appendInteger(Int64(e.items[row]) + 1); out.append(0x2C)
+        try CSVWriter.write(
+            join(folder, Self.eventsFile), header: "user_id,item_id,timestamp", rowCount: e.count,
+            threadCount: threadCount
+        ) { row, out in
+            out.appendInteger(Int64(e.users[row]) + 1)
+            out.append(0x2C)
+            out.appendInteger(Int64(e.items[row]) + 1)
+            out.append(0x2C)
             out.appendInteger(e.timestamps![row])
         }
         let catalog = ratings.itemCatalog!
-        try CSVWriter.write(join(folder, Self.itemsFile), header: "item_id,title,genres,year", rowCount: catalog.count, threadCount: 1) { row, out in
-            out.appendInteger(Int64(row) + 1); out.append(0x2C)
-            out.appendQuoted(catalog.titles[row] ?? ""); out.append(0x2C)
-            out.appendQuoted(catalog.genres!.values(of: row).joined(separator: "|")); out.append(0x2C)
+        try CSVWriter.write(
+            join(folder, Self.itemsFile), header: "item_id,title,genres,year", rowCount: catalog.count, threadCount: 1
+        ) { row, out in
+            out.appendInteger(Int64(row) + 1)
+            out.append(0x2C)
+            out.appendQuoted(catalog.titles[row] ?? "")
+            out.append(0x2C)
+            out.appendQuoted(catalog.genres!.values(of: row).joined(separator: "|"))
+            out.append(0x2C)
             out.appendInteger(Int64(catalog.years[row] ?? 0))
         }
         let manifest = """
@@ -52,17 +68,22 @@ extension SyntheticData {
     }
 
     /// Loads a folder written by `write(to:)`: ratings with the item catalogue.
-    public static func loadFolder(_ folder: String, options: InteractionFileOptions = .init()) throws(DataError) -> Dataset {
+    public static func loadFolder(_ folder: String, options: InteractionFileOptions = .init()) throws(DataError)
+        -> Dataset
+    {
         var fileOptions = options
         fileOptions.format = DelimitedFormat(delimiter: .comma, hasHeader: true)
-        fileOptions.mapping = ColumnMapping(user: .name("user_id"), item: .name("item_id"), rating: .name("rating"), timestamp: .name("timestamp"))
+        fileOptions.mapping = ColumnMapping(
+            user: .name("user_id"), item: .name("item_id"), rating: .name("rating"), timestamp: .name("timestamp"))
         let loaded = try InteractionFileLoader.load(join(folder, ratingsFile), options: fileOptions)
         var dataset = Dataset(
-            name: "synthetic", format: .synthetic, interactions: loaded.interactions, users: loaded.users, items: loaded.items,
+            name: "synthetic", format: .synthetic, interactions: loaded.interactions, users: loaded.users,
+            items: loaded.items,
             report: loaded.report)
         let manifestPath = join(folder, manifestFile)
         if let data = FileManager.default.contents(atPath: manifestPath),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let preset = object["preset"] as? String
+            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let preset = object["preset"] as? String
         {
             dataset.name = "synthetic-\(preset)"
         }
@@ -71,7 +92,9 @@ extension SyntheticData {
             let table = try DelimitedTable.read(itemsPath, delimiter: .comma, hasHeader: true, fieldCount: 4)
             var catalog = MovieLens.catalog(table, ids: dataset.items, idColumn: 0, titleColumn: 1, genreColumn: 2)
             for fields in table.rows {
-                if let item = dataset.items.index(of: fields[0]), let year = Int(fields[3]), year > 0 { catalog.years[Int(item)] = year }
+                if let item = dataset.items.index(of: fields[0]), let year = Int(fields[3]), year > 0 {
+                    catalog.years[Int(item)] = year
+                }
             }
             dataset.itemCatalog = catalog
         }
@@ -119,7 +142,9 @@ enum CSVWriter {
     }
 
     static func writeWhole(_ path: String, _ bytes: [UInt8]) throws(DataError) {
-        do { try AtomicFile.write(Data(bytes), to: path) } catch { throw DataError(file: path, .unreadable("write failed: \(error.reason)")) }
+        do { try AtomicFile.write(Data(bytes), to: path) } catch {
+            throw DataError(file: path, .unreadable("write failed: \(error.reason)"))
+        }
     }
 }
 
@@ -138,15 +163,19 @@ struct ByteBuffer {
     mutating func appendInteger(_ value: Int64) {
         if value < 0 {
             bytes.append(0x2D)
-            appendInteger(value == .min ? Int64.max : -value)       // Int64.min never occurs here
+            appendInteger(value == .min ? Int64.max : -value) // Int64.min never occurs here
             return
         }
         if value < 10 {
             bytes.append(0x30 + UInt8(value))
             return
         }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         var remaining = value
         withUnsafeMutableBytes(of: &digits) { raw in

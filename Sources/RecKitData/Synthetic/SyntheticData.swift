@@ -51,7 +51,9 @@ public struct SyntheticData: Sendable {
         /// The noiseless rating the model gives (before rounding and clamping).
         public func expectedRating(user: Int, item: Int) -> Float {
             var dot: Float = 0
-            for f in 0..<factorCount { dot += userFactors[user * factorCount + f] * itemFactors[item * factorCount + f] }
+            for f in 0..<factorCount {
+                dot += userFactors[user * factorCount + f] * itemFactors[item * factorCount + f]
+            }
             return globalMean + userBiases[user] + itemBiases[item] + dot
         }
     }
@@ -64,7 +66,7 @@ public struct SyntheticData: Sendable {
     /// brings the mean rating to about 3.6, as in MovieLens.
     static let globalMean: Float = 3.15
     static let usersPerBlock = 256
-    static let baseTime: Int64 = 946_684_800        // 2000-01-01T00:00:00Z
+    static let baseTime: Int64 = 946_684_800 // 2000-01-01T00:00:00Z
 
     /// Generates the data set in memory.
     /// - Parameters:
@@ -76,25 +78,41 @@ public struct SyntheticData: Sendable {
     ) -> SyntheticData {
         precondition(preset.userCount > 0 && preset.itemCount > 1 && preset.factorCount > 0, "invalid preset \(preset)")
         var root = SplitMix64(seed: seed ^ 0x5EED_DA7A)
-        let itemSeed = root.next(), userSeed = root.next(), blockSeed = root.next()
+        let itemSeed = root.next()
+        let userSeed = root.next()
+        let blockSeed = root.next()
         let items = ItemModel(preset: preset, seed: itemSeed)
         let users = UserModel(preset: preset, items: items, seed: userSeed)
-        let blocks = Parallel.chunks(count: preset.userCount, chunkCount: (preset.userCount + usersPerBlock - 1) / usersPerBlock)
+        let blocks = Parallel.chunks(
+            count: preset.userCount, chunkCount: (preset.userCount + usersPerBlock - 1) / usersPerBlock)
         let results = Parallel.map(chunkCount: blocks.count, threadCount: threadCount) { block in
             var generator = Xoshiro256(seed: blockSeed &+ UInt64(block) &* 0x9E37_79B9_7F4A_7C15)
             return generateBlock(blocks[block], users: users, items: items, preset: preset, using: &generator)
         }
-        var ratingUsers: [Int32] = [], ratingItems: [Int32] = [], ratingValues: [Float] = [], ratingTimes: [Int64] = []
-        var eventUsers: [Int32] = [], eventItems: [Int32] = [], eventTimes: [Int64] = []
+        var ratingUsers: [Int32] = []
+        var ratingItems: [Int32] = []
+        var ratingValues: [Float] = []
+        var ratingTimes: [Int64] = []
+        var eventUsers: [Int32] = []
+        var eventItems: [Int32] = []
+        var eventTimes: [Int64] = []
         let ratingTotal = results.reduce(0) { $0 + $1.ratingUsers.count }
         let eventTotal = results.reduce(0) { $0 + $1.eventUsers.count }
-        ratingUsers.reserveCapacity(ratingTotal); ratingItems.reserveCapacity(ratingTotal)
-        ratingValues.reserveCapacity(ratingTotal); ratingTimes.reserveCapacity(ratingTotal)
-        eventUsers.reserveCapacity(eventTotal); eventItems.reserveCapacity(eventTotal); eventTimes.reserveCapacity(eventTotal)
+        ratingUsers.reserveCapacity(ratingTotal)
+        ratingItems.reserveCapacity(ratingTotal)
+        ratingValues.reserveCapacity(ratingTotal)
+        ratingTimes.reserveCapacity(ratingTotal)
+        eventUsers.reserveCapacity(eventTotal)
+        eventItems.reserveCapacity(eventTotal)
+        eventTimes.reserveCapacity(eventTotal)
         for result in results {
-            ratingUsers += result.ratingUsers; ratingItems += result.ratingItems
-            ratingValues += result.ratingValues; ratingTimes += result.ratingTimes
-            eventUsers += result.eventUsers; eventItems += result.eventItems; eventTimes += result.eventTimes
+            ratingUsers += result.ratingUsers
+            ratingItems += result.ratingItems
+            ratingValues += result.ratingValues
+            ratingTimes += result.ratingTimes
+            eventUsers += result.eventUsers
+            eventItems += result.eventItems
+            eventTimes += result.eventTimes
         }
         let userMap = IDMap(sortedIntegers: (1...Int64(preset.userCount)).map { $0 })
         let itemMap = IDMap(sortedIntegers: (1...Int64(preset.itemCount)).map { $0 })
@@ -104,12 +122,14 @@ public struct SyntheticData: Sendable {
             unchecked: eventUsers, eventItems, nil, eventTimes, nil, preset.userCount, preset.itemCount)
         let catalog = ItemCatalog(
             titles: items.titles, years: items.years,
-            genres: MultiValuedColumn(lists: items.genres.map { $0.map { genreNames[Int($0)] } }, vocabulary: genreNames))
+            genres: MultiValuedColumn(
+                lists: items.genres.map { $0.map { genreNames[Int($0)] } }, vocabulary: genreNames))
         let dataset = Dataset(
             name: "synthetic-\(preset.name)", format: .synthetic, interactions: ratingInteractions, users: userMap,
             items: itemMap, itemCatalog: catalog)
         let truth = Truth(
-            factorCount: preset.factorCount, userFactors: users.factors, itemFactors: items.factors, userBiases: users.biases,
+            factorCount: preset.factorCount, userFactors: users.factors, itemFactors: items.factors,
+            userBiases: users.biases,
             itemBiases: items.biases, globalMean: SyntheticData.globalMean, itemPopularity: items.popularity,
             primaryGenres: items.genres.map { $0[0] }, favouriteGenres: users.favourites)
         return SyntheticData(preset: preset, seed: seed, ratings: dataset, events: eventInteractions, truth: truth)
@@ -140,12 +160,15 @@ public struct SyntheticData: Sendable {
                 // first; when they keep hitting seen items, uniform draws from the same source; then
                 // uniform over all items, so heavy users still finish.
                 var item = -1
-                let genre = generator.nextUnitDouble() < 0.75 ? Int(favourites[generator.nextIndex(below: favourites.count)]) : -1
+                let genre =
+                    generator.nextUnitDouble() < 0.75
+                    ? Int(favourites[generator.nextIndex(below: favourites.count)]) : -1
                 var tries = 0
                 while item < 0 {
                     let candidate: Int
                     if tries < 16 {
-                        candidate = genre >= 0
+                        candidate =
+                            genre >= 0
                             ? Int(items.genreMembers[genre][items.genreTables[genre].sample(using: &generator)])
                             : items.popularityTable.sample(using: &generator)
                     } else if tries < 48 && genre >= 0 {
@@ -180,9 +203,12 @@ public struct SyntheticData: Sendable {
                 result.eventTimes.append(time)
                 if isView[position] { continue }
                 var dot = 0.0
-                let u = user * factorCount, i = Int(item) * factorCount
+                let u = user * factorCount
+                let i = Int(item) * factorCount
                 for f in 0..<factorCount { dot += Double(users.factors[u + f]) * Double(items.factors[i + f]) }
-                let raw = Double(SyntheticData.globalMean) + Double(users.biases[user]) + Double(items.biases[Int(item)]) + dot
+                let raw =
+                    Double(SyntheticData.globalMean) + Double(users.biases[user]) + Double(items.biases[Int(item)])
+                    + dot
                     + 0.8 * noise.next(using: &generator)
                 let rating = min(5, max(1, raw.rounded()))
                 result.ratingUsers.append(Int32(user))
@@ -194,7 +220,8 @@ public struct SyntheticData: Sendable {
             // time order).
             let rows = firstRating..<result.ratingUsers.count
             let order = rows.sorted { result.ratingItems[$0] < result.ratingItems[$1] }
-            let sortedItems = order.map { result.ratingItems[$0] }, sortedValues = order.map { result.ratingValues[$0] }
+            let sortedItems = order.map { result.ratingItems[$0] }
+            let sortedValues = order.map { result.ratingValues[$0] }
             let sortedTimes = order.map { result.ratingTimes[$0] }
             result.ratingItems.replaceSubrange(rows, with: sortedItems)
             result.ratingValues.replaceSubrange(rows, with: sortedValues)
@@ -212,7 +239,8 @@ public struct SyntheticData: Sendable {
                 return value
             }
             while true {
-                let x = 2 * generator.nextUnitDouble() - 1, y = 2 * generator.nextUnitDouble() - 1
+                let x = 2 * generator.nextUnitDouble() - 1
+                let y = 2 * generator.nextUnitDouble() - 1
                 let s = x * x + y * y
                 if s > 0 && s < 1 {
                     let scale = (-2 * PortableMath.log(s) / s).squareRoot()
@@ -226,7 +254,8 @@ public struct SyntheticData: Sendable {
     /// A standard normal variate by Marsaglia's polar method (portable arithmetic only).
     static func normal(using generator: inout some RandomNumberGenerator) -> Double {
         while true {
-            let x = 2 * generator.nextUnitDouble() - 1, y = 2 * generator.nextUnitDouble() - 1
+            let x = 2 * generator.nextUnitDouble() - 1
+            let y = 2 * generator.nextUnitDouble() - 1
             let s = x * x + y * y
             if s > 0 && s < 1 { return x * (-2 * PortableMath.log(s) / s).squareRoot() }
         }
@@ -248,10 +277,13 @@ struct ItemModel: Sendable {
 
     init(preset: SyntheticPreset, seed: UInt64) {
         var generator = Xoshiro256(seed: seed)
-        let n = preset.itemCount, k = preset.factorCount
+        let n = preset.itemCount
+        let k = preset.factorCount
         let genreCount = SyntheticData.genreNames.count
         let scale = 0.9 / Double(k).squareRoot()
-        centroids = (0..<genreCount).map { _ in (0..<k).map { _ in SyntheticData.normal(using: &generator) * scale * 1.6 } }
+        centroids = (0..<genreCount).map { _ in
+            (0..<k).map { _ in SyntheticData.normal(using: &generator) * scale * 1.6 }
+        }
         // Genre sizes are uneven, like real catalogues: weight g ∝ 1/(g + 2).
         let genreWeights = AliasTable(weights: (0..<genreCount).map { 1 / Double($0 + 2) })
         var ranks = Array(0..<n)
@@ -275,14 +307,15 @@ struct ItemModel: Sendable {
         for item in 0..<n {
             let primary = Int32(genreWeights.sample(using: &generator))
             var list = [primary]
-            let extra = generator.nextIndex(below: 3)       // 0, 1 or 2 more genres
+            let extra = generator.nextIndex(below: 3) // 0, 1 or 2 more genres
             for _ in 0..<extra {
                 let genre = Int32(genreWeights.sample(using: &generator))
                 if !list.contains(genre) { list.append(genre) }
             }
             genres.append(list)
             for f in 0..<k {
-                factors.append(Float(centroids[Int(primary)][f] + SyntheticData.normal(using: &generator) * scale * 0.6))
+                factors.append(
+                    Float(centroids[Int(primary)][f] + SyntheticData.normal(using: &generator) * scale * 0.6))
             }
             // Popular items are rated a little higher, as in MovieLens.
             let popularityBonus = 0.4 * (popularity[item] / maximumPopularity).squareRoot()
@@ -295,7 +328,9 @@ struct ItemModel: Sendable {
         for (item, list) in genres.enumerated() { genreMembers[Int(list[0])].append(Int32(item)) }
         // A genre with no primary items borrows the whole catalogue.
         let pop = popularity
-        for genre in genreMembers.indices where genreMembers[genre].isEmpty { genreMembers[genre] = (0..<Int32(n)).map { $0 } }
+        for genre in genreMembers.indices where genreMembers[genre].isEmpty {
+            genreMembers[genre] = (0..<Int32(n)).map { $0 }
+        }
         let members = genreMembers
         genreTables = members.map { list in AliasTable(weights: list.map { pop[Int($0)] }) }
     }
@@ -311,7 +346,8 @@ struct UserModel: Sendable {
 
     init(preset: SyntheticPreset, items: ItemModel, seed: UInt64) {
         var generator = Xoshiro256(seed: seed)
-        let n = preset.userCount, k = preset.factorCount
+        let n = preset.userCount
+        let k = preset.factorCount
         let genreCount = SyntheticData.genreNames.count
         let scale = 0.9 / Double(k).squareRoot()
         favourites = []
@@ -373,13 +409,15 @@ enum SyntheticTitles {
         "Northern", "Stolen",
     ]
     static let second = [
-        "River", "Empire", "Garden", "Horizon", "Stranger", "Kingdom", "Promise", "Harbor", "Machine", "Summer", "Voyage",
+        "River", "Empire", "Garden", "Horizon", "Stranger", "Kingdom", "Promise", "Harbor", "Machine", "Summer",
+        "Voyage",
         "Shadow", "Letter", "Island", "Detective", "Orchestra", "Frontier", "Mirror", "Circus", "Planet", "Season",
         "Witness", "Highway", "Lantern",
     ]
 
     static func title(using generator: inout some RandomNumberGenerator) -> String {
-        let a = first[generator.nextIndex(below: first.count)], b = second[generator.nextIndex(below: second.count)]
+        let a = first[generator.nextIndex(below: first.count)]
+        let b = second[generator.nextIndex(below: second.count)]
         switch generator.nextIndex(below: 4) {
         case 0: return "The \(a) \(b)"
         case 1: return "\(a) \(b)"

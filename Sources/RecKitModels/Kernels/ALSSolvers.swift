@@ -37,7 +37,9 @@ struct ALSWorkspace {
 
     /// `out = gram · v` for a symmetric `k × k` gram.
     @inline(__always)
-    static func multiply(_ gram: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int) {
+    static func multiply(
+        _ gram: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ k: Int
+    ) {
         for row in 0..<k { out[row] = dot(gram + row * k, v, k) }
     }
 
@@ -60,30 +62,40 @@ struct ALSWorkspace {
                     ap.withUnsafeMutableBufferPointer { apBuffer in
                         packed.withUnsafeMutableBufferPointer { packedBuffer in
                             products.withUnsafeMutableBufferPointer { productBuffer in
-                                let g = gramBuffer.baseAddress!, r = rBuffer.baseAddress!, p = pBuffer.baseAddress!, ap = apBuffer.baseAddress!
+                                let g = gramBuffer.baseAddress!
+                                let r = rBuffer.baseAddress!
+                                let p = pBuffer.baseAddress!
+                                let ap = apBuffer.baseAddress!
                                 let lower = range.lowerBound
                                 // Σ_i c'_i (y_i·v) y_i for each stored i, added to `out`. Small rows are
                                 // packed once and their dot products taken four rows at a time; the
                                 // arithmetic is the same either way, so packing never changes a result.
-                                @inline(__always) func addWeighted(_ v: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, offset: Float) {
+                                @inline(__always) func addWeighted(
+                                    _ v: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, offset: Float
+                                ) {
                                     if pack {
-                                        let copies = UnsafePointer(packedBuffer.baseAddress!), dots = productBuffer.baseAddress!
-                                        VectorKernels.dots(rows: copies, rowCount: count, vector: v, count: k, into: dots)
+                                        let copies = UnsafePointer(packedBuffer.baseAddress!)
+                                        let dots = productBuffer.baseAddress!
+                                        VectorKernels.dots(
+                                            rows: copies, rowCount: count, vector: v, count: k, into: dots)
                                         for j in 0..<count {
                                             let c = extra[lower + j]
-                                            VectorKernels.axpy(offset * (1 + c) - c * dots[j], copies + j * k, out, count: k)
+                                            VectorKernels.axpy(
+                                                offset * (1 + c) - c * dots[j], copies + j * k, out, count: k)
                                         }
                                     } else {
                                         for position in range {
                                             let y = fixed + Int(columns[position]) * k
                                             let c = extra[position]
-                                            VectorKernels.axpy(offset * (1 + c) - c * ALSWorkspace.dot(y, v, k), y, out, count: k)
+                                            VectorKernels.axpy(
+                                                offset * (1 + c) - c * ALSWorkspace.dot(y, v, k), y, out, count: k)
                                         }
                                     }
                                 }
                                 if pack {
                                     for j in 0..<count {
-                                        (packedBuffer.baseAddress! + j * k).update(from: fixed + Int(columns[lower + j]) * k, count: k)
+                                        (packedBuffer.baseAddress! + j * k).update(
+                                            from: fixed + Int(columns[lower + j]) * k, count: k)
                                     }
                                 }
                                 // r = b − A x = Σ (1 + c')y − YᵀY x − Σ c' (y·x) y
@@ -140,7 +152,9 @@ struct ALSWorkspace {
                 }
             }
         }
-        a.withUnsafeMutableBufferPointer { a in b.withUnsafeMutableBufferPointer { b in Cholesky.solve(a.baseAddress!, b.baseAddress!, n: k) } }
+        a.withUnsafeMutableBufferPointer { a in
+            b.withUnsafeMutableBufferPointer { b in Cholesky.solve(a.baseAddress!, b.baseAddress!, n: k) }
+        }
         for f in 0..<k { x[f] = Float(b[f]) }
     }
 }

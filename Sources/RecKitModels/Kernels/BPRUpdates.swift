@@ -31,7 +31,8 @@ struct HogwildFactors: @unchecked Sendable {
     /// Whether `user` has `item` (binary search of the user's sorted row).
     @inline(__always)
     func has(_ user: Int, _ item: Int32) -> Bool {
-        var low = offsets[user], high = offsets[user + 1]
+        var low = offsets[user]
+        var high = offsets[user + 1]
         while low < high {
             let middle = (low + high) >> 1
             if columns[middle] < item { low = middle + 1 } else { high = middle }
@@ -42,10 +43,12 @@ struct HogwildFactors: @unchecked Sendable {
     /// For each user at `users` in the epoch order, as many SGD steps as it has training items.
     @inline(__always)
     func run(users range: Range<Int>, rule: SGDRule, using generator: inout SplitMix64) {
-        let k = rule.k, width = k + 1
+        let k = rule.k
+        let width = k + 1
         for slot in range {
             let user = Int(order[slot])
-            let start = offsets[user], count = offsets[user + 1] - start
+            let start = offsets[user]
+            let count = offsets[user + 1] - start
             if count == 0 || count == rule.itemCount { continue }
             let u = users + user * width
             for _ in 0..<count {
@@ -55,12 +58,14 @@ struct HogwildFactors: @unchecked Sendable {
                 var weight: Float
                 switch rule.sampling {
                 case .uniform, .popularity:
-                    let other = rule.sampling == .uniform
-                        ? generator.nextIndex(below: rule.itemCount) : Int(columns[generator.nextIndex(below: pairCount)])
+                    let other =
+                        rule.sampling == .uniform
+                        ? generator.nextIndex(below: rule.itemCount)
+                        : Int(columns[generator.nextIndex(below: pairCount)])
                     if has(user, Int32(other)) { continue }
                     j = items + other * width
                     let score = VectorKernels.dot(u, i, count: width) - VectorKernels.dot(u, j, count: width)
-                    weight = 1 / (1 + Foundation.exp(score))      // σ(−x_uij)
+                    weight = 1 / (1 + Foundation.exp(score)) // σ(−x_uij)
                 case .warp:
                     let positive = VectorKernels.dot(u, i, count: width)
                     var found: Int?
@@ -78,29 +83,37 @@ struct HogwildFactors: @unchecked Sendable {
                     j = items + other * width
                     weight = Foundation.log(Float(max(1, (rule.itemCount - 1) / draws))) * rule.warpScale
                 }
-                let rate = rule.rate, reg = rule.regularization
+                let rate = rule.rate
+                let reg = rule.regularization
                 if let userSquares, let itemSquares {
                     // AdaGrad per coordinate; f = k is the bias column, whose user side stays 1.
-                    let su = userSquares + user * width, si = itemSquares + (i - items), sj = itemSquares + (j - items)
+                    let su = userSquares + user * width
+                    let si = itemSquares + (i - items)
+                    let sj = itemSquares + (j - items)
                     for f in 0...k {
-                        let uf = u[f], i_f = i[f], jf = j[f]
+                        let uf = u[f]
+                        let itemF = i[f]
+                        let jf = j[f]
                         if f < k {
-                            let gu = weight * (i_f - jf) - reg * uf
+                            let gu = weight * (itemF - jf) - reg * uf
                             su[f] += gu * gu
                             u[f] = uf + rate * gu / su[f].squareRoot()
                         }
-                        let gi = weight * uf - reg * i_f, gj = -weight * uf - reg * jf
+                        let gi = weight * uf - reg * itemF
+                        let gj = -weight * uf - reg * jf
                         si[f] += gi * gi
                         sj[f] += gj * gj
-                        i[f] = i_f + rate * gi / si[f].squareRoot()
+                        i[f] = itemF + rate * gi / si[f].squareRoot()
                         j[f] = jf + rate * gj / sj[f].squareRoot()
                     }
                     continue
                 }
                 for f in 0..<k {
-                    let uf = u[f], i_f = i[f], jf = j[f]
-                    u[f] += rate * (weight * (i_f - jf) - reg * uf)
-                    i[f] += rate * (weight * uf - reg * i_f)
+                    let uf = u[f]
+                    let itemF = i[f]
+                    let jf = j[f]
+                    u[f] += rate * (weight * (itemF - jf) - reg * uf)
+                    i[f] += rate * (weight * uf - reg * itemF)
                     j[f] += rate * (-weight * uf - reg * jf)
                 }
                 // The bias column: the user side stays 1.

@@ -26,7 +26,8 @@ struct RatingSGD: @unchecked Sendable {
             let u = order[slot]
             for row in offsets[u]..<offsets[u + 1] {
                 let i = Int(items[row])
-                let pu = p + u * k, qi = q + i * k
+                let pu = p + u * k
+                let qi = q + i * k
                 var estimate = mean + bu[u] + bi[i] + VectorKernels.dot(pu, qi, count: k)
                 var bin = 0
                 var deviation: Float = 0

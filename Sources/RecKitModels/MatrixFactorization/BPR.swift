@@ -33,7 +33,8 @@ import RecKitTensor
 /// reordering only. One thread is bit-identical run to run.
 public struct BPR: FactorRecommender {
     public static let name = "bpr"
-    public static let summary = "BPR (Rendle et al. 2009) with item bias; uniform, popularity or WARP negatives; Hogwild threads"
+    public static let summary =
+        "BPR (Rendle et al. 2009) with item bias; uniform, popularity or WARP negatives; Hogwild threads"
     public static let details = """
         user-ordered epochs. On long-tailed catalogues uniform negatives are mostly easy ones and BPR falls back \
         to popularity: use `sampling=popularity` or `warp` there (see below)
@@ -69,10 +70,14 @@ public struct BPR: FactorRecommender {
         public var seed: UInt64 = 0
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization, sampling
-            case learningSchedule = "learning_schedule", maxSampled = "max_sampled", seed
+            case factorCount = "factors"
+            case epochCount = "epochs"
+            case learningRate = "learning_rate"
+            case regularization, sampling
+            case learningSchedule = "learning_schedule"
+            case maxSampled = "max_sampled"
+            case seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -80,10 +85,13 @@ public struct BPR: FactorRecommender {
             .integer("epochs", .atLeast(1), "SGD passes"),
             .number("learning_rate", .above(0), "SGD step"),
             .number("regularization", .atLeast(0), "L2 weight"),
-            .choice("sampling", NegativeSampling.self,
-                    "negatives: uniform (the paper's), popularity (in proportion to interactions, as implicit) or warp (adaptive)"),
-            .choice("learning_schedule", LearningSchedule.self,
-                    "sgd (a fixed rate, as implicit) or adagrad (per coordinate, as LightFM; try learning_rate 0.05)"),
+            .choice(
+                "sampling", NegativeSampling.self,
+                "negatives: uniform (the paper's), popularity (in proportion to interactions, as implicit) or warp (adaptive)"
+            ),
+            .choice(
+                "learning_schedule", LearningSchedule.self,
+                "sgd (a fixed rate, as implicit) or adagrad (per coordinate, as LightFM; try learning_rate 0.05)"),
             .integer("max_sampled", .atLeast(1), "WARP: most draws per positive"),
             .seed,
         ]
@@ -99,7 +107,8 @@ public struct BPR: FactorRecommender {
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
         let threadCount = context.threads(default: 1)
-        let k = config.factorCount, width = k + 1
+        let k = config.factorCount
+        let width = k + 1
         let byUser = InteractionMatrix.byUser(train.deduplicated(.max))
         var root = SplitMix64(seed: config.seed)
         var users = [Float](repeating: 0, count: train.userCount * width)
@@ -111,7 +120,7 @@ public struct BPR: FactorRecommender {
         for item in 0..<train.itemCount {
             for f in 0..<k { items[item * width + f] = (root.nextUnitFloat() - 0.5) / Float(k) }
         }
-        let chunkCount = 64      // fixed: the samples and their generators never depend on threads
+        let chunkCount = 64 // fixed: the samples and their generators never depend on threads
         let chunks = Parallel.chunks(count: train.userCount, chunkCount: max(1, min(chunkCount, train.userCount)))
         var order = (0..<train.userCount).map(Int32.init)
         // AdaGrad's running sums of squared gradients, from 1 as LightFM starts them (empty for SGD).
@@ -119,34 +128,39 @@ public struct BPR: FactorRecommender {
         var userSquares = [Float](repeating: adaptive ? 1 : 0, count: adaptive ? users.count : 0)
         var itemSquares = [Float](repeating: adaptive ? 1 : 0, count: adaptive ? items.count : 0)
         let itemTotal = train.itemCount
-        let offsets = byUser.rowOffsets, columns = byUser.columnIndices
-        let rule = SGDRule(k: k, rate: config.learningRate, regularization: config.regularization, sampling: config.sampling,
-                           maxSampled: config.maxSampled, itemCount: itemTotal)
+        let offsets = byUser.rowOffsets
+        let columns = byUser.columnIndices
+        let rule = SGDRule(
+            k: k, rate: config.learningRate, regularization: config.regularization, sampling: config.sampling,
+            maxSampled: config.maxSampled, itemCount: itemTotal)
         for epoch in 0..<config.epochCount {
             root.shuffle(&order)
             let seeds = chunks.map { _ in root.next() }
             userSquares.withUnsafeMutableBufferPointer { userSquareBuffer in
-            itemSquares.withUnsafeMutableBufferPointer { itemSquareBuffer in
-            users.withUnsafeMutableBufferPointer { userBuffer in
-                items.withUnsafeMutableBufferPointer { itemBuffer in
-                    order.withUnsafeBufferPointer { orderBuffer in
-                        offsets.withUnsafeBufferPointer { offsetBuffer in
-                            columns.withUnsafeBufferPointer { columnBuffer in
-                                let shared = HogwildFactors(
-                                    users: userBuffer.baseAddress!, items: itemBuffer.baseAddress!, order: orderBuffer.baseAddress!,
-                                    offsets: offsetBuffer.baseAddress!, columns: columnBuffer.baseAddress!, pairCount: columnBuffer.count,
-                                    userSquares: adaptive ? userSquareBuffer.baseAddress : nil,
-                                    itemSquares: adaptive ? itemSquareBuffer.baseAddress : nil)
-                                Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
-                                    var generator = SplitMix64(seed: seeds[chunk])
-                                    shared.run(users: chunks[chunk], rule: rule, using: &generator)
+                itemSquares.withUnsafeMutableBufferPointer { itemSquareBuffer in
+                    users.withUnsafeMutableBufferPointer { userBuffer in
+                        items.withUnsafeMutableBufferPointer { itemBuffer in
+                            order.withUnsafeBufferPointer { orderBuffer in
+                                offsets.withUnsafeBufferPointer { offsetBuffer in
+                                    columns.withUnsafeBufferPointer { columnBuffer in
+                                        let shared = HogwildFactors(
+                                            users: userBuffer.baseAddress!, items: itemBuffer.baseAddress!,
+                                            order: orderBuffer.baseAddress!,
+                                            offsets: offsetBuffer.baseAddress!, columns: columnBuffer.baseAddress!,
+                                            pairCount: columnBuffer.count,
+                                            userSquares: adaptive ? userSquareBuffer.baseAddress : nil,
+                                            itemSquares: adaptive ? itemSquareBuffer.baseAddress : nil)
+                                        Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
+                                            var generator = SplitMix64(seed: seeds[chunk])
+                                            shared.run(users: chunks[chunk], rule: rule, using: &generator)
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-            } }
             try context.report(TrainingUpdate(step: epoch + 1, total: config.epochCount))
         }
         self.init(config: config, factors: FactorModel(name: Self.name, users: users, items: items, width: width))
@@ -168,10 +182,14 @@ public struct BPR: FactorRecommender {
         let width = config.factorCount + 1
         var user = [Float](repeating: 0, count: width)
         user[width - 1] = 1
-        guard !known.isEmpty else { return factors.itemFactors.matmul(Tensor(shape: [width, 1], scalars: user)).scalars }
+        guard !known.isEmpty else {
+            return factors.itemFactors.matmul(Tensor(shape: [width, 1], scalars: user)).scalars
+        }
         let items = factors.itemFactors.scalars
-        var generator = SplitMix64(seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
-        let passes = 20, steps = known.count * passes
+        var generator = SplitMix64(
+            seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
+        let passes = 20
+        let steps = known.count * passes
         let knownSet = Set(known)
         for _ in 0..<steps {
             let liked = Int(known[generator.nextIndex(below: known.count)])
@@ -181,7 +199,9 @@ public struct BPR: FactorRecommender {
             for f in 0..<width { score += user[f] * (items[liked * width + f] - items[other * width + f]) }
             let z = 1 / (1 + Foundation.exp(score))
             for f in 0..<config.factorCount {
-                user[f] += config.learningRate * (z * (items[liked * width + f] - items[other * width + f]) - config.regularization * user[f])
+                user[f] +=
+                    config.learningRate
+                    * (z * (items[liked * width + f] - items[other * width + f]) - config.regularization * user[f])
             }
         }
         return factors.itemFactors.matmul(Tensor(shape: [width, 1], scalars: user)).scalars

@@ -24,14 +24,16 @@ public struct TemporalBiases: Sendable, Equatable {
     }
 
     init(_ timestamps: [Int64], users: [Int32], userCount: Int, itemCount: Int, config: BiasedMF.Config) {
-        let first = timestamps.min() ?? 0, last = timestamps.max() ?? 0
+        let first = timestamps.min() ?? 0
+        let last = timestamps.max() ?? 0
         start = first
         binCount = config.timeBinCount
         binSeconds = max(1, (last - first) / Int64(config.timeBinCount) + 1)
         exponent = config.driftExponent
         itemBinBiases = [Float](repeating: 0, count: itemCount * config.timeBinCount)
         userDrift = [Float](repeating: 0, count: userCount)
-        var sums = [Double](repeating: 0, count: userCount), counts = [Int](repeating: 0, count: userCount)
+        var sums = [Double](repeating: 0, count: userCount)
+        var counts = [Int](repeating: 0, count: userCount)
         for (row, user) in users.enumerated() {
             sums[Int(user)] += Double(timestamps[row] - first) / 86_400
             counts[Int(user)] += 1
@@ -47,8 +49,10 @@ public struct TemporalBiases: Sendable, Equatable {
         weights.store(userMeanDay, as: "temporal_user_mean_day")
     }
 
-    init(restoring weights: ModelWeights, config: BiasedMF.Config, userCount: Int, itemCount: Int) throws(RestoreError) {
-        guard case .int64(let time, let timeShape)? = weights.entries["temporal_time"], timeShape == [2], time[1] > 0 else {
+    init(restoring weights: ModelWeights, config: BiasedMF.Config, userCount: Int, itemCount: Int) throws(RestoreError)
+    {
+        guard case .int64(let time, let timeShape)? = weights.entries["temporal_time"], timeShape == [2], time[1] > 0
+        else {
             throw RestoreError("svd: missing or malformed temporal_time")
         }
         start = time[0]

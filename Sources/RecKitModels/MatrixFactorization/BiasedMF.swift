@@ -26,7 +26,8 @@ import RecKitTensor
 /// are clipped to the training rating range.
 public struct BiasedMF: RatingPredictor, TrainableRecommender {
     public static let name = "svd"
-    public static let summary = "biased MF for explicit ratings (Surprise's SVD: SGD with Hogwild threads, or ALS; timeSVD terms)"
+    public static let summary =
+        "biased MF for explicit ratings (Surprise's SVD: SGD with Hogwild threads, or ALS; timeSVD terms)"
     public static let details = """
         named `svd` for Surprise users: biased matrix factorisation, not a singular value decomposition; \
         Surprise's SVD defaults; `--metrics rmse,mae`; `temporal=true` adds timeSVD's time-binned item biases \
@@ -59,12 +60,19 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
         public var seed: UInt64 = 0
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization
-            case initialStandardDeviation = "init_std", learningRateDecay = "decay", solver, temporal, timeBinCount = "time_bins"
-            case driftExponent = "drift_exponent", driftLearningRate = "drift_learning_rate"
-            case driftRegularization = "drift_regularization", seed
+            case factorCount = "factors"
+            case epochCount = "epochs"
+            case learningRate = "learning_rate"
+            case regularization
+            case initialStandardDeviation = "init_std"
+            case learningRateDecay = "decay"
+            case solver, temporal
+            case timeBinCount = "time_bins"
+            case driftExponent = "drift_exponent"
+            case driftLearningRate = "drift_learning_rate"
+            case driftRegularization = "drift_regularization"
+            case seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -124,21 +132,31 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
         let k = config.factorCount
         var generator = SplitMix64(seed: config.seed)
         var state = SGDState(
-            p: (0..<(train.userCount * k)).map { _ in generator.nextStandardNormal() * config.initialStandardDeviation },
-            q: (0..<(train.itemCount * k)).map { _ in generator.nextStandardNormal() * config.initialStandardDeviation },
-            userBiases: [Float](repeating: 0, count: train.userCount), itemBiases: [Float](repeating: 0, count: train.itemCount))
+            p: (0..<(train.userCount * k)).map { _ in generator.nextStandardNormal() * config.initialStandardDeviation
+            },
+            q: (0..<(train.itemCount * k)).map { _ in generator.nextStandardNormal() * config.initialStandardDeviation
+            },
+            userBiases: [Float](repeating: 0, count: train.userCount),
+            itemBiases: [Float](repeating: 0, count: train.itemCount))
         let mean = Float(ratings.reduce(0.0) { $0 + Double($1) } / Double(ratings.count))
-        var temporal = config.temporal ? TemporalBiases(train.timestamps!, users: train.users, userCount: train.userCount,
-                                                        itemCount: train.itemCount, config: config) : nil
+        var temporal =
+            config.temporal
+            ? TemporalBiases(
+                train.timestamps!, users: train.users, userCount: train.userCount,
+                itemCount: train.itemCount, config: config) : nil
         switch config.solver {
         case .sgd:
             try BiasedMF.trainSGD(
-                train, ratings: ratings, mean: mean, config: config, state: &state, temporal: &temporal, generator: &generator,
+                train, ratings: ratings, mean: mean, config: config, state: &state, temporal: &temporal,
+                generator: &generator,
                 threadCount: threadCount, context: context)
         case .als:
-            try BiasedMF.trainALS(train, ratings: ratings, mean: mean, config: config, state: &state, threadCount: threadCount, context: context)
+            try BiasedMF.trainALS(
+                train, ratings: ratings, mean: mean, config: config, state: &state, threadCount: threadCount,
+                context: context)
         }
-        var knownUsers = [Bool](repeating: false, count: train.userCount), knownItems = [Bool](repeating: false, count: train.itemCount)
+        var knownUsers = [Bool](repeating: false, count: train.userCount)
+        var knownItems = [Bool](repeating: false, count: train.itemCount)
         for row in 0..<train.count {
             knownUsers[Int(train.users[row])] = true
             knownItems[Int(train.items[row])] = true
@@ -165,8 +183,10 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
     /// The predicted rating at `time` (seconds, as the training timestamps): with the temporal terms
     /// when the model has them; without a time, the static model.
     public func predict(user: Int32, item: Int32, time: Int64?) -> Float {
-        let u = Int(user), i = Int(item)
-        let userKnown = u >= 0 && u < userCount && knownUsers[u], itemKnown = i >= 0 && i < itemCount && knownItems[i]
+        let u = Int(user)
+        let i = Int(item)
+        let userKnown = u >= 0 && u < userCount && knownUsers[u]
+        let itemKnown = i >= 0 && i < itemCount && knownItems[i]
         var estimate = globalMean
         if userKnown { estimate += userBiases[u] }
         if itemKnown { estimate += itemBiases[i] }
@@ -186,7 +206,9 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
     public func scores(forUsers users: [Int32]) -> Tensor {
         var scores = userFactors.gathering(rows: users).matmul(itemFactors, transposingOther: true)
         for (row, user) in users.enumerated() {
-            for item in 0..<itemCount { scores.scalars[row * itemCount + item] += globalMean + userBiases[Int(user)] + itemBiases[item] }
+            for item in 0..<itemCount {
+                scores.scalars[row * itemCount + item] += globalMean + userBiases[Int(user)] + itemBiases[item]
+            }
         }
         return scores
     }
@@ -196,7 +218,8 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
 
     public func save(into weights: inout ModelWeights) {
         weights.storeRatingModel(
-            mean: globalMean, range: ratingRange, userBiases: userBiases, itemBiases: itemBiases, userFactors: userFactors,
+            mean: globalMean, range: ratingRange, userBiases: userBiases, itemBiases: itemBiases,
+            userFactors: userFactors,
             itemFactors: itemFactors)
         weights.store(flags: knownUsers, as: "known_users")
         weights.store(flags: knownItems, as: "known_items")
@@ -210,7 +233,9 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
         (userFactors, itemFactors) = (base.userFactors, base.itemFactors)
         knownUsers = try weights.flags("known_users", count: userCount)
         knownItems = try weights.flags("known_items", count: itemCount)
-        temporal = config.temporal ? try TemporalBiases(restoring: weights, config: config, userCount: userCount, itemCount: itemCount) : nil
+        temporal =
+            config.temporal
+            ? try TemporalBiases(restoring: weights, config: config, userCount: userCount, itemCount: itemCount) : nil
     }
 }
 

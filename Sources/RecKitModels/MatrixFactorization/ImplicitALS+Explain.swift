@@ -32,7 +32,7 @@ extension ImplicitALS {
         }
         // z = W y_i, then contribution_j = (1 + c'_j) · y_j · z.
         let target = Tensor(shape: [1, f], scalars: Array(y[(Int(item) * f)..<((Int(item) + 1) * f)]))
-        let z = target.matmul(inverse).scalars           // W is symmetric: y_iᵀW = (W y_i)ᵀ
+        let z = target.matmul(inverse).scalars // W is symmetric: y_iᵀW = (W y_i)ᵀ
         var contributions: [ScoredIndex] = []
         var total: Float = 0
         for (index, entry) in known.enumerated() {

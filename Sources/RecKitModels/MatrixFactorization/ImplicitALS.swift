@@ -32,8 +32,14 @@ public struct ImplicitALS: FactorRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors", regularization, alpha, iterationCount = "iterations", solver, cgSteps = "cg_steps"
-            case confidence, logEpsilon = "epsilon", seed
+            case factorCount = "factors"
+            case regularization, alpha
+            case iterationCount = "iterations"
+            case solver
+            case cgSteps = "cg_steps"
+            case confidence
+            case logEpsilon = "epsilon"
+            case seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -43,8 +49,9 @@ public struct ImplicitALS: FactorRecommender {
             .integer("iterations", .atLeast(1), "alternations (users, then items)"),
             .choice("solver", Solver.self, "conjugate gradient or exact Cholesky solves"),
             .integer("cg_steps", .atLeast(1), "conjugate-gradient steps per row and half-sweep"),
-            .choice("confidence", ConfidenceScaling.self,
-                    "linear (1 + α·r), log (1 + α·log(1 + r/ε)) or implicit (α·r, implicit's convention)"),
+            .choice(
+                "confidence", ConfidenceScaling.self,
+                "linear (1 + α·r), log (1 + α·log(1 + r/ε)) or implicit (α·r, implicit's convention)"),
             .number("epsilon", .above(0), "ε of the log confidence"),
             .seed,
         ]
@@ -78,12 +85,17 @@ public struct ImplicitALS: FactorRecommender {
         // Small random starts, as implicit does (uniform in [0, 0.01)).
         var users = (0..<(train.userCount * k)).map { _ in generator.nextUnitFloat() * 0.01 }
         var items = (0..<(train.itemCount * k)).map { _ in generator.nextUnitFloat() * 0.01 }
-        let byUser = InteractionMatrix.byUser(train), byItem = InteractionMatrix.byItem(train)
+        let byUser = InteractionMatrix.byUser(train)
+        let byItem = InteractionMatrix.byItem(train)
         let userConfidence = ImplicitALS.confidences(byUser.values, config)
         let itemConfidence = ImplicitALS.confidences(byItem.values, config)
         for iteration in 0..<config.iterationCount {
-            ImplicitALS.halfSweep(solving: &users, fixed: items, matrix: byUser, confidence: userConfidence, config: config, threadCount: threadCount)
-            ImplicitALS.halfSweep(solving: &items, fixed: users, matrix: byItem, confidence: itemConfidence, config: config, threadCount: threadCount)
+            ImplicitALS.halfSweep(
+                solving: &users, fixed: items, matrix: byUser, confidence: userConfidence, config: config,
+                threadCount: threadCount)
+            ImplicitALS.halfSweep(
+                solving: &items, fixed: users, matrix: byItem, confidence: itemConfidence, config: config,
+                threadCount: threadCount)
             try context.report(TrainingUpdate(step: iteration + 1, total: config.iterationCount))
         }
         self.init(config: config, factors: FactorModel(name: Self.name, users: users, items: items, width: k))
@@ -100,9 +112,10 @@ public struct ImplicitALS: FactorRecommender {
     public func scores(forHistory history: [Int32]) -> [Float] {
         let k = config.factorCount
         let known = Array(Set(history.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
-        guard let matrix = try? InteractionMatrix(
-            rowCount: 1, columnCount: itemCount, rowOffsets: [0, known.count], columnIndices: known,
-            values: [Float](repeating: 1, count: known.count))
+        guard
+            let matrix = try? InteractionMatrix(
+                rowCount: 1, columnCount: itemCount, rowOffsets: [0, known.count], columnIndices: known,
+                values: [Float](repeating: 1, count: known.count))
         else { return [Float](repeating: 0, count: itemCount) }
         var user = [Float](repeating: 0, count: k)
         var exact = config

@@ -27,10 +27,13 @@ public struct LogisticMF: FactorRecommender {
         public var seed: UInt64 = 0
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors", iterationCount = "iterations", learningRate = "learning_rate", regularization, alpha
-            case negativeCount = "negatives", seed
+            case factorCount = "factors"
+            case iterationCount = "iterations"
+            case learningRate = "learning_rate"
+            case regularization, alpha
+            case negativeCount = "negatives"
+            case seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -54,10 +57,13 @@ public struct LogisticMF: FactorRecommender {
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
         let threadCount = context.threads(default: Parallel.defaultThreadCount)
-        let k = config.factorCount, width = k + 2
-        let byUser = InteractionMatrix.byUser(train.deduplicated(.sum)), byItem = byUser.transposed()
+        let k = config.factorCount
+        let width = k + 2
+        let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
+        let byItem = byUser.transposed()
         var root = SplitMix64(seed: config.seed)
-        var users = [Float](repeating: 0, count: train.userCount * width), items = [Float](repeating: 0, count: train.itemCount * width)
+        var users = [Float](repeating: 0, count: train.userCount * width)
+        var items = [Float](repeating: 0, count: train.itemCount * width)
         for row in 0..<train.userCount {
             for f in 0..<k { users[row * width + f] = (root.nextUnitFloat() - 0.5) * 0.02 }
             users[row * width + k + 1] = 1
@@ -66,11 +72,14 @@ public struct LogisticMF: FactorRecommender {
             for f in 0..<k { items[row * width + f] = (root.nextUnitFloat() - 0.5) * 0.02 }
             items[row * width + k] = 1
         }
-        var userSquares = [Float](repeating: 0, count: users.count), itemSquares = [Float](repeating: 0, count: items.count)
+        var userSquares = [Float](repeating: 0, count: users.count)
+        var itemSquares = [Float](repeating: 0, count: items.count)
         for iteration in 0..<config.iterationCount {
-            LogisticMF.halfStep(solving: &users, squares: &userSquares, fixed: items, matrix: byUser, biasColumn: k,
+            LogisticMF.halfStep(
+                solving: &users, squares: &userSquares, fixed: items, matrix: byUser, biasColumn: k,
                 config: config, seed: root.next(), threadCount: threadCount)
-            LogisticMF.halfStep(solving: &items, squares: &itemSquares, fixed: users, matrix: byItem, biasColumn: k + 1,
+            LogisticMF.halfStep(
+                solving: &items, squares: &itemSquares, fixed: users, matrix: byItem, biasColumn: k + 1,
                 config: config, seed: root.next(), threadCount: threadCount)
             try context.report(TrainingUpdate(step: iteration + 1, total: config.iterationCount))
         }
@@ -88,10 +97,12 @@ public struct LogisticMF: FactorRecommender {
     /// One AdaGrad step for every row of `solving`; `biasColumn` is the row's own bias (the other
     /// of the two extra columns is the fixed 1).
     static func halfStep(
-        solving target: inout [Float], squares: inout [Float], fixed: [Float], matrix: InteractionMatrix, biasColumn: Int,
+        solving target: inout [Float], squares: inout [Float], fixed: [Float], matrix: InteractionMatrix,
+        biasColumn: Int,
         config: Config, seed: UInt64, threadCount: Int
     ) {
-        let k = config.factorCount, width = k + 2
+        let k = config.factorCount
+        let width = k + 2
         let fixedCount = fixed.count / width
         let chunks = Parallel.chunks(count: matrix.rowCount, chunkCount: max(1, min(matrix.rowCount, 64)))
         var seeder = SplitMix64(seed: seed)
@@ -99,7 +110,9 @@ public struct LogisticMF: FactorRecommender {
         target.withUnsafeMutableBufferPointer { targetBuffer in
             squares.withUnsafeMutableBufferPointer { squareBuffer in
                 fixed.withUnsafeBufferPointer { fixedBuffer in
-                    let shared = LMFBuffers(target: targetBuffer.baseAddress!, squares: squareBuffer.baseAddress!, fixed: fixedBuffer.baseAddress!)
+                    let shared = LMFBuffers(
+                        target: targetBuffer.baseAddress!, squares: squareBuffer.baseAddress!,
+                        fixed: fixedBuffer.baseAddress!)
                     Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
                         var generator = SplitMix64(seed: seeds[chunk])
                         var gradient = [Float](repeating: 0, count: width)
@@ -129,7 +142,9 @@ public struct LogisticMF: FactorRecommender {
                             // AdaGrad on the factors and the row's own bias; the constant column stays 1.
                             for f in 0..<width where f < k || f == biasColumn {
                                 shared.squares[row * width + f] += gradient[f] * gradient[f]
-                                x[f] += config.learningRate * gradient[f] / (shared.squares[row * width + f].squareRoot() + 1e-6)
+                                x[f] +=
+                                    config.learningRate * gradient[f]
+                                    / (shared.squares[row * width + f].squareRoot() + 1e-6)
                             }
                         }
                     }

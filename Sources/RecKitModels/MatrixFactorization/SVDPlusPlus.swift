@@ -13,7 +13,8 @@ import RecKitTensor
 /// Defaults are Surprise's SVDpp (20 factors, 20 epochs, learning rate 0.007, regularisation 0.02).
 public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
     public static let name = "svdpp"
-    public static let summary = "SVD++ (Koren 2008): biased MF plus a √n-pooled history term; new users scored from their history"
+    public static let summary =
+        "SVD++ (Koren 2008): biased MF plus a √n-pooled history term; new users scored from their history"
 
     public struct Config: ModelConfig {
         public var factorCount = 20
@@ -24,10 +25,13 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
         public var seed: UInt64 = 0
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization
-            case initialStandardDeviation = "init_std", seed
+            case factorCount = "factors"
+            case epochCount = "epochs"
+            case learningRate = "learning_rate"
+            case regularization
+            case initialStandardDeviation = "init_std"
+            case seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -61,66 +65,84 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
             throw ConfigError(model: "svdpp", key: "data", "needs explicit ratings; the training data has none")
         }
         let k = config.factorCount
-        let byUser = InteractionMatrix.byUser(train)          // values = ratings
+        let byUser = InteractionMatrix.byUser(train) // values = ratings
         var generator = SplitMix64(seed: config.seed)
         func normal() -> Float { generator.nextStandardNormal() * config.initialStandardDeviation }
         var p = (0..<(train.userCount * k)).map { _ in normal() }
         var q = (0..<(train.itemCount * k)).map { _ in normal() }
         var y = (0..<(train.itemCount * k)).map { _ in normal() }
-        var bu = [Float](repeating: 0, count: train.userCount), bi = [Float](repeating: 0, count: train.itemCount)
+        var bu = [Float](repeating: 0, count: train.userCount)
+        var bi = [Float](repeating: 0, count: train.itemCount)
         let mean = Float(ratings.reduce(0.0) { $0 + Double($1) } / Double(ratings.count))
         var userOrder = Array(0..<train.userCount)
-        let rate = config.learningRate, reg = config.regularization
-        var pooled = [Float](repeating: 0, count: k), gradient = [Float](repeating: 0, count: k), latent = [Float](repeating: 0, count: k)
+        let rate = config.learningRate
+        let reg = config.regularization
+        var pooled = [Float](repeating: 0, count: k)
+        var gradient = [Float](repeating: 0, count: k)
+        var latent = [Float](repeating: 0, count: k)
         var positions: [Int] = []
-        let offsets = byUser.rowOffsets, columns = byUser.columnIndices, values = byUser.values
+        let offsets = byUser.rowOffsets
+        let columns = byUser.columnIndices
+        let values = byUser.values
         for epoch in 0..<config.epochCount {
             generator.shuffle(&userOrder)
             // Raw pointers: the loops below run once per rating and factor, free of bounds checks.
             p.withUnsafeMutableBufferPointer { p in
-            q.withUnsafeMutableBufferPointer { q in
-            y.withUnsafeMutableBufferPointer { y in
-            pooled.withUnsafeMutableBufferPointer { pooled in
-            gradient.withUnsafeMutableBufferPointer { gradient in
-            latent.withUnsafeMutableBufferPointer { latent in
-                for user in userOrder {
-                    let start = offsets[user], end = offsets[user + 1]
-                    guard end > start else { continue }
-                    let scale = 1 / Float(end - start).squareRoot()
-                    // Pooled history |N(u)|^-½ Σ y_j, once per user.
-                    for f in 0..<k { pooled[f] = 0; gradient[f] = 0 }
-                    for position in start..<end {
-                        VectorKernels.axpy(1, y.baseAddress! + Int(columns[position]) * k, pooled.baseAddress!, count: k)
-                    }
-                    for f in 0..<k { pooled[f] *= scale }
-                    positions.removeAll(keepingCapacity: true)
-                    positions.append(contentsOf: start..<end)
-                    generator.shuffle(&positions)
-                    let pu = p.baseAddress! + user * k
-                    for position in positions {
-                        let item = Int(columns[position])
-                        let qi = q.baseAddress! + item * k
-                        for f in 0..<k { latent[f] = pu[f] + pooled[f] }
-                        let dot = VectorKernels.dot(qi, latent.baseAddress!, count: k)
-                        let error = values[position] - (mean + bu[user] + bi[item] + dot)
-                        bu[user] += rate * (error - reg * bu[user])
-                        bi[item] += rate * (error - reg * bi[item])
-                        for f in 0..<k {
-                            let puf = pu[f], qif = qi[f]
-                            pu[f] = puf + rate * (error * qif - reg * puf)
-                            qi[f] = qif + rate * (error * latent[f] - reg * qif)
-                            gradient[f] += error * scale * qif
+                q.withUnsafeMutableBufferPointer { q in
+                    y.withUnsafeMutableBufferPointer { y in
+                        pooled.withUnsafeMutableBufferPointer { pooled in
+                            gradient.withUnsafeMutableBufferPointer { gradient in
+                                latent.withUnsafeMutableBufferPointer { latent in
+                                    for user in userOrder {
+                                        let start = offsets[user]
+                                        let end = offsets[user + 1]
+                                        guard end > start else { continue }
+                                        let scale = 1 / Float(end - start).squareRoot()
+                                        // Pooled history |N(u)|^-½ Σ y_j, once per user.
+                                        for f in 0..<k {
+                                            pooled[f] = 0
+                                            gradient[f] = 0
+                                        }
+                                        for position in start..<end {
+                                            VectorKernels.axpy(
+                                                1, y.baseAddress! + Int(columns[position]) * k, pooled.baseAddress!,
+                                                count: k)
+                                        }
+                                        for f in 0..<k { pooled[f] *= scale }
+                                        positions.removeAll(keepingCapacity: true)
+                                        positions.append(contentsOf: start..<end)
+                                        generator.shuffle(&positions)
+                                        let pu = p.baseAddress! + user * k
+                                        for position in positions {
+                                            let item = Int(columns[position])
+                                            let qi = q.baseAddress! + item * k
+                                            for f in 0..<k { latent[f] = pu[f] + pooled[f] }
+                                            let dot = VectorKernels.dot(qi, latent.baseAddress!, count: k)
+                                            let error = values[position] - (mean + bu[user] + bi[item] + dot)
+                                            bu[user] += rate * (error - reg * bu[user])
+                                            bi[item] += rate * (error - reg * bi[item])
+                                            for f in 0..<k {
+                                                let puf = pu[f]
+                                                let qif = qi[f]
+                                                pu[f] = puf + rate * (error * qif - reg * puf)
+                                                qi[f] = qif + rate * (error * latent[f] - reg * qif)
+                                                gradient[f] += error * scale * qif
+                                            }
+                                        }
+                                        // One y update per history item, with the summed gradient and the L2 pull the
+                                        // per-rating updates would have applied |N(u)| times.
+                                        let count = Float(end - start)
+                                        for position in start..<end {
+                                            let yj = y.baseAddress! + Int(columns[position]) * k
+                                            for f in 0..<k { yj[f] += rate * (gradient[f] - reg * count * yj[f]) }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
-                    // One y update per history item, with the summed gradient and the L2 pull the
-                    // per-rating updates would have applied |N(u)| times.
-                    let count = Float(end - start)
-                    for position in start..<end {
-                        let yj = y.baseAddress! + Int(columns[position]) * k
-                        for f in 0..<k { yj[f] += rate * (gradient[f] - reg * count * yj[f]) }
-                    }
                 }
-            } } } } } }
+            }
             try context.report(TrainingUpdate(step: epoch + 1, total: config.epochCount))
         }
         self.config = config
@@ -147,7 +169,8 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
 
     public func save(into weights: inout ModelWeights) {
         weights.storeRatingModel(
-            mean: globalMean, range: ratingRange, userBiases: userBiases, itemBiases: itemBiases, userFactors: userFactors,
+            mean: globalMean, range: ratingRange, userBiases: userBiases, itemBiases: itemBiases,
+            userFactors: userFactors,
             itemFactors: itemFactors)
         weights.entries["history_factors"] = .float32(historyFactors)
         weights.store(history, as: "history")
@@ -163,8 +186,10 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
     }
 
     public func predict(user: Int32, item: Int32) -> Float {
-        let u = Int(user), i = Int(item)
-        let userKnown = u >= 0 && u < userCount && history.count(inRow: u) > 0, itemKnown = i >= 0 && i < itemCount
+        let u = Int(user)
+        let i = Int(item)
+        let userKnown = u >= 0 && u < userCount && history.count(inRow: u) > 0
+        let itemKnown = i >= 0 && i < itemCount
         var estimate = globalMean
         if userKnown { estimate += userBiases[u] }
         if itemKnown { estimate += itemBiases[i] }
@@ -181,7 +206,9 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
         let vectors = users.flatMap { latent(user: Int($0), history: history.columns(inRow: Int($0))) }
         var scores = Tensor(shape: [users.count, k], scalars: vectors).matmul(itemFactors, transposingOther: true)
         for (row, user) in users.enumerated() {
-            for item in 0..<itemCount { scores.scalars[row * itemCount + item] += globalMean + userBiases[Int(user)] + itemBiases[item] }
+            for item in 0..<itemCount {
+                scores.scalars[row * itemCount + item] += globalMean + userBiases[Int(user)] + itemBiases[item]
+            }
         }
         return scores
     }
@@ -190,7 +217,8 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
     public func scores(forHistory items: [Int32]) -> [Float] {
         let known = items.filter { $0 >= 0 && Int($0) < itemCount }
         let vector = latent(user: nil, history: known)
-        var scores = Tensor(shape: [1, config.factorCount], scalars: vector).matmul(itemFactors, transposingOther: true).scalars
+        var scores = Tensor(shape: [1, config.factorCount], scalars: vector).matmul(itemFactors, transposingOther: true)
+            .scalars
         for item in 0..<itemCount { scores[item] += globalMean + itemBiases[item] }
         return scores
     }

@@ -15,7 +15,9 @@ public struct EASE: TrainableRecommender {
         public init() {}
         public init(regularization: Float) { self.regularization = regularization }
 
-        public static let settings: [ModelSetting] = [.number("regularization", .above(0), "λ, the L2 weight on the item-item weights")]
+        public static let settings: [ModelSetting] = [
+            .number("regularization", .above(0), "λ, the L2 weight on the item-item weights")
+        ]
     }
 
     public let config: Config
@@ -36,7 +38,9 @@ public struct EASE: TrainableRecommender {
         try Self.check(config)
         let n = train.itemCount
         guard n <= maximumItemCount else {
-            throw ConfigError(model: "ease", key: "items", "\(n) items need a dense \(n)×\(n) matrix; EASE is limited to \(maximumItemCount)")
+            throw ConfigError(
+                model: "ease", key: "items",
+                "\(n) items need a dense \(n)×\(n) matrix; EASE is limited to \(maximumItemCount)")
         }
         let byUser = InteractionMatrix.byUser(train.deduplicated(.max))
         // G = XᵀX (binary X) + λI, accumulated user by user.
@@ -93,6 +97,7 @@ extension EASE: ItemSimilarity {
     /// The largest weights B[item, j]: how much having `item` raises j's score.
     public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
         guard item >= 0 && Int(item) < itemCount else { return [] }
-        return Tensor(shape: [1, itemCount], scalars: Array(weights.row(Int(item)))).topKPerRow(min(k, itemCount), excluding: [[item]])[0]
+        return Tensor(shape: [1, itemCount], scalars: Array(weights.row(Int(item)))).topKPerRow(
+            min(k, itemCount), excluding: [[item]])[0]
     }
 }

@@ -33,9 +33,11 @@ public struct ItemKNN: TrainableRecommender {
         public var bm25B: Float = 0.75
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case neighbourCount = "neighbors", weighting, shrinkage, bm25K1 = "k1", bm25B = "b"
+            case neighbourCount = "neighbors"
+            case weighting, shrinkage
+            case bm25K1 = "k1"
+            case bm25B = "b"
         }
 
         public static let settings: [ModelSetting] = [
@@ -62,9 +64,10 @@ public struct ItemKNN: TrainableRecommender {
         let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
         let itemCount = train.itemCount
-        let weighted = ItemKNN.weight(byItem: byUser.transposed(), config: config)   // item × user
+        let weighted = ItemKNN.weight(byItem: byUser.transposed(), config: config) // item × user
         let neighbours = NeighbourIndex.build(
-            rows: weighted, k: config.neighbourCount, cosine: config.weighting == .cosine, shrinkage: config.shrinkage, threadCount: threadCount)
+            rows: weighted, k: config.neighbourCount, cosine: config.weighting == .cosine, shrinkage: config.shrinkage,
+            threadCount: threadCount)
         self.config = config
         self.userCount = train.userCount
         self.itemCount = itemCount
@@ -83,7 +86,8 @@ public struct ItemKNN: TrainableRecommender {
 
     /// Re-weights the item × user matrix.
     static func weight(byItem: InteractionMatrix, config: Config) -> InteractionMatrix {
-        let users = byItem.columnCount, items = byItem.rowCount
+        let users = byItem.columnCount
+        let items = byItem.rowCount
         var values = byItem.values
         switch config.weighting {
         case .cosine, .none:
@@ -95,7 +99,9 @@ public struct ItemKNN: TrainableRecommender {
             let n = Double(items)
             let idf = frequency.map { Float(Foundation.log(n) - Foundation.log1p(Double($0))) }
             if config.weighting == .tfidf {
-                for position in values.indices { values[position] = values[position].squareRoot() * idf[Int(byItem.columnIndices[position])] }
+                for position in values.indices {
+                    values[position] = values[position].squareRoot() * idf[Int(byItem.columnIndices[position])]
+                }
             } else {
                 let rowSums = (0..<items).map { byItem.values(inRow: $0).reduce(0, +) }
                 let average = rowSums.reduce(0, +) / Float(max(1, items))
@@ -103,14 +109,16 @@ public struct ItemKNN: TrainableRecommender {
                     let lengthNorm = (1 - config.bm25B) + config.bm25B * rowSums[item] / max(average, 1e-12)
                     for position in byItem.rowOffsets[item]..<byItem.rowOffsets[item + 1] {
                         let value = values[position]
-                        values[position] = value * (config.bm25K1 + 1) / (config.bm25K1 * lengthNorm + value)
+                        values[position] =
+                            value * (config.bm25K1 + 1) / (config.bm25K1 * lengthNorm + value)
                             * idf[Int(byItem.columnIndices[position])]
                     }
                 }
             }
         }
         return try! InteractionMatrix(
-            rowCount: items, columnCount: users, rowOffsets: byItem.rowOffsets, columnIndices: byItem.columnIndices, values: values)
+            rowCount: items, columnCount: users, rowOffsets: byItem.rowOffsets, columnIndices: byItem.columnIndices,
+            values: values)
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor {
@@ -118,7 +126,9 @@ public struct ItemKNN: TrainableRecommender {
         for (row, user) in users.enumerated() where Int(user) < history.rowCount {
             let base = row * itemCount
             for (item, value) in zip(history.columns(inRow: Int(user)), history.values(inRow: Int(user))) {
-                for (neighbour, similarity) in zip(neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item))) {
+                for (neighbour, similarity) in zip(
+                    neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item)))
+                {
                     scalars[base + Int(neighbour)] += value * similarity
                 }
             }
@@ -129,7 +139,9 @@ public struct ItemKNN: TrainableRecommender {
     public func scores(forHistory items: [Int32]) -> [Float] {
         var scores = [Float](repeating: 0, count: itemCount)
         for item in items where item >= 0 && Int(item) < itemCount {
-            for (neighbour, similarity) in zip(neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item))) {
+            for (neighbour, similarity) in zip(
+                neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item)))
+            {
                 scores[Int(neighbour)] += similarity
             }
         }
@@ -162,98 +174,123 @@ public struct ItemKNN: TrainableRecommender {
 /// 0.1884.) Offers carry each row's rank in that order, which `RowTopK`'s lower-index rule then
 /// applies; the kept ranks are mapped back to rows at the end.
 enum NeighbourIndex {
-    static func build(rows: InteractionMatrix, k: Int, cosine: Bool, shrinkage: Float, threadCount: Int) -> InteractionMatrix {
+    static func build(rows: InteractionMatrix, k: Int, cosine: Bool, shrinkage: Float, threadCount: Int)
+        -> InteractionMatrix
+    {
         let count = rows.rowCount
         let byTies = (0..<count).sorted { a, b in
-            let (supportA, supportB) = (rows.rowOffsets[a + 1] - rows.rowOffsets[a], rows.rowOffsets[b + 1] - rows.rowOffsets[b])
+            let (supportA, supportB) = (
+                rows.rowOffsets[a + 1] - rows.rowOffsets[a], rows.rowOffsets[b + 1] - rows.rowOffsets[b]
+            )
             return supportA != supportB ? supportA > supportB : a < b
         }
         var ranks = [Int32](repeating: 0, count: count)
         for (position, row) in byTies.enumerated() { ranks[row] = Int32(position) }
         let rank = ranks
         let byFeature = rows.transposed()
-        let norms = (0..<count).map { row in cosine ? rows.values(inRow: row).reduce(0) { $0 + $1 * $1 }.squareRoot() : 1 }
+        let norms = (0..<count).map { row in
+            cosine ? rows.values(inRow: row).reduce(0) { $0 + $1 * $1 }.squareRoot() : 1
+        }
         let lanes = max(1, min(threadCount, count))
         let positive = rows.values.allSatisfy { $0 > 0 }
         let partial = Parallel.map(chunkCount: lanes, threadCount: lanes) { lane -> RowTopK in
             var best = RowTopK(rowCount: count, k: k)
             var accumulator = [Float](repeating: 0, count: count)
-            var seenBy = [Int32](repeating: -1, count: positive ? 0 : count)      // which row last touched each entry
-            var touched = [Int32](repeating: 0, count: count)      // entries the current row touched
+            var seenBy = [Int32](repeating: -1, count: positive ? 0 : count) // which row last touched each entry
+            var touched = [Int32](repeating: 0, count: count) // entries the current row touched
             // The inner loop runs about Σ_feature n_f² / 2 times: raw pointers keep it free of bounds checks.
             rows.rowOffsets.withUnsafeBufferPointer { rowOffsets in
-            rows.columnIndices.withUnsafeBufferPointer { rowColumns in
-            rows.values.withUnsafeBufferPointer { rowValues in
-            byFeature.rowOffsets.withUnsafeBufferPointer { featureOffsets in
-            byFeature.columnIndices.withUnsafeBufferPointer { featureColumns in
-            byFeature.values.withUnsafeBufferPointer { featureValues in
-            accumulator.withUnsafeMutableBufferPointer { accumulator in
-            seenBy.withUnsafeMutableBufferPointer { seenBy in
-            touched.withUnsafeMutableBufferPointer { touched in
-                for row in stride(from: lane, to: count, by: lanes) {
-                    var touchedCount = 0
-                    let marker = Int32(row)
-                    for rowPosition in rowOffsets[row]..<rowOffsets[row + 1] {
-                        let feature = Int(rowColumns[rowPosition]), value = rowValues[rowPosition]
-                        let start = featureOffsets[feature]
-                        var position = featureOffsets[feature + 1] - 1
-                        if positive {
-                            // A running sum of positive terms is 0 only before its first term, so
-                            // "still 0" marks the entries to record, without a second array.
-                            while position >= start && Int(featureColumns[position]) >= row {
-                                let other = Int(featureColumns[position])
-                                let sum = accumulator[other]
-                                if sum == 0 {
-                                    touched[touchedCount] = Int32(other)
-                                    touchedCount += 1
+                rows.columnIndices.withUnsafeBufferPointer { rowColumns in
+                    rows.values.withUnsafeBufferPointer { rowValues in
+                        byFeature.rowOffsets.withUnsafeBufferPointer { featureOffsets in
+                            byFeature.columnIndices.withUnsafeBufferPointer { featureColumns in
+                                byFeature.values.withUnsafeBufferPointer { featureValues in
+                                    accumulator.withUnsafeMutableBufferPointer { accumulator in
+                                        seenBy.withUnsafeMutableBufferPointer { seenBy in
+                                            touched.withUnsafeMutableBufferPointer { touched in
+                                                for row in stride(from: lane, to: count, by: lanes) {
+                                                    var touchedCount = 0
+                                                    let marker = Int32(row)
+                                                    for rowPosition in rowOffsets[row]..<rowOffsets[row + 1] {
+                                                        let feature = Int(rowColumns[rowPosition])
+                                                        let value = rowValues[rowPosition]
+                                                        let start = featureOffsets[feature]
+                                                        var position = featureOffsets[feature + 1] - 1
+                                                        if positive {
+                                                            // A running sum of positive terms is 0 only before its first term, so
+                                                            // "still 0" marks the entries to record, without a second array.
+                                                            while position >= start
+                                                                && Int(featureColumns[position]) >= row
+                                                            {
+                                                                let other = Int(featureColumns[position])
+                                                                let sum = accumulator[other]
+                                                                if sum == 0 {
+                                                                    touched[touchedCount] = Int32(other)
+                                                                    touchedCount += 1
+                                                                }
+                                                                accumulator[other] =
+                                                                    sum + value * featureValues[position]
+                                                                position -= 1
+                                                            }
+                                                        } else {
+                                                            while position >= start
+                                                                && Int(featureColumns[position]) >= row
+                                                            {
+                                                                let other = Int(featureColumns[position])
+                                                                if seenBy[other] != marker {
+                                                                    seenBy[other] = marker
+                                                                    touched[touchedCount] = Int32(other)
+                                                                    touchedCount += 1
+                                                                }
+                                                                accumulator[other] += value * featureValues[position]
+                                                                position -= 1
+                                                            }
+                                                        }
+                                                    }
+                                                    for slot in 0..<touchedCount {
+                                                        let other = Int(touched[slot])
+                                                        var similarity = accumulator[other]
+                                                        accumulator[other] = 0
+                                                        if cosine {
+                                                            let denominator = norms[row] * norms[other] + shrinkage
+                                                            similarity = denominator > 0 ? similarity / denominator : 0
+                                                        }
+                                                        guard similarity != 0 else { continue }
+                                                        best.offer(row: row, index: rank[other], score: similarity)
+                                                        if other != row {
+                                                            best.offer(row: other, index: rank[row], score: similarity)
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
-                                accumulator[other] = sum + value * featureValues[position]
-                                position -= 1
-                            }
-                        } else {
-                            while position >= start && Int(featureColumns[position]) >= row {
-                                let other = Int(featureColumns[position])
-                                if seenBy[other] != marker {
-                                    seenBy[other] = marker
-                                    touched[touchedCount] = Int32(other)
-                                    touchedCount += 1
-                                }
-                                accumulator[other] += value * featureValues[position]
-                                position -= 1
                             }
                         }
-                    }
-                    for slot in 0..<touchedCount {
-                        let other = Int(touched[slot])
-                        var similarity = accumulator[other]
-                        accumulator[other] = 0
-                        if cosine {
-                            let denominator = norms[row] * norms[other] + shrinkage
-                            similarity = denominator > 0 ? similarity / denominator : 0
-                        }
-                        guard similarity != 0 else { continue }
-                        best.offer(row: row, index: rank[other], score: similarity)
-                        if other != row { best.offer(row: other, index: rank[row], score: similarity) }
                     }
                 }
-            } } } } } } } } }
+            }
             return best
         }
         var merged = partial[0]
         for other in partial.dropFirst() { merged.merge(other) }
-        var offsets = [0], columns: [Int32] = [], values: [Float] = []
+        var offsets = [0]
+        var columns: [Int32] = []
+        var values: [Float] = []
         columns.reserveCapacity(count * k)
         values.reserveCapacity(count * k)
         for row in 0..<count {
             let kept = merged.best(row: row).map { ScoredIndex(index: Int32(byTies[Int($0.index)]), score: $0.score) }
-            for entry in kept.sorted(by: { $0.index < $1.index }) {      // stored by index, as every CSR row
+            for entry in kept.sorted(by: { $0.index < $1.index }) { // stored by index, as every CSR row
                 columns.append(entry.index)
                 values.append(entry.score)
             }
             offsets.append(columns.count)
         }
         // Built from valid pieces; the throwing initialiser's checks cannot fail here.
-        return try! InteractionMatrix(rowCount: count, columnCount: count, rowOffsets: offsets, columnIndices: columns, values: values)
+        return try! InteractionMatrix(
+            rowCount: count, columnCount: count, rowOffsets: offsets, columnIndices: columns, values: values)
     }
 }
 

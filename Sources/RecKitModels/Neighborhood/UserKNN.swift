@@ -15,9 +15,9 @@ public struct UserKNN: TrainableRecommender {
         public var shrinkage: Float = 0
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case neighbourCount = "neighbors", shrinkage
+            case neighbourCount = "neighbors"
+            case shrinkage
         }
 
         public static let settings: [ModelSetting] = [
@@ -64,7 +64,9 @@ public struct UserKNN: TrainableRecommender {
     public func scores(forUsers users: [Int32]) -> Tensor {
         var scalars = [Float](repeating: 0, count: users.count * itemCount)
         for (row, user) in users.enumerated() where Int(user) < userCount {
-            accumulate(zip(neighbours.columns(inRow: Int(user)), neighbours.values(inRow: Int(user))), into: &scalars, offset: row * itemCount)
+            accumulate(
+                zip(neighbours.columns(inRow: Int(user)), neighbours.values(inRow: Int(user))), into: &scalars,
+                offset: row * itemCount)
         }
         return Tensor(shape: [users.count, itemCount], scalars: scalars)
     }
@@ -77,13 +79,16 @@ public struct UserKNN: TrainableRecommender {
         let norm = Float(known.count).squareRoot()
         var candidates: [ScoredIndex] = []
         for user in 0..<userCount {
-            var dot: Float = 0, squares: Float = 0
+            var dot: Float = 0
+            var squares: Float = 0
             for (item, value) in zip(history.columns(inRow: user), history.values(inRow: user)) {
                 squares += value * value
                 if known.contains(item) { dot += value }
             }
             let denominator = norm * squares.squareRoot() + config.shrinkage
-            if dot != 0 && denominator > 0 { candidates.append(ScoredIndex(index: Int32(user), score: dot / denominator)) }
+            if dot != 0 && denominator > 0 {
+                candidates.append(ScoredIndex(index: Int32(user), score: dot / denominator))
+            }
         }
         accumulate(candidates.topK(config.neighbourCount).map { ($0.index, $0.score) }, into: &scores, offset: 0)
         return scores

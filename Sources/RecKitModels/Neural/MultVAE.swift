@@ -13,8 +13,10 @@ import RecKitTensor
 /// retraining. Seeded: a run is repeatable.
 public struct MultVAE: TrainableRecommender {
     public static let name = "multvae"
-    public static let summary = "Mult-VAE (Liang et al. 2018): multinomial likelihood + annealed β·KL; new users need no retraining"
-    public static let details = "a history encoded by an input-dropout tanh encoder into a Gaussian, decoded to logits over every item; Adam"
+    public static let summary =
+        "Mult-VAE (Liang et al. 2018): multinomial likelihood + annealed β·KL; new users need no retraining"
+    public static let details =
+        "a history encoded by an input-dropout tanh encoder into a Gaussian, decoded to logits over every item; Adam"
 
     public struct Config: ModelConfig {
         public var hiddenSize = 600
@@ -31,10 +33,15 @@ public struct MultVAE: TrainableRecommender {
         public var seed: UInt64 = 0
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case hiddenSize = "hidden", factorCount = "factors", epochCount = "epochs", batchSize = "batch_size"
-            case learningRate = "learning_rate", dropout, beta, annealSteps = "anneal_steps", seed
+            case hiddenSize = "hidden"
+            case factorCount = "factors"
+            case epochCount = "epochs"
+            case batchSize = "batch_size"
+            case learningRate = "learning_rate"
+            case dropout, beta
+            case annealSteps = "anneal_steps"
+            case seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -71,19 +78,23 @@ public struct MultVAE: TrainableRecommender {
         var generator = SplitMix64(seed: config.seed ^ 0xA5A5)
         let itemCount = train.itemCount
         var loop = TrainingLoop(epochCount: config.epochCount)
-        try loop.run(network, optimizer: optimizer, context: context, epoch: { epoch in
-            EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
-                let rows = batch.map { active[$0] }
-                return HistoryBatch(
-                    histories: rows.map { Array(history.columns(inRow: $0)) }, targets: MultVAE.targets(rows, history, itemCount: itemCount))
-            }
-        }, loss: { batch, step in
-            let beta = config.beta * min(1, Float(step) / Float(max(1, anneal)))
-            let (logits, mean, logVariance) = network.forward(
-                histories: batch.histories, dropout: config.dropout, sample: true, using: &generator)
-            return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
-                + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
-        })
+        try loop.run(
+            network, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
+                    let rows = batch.map { active[$0] }
+                    return HistoryBatch(
+                        histories: rows.map { Array(history.columns(inRow: $0)) },
+                        targets: MultVAE.targets(rows, history, itemCount: itemCount))
+                }
+            },
+            loss: { batch, step in
+                let beta = config.beta * min(1, Float(step) / Float(max(1, anneal)))
+                let (logits, mean, logVariance) = network.forward(
+                    histories: batch.histories, dropout: config.dropout, sample: true, using: &generator)
+                return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
+                    + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
+            })
         self.config = config
         self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
         self.history = history
@@ -105,13 +116,18 @@ public struct MultVAE: TrainableRecommender {
     }
 
     static func parameterShapes(_ config: Config, itemCount: Int) -> [String: [Int]] {
-        Dictionary(uniqueKeysWithValues: AutoencoderNetwork(config: config, itemCount: itemCount).parameters.map { ($0.name, $0.variable.shape) })
+        Dictionary(
+            uniqueKeysWithValues: AutoencoderNetwork(config: config, itemCount: itemCount).parameters.map {
+                ($0.name, $0.variable.shape)
+            })
     }
 
     /// Binary history rows as a dense `[rows, itemCount]` target.
     static func targets(_ rows: [Int], _ history: InteractionMatrix, itemCount: Int) -> Tensor {
         var scalars = [Float](repeating: 0, count: rows.count * itemCount)
-        for (slot, row) in rows.enumerated() { for item in history.columns(inRow: row) { scalars[slot * itemCount + Int(item)] = 1 } }
+        for (slot, row) in rows.enumerated() {
+            for item in history.columns(inRow: row) { scalars[slot * itemCount + Int(item)] = 1 }
+        }
         return Tensor(shape: [rows.count, itemCount], scalars: scalars)
     }
 
@@ -135,9 +151,9 @@ public struct MultVAE: TrainableRecommender {
 
 /// The encoder and decoder as RecKitNN modules.
 final class AutoencoderNetwork: Module {
-    let encoder: EmbeddingBag      // the first encoder layer over a history: Σ W_i / √n (+ bias)
+    let encoder: EmbeddingBag // the first encoder layer over a history: Σ W_i / √n (+ bias)
     let encoderBias: Variable
-    let latent: Linear             // hidden → [μ, log σ²]
+    let latent: Linear // hidden → [μ, log σ²]
     let decoderHidden: Linear
     let decoderOutput: Linear
     let factorCount: Int
@@ -146,7 +162,8 @@ final class AutoencoderNetwork: Module {
     init(config: MultVAE.Config, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
         let seed = config.seed
         let start: Initializer = trained == nil ? .glorotUniform : .zeros
-        encoder = EmbeddingBag(itemCount, config.hiddenSize, pooling: .sum, initializer: start, sparse: true, seed: seed &+ 1)
+        encoder = EmbeddingBag(
+            itemCount, config.hiddenSize, pooling: .sum, initializer: start, sparse: true, seed: seed &+ 1)
         encoderBias = Variable(Tensor.zeros([config.hiddenSize]), requiresGradient: true)
         latent = Linear(config.hiddenSize, 2 * config.factorCount, initializer: start, seed: seed &+ 2)
         decoderHidden = Linear(config.factorCount, config.hiddenSize, initializer: start, seed: seed &+ 3)
@@ -158,7 +175,10 @@ final class AutoencoderNetwork: Module {
     var ownParameters: [NamedParameter] { [NamedParameter("encoder.bias", encoderBias)] }
 
     var children: [(name: String, module: any Module)] {
-        [("encoder", encoder), ("latent", latent), ("decoder.hidden", decoderHidden), ("decoder.output", decoderOutput)]
+        [
+            ("encoder", encoder), ("latent", latent), ("decoder.hidden", decoderHidden),
+            ("decoder.output", decoderOutput),
+        ]
     }
 
     /// Logits, μ and log σ² for a batch of histories. With `dropout`, each history item is dropped
@@ -166,7 +186,8 @@ final class AutoencoderNetwork: Module {
     func forward(histories: [[Int32]], dropout: Float, sample: Bool, using generator: inout SplitMix64)
         -> (logits: Variable, mean: Variable, logVariance: Variable)
     {
-        var kept: [[Int32]] = [], scales: [Float] = []
+        var kept: [[Int32]] = []
+        var scales: [Float] = []
         for items in histories {
             let norm = items.isEmpty ? 1 : 1 / Float(items.count).squareRoot()
             if dropout > 0 {
@@ -180,7 +201,8 @@ final class AutoencoderNetwork: Module {
         let pooled = encoder(kept) * Tensor(shape: [histories.count, 1], scalars: scales)
         let hidden = (pooled + encoderBias).tanh()
         let statistics = latent(hidden)
-        let mean = statistics.columns(0..<factorCount), logVariance = statistics.columns(factorCount..<(2 * factorCount))
+        let mean = statistics.columns(0..<factorCount)
+        let logVariance = statistics.columns(factorCount..<(2 * factorCount))
         var z = mean
         if sample {
             let noise = (0..<(histories.count * factorCount)).map { _ in generator.nextStandardNormal() }

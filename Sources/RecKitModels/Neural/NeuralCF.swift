@@ -12,7 +12,8 @@ import RecKitTensor
 /// tensor operations. One thread (BLAS aside) with a seeded sampler: a seeded run is repeatable.
 public struct NeuralCF: TrainableRecommender {
     public static let name = "ncf"
-    public static let summary = "neural collaborative filtering (He et al. 2017): GMF, MLP or NeuMF towers, BCE against sampled negatives"
+    public static let summary =
+        "neural collaborative filtering (He et al. 2017): GMF, MLP or NeuMF towers, BCE against sampled negatives"
     public static let details = "new users by fitting fresh user embeddings to the history"
 
     public enum Variant: String, Codable, Sendable, CaseIterable {
@@ -37,16 +38,22 @@ public struct NeuralCF: TrainableRecommender {
         public var seed: UInt64 = 0
         public init() {}
 
-
         enum CodingKeys: String, CodingKey {
-            case variant, factorCount = "factors", layers, epochCount = "epochs", batchSize = "batch_size"
-            case learningRate = "learning_rate", negativeCount = "negatives", regularization, seed
+            case variant
+            case factorCount = "factors"
+            case layers
+            case epochCount = "epochs"
+            case batchSize = "batch_size"
+            case learningRate = "learning_rate"
+            case negativeCount = "negatives"
+            case regularization, seed
         }
 
         public static let settings: [ModelSetting] = [
             .choice("variant", Variant.self, "towers: neumf (GMF + MLP), gmf or mlp"),
             .integer("factors", .between(1, 1024), "GMF embedding width"),
-            ModelSetting("layers", .integers(.atLeast(1)), "MLP widths, the first split between user and item embeddings"),
+            ModelSetting(
+                "layers", .integers(.atLeast(1)), "MLP widths, the first split between user and item embeddings"),
             .integer("epochs", .atLeast(1), "passes over the positives"),
             .integer("batch_size", .atLeast(1), "examples per step"),
             .number("learning_rate", .above(0), "Adam step"),
@@ -57,7 +64,8 @@ public struct NeuralCF: TrainableRecommender {
 
         public func validate(model: String) throws(ConfigError) {
             if layers.count < 2 || layers[0] % 2 != 0 {
-                throw ConfigError(model: model, key: "layers", "needs at least two widths, the first even (user + item halves)")
+                throw ConfigError(
+                    model: model, key: "layers", "needs at least two widths, the first even (user + item halves)")
             }
         }
     }
@@ -73,43 +81,50 @@ public struct NeuralCF: TrainableRecommender {
         try Self.check(config)
         let network = Network(config: config, userCount: train.userCount, itemCount: train.itemCount)
         let seen = InteractionMatrix.byUser(train.deduplicated(.max))
-        var users: [Int32] = [], items: [Int32] = []
+        var users: [Int32] = []
+        var items: [Int32] = []
         for user in 0..<seen.rowCount {
             for item in seen.columns(inRow: user) {
                 users.append(Int32(user))
                 items.append(item)
             }
         }
-        let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate, weightDecay: config.regularization)
+        let optimizer = Adam(
+            network.parameters.map(\.variable), learningRate: config.learningRate, weightDecay: config.regularization)
         var generator = SplitMix64(seed: config.seed)
         let sampler = NegativeSampler(itemCount: train.itemCount)
         let groupSize = 1 + config.negativeCount
-        let schedule = BatchSchedule(exampleCount: users.count * groupSize, batchSize: config.batchSize, seed: config.seed)
+        let schedule = BatchSchedule(
+            exampleCount: users.count * groupSize, batchSize: config.batchSize, seed: config.seed)
         var loop = TrainingLoop(epochCount: config.epochCount)
-        try loop.run(network, optimizer: optimizer, context: context, epoch: { epoch in
-            // Each positive with its freshly drawn negatives (items the user has not seen).
-            var exampleUsers = [Int32](repeating: 0, count: users.count * groupSize), exampleItems = exampleUsers
-            var labels = [Float](repeating: 0, count: users.count * groupSize)
-            for (pair, user) in users.enumerated() {
-                let base = pair * groupSize
-                exampleUsers[base] = user
-                exampleItems[base] = items[pair]
-                labels[base] = 1
-                for slot in 1..<groupSize {
-                    exampleUsers[base + slot] = user
-                    exampleItems[base + slot] = sampler.sample(
-                        excluding: { seen.contains(row: Int(user), column: $0) }, maxRedraws: 50, using: &generator)
+        try loop.run(
+            network, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                // Each positive with its freshly drawn negatives (items the user has not seen).
+                var exampleUsers = [Int32](repeating: 0, count: users.count * groupSize)
+                var exampleItems = exampleUsers
+                var labels = [Float](repeating: 0, count: users.count * groupSize)
+                for (pair, user) in users.enumerated() {
+                    let base = pair * groupSize
+                    exampleUsers[base] = user
+                    exampleItems[base] = items[pair]
+                    labels[base] = 1
+                    for slot in 1..<groupSize {
+                        exampleUsers[base + slot] = user
+                        exampleItems[base + slot] = sampler.sample(
+                            excluding: { seen.contains(row: Int(user), column: $0) }, maxRedraws: 50, using: &generator)
+                    }
                 }
-            }
-            let (batchUsers, batchItems, batchLabels) = (exampleUsers, exampleItems, labels)
-            return EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
-                LabeledPairs(
-                    users: batch.map { batchUsers[$0] }, items: batch.map { batchItems[$0] },
-                    labels: Tensor(shape: [batch.count, 1], scalars: batch.map { batchLabels[$0] }))
-            }
-        }, loss: { batch, _ in
-            Loss.binaryCrossEntropy(logits: network(users: batch.users, items: batch.items), targets: batch.labels)
-        })
+                let (batchUsers, batchItems, batchLabels) = (exampleUsers, exampleItems, labels)
+                return EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
+                    LabeledPairs(
+                        users: batch.map { batchUsers[$0] }, items: batch.map { batchItems[$0] },
+                        labels: Tensor(shape: [batch.count, 1], scalars: batch.map { batchLabels[$0] }))
+                }
+            },
+            loss: { batch, _ in
+                Loss.binaryCrossEntropy(logits: network(users: batch.users, items: batch.items), targets: batch.labels)
+            })
         self.config = config
         self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
         self.userCount = train.userCount
@@ -120,14 +135,18 @@ public struct NeuralCF: TrainableRecommender {
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        self.parameters = try weights.parameters(shapes: Self.parameterShapes(config, userCount: userCount, itemCount: itemCount))
+        self.parameters = try weights.parameters(
+            shapes: Self.parameterShapes(config, userCount: userCount, itemCount: itemCount))
         self.userCount = userCount
         self.itemCount = itemCount
     }
 
     /// The parameter names and shapes a model of this configuration has.
     static func parameterShapes(_ config: Config, userCount: Int, itemCount: Int) -> [String: [Int]] {
-        Dictionary(uniqueKeysWithValues: Network(config: config, userCount: userCount, itemCount: itemCount).parameters.map { ($0.name, $0.variable.shape) })
+        Dictionary(
+            uniqueKeysWithValues: Network(config: config, userCount: userCount, itemCount: itemCount).parameters.map {
+                ($0.name, $0.variable.shape)
+            })
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor {
@@ -144,28 +163,37 @@ public struct NeuralCF: TrainableRecommender {
         let known = Array(Set(history.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
         // Everything trained but the user tables, which start fresh for this one user.
         let network = Network(
-            config: config, userCount: 1, itemCount: itemCount, restoring: parameters.filter { !$0.key.hasSuffix("user.weight") })
+            config: config, userCount: 1, itemCount: itemCount,
+            restoring: parameters.filter { !$0.key.hasSuffix("user.weight") })
         guard !known.isEmpty else { return logits(network: network, user: 0) }
         let userParameters = network.parameters.filter { $0.name.hasSuffix("user.weight") }.map(\.variable)
         let optimizer = Adam(userParameters, learningRate: 0.01)
-        var generator = SplitMix64(seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
-        let knownSet = Set(known), negativeCount = config.negativeCount, catalogSize = self.itemCount
+        var generator = SplitMix64(
+            seed: config.seed ^ known.reduce(0xF01D) { $0 &* 31 &+ UInt64(UInt32(bitPattern: $1)) })
+        let knownSet = Set(known)
+        let negativeCount = config.negativeCount
+        let catalogSize = self.itemCount
         // 100 full-batch steps: one "epoch" per step, its negatives drawn afresh.
         var loop = TrainingLoop(epochCount: 100)
-        _ = try? loop.run(network, optimizer: optimizer, epoch: { _ in
-            var items = known, labels = [Float](repeating: 1, count: known.count)
-            for _ in 0..<(known.count * negativeCount) {
-                let item = Int32(generator.nextIndex(below: catalogSize))
-                if knownSet.contains(item) { continue }
-                items.append(item)
-                labels.append(0)
-            }
-            let batch = LabeledPairs(
-                users: [Int32](repeating: 0, count: items.count), items: items, labels: Tensor(shape: [items.count, 1], scalars: labels))
-            return EpochBatches(inputs: [batch]) { $0 }
-        }, loss: { batch, _ in
-            Loss.binaryCrossEntropy(logits: network(users: batch.users, items: batch.items), targets: batch.labels)
-        })
+        _ = try? loop.run(
+            network, optimizer: optimizer,
+            epoch: { _ in
+                var items = known
+                var labels = [Float](repeating: 1, count: known.count)
+                for _ in 0..<(known.count * negativeCount) {
+                    let item = Int32(generator.nextIndex(below: catalogSize))
+                    if knownSet.contains(item) { continue }
+                    items.append(item)
+                    labels.append(0)
+                }
+                let batch = LabeledPairs(
+                    users: [Int32](repeating: 0, count: items.count), items: items,
+                    labels: Tensor(shape: [items.count, 1], scalars: labels))
+                return EpochBatches(inputs: [batch]) { $0 }
+            },
+            loss: { batch, _ in
+                Loss.binaryCrossEntropy(logits: network(users: batch.users, items: batch.items), targets: batch.labels)
+            })
         return logits(network: network, user: 0)
     }
 
@@ -191,15 +219,31 @@ final class Network: Module {
         self.config = config
         let seed = config.seed
         func start(_ name: String, _ fresh: Initializer) -> Initializer { trained?[name] != nil ? .zeros : fresh }
-        let useGMF = config.variant != .mlp, useMLP = config.variant != .gmf
-        gmfUser = useGMF ? Embedding(userCount, config.factorCount, initializer: start("gmf_user.weight", .normal(0.01)), seed: seed &+ 1) : nil
-        gmfItem = useGMF ? Embedding(itemCount, config.factorCount, initializer: start("gmf_item.weight", .normal(0.01)), seed: seed &+ 2) : nil
+        let useGMF = config.variant != .mlp
+        let useMLP = config.variant != .gmf
+        gmfUser =
+            useGMF
+            ? Embedding(
+                userCount, config.factorCount, initializer: start("gmf_user.weight", .normal(0.01)), seed: seed &+ 1)
+            : nil
+        gmfItem =
+            useGMF
+            ? Embedding(
+                itemCount, config.factorCount, initializer: start("gmf_item.weight", .normal(0.01)), seed: seed &+ 2)
+            : nil
         let half = config.layers[0] / 2
-        mlpUser = useMLP ? Embedding(userCount, half, initializer: start("mlp_user.weight", .normal(0.01)), seed: seed &+ 3) : nil
-        mlpItem = useMLP ? Embedding(itemCount, half, initializer: start("mlp_item.weight", .normal(0.01)), seed: seed &+ 4) : nil
+        mlpUser =
+            useMLP
+            ? Embedding(userCount, half, initializer: start("mlp_user.weight", .normal(0.01)), seed: seed &+ 3) : nil
+        mlpItem =
+            useMLP
+            ? Embedding(itemCount, half, initializer: start("mlp_item.weight", .normal(0.01)), seed: seed &+ 4) : nil
         // The hidden layers end in ReLU too: the last MLP width feeds the output layer.
-        mlp = useMLP
-            ? MLP(config.layers, activation: .relu, finalActivation: .relu, initializer: trained?["mlp.layers.0.weight"] != nil ? .zeros : nil, seed: seed &+ 5)
+        mlp =
+            useMLP
+            ? MLP(
+                config.layers, activation: .relu, finalActivation: .relu,
+                initializer: trained?["mlp.layers.0.weight"] != nil ? .zeros : nil, seed: seed &+ 5)
             : nil
         let width = (useGMF ? config.factorCount : 0) + (useMLP ? config.layers.last! : 0)
         output = Linear(width, 1, initializer: start("output.weight", .glorotUniform), seed: seed &+ 6)
@@ -216,7 +260,9 @@ final class Network: Module {
     func callAsFunction(users: [Int32], items: [Int32]) -> Variable {
         var parts: [Variable] = []
         if let gmfUser, let gmfItem { parts.append(gmfUser(users) * gmfItem(items)) }
-        if let mlpUser, let mlpItem, let mlp { parts.append(mlp(Variable.concatenatingColumns([mlpUser(users), mlpItem(items)]))) }
+        if let mlpUser, let mlpItem, let mlp {
+            parts.append(mlp(Variable.concatenatingColumns([mlpUser(users), mlpItem(items)])))
+        }
         return output(parts.count == 1 ? parts[0] : Variable.concatenatingColumns(parts))
     }
 }

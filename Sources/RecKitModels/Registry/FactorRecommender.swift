@@ -22,7 +22,8 @@ extension FactorRecommender {
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.init(
             config: config,
-            factors: try weights.factorModel(name: Self.name, userCount: userCount, itemCount: itemCount, width: Self.factorWidth(config)))
+            factors: try weights.factorModel(
+                name: Self.name, userCount: userCount, itemCount: itemCount, width: Self.factorWidth(config)))
     }
 
     /// Cosine similarity of the item vectors.

@@ -65,7 +65,8 @@ public enum JSONValue: Codable, Sendable, Equatable {
         case .integer(let value): return String(value)
         case .unsigned(let value): return String(value)
         case .number(let value):
-            return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(Float(value).description)
+            return value == value.rounded() && abs(value) < 1e15
+                ? String(Int64(value)) : String(Float(value).description)
         case .string(let value): return value
         case .array(let values): return values.map(\.settingText).joined(separator: ",")
         case .object: return "{…}"

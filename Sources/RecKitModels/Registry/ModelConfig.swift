@@ -24,7 +24,9 @@ extension ModelConfig {
     /// The configuration as a JSON object keyed by setting.
     public var jsonObject: [String: JSONValue] {
         let encoder = JSONEncoder()
-        guard let data = try? encoder.encode(self), case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+        guard let data = try? encoder.encode(self),
+            case .object(let object)? = try? JSONDecoder().decode(JSONValue.self, from: data)
+        else {
             preconditionFailure("\(Self.self) does not encode as a JSON object")
         }
         return object
@@ -35,7 +37,8 @@ extension ModelConfig {
     public static func decoding(_ object: [String: JSONValue], model: String) throws(ConfigError) -> Self {
         let known = Set(settings.map(\.key))
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ConfigError(model: model, key: unknown, "unknown setting; \(model) takes \(known.sorted().joined(separator: ", "))")
+            throw ConfigError(
+                model: model, key: unknown, "unknown setting; \(model) takes \(known.sorted().joined(separator: ", "))")
         }
         var merged = Self().jsonObject
         for (key, value) in object { merged[key] = value == .null ? nil : value }
@@ -61,7 +64,9 @@ extension ModelConfig {
 extension ModelSetting {
     /// Checks a decoded value against the allowed values.
     func check(_ value: JSONValue, model: String) throws(ConfigError) {
-        func fail() -> ConfigError { ConfigError(model: model, key: key, "must be \(kind.requirement), not \(value.settingText)") }
+        func fail() -> ConfigError {
+            ConfigError(model: model, key: key, "must be \(kind.requirement), not \(value.settingText)")
+        }
         switch kind {
         case .integer(let range), .number(let range):
             guard let number = value.doubleValue, range.contains(number) else { throw fail() }
@@ -83,7 +88,9 @@ extension ModelSetting {
         let value: JSONValue
         switch kind {
         case .integer:
-            guard let number = Int64(trimmed) else { throw ConfigError(model: model, key: key, "\"\(text)\" is not an integer") }
+            guard let number = Int64(trimmed) else {
+                throw ConfigError(model: model, key: key, "\"\(text)\" is not an integer")
+            }
             value = .integer(number)
         case .number:
             guard let number = Double(trimmed), number.isFinite, Float(number).isFinite else {
@@ -91,7 +98,9 @@ extension ModelSetting {
             }
             value = .number(number)
         case .boolean:
-            guard let flag = Bool(trimmed.lowercased()) else { throw ConfigError(model: model, key: key, "\"\(text)\" is not true or false") }
+            guard let flag = Bool(trimmed.lowercased()) else {
+                throw ConfigError(model: model, key: key, "\"\(text)\" is not true or false")
+            }
             value = .bool(flag)
         case .choice(let values):
             guard values.contains(trimmed) else {
@@ -105,7 +114,9 @@ extension ModelSetting {
             }
             value = .array(parts.map { .integer($0!) })
         case .seed:
-            guard let seed = UInt64(trimmed) else { throw ConfigError(model: model, key: key, "\"\(text)\" is not a whole number in 0…2⁶⁴−1") }
+            guard let seed = UInt64(trimmed) else {
+                throw ConfigError(model: model, key: key, "\"\(text)\" is not a whole number in 0…2⁶⁴−1")
+            }
             value = .unsigned(seed)
         }
         try check(value, model: model)
@@ -115,10 +126,12 @@ extension ModelSetting {
 
 /// Levenshtein distance, for "did you mean" hints.
 func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     guard !a.isEmpty else { return b.count }
     guard !b.isEmpty else { return a.count }
-    var previous = Array(0...b.count), current = [Int](repeating: 0, count: b.count + 1)
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
     for i in 1...a.count {
         current[0] = i
         for j in 1...b.count {

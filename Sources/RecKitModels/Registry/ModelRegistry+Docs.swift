@@ -16,7 +16,8 @@ extension ModelRegistry {
         return model.settings.map { setting in
             SettingDoc(
                 key: setting.key, type: setting.kind.typeName,
-                defaultValue: defaults[setting.key]?.settingText ?? setting.absentText ?? "none", allowed: setting.kind.allowed,
+                defaultValue: defaults[setting.key]?.settingText ?? setting.absentText ?? "none",
+                allowed: setting.kind.allowed,
                 help: setting.help, aliases: setting.aliases)
         }
     }
@@ -24,7 +25,8 @@ extension ModelRegistry {
     /// `reckit models`: each model's name and one line.
     public static var listing: String {
         let width = names.map(\.count).max() ?? 0
-        return all.map { $0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.summary }.joined(separator: "\n")
+        return all.map { $0.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.summary }.joined(
+            separator: "\n")
     }
 
     /// `reckit models NAME`: the model's line, then each setting with type, default, allowed values
@@ -39,14 +41,17 @@ extension ModelRegistry {
         for doc in docs {
             let alias = doc.aliases.isEmpty ? "" : " (also: \(doc.aliases.joined(separator: ", ")))"
             lines.append("  \(doc.key.padding(toLength: keyWidth, withPad: " ", startingAt: 0))  \(doc.help)\(alias)")
-            lines.append("  \(String(repeating: " ", count: keyWidth))  \(doc.type), default \(doc.defaultValue); \(doc.allowed)")
+            lines.append(
+                "  \(String(repeating: " ", count: keyWidth))  \(doc.type), default \(doc.defaultValue); \(doc.allowed)"
+            )
         }
         return lines.joined(separator: "\n")
     }
 
     static var commonDoc: SettingDoc {
         SettingDoc(
-            key: threadsSetting.key, type: threadsSetting.kind.typeName, defaultValue: threadsSetting.absentText ?? "", allowed:
+            key: threadsSetting.key, type: threadsSetting.kind.typeName, defaultValue: threadsSetting.absentText ?? "",
+            allowed:
                 threadsSetting.kind.allowed, help: threadsSetting.help, aliases: [])
     }
 

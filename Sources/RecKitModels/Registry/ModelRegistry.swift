@@ -8,7 +8,8 @@ import RecKitTensor
 public enum ModelRegistry {
     public static var all: [any TrainableRecommender.Type] {
         [
-            Popularity.self, MostRecent.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self, EASE.self,
+            Popularity.self, MostRecent.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self,
+            EASE.self,
             BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, BiasedMF.self, SVDPlusPlus.self,
         ]
     }
@@ -22,14 +23,16 @@ public enum ModelRegistry {
         guard let type = all.first(where: { $0.name == name }) else {
             throw ConfigError(
                 model: name, key: "model",
-                "unknown model '\(name)'\(didYouMean(name, among: names)); choose from \(names.joined(separator: ", ")) (`reckit models` describes them)")
+                "unknown model '\(name)'\(didYouMean(name, among: names)); choose from \(names.joined(separator: ", ")) (`reckit models` describes them)"
+            )
         }
         return type
     }
 
     /// `threads`, which every model takes: worker threads for this run, never saved.
     public static let threadsSetting = ModelSetting(
-        "threads", .integer(.atLeast(1)), "worker threads (default: all cores); 1 makes Hogwild SGD (svd, bpr) bit-identical run to run",
+        "threads", .integer(.atLeast(1)),
+        "worker threads (default: all cores); 1 makes Hogwild SGD (svd, bpr) bit-identical run to run",
         absentText: "all cores")
 }
 
@@ -51,19 +54,25 @@ public struct ConfiguredModel: Sendable {
         var settings = settings
         var threads: Int?
         if let text = settings.removeValue(forKey: "threads") {
-            guard case .integer(let value) = try ModelRegistry.threadsSetting.parse(text, model: name) else { preconditionFailure() }
+            guard case .integer(let value) = try ModelRegistry.threadsSetting.parse(text, model: name) else {
+                preconditionFailure()
+            }
             threads = Int(value)
         }
         self.type = type
         self.config = try type.anyConfig(from: settings)
-        self.given = Dictionary(uniqueKeysWithValues: settings.map { key, value in
-            (type.settings.first { $0.aliases.contains(key) }?.key ?? key, value)
-        }).merging(threads.map { ["threads": String($0)] } ?? [:]) { $1 }
+        self.given = Dictionary(
+            uniqueKeysWithValues: settings.map { key, value in
+                (type.settings.first { $0.aliases.contains(key) }?.key ?? key, value)
+            }
+        ).merging(threads.map { ["threads": String($0)] } ?? [:]) { $1 }
         self.threadCount = threads
     }
 
     /// A model type with a configuration built in code.
-    public init<Model: TrainableRecommender>(_ type: Model.Type, config: Model.Config = Model.Config(), threadCount: Int? = nil) {
+    public init<Model: TrainableRecommender>(
+        _ type: Model.Type, config: Model.Config = Model.Config(), threadCount: Int? = nil
+    ) {
         self.type = type
         self.config = config
         self.given = [:]
@@ -86,7 +95,9 @@ public struct ConfiguredModel: Sendable {
     /// Trains on `train`; threads from `threads` unless the context sets them.
     /// - Throws: `ConfigError` for data the configuration cannot take, `FitError` for a diverging or
     ///   cancelled fit.
-    public func fit(_ train: Interactions, context: TrainingContext = TrainingContext()) throws -> any TrainableRecommender {
+    public func fit(_ train: Interactions, context: TrainingContext = TrainingContext()) throws
+        -> any TrainableRecommender
+    {
         var context = context
         if context.threadCount == nil { context.threadCount = threadCount ?? Parallel.defaultThreadCount }
         return try type.fit(train, anyConfig: config, context: context)

@@ -71,7 +71,9 @@ public struct ModelSetting: Sendable, Equatable {
         self.absentText = absentText
     }
 
-    public static func integer(_ key: String, _ range: NumberRange, _ help: String, aliases: [String] = []) -> ModelSetting {
+    public static func integer(_ key: String, _ range: NumberRange, _ help: String, aliases: [String] = [])
+        -> ModelSetting
+    {
         ModelSetting(key, .integer(range), help, aliases: aliases)
     }
 
@@ -81,7 +83,8 @@ public struct ModelSetting: Sendable, Equatable {
 
     public static func boolean(_ key: String, _ help: String) -> ModelSetting { ModelSetting(key, .boolean, help) }
 
-    public static func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, _ help: String) -> ModelSetting
+    public static func choice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type, _ help: String)
+        -> ModelSetting
     where T.RawValue == String {
         ModelSetting(key, .choice(T.allCases.map(\.rawValue)), help)
     }
@@ -109,7 +112,9 @@ public struct NumberRange: Sendable, Equatable, CustomStringConvertible {
     /// > `value`.
     public static func above(_ value: Double) -> NumberRange { NumberRange(lower: value, lowerIncluded: false) }
     /// `lower`…`upper`, both included.
-    public static func between(_ lower: Double, _ upper: Double) -> NumberRange { NumberRange(lower: lower, upper: upper) }
+    public static func between(_ lower: Double, _ upper: Double) -> NumberRange {
+        NumberRange(lower: lower, upper: upper)
+    }
     /// [`lower`, `upper`).
     public static func from(_ lower: Double, below upper: Double) -> NumberRange {
         NumberRange(lower: lower, upper: upper, upperIncluded: false)

@@ -16,18 +16,24 @@ public struct ModelWeights: Sendable {
 
     public func tensor(_ name: String, shape: [Int]) throws(RestoreError) -> Tensor {
         guard case .float32(let tensor)? = entries[name] else { throw RestoreError("missing float tensor '\(name)'") }
-        guard tensor.shape == shape else { throw RestoreError("tensor '\(name)' has shape \(tensor.shape), expected \(shape)") }
+        guard tensor.shape == shape else {
+            throw RestoreError("tensor '\(name)' has shape \(tensor.shape), expected \(shape)")
+        }
         return tensor
     }
 
     public func matrix(_ name: String, rows: Int, columns: Int) throws(RestoreError) -> InteractionMatrix {
-        guard case .int64(let offsets, _)? = entries[name + ".offsets"], case .int32(let indices, _)? = entries[name + ".columns"],
+        guard case .int64(let offsets, _)? = entries[name + ".offsets"],
+            case .int32(let indices, _)? = entries[name + ".columns"],
             case .float32(let values)? = entries[name + ".values"]
         else { throw RestoreError("missing sparse matrix '\(name)'") }
-        guard values.scalars.allSatisfy(\.isFinite) else { throw RestoreError("sparse matrix '\(name)' holds non-finite values") }
+        guard values.scalars.allSatisfy(\.isFinite) else {
+            throw RestoreError("sparse matrix '\(name)' holds non-finite values")
+        }
         do {
             return try InteractionMatrix(
-                rowCount: rows, columnCount: columns, rowOffsets: offsets.map { Int($0) }, columnIndices: indices, values: values.scalars)
+                rowCount: rows, columnCount: columns, rowOffsets: offsets.map { Int($0) }, columnIndices: indices,
+                values: values.scalars)
         } catch {
             throw RestoreError("sparse matrix '\(name)': \(error.description)")
         }
@@ -39,7 +45,9 @@ public struct ModelWeights: Sendable {
         entries["item_factors"] = .float32(factors.itemFactors)
     }
 
-    public func factorModel(name: String, userCount: Int, itemCount: Int, width: Int) throws(RestoreError) -> FactorModel {
+    public func factorModel(name: String, userCount: Int, itemCount: Int, width: Int) throws(RestoreError)
+        -> FactorModel
+    {
         FactorModel(
             name: name, userFactors: try tensor("user_factors", shape: [userCount, width]),
             itemFactors: try tensor("item_factors", shape: [itemCount, width]))
@@ -47,7 +55,8 @@ public struct ModelWeights: Sendable {
 
     /// The parts every explicit-rating factor model shares: μ, the rating range, biases and factors.
     public mutating func storeRatingModel(
-        mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor, itemFactors: Tensor
+        mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor,
+        itemFactors: Tensor
     ) {
         entries["global"] = .float32(Tensor(shape: [3], scalars: [mean, range.lowerBound, range.upperBound]))
         entries["user_biases"] = .float32(Tensor(shape: [userBiases.count], scalars: userBiases))
@@ -56,13 +65,19 @@ public struct ModelWeights: Sendable {
     }
 
     public func ratingModel(userCount: Int, itemCount: Int, factorCount: Int) throws(RestoreError)
-        -> (mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor, itemFactors: Tensor)
+        -> (
+            mean: Float, range: ClosedRange<Float>, userBiases: [Float], itemBiases: [Float], userFactors: Tensor,
+            itemFactors: Tensor
+        )
     {
         let global = try tensor("global", shape: [3]).scalars
-        guard global[1] <= global[2] else { throw RestoreError("the stored rating range \(global[1])...\(global[2]) is empty") }
+        guard global[1] <= global[2] else {
+            throw RestoreError("the stored rating range \(global[1])...\(global[2]) is empty")
+        }
         return (
             global[0], global[1]...global[2], try tensor("user_biases", shape: [userCount]).scalars,
-            try tensor("item_biases", shape: [itemCount]).scalars, try tensor("user_factors", shape: [userCount, factorCount]),
+            try tensor("item_biases", shape: [itemCount]).scalars,
+            try tensor("user_factors", shape: [userCount, factorCount]),
             try tensor("item_factors", shape: [itemCount, factorCount])
         )
     }
@@ -116,6 +131,9 @@ public struct ModelWeights: Sendable {
     public func neighbourhood(rows: Int, userCount: Int, itemCount: Int) throws(RestoreError)
         -> (neighbours: InteractionMatrix, history: InteractionMatrix)
     {
-        (try matrix("neighbours", rows: rows, columns: rows), try matrix("history", rows: userCount, columns: itemCount))
+        (
+            try matrix("neighbours", rows: rows, columns: rows),
+            try matrix("history", rows: userCount, columns: itemCount)
+        )
     }
 }

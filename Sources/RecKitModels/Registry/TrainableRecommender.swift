@@ -59,7 +59,8 @@ extension TrainableRecommender {
                 let names = specs.map(\.key)
                 throw ConfigError(
                     model: name, key: key,
-                    "unknown setting\(didYouMean(key, among: names)); \(name) takes \(names.isEmpty ? "none" : names.sorted().joined(separator: ", "))")
+                    "unknown setting\(didYouMean(key, among: names)); \(name) takes \(names.isEmpty ? "none" : names.sorted().joined(separator: ", "))"
+                )
             }
             guard given.insert(spec.key).inserted else {
                 throw ConfigError(model: name, key: key, "is another name for \(spec.key), which is set too")
@@ -75,12 +76,16 @@ extension TrainableRecommender {
     /// The configuration as typed JSON (what a model directory's manifest stores).
     public var configObject: [String: JSONValue] { config.jsonObject }
 
-    static func fit(_ train: Interactions, anyConfig: any ModelConfig, context: TrainingContext) throws -> any TrainableRecommender {
+    static func fit(_ train: Interactions, anyConfig: any ModelConfig, context: TrainingContext) throws
+        -> any TrainableRecommender
+    {
         guard let config = anyConfig as? Config else { preconditionFailure("\(name) given a \(type(of: anyConfig))") }
         return try Self(fitting: train, config: config, context: context)
     }
 
-    public static func restore(config object: [String: JSONValue], weights: ModelWeights, userCount: Int, itemCount: Int) throws
+    public static func restore(
+        config object: [String: JSONValue], weights: ModelWeights, userCount: Int, itemCount: Int
+    ) throws
         -> any TrainableRecommender
     {
         let config = try Config.decoding(object, model: name)

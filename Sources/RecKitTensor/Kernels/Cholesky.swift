@@ -32,13 +32,17 @@ public enum Cholesky {
     /// on every run).
     @inlinable @inline(__always)
     static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, count: Int) -> Double {
-        var low = SIMD4<Double>(), high = SIMD4<Double>()
-        let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
+        var low = SIMD4<Double>()
+        var high = SIMD4<Double>()
+        let rawA = UnsafeRawPointer(a)
+        let rawB = UnsafeRawPointer(b)
         var index = 0
         while index + 8 <= count {
-            low += rawA.loadUnaligned(fromByteOffset: index * 8, as: SIMD4<Double>.self)
+            low +=
+                rawA.loadUnaligned(fromByteOffset: index * 8, as: SIMD4<Double>.self)
                 * rawB.loadUnaligned(fromByteOffset: index * 8, as: SIMD4<Double>.self)
-            high += rawA.loadUnaligned(fromByteOffset: index * 8 + 32, as: SIMD4<Double>.self)
+            high +=
+                rawA.loadUnaligned(fromByteOffset: index * 8 + 32, as: SIMD4<Double>.self)
                 * rawB.loadUnaligned(fromByteOffset: index * 8 + 32, as: SIMD4<Double>.self)
             index += 8
         }

@@ -1,7 +1,7 @@
 #if canImport(Accelerate)
-import Accelerate
+    import Accelerate
 #else
-import CBLAS
+    import CBLAS
 #endif
 
 /// The only caller of LAPACK.
@@ -12,7 +12,8 @@ enum LAPACK {
     static func invertSymmetricPositiveDefinite(_ matrix: inout [Float], n: Int) -> Bool {
         guard n > 0 else { return true }
         var info: Int32 = 0
-        var order = Int32(n), lead = Int32(n)
+        var order = Int32(n)
+        var lead = Int32(n)
         // Row-major data seen as column-major is the transpose, which for a symmetric matrix is
         // itself: ask for the upper triangle of the column-major view and mirror afterwards.
         var uplo = CChar(UInt8(ascii: "U"))

@@ -11,7 +11,8 @@ public enum RowKernels {
         var index = 0
         var total: Float = 0
         if count >= 16 {
-            var low = SIMD8<Float>(), high = SIMD8<Float>()
+            var low = SIMD8<Float>()
+            var high = SIMD8<Float>()
             let raw = UnsafeRawPointer(a)
             while index + 16 <= count {
                 low += raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
@@ -60,7 +61,9 @@ public enum RowKernels {
         let shifts = SIMD8<Float>(repeating: shift)
         while index + 8 <= count {
             let e = exp(raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self) - shifts)
-            if let out { UnsafeMutableRawPointer(out).storeBytes(of: e, toByteOffset: index * 4, as: SIMD8<Float>.self) }
+            if let out {
+                UnsafeMutableRawPointer(out).storeBytes(of: e, toByteOffset: index * 4, as: SIMD8<Float>.self)
+            }
             lanes += e
             index += 8
         }
@@ -82,8 +85,9 @@ public enum RowKernels {
     /// result is the same on every platform, unlike libm's.
     @inlinable
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let limitHigh: Float = 88.722_84, limitLow: Float = -104
-        var clamped = x      // (SIMD `clamped` goes through generic pointwise min/max)
+        let limitHigh: Float = 88.722_84
+        let limitLow: Float = -104
+        var clamped = x // (SIMD `clamped` goes through generic pointwise min/max)
         clamped.replace(with: SIMD8(repeating: limitHigh), where: x .> limitHigh)
         clamped.replace(with: SIMD8(repeating: limitLow), where: x .< limitLow)
         clamped.replace(with: 0, where: x .!= x)
@@ -92,8 +96,8 @@ public enum RowKernels {
         let magic: Float = 12_582_912
         let shifted = clamped * 1.442_695_04 + magic
         let n = shifted - magic
-        var r = clamped - n * 0.693_359_375          // ln 2, high part (exact in n·ln2_hi)
-        r = r + n * 2.121_944_4e-4                   // minus ln 2's low part (−2.12194440e-4)
+        var r = clamped - n * 0.693_359_375 // ln 2, high part (exact in n·ln2_hi)
+        r = r + n * 2.121_944_4e-4 // minus ln 2's low part (−2.12194440e-4)
         let r2 = r * r
         var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
@@ -102,8 +106,10 @@ public enum RowKernels {
         p = p * r + 0.166_666_655
         p = p * r + 0.500_000_012
         let y = p * r2 + r + 1
-        let exponent = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- SIMD8(repeating: Int32(bitPattern: magic.bitPattern))
-        let half = exponent &>> SIMD8(repeating: 1), rest = exponent &- half
+        let exponent =
+            unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- SIMD8(repeating: Int32(bitPattern: magic.bitPattern))
+        let half = exponent &>> SIMD8(repeating: 1)
+        let rest = exponent &- half
         let scaleA = unsafeBitCast((half &+ SIMD8(repeating: 127)) &<< SIMD8(repeating: 23), to: SIMD8<Float>.self)
         let scaleB = unsafeBitCast((rest &+ SIMD8(repeating: 127)) &<< SIMD8(repeating: 23), to: SIMD8<Float>.self)
         var result = y * scaleA * scaleB

@@ -14,9 +14,9 @@ enum TopK {
     static func select(_ scores: UnsafeBufferPointer<Float>, k: Int, excluding: [Int32] = []) -> [ScoredIndex] {
         guard k > 0, scores.count > 0 else { return [] }
         var excluded = excluding.sorted()
-        excluded.append(Int32.max)                    // sentinel
+        excluded.append(Int32.max) // sentinel
         var next = 0
-        var heap: [ScoredIndex] = []                   // min-heap by `better`: root is the worst kept
+        var heap: [ScoredIndex] = [] // min-heap by `better`: root is the worst kept
         heap.reserveCapacity(k)
         // Fill the heap with the first k admissible items, then most items fail one comparison with
         // the worst kept score (a later item with an equal score never beats it: higher index).
@@ -39,8 +39,10 @@ enum TopK {
             // Swift's SIMD masks are scalarised here.
             if index + 8 <= count {
                 let t = threshold
-                let hit = (scores[index] > t ? 1 : 0) | (scores[index + 1] > t ? 1 : 0) | (scores[index + 2] > t ? 1 : 0)
-                    | (scores[index + 3] > t ? 1 : 0) | (scores[index + 4] > t ? 1 : 0) | (scores[index + 5] > t ? 1 : 0)
+                let hit =
+                    (scores[index] > t ? 1 : 0) | (scores[index + 1] > t ? 1 : 0) | (scores[index + 2] > t ? 1 : 0)
+                    | (scores[index + 3] > t ? 1 : 0) | (scores[index + 4] > t ? 1 : 0)
+                    | (scores[index + 5] > t ? 1 : 0)
                     | (scores[index + 6] > t ? 1 : 0) | (scores[index + 7] > t ? 1 : 0)
                 if hit == 0 {
                     index += 8
@@ -48,7 +50,7 @@ enum TopK {
                 }
             }
             let score = scores[index]
-            if score > threshold {          // false for NaN
+            if score > threshold { // false for NaN
                 while Int(excluded[next]) < index { next += 1 }
                 if Int(excluded[next]) != index {
                     heap[0] = ScoredIndex(index: Int32(index), score: score)
@@ -98,7 +100,8 @@ enum TopK {
         var parent = start
         let count = heap.count
         while true {
-            let left = 2 * parent + 1, right = left + 1
+            let left = 2 * parent + 1
+            let right = left + 1
             var worst = parent
             if left < count && better(heap[worst], heap[left]) { worst = left }
             if right < count && better(heap[worst], heap[right]) { worst = right }

@@ -14,12 +14,16 @@ public enum VectorKernels {
         if count >= 16 {
             // Sixteen lanes as two 8-lane halves: the shape of an AVX register, which SIMD16 code
             // does not always get (it shuffled lanes inside the loop). Same sums as one SIMD16.
-            var low = SIMD8<Float>(), high = SIMD8<Float>()
-            let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b)
+            var low = SIMD8<Float>()
+            var high = SIMD8<Float>()
+            let rawA = UnsafeRawPointer(a)
+            let rawB = UnsafeRawPointer(b)
             while index + 16 <= count {
-                low += rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+                low +=
+                    rawA.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
                     * rawB.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
-                high += rawA.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
+                high +=
+                    rawA.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
                     * rawB.loadUnaligned(fromByteOffset: index * 4 + 32, as: SIMD8<Float>.self)
                 index += 16
             }
@@ -39,17 +43,26 @@ public enum VectorKernels {
     /// - Complexity: O(rowCount · count).
     @inlinable @inline(__always)
     public static func dots(
-        rows: UnsafePointer<Float>, rowCount: Int, vector: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>
+        rows: UnsafePointer<Float>, rowCount: Int, vector: UnsafePointer<Float>, count: Int,
+        into out: UnsafeMutablePointer<Float>
     ) {
         var row = 0
         let vectorEnd = count & ~15
         if count >= 16 {
             let rawVector = UnsafeRawPointer(vector)
             while row + 4 <= rowCount {
-                let a0 = UnsafeRawPointer(rows + row * count), a1 = UnsafeRawPointer(rows + (row + 1) * count)
-                let a2 = UnsafeRawPointer(rows + (row + 2) * count), a3 = UnsafeRawPointer(rows + (row + 3) * count)
-                var l0 = SIMD8<Float>(), l1 = SIMD8<Float>(), l2 = SIMD8<Float>(), l3 = SIMD8<Float>()
-                var h0 = SIMD8<Float>(), h1 = SIMD8<Float>(), h2 = SIMD8<Float>(), h3 = SIMD8<Float>()
+                let a0 = UnsafeRawPointer(rows + row * count)
+                let a1 = UnsafeRawPointer(rows + (row + 1) * count)
+                let a2 = UnsafeRawPointer(rows + (row + 2) * count)
+                let a3 = UnsafeRawPointer(rows + (row + 3) * count)
+                var l0 = SIMD8<Float>()
+                var l1 = SIMD8<Float>()
+                var l2 = SIMD8<Float>()
+                var l3 = SIMD8<Float>()
+                var h0 = SIMD8<Float>()
+                var h1 = SIMD8<Float>()
+                var h2 = SIMD8<Float>()
+                var h3 = SIMD8<Float>()
                 var offset = 0
                 while offset < vectorEnd * 4 {
                     let v = rawVector.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
@@ -88,7 +101,9 @@ public enum VectorKernels {
 
     /// `total` plus the scalar products from `start` to `count`, in order (the tail of `dot`).
     @inlinable @inline(__always)
-    static func tail(_ total: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, from start: Int, count: Int) -> Float {
+    static func tail(_ total: Float, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, from start: Int, count: Int)
+        -> Float
+    {
         var total = total
         for index in start..<count { total += a[index] * b[index] }
         return total
@@ -100,11 +115,15 @@ public enum VectorKernels {
     /// the loop; every lane computes exactly the scalar expression, so results equal the scalar loop's.
     @inlinable @inline(__always)
     public static func updatePair(
-        _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, count: Int, error: Float, rate: Float, regularization reg: Float
+        _ p: UnsafeMutablePointer<Float>, _ q: UnsafeMutablePointer<Float>, count: Int, error: Float, rate: Float,
+        regularization reg: Float
     ) {
         var index = 0
-        let rawP = UnsafeMutableRawPointer(p), rawQ = UnsafeMutableRawPointer(q)
-        let e = SIMD16<Float>(repeating: error), r = SIMD16<Float>(repeating: rate), l = SIMD16<Float>(repeating: reg)
+        let rawP = UnsafeMutableRawPointer(p)
+        let rawQ = UnsafeMutableRawPointer(q)
+        let e = SIMD16<Float>(repeating: error)
+        let r = SIMD16<Float>(repeating: rate)
+        let l = SIMD16<Float>(repeating: reg)
         while index + 16 <= count {
             let pv = rawP.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
             let qv = rawQ.loadUnaligned(fromByteOffset: index * 4, as: SIMD16<Float>.self)
@@ -113,7 +132,8 @@ public enum VectorKernels {
             index += 16
         }
         while index < count {
-            let pf = p[index], qf = q[index]
+            let pf = p[index]
+            let qf = q[index]
             p[index] = pf + rate * (error * qf - reg * pf)
             q[index] = qf + rate * (error * pf - reg * qf)
             index += 1

@@ -30,7 +30,8 @@ struct Benchmark: AsyncParsableCommand {
             """)
 
     @Argument(help: "The suite file (YAML).") var suite: String
-    @Flag(help: "Print one JSON object on stdout: {\"title\", \"datasets\": [{\"name\", \"results\": [...]}]}.") var json = false
+    @Flag(help: "Print one JSON object on stdout: {\"title\", \"datasets\": [{\"name\", \"results\": [...]}]}.")
+    var json = false
     @Option(help: "Write an HTML report (tables and SVG charts per data set) here.") var report: String?
     @Option(help: "Write the Markdown leaderboards here.") var markdown: String?
     @Option(help: "Users per scoring batch.") var batchSize = 256
@@ -43,22 +44,25 @@ struct Benchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
+        AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
         let plan = try BenchmarkSuite.read(suite)
         let quiet = self.quiet || json
         var sections: [Report.Section] = []
         var datasets: [[String: Any]] = []
         for dataset in plan.datasets {
             if !quiet { Terminal.error("== \(dataset.name)") }
-            let (split, context) = try dataset.source.load(try LoadOptions.parse([]), quiet: quiet)   // formats detected
+            let (split, context) = try dataset.source.load(try LoadOptions.parse([]), quiet: quiet) // formats detected
             let sampled: Bool
-            do { sampled = try Experiment.isSampled(plan.protocolName, split) } catch { throw ValidationError("\(dataset.name): \(error)") }
+            do { sampled = try Experiment.isSampled(plan.protocolName, split) } catch {
+                throw ValidationError("\(dataset.name): \(error)")
+            }
             let metrics = plan.metrics ?? Experiment.defaultMetrics(sampled: sampled)
             var results: [EvaluationResult] = []
             for entry in plan.models {
                 var result = try Experiment.run(
                     entry.model, label: entry.label, seeds: entry.seeds ?? plan.seeds, split: split, metrics: metrics,
-                    sampled: sampled, batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount, quiet: quiet)
+                    sampled: sampled, batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount,
+                    quiet: quiet)
                 result.context.merge(context) { own, _ in own }
                 result.context["model_kind"] = entry.model.name
                 results.append(result)
@@ -70,7 +74,10 @@ struct Benchmark: AsyncParsableCommand {
         if let markdown { try AtomicFile.write(Report.markdown(sections: sections, title: plan.title), to: markdown) }
         if json {
             let object: [String: Any] = ["title": plan.title, "suite": suite, "datasets": datasets]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+            )
         } else {
             print(Report.markdown(sections: sections, title: plan.title), terminator: "")
         }
@@ -110,10 +117,14 @@ struct BenchmarkSuite {
     /// Reads and checks `path`: every field, model setting and path is validated before the caller
     /// trains anything.
     static func read(_ path: String) throws -> BenchmarkSuite {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("\(path): cannot be read") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("\(path): cannot be read")
+        }
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else { throw Problem(path: path, mark: nil, field: "suite", message: "the file is empty") }
+            guard let node = try Yams.compose(yaml: text) else {
+                throw Problem(path: path, mark: nil, field: "suite", message: "the file is empty")
+            }
             root = node
         } catch let error as YamlError {
             throw Problem(path: path, mark: nil, field: "suite", message: "not valid YAML: \(error)")
@@ -123,10 +134,14 @@ struct BenchmarkSuite {
             Problem(path: path, mark: node?.mark, field: field, message: message)
         }
         func mapping(_ node: Node, _ field: String, keys: Set<String>) throws -> Node.Mapping {
-            guard let mapping = node.mapping else { throw problem(node, field, "expected a mapping (key: value lines)") }
+            guard let mapping = node.mapping else {
+                throw problem(node, field, "expected a mapping (key: value lines)")
+            }
             for (key, _) in mapping {
                 guard let name = key.string, keys.contains(name) else {
-                    throw problem(key, field, "unknown key '\(key.string ?? "?")'; expected one of \(keys.sorted().joined(separator: ", "))")
+                    throw problem(
+                        key, field,
+                        "unknown key '\(key.string ?? "?")'; expected one of \(keys.sorted().joined(separator: ", "))")
                 }
             }
             return mapping
@@ -140,10 +155,14 @@ struct BenchmarkSuite {
         func seeds(_ node: Node, _ field: String) throws -> [UInt64] {
             if let list = node.sequence {
                 let values = try list.map { item -> UInt64 in
-                    guard let value = UInt64(try scalar(item, field)) else { throw problem(item, field, "seeds are whole numbers ≥ 0") }
+                    guard let value = UInt64(try scalar(item, field)) else {
+                        throw problem(item, field, "seeds are whole numbers ≥ 0")
+                    }
                     return value
                 }
-                guard !values.isEmpty, Set(values).count == values.count else { throw problem(node, field, "give distinct seeds") }
+                guard !values.isEmpty, Set(values).count == values.count else {
+                    throw problem(node, field, "give distinct seeds")
+                }
                 return values
             }
             guard let count = Int(try scalar(node, field)), count >= 1, count <= 1000 else {
@@ -154,27 +173,35 @@ struct BenchmarkSuite {
 
         let top = try mapping(root, "suite", keys: ["title", "metrics", "protocol", "seeds", "datasets", "models"])
         let suiteSeeds = try top["seeds"].map { try seeds($0, "seeds") }
-        var suite = BenchmarkSuite(title: try top["title"].map { try scalar($0, "title") } ?? "RecKit benchmark", seeds: suiteSeeds)
+        var suite = BenchmarkSuite(
+            title: try top["title"].map { try scalar($0, "title") } ?? "RecKit benchmark", seeds: suiteSeeds)
         if let node = top["metrics"] {
             let names = try node.sequence.map { try $0.map { try scalar($0, "metrics") } } ?? [scalar(node, "metrics")]
-            do { suite.metrics = try Experiment.metrics(names.joined(separator: ",")) } catch { throw problem(node, "metrics", "\(error)") }
+            do { suite.metrics = try Experiment.metrics(names.joined(separator: ",")) } catch {
+                throw problem(node, "metrics", "\(error)")
+            }
         }
         if let node = top["protocol"] {
             suite.protocolName = try scalar(node, "protocol")
-            guard ["auto", "full", "sampled"].contains(suite.protocolName) else { throw problem(node, "protocol", "must be auto, full or sampled") }
+            guard ["auto", "full", "sampled"].contains(suite.protocolName) else {
+                throw problem(node, "protocol", "must be auto, full or sampled")
+            }
         }
         guard let datasetNodes = top["datasets"]?.sequence, !datasetNodes.isEmpty else {
             throw problem(top["datasets"] ?? root, "datasets", "a non-empty list of data sets is required")
         }
         for (index, node) in datasetNodes.enumerated() {
             let field = "datasets[\(index)]"
-            let entry = try mapping(node, field, keys: ["name", "data", "split_dir", "split", "seed", "positive_threshold"])
+            let entry = try mapping(
+                node, field, keys: ["name", "data", "split_dir", "split", "seed", "positive_threshold"])
             var source = Experiment.SplitSource()
             source.data = try entry["data"].map { resolved(try scalar($0, field + ".data")) }
             source.splitDirectory = try entry["split_dir"].map { resolved(try scalar($0, field + ".split_dir")) }
             if let split = entry["split"] { source.method = try scalar(split, field + ".split") }
             if let seed = entry["seed"] {
-                guard let value = UInt64(try scalar(seed, field + ".seed")) else { throw problem(seed, field + ".seed", "must be a whole number ≥ 0") }
+                guard let value = UInt64(try scalar(seed, field + ".seed")) else {
+                    throw problem(seed, field + ".seed", "must be a whole number ≥ 0")
+                }
                 source.seed = value
             }
             if let threshold = entry["positive_threshold"] {
@@ -184,14 +211,20 @@ struct BenchmarkSuite {
                 source.positiveThreshold = value
             }
             do { try source.validate() } catch { throw problem(node, field, "\(error) (give data or split_dir)") }
-            if source.splitDirectory != nil, let extra = ["split", "seed", "positive_threshold"].first(where: { entry[$0] != nil }) {
-                throw problem(entry[extra], field + "." + extra, "applies to data, not to a split folder (its split is fixed)")
+            if source.splitDirectory != nil,
+                let extra = ["split", "seed", "positive_threshold"].first(where: { entry[$0] != nil })
+            {
+                throw problem(
+                    entry[extra], field + "." + extra, "applies to data, not to a split folder (its split is fixed)")
             }
             let location = source.data ?? source.splitDirectory!
             guard FileManager.default.fileExists(atPath: location) else {
-                throw problem(entry["data"] ?? entry["split_dir"], field + (source.data != nil ? ".data" : ".split_dir"), "\(location) does not exist")
+                throw problem(
+                    entry["data"] ?? entry["split_dir"], field + (source.data != nil ? ".data" : ".split_dir"),
+                    "\(location) does not exist")
             }
-            let name = try entry["name"].map { try scalar($0, field + ".name") }
+            let name =
+                try entry["name"].map { try scalar($0, field + ".name") }
                 ?? (entry["data"] ?? entry["split_dir"]).flatMap(\.string) ?? location
             suite.datasets.append(DataSet(name: name, source: source))
         }
@@ -201,8 +234,11 @@ struct BenchmarkSuite {
         var labels: Set<String> = []
         for (index, node) in modelNodes.enumerated() {
             let field = "models[\(index)]"
-            let kindNode: Node, label: String?
-            var settings: [String: String] = [:], settingsNode = node, entrySeeds: [UInt64]?
+            let kindNode: Node
+            let label: String?
+            var settings: [String: String] = [:]
+            var settingsNode = node
+            var entrySeeds: [UInt64]?
             if node.scalar != nil {
                 kindNode = node
                 label = nil
@@ -214,15 +250,20 @@ struct BenchmarkSuite {
                 label = try entry["name"].map { try scalar($0, field + ".name") }
                 if let given = entry["settings"] {
                     settingsNode = given
-                    guard let pairs = settingsNode.mapping else { throw problem(settingsNode, field + ".settings", "expected key: value pairs") }
+                    guard let pairs = settingsNode.mapping else {
+                        throw problem(settingsNode, field + ".settings", "expected key: value pairs")
+                    }
                     for (key, value) in pairs {
-                        settings[try scalar(key, field + ".settings")] = try scalar(value, field + ".settings.\(key.string ?? "?")")
+                        settings[try scalar(key, field + ".settings")] = try scalar(
+                            value, field + ".settings.\(key.string ?? "?")")
                     }
                 }
             }
             let name = try scalar(kindNode, field + ".model")
             let configured: ConfiguredModel
-            do { _ = try ModelRegistry.model(named: name) } catch { throw problem(kindNode, field + ".model", error.message) }
+            do { _ = try ModelRegistry.model(named: name) } catch {
+                throw problem(kindNode, field + ".model", error.message)
+            }
             do { configured = try ConfiguredModel(name, settings: settings) } catch {
                 throw problem(settingsNode, field + ".settings", error.description)
             }

@@ -22,9 +22,14 @@ extension SyntheticPreset: ExpressibleByArgument {
 extension DataCommand {
     struct Synth: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a synthetic data set (ratings, implicit events, item catalogue) drawn from a known factor model.")
+            abstract:
+                "Write a synthetic data set (ratings, implicit events, item catalogue) drawn from a known factor model."
+        )
 
-        @Option(help: "Size: \(SyntheticPreset.all.map { "\($0.name) (\($0.userCount) users, \($0.itemCount) items, \($0.ratingCount) ratings)" }.joined(separator: ", ")).")
+        @Option(
+            help:
+                "Size: \(SyntheticPreset.all.map { "\($0.name) (\($0.userCount) users, \($0.itemCount) items, \($0.ratingCount) ratings)" }.joined(separator: ", "))."
+        )
         var preset: SyntheticPreset = .small
 
         @Option(help: "Random seed; the same preset and seed give byte-identical files.") var seed: UInt64 = 42
@@ -50,11 +55,18 @@ extension DataCommand {
             if json {
                 let summary: [String: Any] = [
                     "preset": preset.name, "seed": seed, "users": preset.userCount, "items": preset.itemCount,
-                    "ratings": data.ratings.interactions.count, "events": data.events.count, "files": files, "seconds": seconds,
+                    "ratings": data.ratings.interactions.count, "events": data.events.count, "files": files,
+                    "seconds": seconds,
                 ]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]), as: UTF8.self))
+                print(
+                    String(
+                        decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]),
+                        as: UTF8.self))
             } else if !quiet {
-                Terminal.error(String(format: "wrote %d ratings and %d events to %@ in %.2f s", data.ratings.interactions.count, data.events.count, out, seconds))
+                Terminal.error(
+                    String(
+                        format: "wrote %d ratings and %d events to %@ in %.2f s", data.ratings.interactions.count,
+                        data.events.count, out, seconds))
             }
         }
     }
@@ -83,7 +95,9 @@ extension DataCommand {
 
     struct Convert: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Convert any supported input to RecKit's canonical CSV (user_id,item_id[,rating][,timestamp][,weight]).")
+            abstract:
+                "Convert any supported input to RecKit's canonical CSV (user_id,item_id[,rating][,timestamp][,weight])."
+        )
 
         @Argument(help: "A data-set folder or an interaction file.") var path: String
         @Option(help: "The CSV file to write.") var out: String
@@ -96,7 +110,9 @@ extension DataCommand {
                 try dataset.writeCanonicalCSV(to: out)
             }
             if !quiet {
-                Terminal.error("wrote \(dataset.interactions.count) rows (\(dataset.canonicalColumns.joined(separator: ","))) to \(out)")
+                Terminal.error(
+                    "wrote \(dataset.interactions.count) rows (\(dataset.canonicalColumns.joined(separator: ","))) to \(out)"
+                )
             }
         }
     }
@@ -106,12 +122,16 @@ extension DataCommand {
 enum SummaryText {
     static func render(_ summary: DatasetSummary, report: LoadReport) -> String {
         var lines: [String] = []
-        func row(_ name: String, _ value: String) { lines.append(name.padding(toLength: 22, withPad: " ", startingAt: 0) + value) }
+        func row(_ name: String, _ value: String) {
+            lines.append(name.padding(toLength: 22, withPad: " ", startingAt: 0) + value)
+        }
         lines.append("\(summary.name)  (\(summary.format))")
         row("users", grouped(summary.userCount))
         row("items", grouped(summary.itemCount))
         row("interactions", grouped(summary.interactionCount))
-        if summary.distinctPairCount != summary.interactionCount { row("distinct pairs", grouped(summary.distinctPairCount)) }
+        if summary.distinctPairCount != summary.interactionCount {
+            row("distinct pairs", grouped(summary.distinctPairCount))
+        }
         row("density", String(format: "%.4f %%", summary.density * 100))
         if let first = summary.firstTimestamp, let last = summary.lastTimestamp {
             row("time range", "\(isoDate(first)) – \(isoDate(last))")
@@ -127,25 +147,34 @@ enum SummaryText {
             let largest = summary.ratingHistogram.map(\.count).max() ?? 1
             for bin in summary.ratingHistogram.prefix(20) {
                 let label = bin.rating == bin.rating.rounded() ? String(Int(bin.rating)) : String(bin.rating)
-                lines.append("  " + label.padding(toLength: 6, withPad: " ", startingAt: 0)
-                    + Terminal.bar(Double(bin.count) / Double(largest), width: 40) + "  " + grouped(bin.count))
+                lines.append(
+                    "  " + label.padding(toLength: 6, withPad: " ", startingAt: 0)
+                        + Terminal.bar(Double(bin.count) / Double(largest), width: 40) + "  " + grouped(bin.count))
             }
-            if summary.ratingHistogram.count > 20 { lines.append("  … \(summary.ratingHistogram.count - 20) more values") }
+            if summary.ratingHistogram.count > 20 {
+                lines.append("  … \(summary.ratingHistogram.count - 20) more values")
+            }
         }
         lines.append("")
-        lines.append("interactions per      " + summary.quantileLevels.map { level in
-            (level == 0 ? "min" : level == 1 ? "max" : "p\(Int(level * 100))").padding(toLength: 9, withPad: " ", startingAt: 0)
-        }.joined())
+        lines.append(
+            "interactions per      "
+                + summary.quantileLevels.map { level in
+                    (level == 0 ? "min" : level == 1 ? "max" : "p\(Int(level * 100))").padding(
+                        toLength: 9, withPad: " ", startingAt: 0)
+                }.joined())
         for (name, values) in [("user", summary.perUserQuantiles), ("item", summary.perItemQuantiles)] {
-            lines.append("  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
-                + values.map { formatQuantile($0).padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
+            lines.append(
+                "  " + name.padding(toLength: 20, withPad: " ", startingAt: 0)
+                    + values.map { formatQuantile($0).padding(toLength: 9, withPad: " ", startingAt: 0) }.joined())
         }
         lines.append("")
         lines.append("long tail (share of interactions on the most popular items)")
         for share in summary.popularityShares {
             let label = "  top " + String(format: "%g", share.topItemFraction * 100) + " %"
-            lines.append(label.padding(toLength: 14, withPad: " ", startingAt: 0)
-                + Terminal.bar(share.interactionShare, width: 40) + String(format: "  %.1f %%", share.interactionShare * 100))
+            lines.append(
+                label.padding(toLength: 14, withPad: " ", startingAt: 0)
+                    + Terminal.bar(share.interactionShare, width: 40)
+                    + String(format: "  %.1f %%", share.interactionShare * 100))
         }
         return lines.joined(separator: "\n")
     }

@@ -4,12 +4,16 @@ import RecKit
 
 /// `--model NAME[,NAME…]` and `--set key=value`, decoded once into checked configurations.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model(s), comma-separated: \(ModelRegistry.names.joined(separator: ", ")). `reckit models` describes them.")
+    @Option(
+        help:
+            "Model(s), comma-separated: \(ModelRegistry.names.joined(separator: ", ")). `reckit models` describes them."
+    )
     var model: String?
 
     @Option(
         name: .customLong("set"),
-        help: "A model setting, key=value (repeatable; e.g. factors=64). `reckit models NAME` lists a model's settings.")
+        help: "A model setting, key=value (repeatable; e.g. factors=64). `reckit models NAME` lists a model's settings."
+    )
     var settings: [String] = []
 
     var names: [String] {
@@ -24,7 +28,9 @@ struct ModelOptions: ParsableArguments {
             var values: [String: String] = [:]
             for setting in settings {
                 let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--set expects key=value, not '\(setting)'") }
+                guard parts.count == 2, !parts[0].isEmpty else {
+                    throw ValidationError("--set expects key=value, not '\(setting)'")
+                }
                 values[parts[0]] = parts[1]
             }
             return values
@@ -41,14 +47,15 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         _ = try settingValues
-        guard model != nil else { return }       // commands that need a model check for it
+        guard model != nil else { return } // commands that need a model check for it
         _ = try configured()
     }
 }
 
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train and evaluate models on a split: full ranking by default, the NCF sampled protocol when the split has negatives.",
+        abstract:
+            "Train and evaluate models on a split: full ranking by default, the NCF sampled protocol when the split has negatives.",
         discussion: """
             Examples:
               reckit evaluate --data ratings.csv --split holdout:0.2 --model popularity --metrics ndcg@10,recall@20
@@ -58,15 +65,20 @@ struct Evaluate: AsyncParsableCommand {
             """)
 
     @Option(help: "A data-set folder or interaction file to split.") var data: String?
-    @Option(help: "How to split --data: random:0.1, holdout:0.2, leave-last-out, temporal:0.1.") var split = "holdout:0.2"
-    @Option(help: "A folder with train.tsv and test.tsv (and negatives.tsv for the sampled protocol).") var splitDir: String?
+    @Option(help: "How to split --data: random:0.1, holdout:0.2, leave-last-out, temporal:0.1.") var split =
+        "holdout:0.2"
+    @Option(help: "A folder with train.tsv and test.tsv (and negatives.tsv for the sampled protocol).") var splitDir:
+        String?
     @OptionGroup var model: ModelOptions
-    @Option(help: "Evaluate a saved model directory (from `reckit train`) instead of training --model.") var saved: String?
-    @Option(help: "Metrics, comma-separated, e.g. ndcg@10,recall@20,coverage@10,auc (default: the @10 set).") var metrics: String?
+    @Option(help: "Evaluate a saved model directory (from `reckit train`) instead of training --model.") var saved:
+        String?
+    @Option(help: "Metrics, comma-separated, e.g. ndcg@10,recall@20,coverage@10,auc (default: the @10 set).")
+    var metrics: String?
     @Option(help: "Protocol: auto (sampled when the split has negatives), full or sampled.") var `protocol` = "auto"
     @Option(help: "Keep only ratings ≥ this value as positives (--data only).") var positiveThreshold: Float?
     @Option(help: "Seed for the split.") var seed: UInt64 = 42
-    @Option(help: "Train seeded models with seeds 0..<N and report each metric's mean ± sample standard deviation.") var seeds: Int?
+    @Option(help: "Train seeded models with seeds 0..<N and report each metric's mean ± sample standard deviation.")
+    var seeds: Int?
     @Option(help: "Users per scoring batch.") var batchSize = 256
     @Flag(help: "Print one JSON object on stdout (several models: {\"results\": [...]}).") var json = false
     @Option(help: "Write an HTML report here.") var report: String?
@@ -75,34 +87,39 @@ struct Evaluate: AsyncParsableCommand {
     @OptionGroup var load: LoadOptions
 
     var source: Experiment.SplitSource {
-        Experiment.SplitSource(data: data, method: split, splitDirectory: splitDir, positiveThreshold: positiveThreshold, seed: seed)
+        Experiment.SplitSource(
+            data: data, method: split, splitDirectory: splitDir, positiveThreshold: positiveThreshold, seed: seed)
     }
 
     func validate() throws {
         try source.validate()
         if (model.model == nil) == (saved == nil) { throw ValidationError("give exactly one of --model and --saved") }
         if let metrics { _ = try Experiment.metrics(metrics) }
-        if !["auto", "full", "sampled"].contains(self.protocol) { throw ValidationError("--protocol must be auto, full or sampled") }
+        if !["auto", "full", "sampled"].contains(self.protocol) {
+            throw ValidationError("--protocol must be auto, full or sampled")
+        }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let seeds, !(1...1000).contains(seeds) { throw ValidationError("--seeds must be in 1...1000") }
         if seeds != nil && saved != nil { throw ValidationError("--seeds trains models; it does not apply to --saved") }
     }
 
     func run() async throws {
-        AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
+        AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
         let quiet = self.quiet || json
         let (split, context) = try source.load(load, quiet: quiet)
         let sampled = try Experiment.isSampled(self.protocol, split)
         let chosenMetrics = try metrics.map(Experiment.metrics) ?? Experiment.defaultMetrics(sampled: sampled)
         if let saved {
-            try evaluateSaved(saved, split: split, metrics: chosenMetrics, sampled: sampled, context: context, quiet: quiet)
+            try evaluateSaved(
+                saved, split: split, metrics: chosenMetrics, sampled: sampled, context: context, quiet: quiet)
             return
         }
         var results: [EvaluationResult] = []
         for configured in try model.configured() {
             var result = try Experiment.run(
                 configured, seeds: seeds.map { (0..<UInt64($0)).map { $0 } }, split: split, metrics: chosenMetrics,
-                sampled: sampled, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount, quiet: quiet)
+                sampled: sampled, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount,
+                quiet: quiet)
             result.context.merge(context) { own, _ in own }
             results.append(result)
         }
@@ -111,20 +128,30 @@ struct Evaluate: AsyncParsableCommand {
 
     /// A saved model on a split: the test pairs are re-indexed into the model's IDs (unknown users or
     /// items dropped, with a message) and the model's own training pairs are excluded.
-    func evaluateSaved(_ path: String, split: Split, metrics: [MetricSpec], sampled: Bool, context: [String: String], quiet: Bool) throws {
+    func evaluateSaved(
+        _ path: String, split: Split, metrics: [MetricSpec], sampled: Bool, context: [String: String], quiet: Bool
+    ) throws {
         let saved = try TrainedModel.load(path)
         let (test, dropped) = saved.reindex(split.test, users: split.users, items: split.items)
-        if dropped > 0 { Terminal.error("\(dropped) of \(split.test.count) test pairs name users or items the model does not know; they are left out") }
+        if dropped > 0 {
+            Terminal.error(
+                "\(dropped) of \(split.test.count) test pairs name users or items the model does not know; they are left out"
+            )
+        }
         let train = saved.seenInteractions
         var result: EvaluationResult
         if metrics.contains(where: \.isRatingMetric) {
-            guard let predictor = saved.model as? any RatingPredictor else { throw ValidationError("\(saved.kind) does not predict ratings") }
+            guard let predictor = saved.model as? any RatingPredictor else {
+                throw ValidationError("\(saved.kind) does not predict ratings")
+            }
             result = try RatingEvaluator(metrics: metrics).evaluate(predictor, train: train, test: test)
         } else if sampled {
             throw ValidationError("the sampled protocol with --saved is not supported; use --protocol full")
         } else {
-            result = try FullRankingEvaluator(metrics: metrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount)
-                .evaluate(saved.model, train: train, test: test)
+            result = try FullRankingEvaluator(
+                metrics: metrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount
+            )
+            .evaluate(saved.model, train: train, test: test)
         }
         result.context = context.merging(["saved_model": path, "model_training_fingerprint": saved.fingerprint]) { $1 }
         try publish([result])
@@ -137,7 +164,10 @@ struct Evaluate: AsyncParsableCommand {
             let objects = results.map(EvaluationJSON.object)
             let output: Any
             if objects.count == 1 { output = objects[0] } else { output = ["results": objects] }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: output, options: [.sortedKeys]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: output, options: [.sortedKeys]), as: UTF8.self)
+            )
         } else {
             print(Report.markdown(results, title: "Evaluation"), terminator: "")
         }
@@ -149,7 +179,8 @@ struct Evaluate: AsyncParsableCommand {
 enum EvaluationJSON {
     static func object(_ result: EvaluationResult) -> [String: Any] {
         var object: [String: Any] = [
-            "model": result.model, "protocol": result.protocolKind.rawValue, "protocol_description": result.protocolDescription,
+            "model": result.model, "protocol": result.protocolKind.rawValue,
+            "protocol_description": result.protocolDescription,
             "evaluated_users": result.evaluatedUserCount, "users": result.userCount, "items": result.itemCount,
             "train_interactions": result.trainInteractionCount, "test_interactions": result.testInteractionCount,
             "context": result.context,

@@ -22,13 +22,15 @@ struct Train: AsyncParsableCommand {
 
     func validate() throws {
         if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
-        if try model.names.count != 1 { throw ValidationError("train takes one --model") }   // names also demands --model
+        if try model.names.count != 1 { throw ValidationError("train takes one --model") } // names also demands --model
     }
 
     func run() async throws {
-        AllocatorTuning.retainFreedMemory()      // training reuses large tensors every step: keep freed memory
+        AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
         let configured = try model.configured(adding: try config.map(SettingsFile.read) ?? [:])[0]
-        var train: Interactions, users: IDMap, items: IDMap
+        var train: Interactions
+        var users: IDMap
+        var items: IDMap
         var titles: [String?]?
         if let splitDir {
             let split = try SplitDirectory.load(splitDir)
@@ -65,7 +67,8 @@ enum SettingsFile {
         var settings: [String: String] = [:]
         for (key, value) in mapping {
             guard let name = key.scalar?.string, let scalar = value.scalar?.string else {
-                throw ValidationError("\(path)\(key.mark.map { ":\($0.line)" } ?? ""): expected `key: value` with a single value")
+                throw ValidationError(
+                    "\(path)\(key.mark.map { ":\($0.line)" } ?? ""): expected `key: value` with a single value")
             }
             settings[name] = scalar
         }
@@ -75,7 +78,8 @@ enum SettingsFile {
 
 struct Recommend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Recommendations from a saved model: for a user, for an ad-hoc history, or for every user (batch export).")
+        abstract:
+            "Recommendations from a saved model: for a user, for an ad-hoc history, or for every user (batch export).")
 
     @Option(help: "The model directory.") var model: String
     @Option(help: "A user ID from the training data.") var user: String?
@@ -101,11 +105,16 @@ struct Recommend: AsyncParsableCommand {
             do { items = try saved.recommend(user: user, k: k) } catch { throw ValidationError(error.description) }
             output(rows: [(user, items)], kind: saved.kind)
             if explain {
-                guard let als = saved.model as? ImplicitALS else { throw ValidationError("--explain needs an ials model") }
+                guard let als = saved.model as? ImplicitALS else {
+                    throw ValidationError("--explain needs an ials model")
+                }
                 let index = saved.users.index(of: user)!
-                let history = zip(saved.seen.columns(inRow: Int(index)), saved.seen.values(inRow: Int(index))).map { (item: $0.0, value: $0.1) }
+                let history = zip(saved.seen.columns(inRow: Int(index)), saved.seen.values(inRow: Int(index))).map {
+                    (item: $0.0, value: $0.1)
+                }
                 for item in items {
-                    let reasons = als.explain(item: saved.items.index(of: item.item)!, history: history, k: 3).contributions
+                    let reasons = als.explain(item: saved.items.index(of: item.item)!, history: history, k: 3)
+                        .contributions
                     let text = reasons.map { reason in
                         let name = saved.title(of: reason.index).map { " \($0)" } ?? ""
                         return "\(saved.items.id(at: reason.index))\(name) (\(String(format: "%.3f", reason.score)))"
@@ -117,7 +126,8 @@ struct Recommend: AsyncParsableCommand {
             let ids = history.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let (items, unknown) = saved.recommend(history: ids, k: k)
             if !unknown.isEmpty {
-                Terminal.error("ignoring \(unknown.count) unknown item ID(s): \(unknown.prefix(5).joined(separator: ", "))")
+                Terminal.error(
+                    "ignoring \(unknown.count) unknown item ID(s): \(unknown.prefix(5).joined(separator: ", "))")
             }
             output(rows: [("history", items)], kind: saved.kind)
         } else if let users {
@@ -125,11 +135,17 @@ struct Recommend: AsyncParsableCommand {
             if users == "all" {
                 ids = saved.users.ids
             } else {
-                guard let text = try? String(contentsOfFile: users, encoding: .utf8) else { throw ValidationError("\(users): cannot be read") }
-                ids = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard let text = try? String(contentsOfFile: users, encoding: .utf8) else {
+                    throw ValidationError("\(users): cannot be read")
+                }
+                ids = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                }
             }
             let unknown = ids.filter { saved.users.index(of: $0) == nil }
-            if !unknown.isEmpty { throw ValidationError("\(unknown.count) user(s) not in the model, e.g. '\(unknown[0])'") }
+            if !unknown.isEmpty {
+                throw ValidationError("\(unknown.count) user(s) not in the model, e.g. '\(unknown[0])'")
+            }
             output(rows: Array(zip(ids, try saved.recommend(users: ids, k: k))), kind: saved.kind, batch: true)
         }
     }
@@ -143,15 +159,20 @@ struct Recommend: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         } else if json {
             let objects = rows.map { user, items -> [String: Any] in
-                ["user": user, "items": items.enumerated().map { rank, item -> [String: Any] in
-                    var object: [String: Any] = ["item": item.item, "score": Double(item.score), "rank": rank + 1]
-                    if let name = item.title { object["title"] = name }
-                    return object
-                }]
+                [
+                    "user": user,
+                    "items": items.enumerated().map { rank, item -> [String: Any] in
+                        var object: [String: Any] = ["item": item.item, "score": Double(item.score), "rank": rank + 1]
+                        if let name = item.title { object["title"] = name }
+                        return object
+                    },
+                ]
             }
             let value: Any
             if objects.count == 1 { value = objects[0] } else { value = ["results": objects] }
-            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) { print(String(decoding: data, as: UTF8.self)) }
+            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
         } else {
             for (user, items) in rows {
                 print("recommendations for \(user) (\(kind)):")
@@ -165,10 +186,12 @@ struct Recommend: AsyncParsableCommand {
 }
 
 struct Similar: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Items most similar to an item, by ID or title, from a saved model.")
+    static let configuration = CommandConfiguration(
+        abstract: "Items most similar to an item, by ID or title, from a saved model.")
 
     @Option(help: "The model directory.") var model: String
-    @Option(help: "An item ID, or a title (exact, else a substring) when the training data had titles.") var item: String
+    @Option(help: "An item ID, or a title (exact, else a substring) when the training data had titles.") var item:
+        String
     @Option(name: .short, help: "How many items.") var k = 10
     @Flag(help: "JSON on stdout.") var json = false
 
@@ -188,11 +211,15 @@ struct Similar: AsyncParsableCommand {
                 "item": target.item, "title": target.title as Any,
                 "similar": results.map { ["item": $0.item, "score": Double($0.score), "title": $0.title as Any] },
             ]
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) { print(String(decoding: data, as: UTF8.self)) }
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
         } else {
             print("items like \(target.item)\(target.title.map { " (\($0))" } ?? ""):")
             for (rank, result) in results.enumerated() {
-                print(String(format: "%3d. %@  %.4f", rank + 1, result.item, result.score) + (result.title.map { "  \($0)" } ?? ""))
+                print(
+                    String(format: "%3d. %@  %.4f", rank + 1, result.item, result.score)
+                        + (result.title.map { "  \($0)" } ?? ""))
             }
         }
     }

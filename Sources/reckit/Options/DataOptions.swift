@@ -3,7 +3,10 @@ import RecKit
 
 /// How to read `--data` / `PATH`: format detection can be overridden field by field.
 struct LoadOptions: ParsableArguments {
-    @Option(help: "Input format (default: detected). One of: \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help:
+            "Input format (default: detected). One of: \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", "))."
+    )
     var format: DatasetFormat?
 
     @Option(help: "Field delimiter of a delimited file: ',', 'tab', ';', '|' or '::' (default: detected).")
@@ -23,7 +26,8 @@ struct LoadOptions: ParsableArguments {
     @Flag(help: "Skip lines that cannot be parsed (reporting how many and the first few) instead of stopping.")
     var skipBadLines = false
 
-    @Option(help: "Repeated (user, item) pairs: keepAll, keepLast, sum or max.") var duplicates: DuplicatePolicy = .keepAll
+    @Option(help: "Repeated (user, item) pairs: keepAll, keepLast, sum or max.") var duplicates: DuplicatePolicy =
+        .keepAll
 
     @Option(help: "Threads for parsing (default: all cores).") var threads: Int?
 
@@ -36,7 +40,8 @@ struct LoadOptions: ParsableArguments {
 
     var fileOptions: InteractionFileOptions {
         var options = InteractionFileOptions(
-            format: DelimitedFormat(delimiter: delimiter.flatMap(Delimiter.init(name:)), hasHeader: header, encoding: encoding),
+            format: DelimitedFormat(
+                delimiter: delimiter.flatMap(Delimiter.init(name:)), hasHeader: header, encoding: encoding),
             badLines: skipBadLines ? .skip(keepingFirst: 5) : .fail, duplicates: duplicates,
             threadCount: threads ?? Parallel.defaultThreadCount)
         if userColumn != nil || itemColumn != nil || ratingColumn != nil || timeColumn != nil || weightColumn != nil {

@@ -15,10 +15,13 @@ enum Experiment {
 
         /// - Throws: `ValidationError` naming the problem.
         func validate() throws {
-            if (data == nil) == (splitDirectory == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
+            if (data == nil) == (splitDirectory == nil) {
+                throw ValidationError("give exactly one of --data and --split-dir")
+            }
             if data != nil && SplitMethod(argument: method) == nil && !MovieLens.predefinedSplitNames.contains(method) {
                 throw ValidationError(
-                    "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or u1–u5/ua/ub (MovieLens 100K)")
+                    "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or u1–u5/ua/ub (MovieLens 100K)"
+                )
             }
         }
 
@@ -27,7 +30,9 @@ enum Experiment {
             var context: [String: String] = ["reckit": RecKitVersion.current]
             let split: Split
             if let splitDirectory {
-                split = try Terminal.withTicker("reading \(splitDirectory)", quiet: quiet) { try SplitDirectory.load(splitDirectory) }
+                split = try Terminal.withTicker("reading \(splitDirectory)", quiet: quiet) {
+                    try SplitDirectory.load(splitDirectory)
+                }
                 context["split"] = splitDirectory
             } else {
                 let data = self.data!
@@ -40,11 +45,14 @@ enum Experiment {
                     split = try dataset.split(splitMethod, seed: seed)
                 } else {
                     guard dataset.format == .movieLens100K else {
-                        throw ValidationError("split \(method) is one of MovieLens 100K's own splits; the data must be that folder")
+                        throw ValidationError(
+                            "split \(method) is one of MovieLens 100K's own splits; the data must be that folder")
                     }
                     let folder = Dataset.folderOf(data, file: "u.data")
                     let (train, test) = try MovieLens.predefinedSplit(method, folder: folder, dataset: dataset)
-                    split = Split(train: train, test: test, users: dataset.users, items: dataset.items, description: "MovieLens 100K \(method)")
+                    split = Split(
+                        train: train, test: test, users: dataset.users, items: dataset.items,
+                        description: "MovieLens 100K \(method)")
                 }
                 context["data"] = data
                 context["split"] = split.description
@@ -60,7 +68,9 @@ enum Experiment {
     static func metrics(_ text: String) throws -> [MetricSpec] {
         try text.split(separator: ",").map { name in
             let trimmed = name.trimmingCharacters(in: .whitespaces)
-            guard let metric = MetricSpec(trimmed) else { throw ValidationError("unknown metric '\(trimmed)' (e.g. ndcg@10, recall@20, auc)") }
+            guard let metric = MetricSpec(trimmed) else {
+                throw ValidationError("unknown metric '\(trimmed)' (e.g. ndcg@10, recall@20, auc)")
+            }
             return metric
         }
     }
@@ -69,12 +79,16 @@ enum Experiment {
     /// - Throws: `ValidationError` when `sampled` is asked of a split without negatives.
     static func isSampled(_ protocolName: String, _ split: Split) throws -> Bool {
         let sampled = protocolName == "sampled" || (protocolName == "auto" && split.negatives != nil)
-        if sampled && split.negatives == nil { throw ValidationError("the sampled protocol needs a split folder with negatives.tsv") }
+        if sampled && split.negatives == nil {
+            throw ValidationError("the sampled protocol needs a split folder with negatives.tsv")
+        }
         return sampled
     }
 
     /// The metrics reported when none are asked for.
-    static func defaultMetrics(sampled: Bool) -> [MetricSpec] { sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults }
+    static func defaultMetrics(sampled: Bool) -> [MetricSpec] {
+        sampled ? [.hitRate(10), .ndcg(10)] : MetricSpec.defaults
+    }
 
     /// `run` once per seed for a seeded model (its settings not fixing `seed`), averaged into mean ±
     /// sample standard deviation; once for anything else.
@@ -84,12 +98,14 @@ enum Experiment {
     ) throws -> EvaluationResult {
         guard model.isSeeded, let seeds, seeds.count > 1 else {
             let fixed = try model.isSeeded ? (seeds?.first).map(model.seeded) ?? model : model
-            return try run(fixed, label: label, split: split, metrics: metrics, sampled: sampled,
-                           batchSize: batchSize, threadCount: threadCount, quiet: quiet)
+            return try run(
+                fixed, label: label, split: split, metrics: metrics, sampled: sampled,
+                batchSize: batchSize, threadCount: threadCount, quiet: quiet)
         }
         let runs = try seeds.map { seed in
-            try run(try model.seeded(seed), label: label, split: split, metrics: metrics,
-                    sampled: sampled, batchSize: batchSize, threadCount: threadCount, quiet: quiet)
+            try run(
+                try model.seeded(seed), label: label, split: split, metrics: metrics,
+                sampled: sampled, batchSize: batchSize, threadCount: threadCount, quiet: quiet)
         }
         var result = EvaluationResult.averaged(over: runs)
         result.context["seeds"] = seeds.map(String.init).joined(separator: ",")
@@ -113,19 +129,24 @@ enum Experiment {
             let ratingMetrics = metrics.filter(\.isRatingMetric)
             if !ratingMetrics.isEmpty {
                 guard let predictor = trained as? any RatingPredictor else {
-                    throw ValidationError("\(model.name) does not predict ratings; rmse and mae need a rating model such as svd")
+                    throw ValidationError(
+                        "\(model.name) does not predict ratings; rmse and mae need a rating model such as svd")
                 }
                 guard ratingMetrics.count == metrics.count else {
                     throw ValidationError("evaluate rating metrics (rmse, mae) and ranking metrics in separate runs")
                 }
-                return try RatingEvaluator(metrics: ratingMetrics).evaluate(predictor, train: split.train, test: split.test)
+                return try RatingEvaluator(metrics: ratingMetrics).evaluate(
+                    predictor, train: split.train, test: split.test)
             }
             if sampled {
-                return try SampledEvaluator(metrics: metrics).evaluate(trained, train: split.train, test: split.test, negatives: split.negatives!)
+                return try SampledEvaluator(metrics: metrics).evaluate(
+                    trained, train: split.train, test: split.test, negatives: split.negatives!)
             }
             let bar = ProgressBar("evaluating \(name)", quiet: quiet)
-            return try FullRankingEvaluator(metrics: metrics, batchSize: batchSize, threadCount: threadCount, progress: { bar.update($0, $1) })
-                .evaluate(trained, train: split.train, test: split.test)
+            return try FullRankingEvaluator(
+                metrics: metrics, batchSize: batchSize, threadCount: threadCount, progress: { bar.update($0, $1) }
+            )
+            .evaluate(trained, train: split.train, test: split.test)
         }
         result.model = name
         result.fitSeconds = fitSeconds

@@ -17,7 +17,9 @@ enum Terminal {
 
     /// `withTicker` for training: `work` gets a callback for each pass, shown after the label with a
     /// bar, the loss and the time left (on a terminal, redrawn in place; in a log, a line per tenth).
-    static func withProgress<T>(_ label: String, quiet: Bool, _ work: (_ report: @escaping (TrainingUpdate) -> Void) throws -> T) rethrows -> T {
+    static func withProgress<T>(
+        _ label: String, quiet: Bool, _ work: (_ report: @escaping (TrainingUpdate) -> Void) throws -> T
+    ) rethrows -> T {
         let start = Date()
         let ticker = quiet || !stderrIsTerminal ? nil : Ticker(label: label, start: start)
         ticker?.start()
@@ -27,7 +29,8 @@ enum Terminal {
             guard !quiet else { return }
             let elapsed = Date().timeIntervalSince(start)
             let left = elapsed / Double(max(1, update.step)) * Double(max(0, update.total - update.step))
-            var status = "\(bar(Double(update.step) / Double(max(1, update.total)), width: 20)) \(update.step)/\(update.total)"
+            var status =
+                "\(bar(Double(update.step) / Double(max(1, update.total)), width: 20)) \(update.step)/\(update.total)"
             if let loss = update.loss { status += String(format: "  loss %.4f", Double(loss)) }
             status += String(format: "  ETA %.0f s", left)
             if let ticker {
@@ -65,8 +68,16 @@ final class Ticker: @unchecked Sendable {
     private var currentStatus = ""
     /// Shown after the label (e.g. a training bar).
     var status: String {
-        get { lock.lock(); defer { lock.unlock() }; return currentStatus }
-        set { lock.lock(); currentStatus = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return currentStatus
+        }
+        set {
+            lock.lock()
+            currentStatus = newValue
+            lock.unlock()
+        }
     }
 
     init(label: String, start: Date) {
@@ -84,7 +95,8 @@ final class Ticker: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 1)
             while isRunning {
                 let elapsed = Date().timeIntervalSince(startDate)
-                let line = "\r\u{1B}[2K\(spinner[frame % spinner.count]) \(label) \(String(format: "%.1f s", elapsed))  \(status)"
+                let line =
+                    "\r\u{1B}[2K\(spinner[frame % spinner.count]) \(label) \(String(format: "%.1f s", elapsed))  \(status)"
                 FileHandle.standardError.write(Data(line.utf8))
                 frame += 1
                 Thread.sleep(forTimeInterval: 0.25)
@@ -95,7 +107,8 @@ final class Ticker: @unchecked Sendable {
     }
 
     private var isRunning: Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return running
     }
 
@@ -125,7 +138,8 @@ final class ProgressBar: @unchecked Sendable {
 
     func update(_ done: Int, _ total: Int) {
         guard enabled else { return }
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let now = Date()
         guard now.timeIntervalSince(lastDraw) > 0.1 || done == total else { return }
         lastDraw = now
