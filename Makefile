@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
 
-.PHONY: demo test deps build release bench-parse bench-topk bench-peers clean
+.PHONY: demo test lint format deps build release bench-parse bench-topk bench-peers clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -30,9 +30,16 @@ release: deps
 # models, which debug builds run tens of times slower. Preconditions stay on in -O builds.
 # A scratch folder of its own keeps these flags from rebuilding the demo build (and back).
 TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
-test: deps
+test: deps lint
 	$(SWIFT) build $(TEST_FLAGS) --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --parallel --num-workers 2
+
+# The house format (.swift-format: 4 spaces, 120 columns): `make format` rewrites, `make lint` checks.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Package.swift
 
 demo: release
 	@mkdir -p $(DEMO_DIR)
