@@ -22,8 +22,7 @@ public struct Popularity: GlobalRanking {
         }
 
         enum CodingKeys: String, CodingKey {
-            case recentWindowSeconds = "window"
-            case useWeights = "weights"
+            case recentWindowSeconds = "window", useWeights = "weights"
         }
 
         public static let settings: [ModelSetting] = [

@@ -71,20 +71,15 @@ public struct BPR: FactorRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors"
-            case epochCount = "epochs"
-            case learningRate = "learning_rate"
-            case regularization, sampling
-            case learningSchedule = "learning_schedule"
-            case maxSampled = "max_sampled"
-            case seed
+            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate"
+            case regularization, sampling, learningSchedule = "learning_schedule", maxSampled = "max_sampled", seed
         }
 
         public static let settings: [ModelSetting] = [
-            .integer("factors", .between(1, 4096), "latent dimensions (plus an item bias)"),
-            .integer("epochs", .atLeast(1), "SGD passes"),
-            .number("learning_rate", .above(0), "SGD step"),
-            .number("regularization", .atLeast(0), "L2 weight"),
+            .factors(.between(1, 4096), "latent dimensions (plus an item bias)"),
+            .epochs(),
+            .learningRate(),
+            .regularization(),
             .choice(
                 "sampling", NegativeSampling.self,
                 "negatives: uniform (the paper's), popularity (in proportion to interactions, as implicit) or warp (adaptive)"

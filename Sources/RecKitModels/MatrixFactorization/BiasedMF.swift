@@ -61,26 +61,18 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors"
-            case epochCount = "epochs"
-            case learningRate = "learning_rate"
-            case regularization
-            case initialStandardDeviation = "init_std"
-            case learningRateDecay = "decay"
-            case solver, temporal
-            case timeBinCount = "time_bins"
-            case driftExponent = "drift_exponent"
-            case driftLearningRate = "drift_learning_rate"
-            case driftRegularization = "drift_regularization"
-            case seed
+            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization
+            case initialStandardDeviation = "init_std", learningRateDecay = "decay", solver, temporal
+            case timeBinCount = "time_bins", driftExponent = "drift_exponent", driftLearningRate = "drift_learning_rate"
+            case driftRegularization = "drift_regularization", seed
         }
 
         public static let settings: [ModelSetting] = [
-            .integer("factors", .between(0, 4096), "latent dimensions"),
-            .integer("epochs", .atLeast(1), "SGD passes (ALS: alternations)"),
-            .number("learning_rate", .above(0), "SGD step"),
-            .number("regularization", .atLeast(0), "L2 weight (ALS: λ·n per row; 0.1 by default there)"),
-            .number("init_std", .atLeast(0), "initial factor standard deviation"),
+            .factors(.between(0, 4096), "latent dimensions"),
+            .epochs("SGD passes (ALS: alternations)"),
+            .learningRate(),
+            .regularization("L2 weight (ALS: λ·n per row; 0.1 by default there)"),
+            .initialStandardDeviation,
             .number("decay", NumberRange(lower: 0, lowerIncluded: false, upper: 1), "learning-rate factor per epoch"),
             .choice("solver", Solver.self, "SGD (Hogwild with threads > 1) or exact alternating ridge solves"),
             .boolean("temporal", "time-binned item biases and drifting user biases (timeSVD; sgd only)"),

@@ -32,21 +32,15 @@ public struct ImplicitALS: FactorRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors"
-            case regularization, alpha
-            case iterationCount = "iterations"
-            case solver
-            case cgSteps = "cg_steps"
-            case confidence
-            case logEpsilon = "epsilon"
-            case seed
+            case factorCount = "factors", regularization, alpha, iterationCount = "iterations", solver
+            case cgSteps = "cg_steps", confidence, logEpsilon = "epsilon", seed
         }
 
         public static let settings: [ModelSetting] = [
-            .integer("factors", .between(1, 4096), "latent dimensions"),
-            .number("regularization", .atLeast(0), "L2 weight λ"),
-            .number("alpha", .atLeast(0), "confidence 1 + α·r"),
-            .integer("iterations", .atLeast(1), "alternations (users, then items)"),
+            .factors(),
+            .regularization("L2 weight λ"),
+            .alpha,
+            .iterations(),
             .choice("solver", Solver.self, "conjugate gradient or exact Cholesky solves"),
             .integer("cg_steps", .atLeast(1), "conjugate-gradient steps per row and half-sweep"),
             .choice(

@@ -28,21 +28,17 @@ public struct LogisticMF: FactorRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors"
-            case iterationCount = "iterations"
-            case learningRate = "learning_rate"
-            case regularization, alpha
-            case negativeCount = "negatives"
-            case seed
+            case factorCount = "factors", iterationCount = "iterations", learningRate = "learning_rate"
+            case regularization, alpha, negativeCount = "negatives", seed
         }
 
         public static let settings: [ModelSetting] = [
-            .integer("factors", .between(1, 4096), "latent dimensions (plus user and item biases)"),
-            .integer("iterations", .atLeast(1), "alternations (users, then items)"),
-            .number("learning_rate", .above(0), "AdaGrad step"),
-            .number("regularization", .atLeast(0), "L2 weight"),
-            .number("alpha", .atLeast(0), "confidence 1 + α·r"),
-            .integer("negatives", .atLeast(1), "sampled negatives per positive"),
+            .factors(.between(1, 4096), "latent dimensions (plus user and item biases)"),
+            .iterations(),
+            .learningRate("AdaGrad step"),
+            .regularization(),
+            .alpha,
+            .negatives(),
             .seed,
         ]
     }
@@ -56,9 +52,9 @@ public struct LogisticMF: FactorRecommender {
     /// reports each iteration.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let k = config.factorCount
         let width = k + 2
+        let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
         let byItem = byUser.transposed()
         var root = SplitMix64(seed: config.seed)

@@ -26,20 +26,16 @@ public struct SVDPlusPlus: RatingPredictor, TrainableRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors"
-            case epochCount = "epochs"
-            case learningRate = "learning_rate"
-            case regularization
-            case initialStandardDeviation = "init_std"
-            case seed
+            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization
+            case initialStandardDeviation = "init_std", seed
         }
 
         public static let settings: [ModelSetting] = [
-            .integer("factors", .between(1, 4096), "latent dimensions (user, item and history vectors)"),
-            .integer("epochs", .atLeast(1), "SGD passes"),
-            .number("learning_rate", .above(0), "SGD step"),
-            .number("regularization", .atLeast(0), "L2 weight"),
-            .number("init_std", .atLeast(0), "initial factor standard deviation"),
+            .factors(.between(1, 4096), "latent dimensions (user, item and history vectors)"),
+            .epochs(),
+            .learningRate(),
+            .regularization(),
+            .initialStandardDeviation,
             .seed,
         ]
     }

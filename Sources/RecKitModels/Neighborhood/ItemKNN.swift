@@ -34,10 +34,7 @@ public struct ItemKNN: TrainableRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case neighbourCount = "neighbors"
-            case weighting, shrinkage
-            case bm25K1 = "k1"
-            case bm25B = "b"
+            case neighbourCount = "neighbors", weighting, shrinkage, bm25K1 = "k1", bm25B = "b"
         }
 
         public static let settings: [ModelSetting] = [

@@ -16,8 +16,7 @@ public struct UserKNN: TrainableRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case neighbourCount = "neighbors"
-            case shrinkage
+            case neighbourCount = "neighbors", shrinkage
         }
 
         public static let settings: [ModelSetting] = [

@@ -34,22 +34,16 @@ public struct MultVAE: TrainableRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case hiddenSize = "hidden"
-            case factorCount = "factors"
-            case epochCount = "epochs"
-            case batchSize = "batch_size"
-            case learningRate = "learning_rate"
-            case dropout, beta
-            case annealSteps = "anneal_steps"
-            case seed
+            case hiddenSize = "hidden", factorCount = "factors", epochCount = "epochs", batchSize = "batch_size"
+            case learningRate = "learning_rate", dropout, beta, annealSteps = "anneal_steps", seed
         }
 
         public static let settings: [ModelSetting] = [
             .integer("hidden", .atLeast(1), "encoder and decoder hidden width"),
             .integer("factors", .atLeast(1), "latent dimensions (the Gaussian's)", aliases: ["latent"]),
-            .integer("epochs", .atLeast(1), "passes over the users"),
-            .integer("batch_size", .atLeast(1), "users per step"),
-            .number("learning_rate", .above(0), "Adam step"),
+            .epochs("passes over the users"),
+            .batchSize("users per step"),
+            .learningRate("Adam step"),
             .number("dropout", .from(0, below: 1), "input dropout"),
             .number("beta", .atLeast(0), "final KL weight"),
             .integer("anneal_steps", .atLeast(0), "updates to reach beta (0: all of training)"),

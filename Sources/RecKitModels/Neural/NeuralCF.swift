@@ -39,26 +39,20 @@ public struct NeuralCF: TrainableRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case variant
-            case factorCount = "factors"
-            case layers
-            case epochCount = "epochs"
-            case batchSize = "batch_size"
-            case learningRate = "learning_rate"
-            case negativeCount = "negatives"
-            case regularization, seed
+            case variant, factorCount = "factors", layers, epochCount = "epochs", batchSize = "batch_size"
+            case learningRate = "learning_rate", negativeCount = "negatives", regularization, seed
         }
 
         public static let settings: [ModelSetting] = [
             .choice("variant", Variant.self, "towers: neumf (GMF + MLP), gmf or mlp"),
-            .integer("factors", .between(1, 1024), "GMF embedding width"),
+            .factors(.between(1, 1024), "GMF embedding width"),
             ModelSetting(
                 "layers", .integers(.atLeast(1)), "MLP widths, the first split between user and item embeddings"),
-            .integer("epochs", .atLeast(1), "passes over the positives"),
-            .integer("batch_size", .atLeast(1), "examples per step"),
-            .number("learning_rate", .above(0), "Adam step"),
-            .integer("negatives", .atLeast(1), "sampled unseen items per positive"),
-            .number("regularization", .atLeast(0), "L2 weight decay"),
+            .epochs("passes over the positives"),
+            .batchSize("examples per step"),
+            .learningRate("Adam step"),
+            .negatives("sampled unseen items per positive"),
+            .regularization("L2 weight decay"),
             .seed,
         ]
 

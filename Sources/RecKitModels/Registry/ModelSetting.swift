@@ -93,6 +93,44 @@ public struct ModelSetting: Sendable, Equatable {
     public static let seed = ModelSetting("seed", .seed, "random seed; the same seed gives the same model")
 }
 
+/// The keys several models share, each defined once: one name, range and meaning per concept.
+extension ModelSetting {
+    /// `factors`: a latent width, the same key in every model.
+    public static func factors(_ range: NumberRange = .between(1, 4096), _ help: String = "latent dimensions")
+        -> ModelSetting
+    {
+        .integer("factors", range, help)
+    }
+
+    /// `epochs`: passes of SGD-style training over the data.
+    public static func epochs(_ help: String = "SGD passes") -> ModelSetting { .integer("epochs", .atLeast(1), help) }
+
+    /// `iterations`: alternations of a solver (users, then items).
+    public static func iterations(_ help: String = "alternations (users, then items)") -> ModelSetting {
+        .integer("iterations", .atLeast(1), help)
+    }
+
+    public static func learningRate(_ help: String = "SGD step") -> ModelSetting {
+        .number("learning_rate", .above(0), help)
+    }
+
+    public static func regularization(_ help: String = "L2 weight") -> ModelSetting {
+        .number("regularization", .atLeast(0), help)
+    }
+
+    public static func batchSize(_ help: String) -> ModelSetting { .integer("batch_size", .atLeast(1), help) }
+
+    public static func negatives(_ help: String = "sampled negatives per positive") -> ModelSetting {
+        .integer("negatives", .atLeast(1), help)
+    }
+
+    /// `alpha` of the confidence 1 + α·r.
+    public static let alpha = ModelSetting.number("alpha", .atLeast(0), "confidence 1 + α·r")
+
+    public static let initialStandardDeviation = ModelSetting.number(
+        "init_std", .atLeast(0), "initial factor standard deviation")
+}
+
 /// An interval of allowed numbers, each end open, closed or absent.
 public struct NumberRange: Sendable, Equatable, CustomStringConvertible {
     public var lower: Double?
