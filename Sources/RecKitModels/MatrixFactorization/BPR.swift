@@ -37,7 +37,7 @@ public struct BPR: FactorRecommender {
         "BPR (Rendle et al. 2009) with item bias; uniform, popularity or WARP negatives; Hogwild threads"
     public static let details = """
         user-ordered epochs. On long-tailed catalogues uniform negatives are mostly easy ones and BPR falls back \
-        to popularity: use `sampling=popularity` or `warp` there (see below)
+        to popularity: use `sampling=popularity` or `warp` there (the README compares the three samplers)
         """
 
     public enum NegativeSampling: String, Codable, Sendable, CaseIterable {
