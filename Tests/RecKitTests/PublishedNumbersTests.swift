@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+import _RecKitTestSupport
+
+@testable import RecKit
+
+/// The numbers the README publishes, pinned to ±0.0005 on the peers' split folders: a change that
+/// moves one fails here instead of leaving the README wrong. With `CI=true` the shared folders must
+/// be there (a skipped pin would hide a regression); elsewhere the tests skip, saying why.
+@Suite struct PublishedNumbersTests {
+    static var splits: String? {
+        let path = SharedData.packageRoot + "/../shared/peers/splits"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+    static let onCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+    struct Pin: Sendable, CustomTestStringConvertible {
+        var folder: String
+        var model: String
+        var settings: [String: String]
+        var metric: String
+        var expected: Double
+        var testDescription: String {
+            "\(model) \(settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }) \(metric) \(expected)"
+        }
+    }
+
+    static let holdout = "ml-100k/topn_user_holdout20_all_ratings_seed42"
+    static let explicit = "ml-100k/explicit_random_90_10_seed42"
+    static let sampled = "ml-100k/ncf_leave_one_out_99neg_seed42"
+
+    /// The README's ml-100k figures (section "Models").
+    static let pins: [Pin] = [
+        Pin(folder: holdout, model: "itemknn", settings: [:], metric: "ndcg@10", expected: 0.3565),
+        Pin(folder: holdout, model: "itemknn", settings: ["weighting": "bm25"], metric: "ndcg@10", expected: 0.3433),
+        Pin(folder: holdout, model: "userknn", settings: [:], metric: "ndcg@10", expected: 0.3874),
+        Pin(folder: holdout, model: "ials", settings: [:], metric: "ndcg@10", expected: 0.3574),
+        Pin(
+            folder: holdout, model: "ials", settings: ["factors": "128", "regularization": "50", "alpha": "10"],
+            metric: "ndcg@10", expected: 0.4363),
+        Pin(folder: holdout, model: "ease", settings: [:], metric: "ndcg@10", expected: 0.4381),
+        Pin(folder: holdout, model: "bpr", settings: ["threads": "1"], metric: "ndcg@10", expected: 0.3764),
+        Pin(
+            folder: holdout, model: "bpr", settings: ["sampling": "warp", "epochs": "40", "threads": "1"],
+            metric: "ndcg@10", expected: 0.3887),
+        Pin(folder: holdout, model: "multvae", settings: [:], metric: "ndcg@10", expected: 0.4044),
+        Pin(folder: explicit, model: "svd", settings: ["threads": "1"], metric: "rmse", expected: 0.9207),
+        Pin(
+            folder: explicit, model: "svd",
+            settings: ["epochs": "30", "learning_rate": "0.007", "regularization": "0.05", "threads": "1"],
+            metric: "rmse", expected: 0.9047),
+        Pin(folder: explicit, model: "svd", settings: ["solver": "als"], metric: "rmse", expected: 0.8979),
+        Pin(folder: explicit, model: "svdpp", settings: [:], metric: "rmse", expected: 0.9074),
+        Pin(folder: sampled, model: "ncf", settings: [:], metric: "hr@10", expected: 0.5928),
+        Pin(folder: sampled, model: "ncf", settings: ["variant": "gmf"], metric: "ndcg@10", expected: 0.3130),
+    ]
+
+    @Test(.enabled(if: splits != nil, "../shared/peers/splits is absent"), arguments: pins)
+    func publishedNumberHolds(pin: Pin) throws {
+        let split = try SplitDirectory.load(try #require(Self.splits) + "/" + pin.folder)
+        let model = try ConfiguredModel(pin.model, settings: pin.settings).fit(split.train)
+        let metric = try #require(MetricSpec(pin.metric))
+        let result: EvaluationResult
+        if metric.isRatingMetric {
+            let predictor = try #require(model as? any RatingPredictor)
+            result = try RatingEvaluator(metrics: [metric]).evaluate(predictor, train: split.train, test: split.test)
+        } else if let negatives = split.negatives {
+            result = try SampledEvaluator(metrics: [metric]).evaluate(
+                model, train: split.train, test: split.test, negatives: negatives)
+        } else {
+            result = try FullRankingEvaluator(metrics: [metric]).evaluate(model, train: split.train, test: split.test)
+        }
+        let value = try #require(result[pin.metric])
+        #expect(abs(value - pin.expected) <= 0.0005, "\(pin.testDescription): measured \(value)")
+    }
+
+    /// On CI a missing ../shared fails the run: the pins above must not skip there.
+    @Test func sharedSplitsArePresentOnCI() {
+        if Self.onCI { #expect(Self.splits != nil, "CI=true but ../shared/peers/splits is absent") }
+    }
+}
