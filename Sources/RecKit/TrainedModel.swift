@@ -8,7 +8,7 @@ import Foundation
 /// let dataset = try Dataset.load("ml-100k")
 /// let trained = try TrainedModel(training: try ConfiguredModel("ials", settings: ["factors": "64"]), on: dataset)
 /// let items = try trained.recommend(user: "196", k: 10)        // [Recommendation]: item ID, score, title
-/// let forNewcomer = trained.recommend(history: ["1", "50"], k: 10).recommendations
+/// let forNewcomer = trained.recommend(history: ["1", "50"], k: 10).recommendations   // fold-in
 /// try trained.save(to: "models/ials")
 /// ```
 public struct TrainedModel: Sendable {
@@ -83,13 +83,25 @@ public struct TrainedModel: Sendable {
     }
 
     /// The best `k` items for someone who interacted with `itemIDs` (fold-in: no retraining), those
-    /// items excluded. IDs the model does not know are left out and returned as `unknown`.
-    public func recommend(history itemIDs: [String], k: Int = 10) -> (
-        recommendations: [Recommendation], unknown: [String]
-    ) {
+    /// items excluded. IDs the model does not know are left out and returned as `unknown`; when none
+    /// is known, the answer is the cold-start one, the most popular training items (`popular` says so).
+    public func recommend(history itemIDs: [String], k: Int = 10) -> HistoryRecommendations {
         let known = itemIDs.compactMap { items.index(of: $0) }
         let unknown = itemIDs.filter { items.index(of: $0) == nil }
-        return (recommendations(model.recommend(history: known, k: k)), unknown)
+        guard !known.isEmpty else {
+            return HistoryRecommendations(recommendations: popular(k: k), unknown: unknown, popular: true)
+        }
+        return HistoryRecommendations(
+            recommendations: recommendations(model.recommend(history: known, k: k)), unknown: unknown, popular: false)
+    }
+
+    /// The `k` items with the most training interactions (ties to the lower item index): the answer
+    /// for someone the model knows nothing about.
+    public func popular(k: Int = 10) -> [Recommendation] {
+        var counts = [Float](repeating: 0, count: items.count)
+        for item in seen.columnIndices { counts[Int(item)] += 1 }
+        return recommendations(
+            Tensor(shape: [1, items.count], scalars: counts).topKPerRow(min(k, items.count), excluding: [[]])[0])
     }
 
     /// The item an ID or a title names: the ID first, then an exact title (case-insensitive), then a
@@ -124,6 +136,14 @@ public struct TrainedModel: Sendable {
 
     /// Reads a model directory (see `ModelStore`).
     public static func load(_ path: String) throws(ModelStoreError) -> TrainedModel { try ModelStore.load(path) }
+}
+
+/// Recommendations for an ad-hoc history: the items, the history's IDs the model does not know, and
+/// whether nothing was known so the answer is the most popular items.
+public struct HistoryRecommendations: Sendable, Equatable {
+    public var recommendations: [Recommendation]
+    public var unknown: [String]
+    public var popular: Bool
 }
 
 /// An item in external IDs with its score (and title, when known).

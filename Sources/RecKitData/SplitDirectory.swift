@@ -36,13 +36,15 @@ public enum SplitDirectory {
                 userColumn.append(users.index(of: fields[0])!)
                 itemColumn.append(items.index(of: fields[1])!)
                 if fieldCount >= 3 {
-                    guard let rating = Float(fields[2]) else {
+                    guard let rating = Float(fields[2]), rating.isFinite else {
                         throw table.error(row: row, field: "rating", .notANumber(fields[2]))
                     }
                     ratings.append(rating)
                 }
                 if fieldCount >= 4 {
-                    guard let time = Int64(fields[3]) ?? Double(fields[3]).map({ Int64($0) }) else {
+                    guard
+                        let time = Int64(fields[3]) ?? Double(fields[3]).flatMap({ Int64(exactly: $0.rounded(.down)) })
+                    else {
                         throw table.error(row: row, field: "timestamp", .notATime(fields[3]))
                     }
                     times.append(time)

@@ -98,7 +98,16 @@ public enum SafeTensors {
                 throw SafeTensorsError(
                     "tensor '\(name)' points outside the data (\(begin)..<\(end) of \(body.count) bytes)")
             }
-            let count = shape.reduce(1, *)
+            // Element count, overflow-checked and bounded by the data's size before anything is allocated.
+            var count = 1
+            for dimension in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+                guard !overflow, product <= body.count else {
+                    throw SafeTensorsError(
+                        "tensor '\(name)' has shape \(shape), larger than the file's \(body.count) data bytes")
+                }
+                count = product
+            }
             let bytes = body.subdata(in: begin..<end)
             switch dtype {
             case "F32":

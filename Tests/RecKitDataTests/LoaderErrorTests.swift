@@ -119,3 +119,35 @@ import _RecKitTestSupport
         }
     }
 }
+
+/// Inputs that used to crash: each now loads or names its file, line and field.
+@Suite struct FormerCrashTests {
+    let folder = TemporaryDirectory()
+
+    @Test func integerParsingIsOverflowChecked() {
+        func parse(_ text: String) -> Int64? {
+            Array(text.utf8).withUnsafeBufferPointer { ByteParsing.int64($0) }
+        }
+        #expect(parse("9223372036854775807") == .max && parse("-9223372036854775808") == .min)
+        #expect(parse("9223372036854775808") == nil && parse("9999999999999999999") == nil)
+        #expect(parse("-9223372036854775809") == nil && parse("1700000000") == 1_700_000_000 && parse("-12") == -12)
+    }
+
+    /// A 19-digit timestamp (`reckit data inspect` died with "arithmetic overflow").
+    @Test func nineteenDigitTimestampIsAnError() {
+        let path = folder.write("r.csv", "user,item,rating,timestamp\n1,2,4,1700000000\n1,3,5,9999999999999999999\n")
+        #expect(throws: DataError(file: path, line: 3, field: "timestamp", .notATime("9999999999999999999"))) {
+            try InteractionFileLoader.load(path)
+        }
+    }
+
+    /// `nan` and out-of-range times or ratings in a split folder (`--split-dir` died converting them).
+    @Test(arguments: ["nan", "inf", "1e30"])
+    func splitFolderTimesAreChecked(time: String) {
+        folder.write("s/train.tsv", "1\t2\t4\t100\n2\t3\t5\t\(time)\n")
+        folder.write("s/test.tsv", "1\t3\t4\t200\n")
+        #expect(throws: DataError.self) { try SplitDirectory.load(folder.path + "/s") }
+        folder.write("s/train.tsv", "1\t2\tnan\t100\n")
+        #expect(throws: DataError.self) { try SplitDirectory.load(folder.path + "/s") }
+    }
+}

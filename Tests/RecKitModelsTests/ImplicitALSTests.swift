@@ -188,4 +188,18 @@ import _RecKitTestSupport
         #expect(
             zip(explanation.contributions, explanation.contributions.dropFirst()).allSatisfy { $0.score >= $1.score })
     }
+
+    /// Negative weights would give negative confidences: a clear error names the row. (Non-finite
+    /// ones never get this far: `Interactions` rejects them.)
+    @Test func negativeWeightsAreRejected() throws {
+        let bad = try Interactions(
+            users: [0, 0, 1], items: [0, 1, 1], weights: [3, -2, 1], userCount: 2, itemCount: 2)
+        #expect(throws: ConfigError.self) { try ImplicitALS(fitting: bad) }
+        #expect(throws: ConfigError.self) { try LogisticMF(fitting: bad) }
+        do {
+            _ = try ImplicitALS(fitting: bad)
+        } catch {
+            #expect("\(error)".contains("interaction 1 has -2.0"))
+        }
+    }
 }

@@ -159,6 +159,22 @@ import _RecKitTestSupport
         #expect(length % 8 == 0 && length + 8 + 6 * 4 + 2 * 4 + 8 == data.count)
     }
 
+    /// A header whose shape would overflow the element count (or exceed the data) is an error, not a crash.
+    @Test func hugeShapesAreRejectedBeforeAllocating() throws {
+        func file(shape: String) -> Data {
+            var header = Data("{\"w\":{\"dtype\":\"F32\",\"shape\":\(shape),\"data_offsets\":[0,8]}}".utf8)
+            while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
+            var data = Data((0..<8).map { UInt8((header.count >> (8 * $0)) & 0xFF) })
+            data.append(header)
+            data.append(Data(count: 8))
+            return data
+        }
+        #expect(try SafeTensors.decode(file(shape: "[2]")).entries["w"] == .float32(Tensor.zeros([2])))
+        for shape in ["[4294967296,4294967296,4]", "[9223372036854775807,2]", "[1000000000]"] {
+            #expect(throws: SafeTensorsError.self) { try SafeTensors.decode(file(shape: shape)) }
+        }
+    }
+
     /// Read back with Python's own `safetensors` package when it is installed.
     @Test(.enabled(if: PythonSafetensors.available, "python3 with the safetensors package is not installed"))
     func pythonReadsOurFiles() throws {

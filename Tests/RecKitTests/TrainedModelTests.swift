@@ -20,7 +20,8 @@ import _RecKitTestSupport
     }
 
     /// The README's TrainedModel example, on the synthetic set: answers in external IDs, fold-in
-    /// with unknown IDs set apart, similar items by title, save and load, batched lists.
+    /// with unknown IDs set apart (and the popular items when none is known), similar items by title,
+    /// save and load, batched lists.
     @Test func answersInExternalIDs() throws {
         let dataset = Self.data.ratings
         let ials = try ConfiguredModel("ials", settings: ["factors": "8", "alpha": "10", "iterations": "3"])
@@ -36,11 +37,19 @@ import _RecKitTestSupport
                 })
         #expect(items.allSatisfy { $0.title == dataset.itemCatalog?.titles[Int(dataset.items.index(of: $0.item)!)] })
         #expect(throws: LookupError.unknownUser("nobody")) { try trained.recommend(user: "nobody") }
-        let (newcomer, unknown) = trained.recommend(
+        let newcomer = trained.recommend(
             history: [dataset.items.id(at: 1), "no-such-item", dataset.items.id(at: 2)], k: 5)
-        #expect(
-            unknown == ["no-such-item"] && newcomer.count == 5
-                && !newcomer.contains { $0.item == dataset.items.id(at: 1) })
+        #expect(newcomer.unknown == ["no-such-item"] && !newcomer.popular && newcomer.recommendations.count == 5)
+        #expect(!newcomer.recommendations.contains { $0.item == dataset.items.id(at: 1) })
+        // Nothing known: the cold-start answer, the most popular training items, labelled as such.
+        let stranger = trained.recommend(history: ["no-such-item", "nor-this"], k: 5)
+        #expect(stranger.popular && stranger.unknown == ["no-such-item", "nor-this"])
+        var counts = [Int](repeating: 0, count: dataset.items.count)
+        for item in trained.seen.columnIndices { counts[Int(item)] += 1 }
+        let mostPopular = counts.indices.sorted { counts[$0] > counts[$1] || (counts[$0] == counts[$1] && $0 < $1) }
+            .prefix(5)
+        #expect(stranger.recommendations.map(\.item) == mostPopular.map { dataset.items.id(at: Int32($0)) })
+        #expect(stranger.recommendations == trained.popular(k: 5))
         let title = try #require(dataset.itemCatalog?.titles[3])
         let alike = try trained.similar(to: title, k: 5)
         #expect(

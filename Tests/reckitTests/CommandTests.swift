@@ -136,6 +136,24 @@ import _RecKitTestSupport
             _ = try RecKitCommand.parseAsRoot(["recommend", "--model", "m", "--user", "1", "--history", "2"])
         }
         #expect(throws: (any Error).self) { _ = try SettingsFile.read(folder.write("bad.yaml", "factors 8\n")) }
+        // Exit codes: a well-formed command that meets an unknown user is a runtime error (1, one line,
+        // no usage); a command-line mistake is 64 with usage.
+        var unknown = try #require(
+            try RecKitCommand.parseAsRoot(["recommend", "--model", folder.path + "/m", "--user", "nobody"])
+                as? AsyncParsableCommand)
+        do {
+            try await unknown.run()
+            Issue.record("an unknown user was accepted")
+        } catch {
+            #expect(error is RuntimeError && "\(error)" == "user 'nobody' is not in the model's training data")
+            #expect(RecKitCommand.exitCode(for: error) == .failure)
+        }
+        do {
+            _ = try RecKitCommand.parseAsRoot(["recommend", "--model", "m", "-k", "0", "--user", "1"])
+            Issue.record("-k 0 was accepted")
+        } catch {
+            #expect(RecKitCommand.exitCode(for: error) == .validationFailure)
+        }
     }
 }
 

@@ -53,14 +53,20 @@ enum ByteParsing {
             index = 1
         }
         guard index < bytes.count, bytes.count - index <= 19 else { return nil }
+        // Accumulated as a negative number, whose range reaches Int64.min; every step is checked, so a
+        // 19-digit value past Int64.max is "not a number" rather than an arithmetic-overflow crash.
         var value: Int64 = 0
         while index < bytes.count {
             let digit = bytes[index] &- zero
             guard digit <= 9 else { return nil }
-            value = value * 10 + Int64(digit)
+            let (shifted, overflowMultiply) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowSubtract) = shifted.subtractingReportingOverflow(Int64(digit))
+            guard !overflowMultiply, !overflowSubtract else { return nil }
+            value = next
             index += 1
         }
-        return negative ? -value : value
+        if negative { return value }
+        return value == .min ? nil : -value
     }
 
     static let powersOfTen: [Double] = (0...22).map { power in

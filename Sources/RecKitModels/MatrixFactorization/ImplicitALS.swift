@@ -73,6 +73,7 @@ public struct ImplicitALS: FactorRecommender {
     /// otherwise; threads never change the result. Reports each iteration.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
+        try train.checkNonNegativeValues(for: Self.name)
         let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let k = config.factorCount
         var generator = SplitMix64(seed: config.seed)

@@ -52,6 +52,7 @@ public struct LogisticMF: FactorRecommender {
     /// reports each iteration.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
+        try train.checkNonNegativeValues(for: Self.name)
         let k = config.factorCount
         let width = k + 2
         let threadCount = context.threads(default: Parallel.defaultThreadCount)

@@ -118,7 +118,7 @@ struct BenchmarkSuite {
     /// trains anything.
     static func read(_ path: String) throws -> BenchmarkSuite {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("\(path): cannot be read")
+            throw RuntimeError("\(path): cannot be read")
         }
         let root: Node
         do {

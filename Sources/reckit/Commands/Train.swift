@@ -56,18 +56,18 @@ struct Train: AsyncParsableCommand {
 enum SettingsFile {
     static func read(_ path: String) throws -> [String: String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ValidationError("\(path): cannot be read")
+            throw RuntimeError("\(path): cannot be read")
         }
         let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch { throw ValidationError("\(path): not valid YAML: \(error)") }
+        do { root = try Yams.compose(yaml: text) } catch { throw RuntimeError("\(path): not valid YAML: \(error)") }
         guard let root else { return [:] }
         guard let mapping = root.mapping else {
-            throw ValidationError("\(path)\(root.mark.map { ":\($0.line)" } ?? ""): expected `key: value` lines")
+            throw RuntimeError("\(path)\(root.mark.map { ":\($0.line)" } ?? ""): expected `key: value` lines")
         }
         var settings: [String: String] = [:]
         for (key, value) in mapping {
             guard let name = key.scalar?.string, let scalar = value.scalar?.string else {
-                throw ValidationError(
+                throw RuntimeError(
                     "\(path)\(key.mark.map { ":\($0.line)" } ?? ""): expected `key: value` with a single value")
             }
             settings[name] = scalar
@@ -102,11 +102,11 @@ struct Recommend: AsyncParsableCommand {
         let saved = try TrainedModel.load(model)
         if let user {
             let items: [Recommendation]
-            do { items = try saved.recommend(user: user, k: k) } catch { throw ValidationError(error.description) }
+            do { items = try saved.recommend(user: user, k: k) } catch { throw RuntimeError(error.description) }
             output(rows: [(user, items)], kind: saved.kind)
             if explain {
                 guard let als = saved.model as? ImplicitALS else {
-                    throw ValidationError("--explain needs an ials model")
+                    throw RuntimeError("--explain needs an ials model; this one is \(saved.kind)")
                 }
                 let index = saved.users.index(of: user)!
                 let history = zip(saved.seen.columns(inRow: Int(index)), saved.seen.values(inRow: Int(index))).map {
@@ -124,19 +124,23 @@ struct Recommend: AsyncParsableCommand {
             }
         } else if let history {
             let ids = history.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let (items, unknown) = saved.recommend(history: ids, k: k)
-            if !unknown.isEmpty {
+            let answer = saved.recommend(history: ids, k: k)
+            if !answer.unknown.isEmpty {
                 Terminal.error(
-                    "ignoring \(unknown.count) unknown item ID(s): \(unknown.prefix(5).joined(separator: ", "))")
+                    "ignoring \(answer.unknown.count) unknown item ID(s): \(answer.unknown.prefix(5).joined(separator: ", "))"
+                )
             }
-            output(rows: [("history", items)], kind: saved.kind)
+            if answer.popular {
+                Terminal.error("no item of the history is known to the model: the most popular items instead")
+            }
+            output(rows: [("history", answer.recommendations)], kind: answer.popular ? "most popular" : saved.kind)
         } else if let users {
             let ids: [String]
             if users == "all" {
                 ids = saved.users.ids
             } else {
                 guard let text = try? String(contentsOfFile: users, encoding: .utf8) else {
-                    throw ValidationError("\(users): cannot be read")
+                    throw RuntimeError("\(users): cannot be read")
                 }
                 ids = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                     !$0.isEmpty
@@ -144,7 +148,7 @@ struct Recommend: AsyncParsableCommand {
             }
             let unknown = ids.filter { saved.users.index(of: $0) == nil }
             if !unknown.isEmpty {
-                throw ValidationError("\(unknown.count) user(s) not in the model, e.g. '\(unknown[0])'")
+                throw RuntimeError("\(unknown.count) user(s) not in the model, e.g. '\(unknown[0])'")
             }
             output(rows: Array(zip(ids, try saved.recommend(users: ids, k: k))), kind: saved.kind, batch: true)
         }
@@ -204,7 +208,7 @@ struct Similar: AsyncParsableCommand {
             }
         }
         let found: (item: Recommendation, similar: [Recommendation])
-        do { found = try saved.similar(to: item, k: k) } catch { throw ValidationError(error.description) }
+        do { found = try saved.similar(to: item, k: k) } catch { throw RuntimeError(error.description) }
         let (target, results) = found
         if json {
             let object: [String: Any] = [

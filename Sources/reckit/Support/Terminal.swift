@@ -148,3 +148,11 @@ final class ProgressBar: @unchecked Sendable {
         if done == total { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }
+
+/// A problem found while running a well-formed command (an unknown user, an unreadable file): the
+/// command prints it on one line and exits with 1, without the usage text that command-line
+/// mistakes (`ValidationError`, exit 64) get.
+struct RuntimeError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
