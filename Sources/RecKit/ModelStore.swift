@@ -66,7 +66,13 @@ public enum ModelStore {
             throw ModelStoreError(path: path, "cannot encode the manifest")
         }
         let manager = FileManager.default
-        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        // A name of its own per save (not per process), and one save of a path at a time in this
+        // process: two saves of the same model directory never write into each other's folder.
+        let unique = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
+        let temporary = path + ".partial-" + unique
+        let lock = SaveLocks.shared.lock(for: URL(fileURLWithPath: path).standardizedFileURL.path)
+        lock.lock()
+        defer { lock.unlock() }
         do {
             try? manager.removeItem(atPath: temporary)
             try manager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
@@ -74,7 +80,7 @@ public enum ModelStore {
             try idData.write(to: URL(fileURLWithPath: temporary + "/" + idsFile))
             try manifestData.write(to: URL(fileURLWithPath: temporary + "/" + manifestFile))
             if manager.fileExists(atPath: path) {
-                let old = path + ".old-\(ProcessInfo.processInfo.processIdentifier)"
+                let old = path + ".old-" + unique
                 try manager.moveItem(atPath: path, toPath: old)
                 try manager.moveItem(atPath: temporary, toPath: path)
                 try? manager.removeItem(atPath: old)
@@ -175,6 +181,22 @@ public enum ModelStore {
                 fingerprint: manifest.trainingFingerprint)
         } catch {
             throw ModelStoreError(path: path, "\(weightsFile): \(error)")
+        }
+    }
+}
+
+/// One lock per model-directory path, so that saves of the same path in one process take turns.
+final class SaveLocks: @unchecked Sendable { // the dictionary is guarded by `guardLock`
+    static let shared = SaveLocks()
+    private let guardLock = NSLock()
+    private var locks: [String: NSLock] = [:]
+
+    func lock(for path: String) -> NSLock {
+        guardLock.withLock {
+            if let existing = locks[path] { return existing }
+            let created = NSLock()
+            locks[path] = created
+            return created
         }
     }
 }

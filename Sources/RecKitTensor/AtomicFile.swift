@@ -17,7 +17,8 @@ public enum AtomicFile {
     /// atomic within a file system). Used instead of Foundation's `atomically:` writes, which on
     /// Linux leave an empty folder behind in the temporary directory for every call.
     public static func write(_ data: Data, to path: String) throws(FileWriteError) {
-        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        // Unique per write, so that two writes of one path (threads of one process) never share it.
+        let temporary = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: temporary, contents: data) else {
             throw FileWriteError(path: path, reason: "cannot create \(temporary)")
         }

@@ -60,6 +60,30 @@ import _RecKitTestSupport
         #expect(try TrainedModel.load(folder.path + "/m").kind == name)
     }
 
+    /// Saves of one path from several tasks at once all succeed and leave one whole model (they used
+    /// to share a PID-named temporary folder); the same model scored from many threads gives the
+    /// same lists (the server relies on it).
+    @Test func concurrentSavesAndScoringAreSafe() async throws {
+        let folder = TemporaryDirectory()
+        let path = folder.path + "/m"
+        let trained = try saved("ials", settings: ["factors": "4", "iterations": "1"])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { try trained.save(to: path) } }
+            try await group.waitForAll()
+        }
+        let loaded = try TrainedModel.load(path)
+        #expect(loaded.model.scores(forUsers: [0, 1]) == trained.model.scores(forUsers: [0, 1]))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0 != "m" }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+        let ids = Array(loaded.users.ids.prefix(50))
+        let expected = try loaded.recommend(users: ids, k: 10)
+        let results = try await withThrowingTaskGroup(of: [[Recommendation]].self) { group in
+            for _ in 0..<8 { group.addTask { try loaded.recommend(users: ids, k: 10) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 8 && results.allSatisfy { $0 == expected })
+    }
+
     /// The manifest holds the complete configuration as typed JSON: defaults included, so a later
     /// change of a default cannot change a saved model.
     @Test func manifestStoresTheCompleteTypedConfig() throws {
