@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import RecKit
 
 @main
@@ -11,4 +12,30 @@ struct RecKitCommand: AsyncParsableCommand {
             DataCommand.self, Train.self, Evaluate.self, Recommend.self, Similar.self, Benchmark.self, Models.self,
         ]
     )
+
+    /// ArgumentParser's own loop, except that a run with `--json` that fails also prints the error as
+    /// one JSON object on stdout (stdout then always holds JSON); stderr and the exit code are as usual.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if let object = jsonError(for: error, arguments: arguments) { print(object) }
+            exit(withError: error)
+        }
+    }
+
+    /// `{"error": "...", "exit_code": N}` for a failed `--json` run; nil otherwise (or for `--help`).
+    static func jsonError(for error: any Error, arguments: [String]) -> String? {
+        let code = exitCode(for: error)
+        guard arguments.contains("--json"), code != .success else { return nil }
+        let object: [String: Any] = ["error": message(for: error), "exit_code": Int(code.rawValue)]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
 }

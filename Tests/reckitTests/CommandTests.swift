@@ -147,6 +147,10 @@ import _RecKitTestSupport
         } catch {
             #expect(error is RuntimeError && "\(error)" == "user 'nobody' is not in the model's training data")
             #expect(RecKitCommand.exitCode(for: error) == .failure)
+            // With --json, stdout gets the error as JSON too.
+            let json = try #require(RecKitCommand.jsonError(for: error, arguments: ["recommend", "--json"]))
+            #expect(json == #"{"error":"user 'nobody' is not in the model's training data","exit_code":1}"#)
+            #expect(RecKitCommand.jsonError(for: error, arguments: ["recommend"]) == nil)
         }
         do {
             _ = try RecKitCommand.parseAsRoot(["recommend", "--model", "m", "-k", "0", "--user", "1"])
