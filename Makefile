@@ -31,6 +31,7 @@ release: deps
 # A scratch folder of its own keeps these flags from rebuilding the demo build (and back).
 TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
 test: deps lint
+	@./scripts/install-test-deps.sh
 	$(SWIFT) build $(TEST_FLAGS) --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --parallel --num-workers 2
 

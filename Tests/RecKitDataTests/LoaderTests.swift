@@ -172,6 +172,13 @@ struct SplitMix64Local {
                 || (core.countsPerUser().allSatisfy { $0 == 0 || $0 >= 2 }
                     && core.countsPerItem().allSatisfy { $0 == 0 || $0 >= 2 })
         )
+        // A 2-core that is not empty, reached by a cascade: item 2 has one row and goes, then user 2 has
+        // one row left and goes; the 2 × 2 square stays whole.
+        let square = try! Interactions(
+            users: [0, 0, 1, 1, 2, 2], items: [0, 1, 0, 1, 2, 0], userCount: 3, itemCount: 3)
+        let squareCore = square.kCore(2)
+        #expect(squareCore.users == [0, 0, 1, 1] && squareCore.items == [0, 1, 0, 1])
+        #expect(square.kCore(3).count == 0 && square.kCore(1).count == 6)
         let compact = data.compacted()
         #expect(compact.interactions.userCount == 3 && compact.oldUsers == [0, 1, 2])
         #expect(compact.interactions.itemCount == 4 && compact.oldItems == [0, 1, 2, 3])

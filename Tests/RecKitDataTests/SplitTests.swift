@@ -52,11 +52,22 @@ import _RecKitTestSupport
     }
 
     @Test func kFoldCoversEveryRowOnce() {
-        let folds = dataset.kFold(4, seed: 2)
-        #expect(folds.reduce(0) { $0 + $1.test.count } == dataset.interactions.count)
-        let byUser = dataset.kFold(3, byUser: true, seed: 2)
-        for fold in byUser {
-            #expect(Set(fold.train.users).isDisjoint(with: Set(fold.test.users)))
+        // Rows as text, to compare multisets of interactions.
+        func rows(_ data: Interactions) -> [String] {
+            (0..<data.count).map {
+                "\(data.users[$0]) \(data.items[$0]) \(data.ratings?[$0] ?? 0) \(data.timestamps?[$0] ?? 0)"
+            }
+        }
+        let all = rows(dataset.interactions).sorted()
+        for byUser in [false, true] {
+            let folds = dataset.kFold(byUser ? 3 : 4, byUser: byUser, seed: 2)
+            #expect(folds.count == (byUser ? 3 : 4))
+            // Each row is in exactly one test fold, and every fold's train and test make up the data.
+            #expect(folds.flatMap { rows($0.test) }.sorted() == all)
+            for fold in folds {
+                #expect(fold.test.count > 0 && (rows(fold.train) + rows(fold.test)).sorted() == all)
+                if byUser { #expect(Set(fold.train.users).isDisjoint(with: Set(fold.test.users))) }
+            }
         }
     }
 

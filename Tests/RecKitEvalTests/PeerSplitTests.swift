@@ -9,10 +9,7 @@ import _RecKitTestSupport
 /// Popularity on the peers' own split folders reproduces their "Popularity" rows of
 /// ../shared/peers/RESULTS.md to four decimals: our metric definitions and tie-breaking match theirs.
 @Suite struct PeerSplitTests {
-    static var splits: String? {
-        let path = SharedData.packageRoot + "/../shared/peers/splits"
-        return FileManagerCheck.exists(path) ? path : nil
-    }
+    static var splits: String? { SharedData.peerSplits }
 
     /// (folder, P, R, R_cap, NDCG, HR, MAP, coverage) from RESULTS.md.
     static let fullRanking: [(String, [Double])] = [
@@ -40,6 +37,9 @@ import _RecKitTestSupport
         ]
         let result = try FullRankingEvaluator(metrics: metrics).evaluate(
             try Popularity(fitting: split.train), train: split.train, test: split.test)
+        #expect(
+            result.metrics.count == expected.count,
+            "\(folder): \(result.metrics.count) metrics for \(expected.count) values")
         for (metric, value) in zip(result.metrics, expected) {
             #expect(abs(metric.value - value) < 0.00005, "\(folder) \(metric.name): \(metric.value) vs \(value)")
         }
@@ -60,8 +60,4 @@ import _RecKitTestSupport
         #expect(abs(result["hr@10"]! - hitRate) < 0.00005)
         #expect(abs(result["ndcg@10"]! - ndcg) < 0.00005)
     }
-}
-
-enum FileManagerCheck {
-    static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 }

@@ -26,8 +26,7 @@ import _RecKitTestSupport
 /// items give NDCG@10 within 0.005 of those from the trained user vectors.
 @Suite struct FoldInTests {
     static var splitFolder: String? {
-        let path = SharedData.packageRoot + "/../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42"
-        return SharedData.root != nil && FileManagerExists.check(path) ? path : nil
+        SharedData.peerSplit("ml-100k/topn_user_holdout20_all_ratings_seed42")
     }
 
     @Test(.enabled(if: splitFolder != nil, "../shared/peers/splits/ml-100k is absent"))
@@ -43,8 +42,4 @@ import _RecKitTestSupport
         let foldIn = try evaluator.evaluate(folded, train: split.train, test: split.test)["ndcg@10"]!
         #expect(abs(foldIn - trained) < 0.005, "fold-in \(foldIn) vs trained \(trained)")
     }
-}
-
-enum FileManagerExists {
-    static func check(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 }

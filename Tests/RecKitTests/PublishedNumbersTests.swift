@@ -8,11 +8,7 @@ import _RecKitTestSupport
 /// moves one fails here instead of leaving the README wrong. With `CI=true` the shared folders must
 /// be there (a skipped pin would hide a regression); elsewhere the tests skip, saying why.
 @Suite struct PublishedNumbersTests {
-    static var splits: String? {
-        let path = SharedData.packageRoot + "/../shared/peers/splits"
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
-    static let onCI = ProcessInfo.processInfo.environment["CI"] == "true"
+    static var splits: String? { SharedData.peerSplits }
 
     struct Pin: Sendable, CustomTestStringConvertible {
         var folder: String
@@ -74,8 +70,9 @@ import _RecKitTestSupport
         #expect(abs(value - pin.expected) <= 0.0005, "\(pin.testDescription): measured \(value)")
     }
 
-    /// On CI a missing ../shared fails the run: the pins above must not skip there.
-    @Test func sharedSplitsArePresentOnCI() {
-        if Self.onCI { #expect(Self.splits != nil, "CI=true but ../shared/peers/splits is absent") }
+    /// On CI a missing ../shared fails the run: the pins above (and every test on the shared data)
+    /// must not skip there.
+    @Test func sharedDataIsPresentOnCI() {
+        #expect(SharedData.requiredButMissing.isEmpty, "CI=true but \(SharedData.requiredButMissing) absent")
     }
 }

@@ -44,6 +44,27 @@ public enum SharedData {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
+    /// The peers' split folders (`../shared/peers/splits`, or beside `RECKIT_SHARED_DATA`'s data
+    /// folder), or nil when absent.
+    public static var peerSplits: String? {
+        let environment = ProcessInfo.processInfo.environment["RECKIT_SHARED_DATA"].map { $0 + "/../peers/splits" }
+        let candidates = [environment, packageRoot + "/../shared/peers/splits"].compactMap { $0 }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// The peers' split folder `relativePath`, if it exists.
+    public static func peerSplit(_ relativePath: String) -> String? {
+        guard let root = peerSplits else { return nil }
+        let path = root + "/" + relativePath
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// On CI (`CI=true`) the shared data must be there: a test that skips there would hide a regression.
+    public static var requiredButMissing: [String] {
+        guard ProcessInfo.processInfo.environment["CI"] == "true" else { return [] }
+        return [("../shared/data", root), ("../shared/peers/splits", peerSplits)].filter { $0.1 == nil }.map(\.0)
+    }
+
     /// The folder holding Package.swift, from this file's location.
     public static var packageRoot: String {
         var url = URL(fileURLWithPath: #filePath)
