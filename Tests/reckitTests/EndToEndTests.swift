@@ -1,0 +1,181 @@
+import Foundation
+import Testing
+import _RecKitTestSupport
+
+/// The built `reckit` binary run as a user runs it, for each command the README shows: stdout (the
+/// recommendations themselves, TSV lines, JSON objects), stderr and exit codes.
+@Suite(.serialized) struct EndToEndTests {
+    /// One run's exit code and output.
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+
+        func json() throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+        }
+    }
+
+    /// The `reckit` built beside this test bundle.
+    static var binary: String {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let beside = folder.appendingPathComponent("reckit").path
+        return FileManager.default.isExecutableFile(atPath: beside)
+            ? beside : SharedData.packageRoot + "/.build-test/release/reckit"
+    }
+
+    static let folder = TemporaryDirectory()
+    static let data = folder.path + "/data"
+    static let model = folder.path + "/ials"
+
+    /// Runs `reckit arguments` with stdout and stderr in files (no pipe can fill up and block).
+    @discardableResult
+    static func reckit(_ arguments: [String]) throws -> Run {
+        let out = folder.path + "/stdout-\(UUID().uuidString)"
+        let err = folder.path + "/stderr-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: out, contents: nil)
+        FileManager.default.createFile(atPath: err, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
+            stderr: try String(contentsOfFile: err, encoding: .utf8))
+    }
+
+    /// The synthetic data set and an iALS model trained on it, made once.
+    static let prepared: Bool = {
+        guard
+            (try? reckit(["data", "synth", "--preset", "tiny", "--seed", "5", "--out", data, "--quiet"]))?.status == 0
+        else { return false }
+        let train = try? reckit([
+            "train", "--data", data, "--model", "ials", "--set", "factors=8", "--out", model, "--quiet",
+        ])
+        return train?.status == 0
+    }()
+
+    @Test func dataCommands() throws {
+        #expect(Self.prepared)
+        let inspect = try Self.reckit(["data", "inspect", Self.data, "--json"])
+        #expect(inspect.status == 0)
+        let summary = try inspect.json()
+        #expect("\(summary)".contains("300") && "\(summary)".contains("400"))
+        let csv = Self.folder.path + "/all.csv"
+        let convert = try Self.reckit(["data", "convert", Self.data, "--out", csv])
+        #expect(convert.status == 0)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count > 1000 && lines[0].hasPrefix("user"))
+    }
+
+    @Test func evaluateTrainedAndSavedModels() throws {
+        #expect(Self.prepared)
+        let run = try Self.reckit([
+            "evaluate", "--data", Self.data, "--split", "holdout:0.2", "--model", "popularity,ease", "--json",
+            "--markdown", Self.folder.path + "/board.md",
+        ])
+        #expect(run.status == 0 && run.stderr.isEmpty)
+        let results = try #require(try run.json()["results"] as? [[String: Any]])
+        let ndcg = results.compactMap { $0["ndcg@10"] as? Double }
+        #expect(
+            results.map { $0["model"] as? String } == ["popularity", "ease"] && ndcg.count == 2 && ndcg[1] > ndcg[0])
+        let board = try String(contentsOfFile: Self.folder.path + "/board.md", encoding: .utf8)
+        let easeRow = board.split(separator: "\n").first { $0.hasPrefix("| ease |") }
+        #expect(easeRow?.contains(String(format: "| %.4f |", ndcg[1])) == true, "\(board)")
+        // A saved model on the same data: its own training pairs excluded, every test pair known.
+        let saved = try Self.reckit(["evaluate", "--saved", Self.model, "--data", Self.data, "--json"])
+        #expect(saved.status == 0)
+        let context = try saved.json()["context"] as? [String: String]
+        #expect(context?["saved_model"] == Self.model)
+    }
+
+    /// A split folder with negatives: the sampled protocol, labelled as such.
+    @Test func splitFolderWithNegatives() throws {
+        var train = ""
+        var test = ""
+        var negatives = ""
+        for user in 1...20 {
+            for item in 1...8 where (item + user) % 3 != 0 { train += "\(user)\t\(item)\t4\t\(user * 10 + item)\n" }
+            test += "\(user)\t\((user % 4) + 9)\t5\t999\n"
+            negatives += "\(user)\t13\t14\t15\n"
+        }
+        Self.folder.write("split/train.tsv", train)
+        Self.folder.write("split/test.tsv", test)
+        Self.folder.write("split/negatives.tsv", negatives)
+        let run = try Self.reckit([
+            "evaluate", "--split-dir", Self.folder.path + "/split", "--model", "popularity", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try run.json()
+        #expect(object["protocol"] as? String == "sampled" && object["hr@10"] as? Double == 1)
+    }
+
+    @Test func recommendInEveryForm() throws {
+        #expect(Self.prepared)
+        let single = try Self.reckit(["recommend", "--model", Self.model, "--user", "1", "-k", "3", "--json"])
+        #expect(single.status == 0)
+        let items = try #require(try single.json()["items"] as? [[String: Any]])
+        #expect(items.map { $0["rank"] as? Int } == [1, 2, 3] && items.allSatisfy { $0["title"] is String })
+        let tsv = try Self.reckit(["recommend", "--model", Self.model, "--user", "1", "-k", "3", "--tsv"])
+        let rows = tsv.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(rows.map { $0[1] } == items.map { $0["item"] as? String } && rows.allSatisfy { $0[0] == "1" })
+        let all = try Self.reckit(["recommend", "--model", Self.model, "--users", "all", "-k", "2"])
+        #expect(all.status == 0 && all.stdout.split(separator: "\n").count == 2 * 300)
+        let file = Self.folder.write("users.txt", "1\n2\n")
+        let some = try Self.reckit(["recommend", "--model", Self.model, "--users", file, "-k", "2", "--tsv"])
+        #expect(some.stdout.split(separator: "\n").count == 4 && all.stdout.hasPrefix(some.stdout.prefix(10)))
+        let history = try Self.reckit([
+            "recommend", "--model", Self.model, "--history", "1,2,nope", "-k", "4", "--json",
+        ])
+        #expect(history.status == 0 && history.stderr.contains("ignoring 1 unknown item ID(s): nope"))
+        let historyItems = try history.json()["items"] as? [[String: Any]]
+        #expect(historyItems?.count == 4)
+        let explain = try Self.reckit(["recommend", "--model", Self.model, "--user", "1", "-k", "2", "--explain"])
+        #expect(explain.status == 0 && explain.stderr.components(separatedBy: "because of").count == 3)
+    }
+
+    @Test func similarByTitle() throws {
+        #expect(Self.prepared)
+        let catalog = try String(contentsOfFile: Self.data + "/items.csv", encoding: .utf8).split(separator: "\n")
+        let title = try #require(catalog.dropFirst().first?.split(separator: ",").dropFirst().first).description
+        let run = try Self.reckit(["similar", "--model", Self.model, "--item", title, "-k", "5", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try run.json()
+        #expect(object["title"] as? String == title && (object["similar"] as? [[String: Any]])?.count == 5)
+    }
+
+    @Test func benchmarkAndModels() throws {
+        #expect(Self.prepared)
+        let suite = Self.folder.write(
+            "suite.yaml", "metrics: [ndcg@10]\ndatasets: [{data: data}]\nmodels: [popularity, {model: ease, name: e}]\n"
+        )
+        let run = try Self.reckit(["benchmark", suite, "--json"])
+        #expect(run.status == 0)
+        let sets = try #require(try run.json()["datasets"] as? [[String: Any]])
+        #expect((sets.first?["results"] as? [[String: Any]])?.map { $0["model"] as? String } == ["popularity", "e"])
+        let models = try Self.reckit(["models"])
+        #expect(models.status == 0 && models.stdout.contains("ials ") && models.stdout.contains("mostrecent"))
+        let ials = try Self.reckit(["models", "ials"])
+        #expect(ials.stdout.contains("cg_steps") && ials.stdout.contains("default 64"))
+    }
+
+    @Test func errorsAndExitCodes() throws {
+        #expect(Self.prepared)
+        let unknown = try Self.reckit(["recommend", "--model", Self.model, "--user", "nobody"])
+        #expect(unknown.status == 1 && unknown.stderr == "Error: user 'nobody' is not in the model's training data\n")
+        let json = try Self.reckit(["recommend", "--model", Self.model, "--user", "nobody", "--json"])
+        let code = try json.json()["exit_code"] as? Int
+        #expect(json.status == 1 && code == 1)
+        let usage = try Self.reckit(["recommend", "--model", Self.model, "--user", "1", "-k", "0"])
+        #expect(
+            usage.status == 64 && usage.stderr.contains("-k must be in 1...100000") && usage.stderr.contains("Usage:"))
+        let setting = try Self.reckit(["evaluate", "--data", Self.data, "--model", "ials", "--set", "factorz=8"])
+        #expect(setting.status == 64 && setting.stderr.contains("did you mean 'factors'?"))
+        let missing = try Self.reckit(["data", "inspect", Self.folder.path + "/nothing.csv"])
+        #expect(missing.status != 0 && missing.stderr.contains("nothing.csv"))
+    }
+}
