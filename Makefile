@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
 
-.PHONY: demo test lint format deps build release bench-parse bench-topk bench-peers clean
+.PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -34,6 +34,13 @@ test: deps lint
 	@./scripts/install-test-deps.sh
 	$(SWIFT) build $(TEST_FLAGS) --build-tests --explicit-target-dependency-import-check error
 	$(SWIFT) test $(TEST_FLAGS) --skip-build --parallel --num-workers 2
+
+# The readers under a million mutated inputs (make test runs a few thousand); FUZZ_SEED picks another stream.
+FUZZ_INPUTS ?= 1000000
+FUZZ_SEED ?= 1
+fuzz: deps
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	RECKIT_FUZZ_INPUTS=$(FUZZ_INPUTS) RECKIT_FUZZ_SEED=$(FUZZ_SEED) $(SWIFT) test $(TEST_FLAGS) --skip-build --filter FuzzTests
 
 # The house format (.swift-format: 4 spaces, 120 columns): `make format` rewrites, `make lint` checks.
 lint:

@@ -136,6 +136,10 @@ import _RecKitTestSupport
             _ = try RecKitCommand.parseAsRoot(["recommend", "--model", "m", "--user", "1", "--history", "2"])
         }
         #expect(throws: (any Error).self) { _ = try SettingsFile.read(folder.write("bad.yaml", "factors 8\n")) }
+        let badValue = folder.write("zero.yaml", "# settings\niterations: 2\nfactors: 0\n")
+        #expect(throws: RuntimeError("\(badValue):3: ials: factors: must be in 1…4096, not 0")) {
+            _ = try SettingsFile.read(badValue, model: "ials")
+        }
         // Exit codes: a well-formed command that meets an unknown user is a runtime error (1, one line,
         // no usage); a command-line mistake is 64 with usage.
         var unknown = try #require(

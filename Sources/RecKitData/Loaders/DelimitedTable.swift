@@ -63,8 +63,14 @@ struct DelimitedTable {
 
     /// The position of a header column (case-insensitive).
     func column(_ name: String) throws(DataError) -> Int {
-        guard let position = header?.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
+        guard let header, let position = header.firstIndex(where: { $0.lowercased() == name.lowercased() }) else {
             throw DataError(file: path, line: 1, .missingColumn(name))
+        }
+        // Every row must reach the column, so that callers can index it.
+        if let short = rows.firstIndex(where: { $0.count <= position }) {
+            throw DataError(
+                file: path, line: lines[short], field: name,
+                .wrongFieldCount(expected: header.count, found: rows[short].count))
         }
         return position
     }

@@ -33,6 +33,7 @@ final class FieldSplitter {
     func split(_ record: UnsafeBufferPointer<UInt8>) throws(DataError) {
         starts.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
+        fieldCount = 0 // no stale fields after a split that throws
         guard let recordBase = record.baseAddress, record.count > 0 else {
             base = UnsafePointer(scratch)
             starts.append(0)

@@ -52,7 +52,9 @@ enum Sniffer {
                 // A header has text where the data below it has numbers.
                 var secondNumeric: [Bool] = []
                 try lines[1].withUnsafeBufferPointer { buffer throws(DataError) in
-                    try? splitter.split(buffer)
+                    // A second line that does not split (an unterminated quote) says nothing about a header;
+                    // the splitter's fields are only valid after a split that succeeded.
+                    guard (try? splitter.split(buffer)) != nil else { return }
                     for index in 0..<splitter.fieldCount {
                         secondNumeric.append(ByteParsing.double(splitter.field(index)) != nil)
                     }

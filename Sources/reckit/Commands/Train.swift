@@ -27,7 +27,8 @@ struct Train: AsyncParsableCommand {
 
     func run() async throws {
         AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
-        let configured = try model.configured(adding: try config.map(SettingsFile.read) ?? [:])[0]
+        let fileSettings = try config.map { try SettingsFile.read($0, model: try model.names[0]) } ?? [:]
+        let configured = try model.configured(adding: fileSettings)[0]
         var train: Interactions
         var users: IDMap
         var items: IDMap
@@ -54,7 +55,9 @@ struct Train: AsyncParsableCommand {
 
 /// Settings files: one YAML mapping of scalars (`factors: 64`), the keys of `--set`.
 enum SettingsFile {
-    static func read(_ path: String) throws -> [String: String] {
+    /// The settings of `path`; with `model`, also checked for that model, so that a bad value is
+    /// reported at its line in the file (`ials.yaml:3: ials: factors: must be in 1…4096, not 0`).
+    static func read(_ path: String, model: String? = nil) throws -> [String: String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RuntimeError("\(path): cannot be read")
         }
@@ -65,12 +68,19 @@ enum SettingsFile {
             throw RuntimeError("\(path)\(root.mark.map { ":\($0.line)" } ?? ""): expected `key: value` lines")
         }
         var settings: [String: String] = [:]
+        var lines: [String: Int] = [:]
         for (key, value) in mapping {
             guard let name = key.scalar?.string, let scalar = value.scalar?.string else {
                 throw RuntimeError(
                     "\(path)\(key.mark.map { ":\($0.line)" } ?? ""): expected `key: value` with a single value")
             }
             settings[name] = scalar
+            lines[name] = key.mark?.line
+        }
+        if let model {
+            do { _ = try ConfiguredModel(model, settings: settings) } catch {
+                throw RuntimeError("\(path)\(lines[error.key].map { ":\($0)" } ?? ""): \(error)")
+            }
         }
         return settings
     }

@@ -152,7 +152,7 @@ final class ProgressBar: @unchecked Sendable {
 /// A problem found while running a well-formed command (an unknown user, an unreadable file): the
 /// command prints it on one line and exits with 1, without the usage text that command-line
 /// mistakes (`ValidationError`, exit 64) get.
-struct RuntimeError: Error, CustomStringConvertible {
+struct RuntimeError: Error, Equatable, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
