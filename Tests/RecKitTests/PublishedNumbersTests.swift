@@ -25,35 +25,98 @@ import _RecKitTestSupport
     static let explicit = "ml-100k/explicit_random_90_10_seed42"
     static let sampled = "ml-100k/ncf_leave_one_out_99neg_seed42"
 
-    /// The README's ml-100k figures (section "Models").
-    static let pins: [Pin] = [
-        Pin(folder: holdout, model: "itemknn", settings: [:], metric: "ndcg@10", expected: 0.3565),
-        Pin(folder: holdout, model: "itemknn", settings: ["weighting": "bm25"], metric: "ndcg@10", expected: 0.3433),
-        Pin(folder: holdout, model: "userknn", settings: [:], metric: "ndcg@10", expected: 0.3874),
-        Pin(folder: holdout, model: "ials", settings: [:], metric: "ndcg@10", expected: 0.3574),
-        Pin(
-            folder: holdout, model: "ials", settings: ["factors": "128", "regularization": "50", "alpha": "10"],
-            metric: "ndcg@10", expected: 0.4363),
-        Pin(folder: holdout, model: "ease", settings: [:], metric: "ndcg@10", expected: 0.4381),
-        Pin(folder: holdout, model: "bpr", settings: ["threads": "1"], metric: "ndcg@10", expected: 0.3764),
-        Pin(
-            folder: holdout, model: "bpr", settings: ["sampling": "warp", "epochs": "40", "threads": "1"],
-            metric: "ndcg@10", expected: 0.3887),
-        Pin(folder: holdout, model: "multvae", settings: [:], metric: "ndcg@10", expected: 0.4044),
-        Pin(folder: explicit, model: "svd", settings: ["threads": "1"], metric: "rmse", expected: 0.9207),
-        Pin(
-            folder: explicit, model: "svd",
-            settings: ["epochs": "30", "learning_rate": "0.007", "regularization": "0.05", "threads": "1"],
-            metric: "rmse", expected: 0.9047),
-        Pin(folder: explicit, model: "svd", settings: ["solver": "als"], metric: "rmse", expected: 0.8979),
-        Pin(folder: explicit, model: "svdpp", settings: [:], metric: "rmse", expected: 0.9074),
-        Pin(folder: sampled, model: "ncf", settings: [:], metric: "hr@10", expected: 0.5928),
-        Pin(folder: sampled, model: "ncf", settings: ["variant": "gmf"], metric: "ndcg@10", expected: 0.3130),
-    ]
+    /// The README's figures (section "Models").
+    static let pins: [Pin] =
+        [
+            Pin(folder: holdout, model: "itemknn", settings: [:], metric: "ndcg@10", expected: 0.3565),
+            Pin(
+                folder: holdout, model: "itemknn", settings: ["weighting": "bm25"], metric: "ndcg@10", expected: 0.3433),
+            Pin(folder: holdout, model: "userknn", settings: [:], metric: "ndcg@10", expected: 0.3874),
+            Pin(folder: holdout, model: "ials", settings: [:], metric: "ndcg@10", expected: 0.3574),
+            Pin(
+                folder: holdout, model: "ials", settings: ["factors": "128", "regularization": "50", "alpha": "10"],
+                metric: "ndcg@10", expected: 0.4363),
+            Pin(folder: holdout, model: "ease", settings: [:], metric: "ndcg@10", expected: 0.4381),
+            Pin(folder: holdout, model: "bpr", settings: ["threads": "1"], metric: "ndcg@10", expected: 0.3764),
+            Pin(
+                folder: holdout, model: "bpr", settings: ["sampling": "warp", "epochs": "40", "threads": "1"],
+                metric: "ndcg@10", expected: 0.3887),
+            Pin(folder: holdout, model: "multvae", settings: [:], metric: "ndcg@10", expected: 0.4044),
+            Pin(folder: explicit, model: "svd", settings: ["threads": "1"], metric: "rmse", expected: 0.9207),
+            Pin(
+                folder: explicit, model: "svd",
+                settings: ["epochs": "30", "learning_rate": "0.007", "regularization": "0.05", "threads": "1"],
+                metric: "rmse", expected: 0.9047),
+            Pin(folder: explicit, model: "svd", settings: ["solver": "als"], metric: "rmse", expected: 0.8979),
+            Pin(folder: explicit, model: "svdpp", settings: [:], metric: "rmse", expected: 0.9074),
+            Pin(folder: sampled, model: "ncf", settings: [:], metric: "hr@10", expected: 0.5928),
+            Pin(folder: sampled, model: "ncf", settings: [:], metric: "ndcg@10", expected: 0.3190),
+            Pin(folder: sampled, model: "ncf", settings: ["variant": "gmf"], metric: "hr@10", expected: 0.5917),
+            Pin(folder: sampled, model: "ncf", settings: ["variant": "gmf"], metric: "ndcg@10", expected: 0.3130),
+            Pin(folder: sampled, model: "ncf", settings: ["variant": "mlp"], metric: "hr@10", expected: 0.5748),
+            Pin(folder: sampled, model: "ncf", settings: ["variant": "mlp"], metric: "ndcg@10", expected: 0.3064),
+            // MovieLens 100K's own u1 split.
+            Pin(folder: u1, model: "svd", settings: ["threads": "1"], metric: "rmse", expected: 0.9515),
+            Pin(
+                folder: u1, model: "svd",
+                settings: ["epochs": "30", "learning_rate": "0.007", "regularization": "0.05", "threads": "1"],
+                metric: "rmse", expected: 0.9353),
+            Pin(folder: u1, model: "svdpp", settings: [:], metric: "rmse", expected: 0.9313),
+            // Item-KNN's tie rule on ml-latest-small, ratings ≥ 4 (the model table).
+            Pin(folder: latestSmall4, model: "itemknn", settings: [:], metric: "ndcg@10", expected: 0.1911),
+        ] + samplerPins
+
+    static let latestSmall = "ml-latest-small-2016/topn_user_holdout20_all_ratings_seed42"
+    static let latestSmall4 = "ml-latest-small-2016/topn_user_holdout20_rating_ge4_seed42"
+    static let lastFM = "hetrec2011-lastfm-2k/topn_user_holdout20_all_ratings_seed42"
+    static let u1 = "u1"
+
+    /// The README's two BPR tables (one thread): the three samplers at 100 epochs, and AdaGrad.
+    static let samplerPins: [Pin] = {
+        let adagrad = [
+            "learning_schedule": "adagrad", "learning_rate": "0.05", "regularization": "0.001", "threads": "1",
+        ]
+        let table: [(String, [Double], [Double])] = [
+            (holdout, [0.3764, 0.2792, 0.3039], [0.4056, 0.4102]),
+            (latestSmall, [0.2080, 0.2209, 0.2342], [0.2497, 0.2655]),
+            (latestSmall4, [], [0.1881, 0.2028]),
+            (lastFM, [0.0750, 0.1604, 0.2148], [0.1981, 0.2052]),
+        ]
+        var pins: [Pin] = []
+        for (folder, samplers, adaptive) in table {
+            // ml-100k's uniform row is pinned above.
+            for (sampling, expected) in zip(["uniform", "popularity", "warp"], samplers)
+            where !(folder == holdout && sampling == "uniform") {
+                pins.append(
+                    Pin(
+                        folder: folder, model: "bpr", settings: ["sampling": sampling, "threads": "1"],
+                        metric: "ndcg@10",
+                        expected: expected))
+            }
+            if adaptive.count == 2 {
+                pins.append(
+                    Pin(folder: folder, model: "bpr", settings: adagrad, metric: "ndcg@10", expected: adaptive[0]))
+                pins.append(
+                    Pin(
+                        folder: folder, model: "bpr",
+                        settings: adagrad.merging(["sampling": "warp", "epochs": "30"]) { $1 },
+                        metric: "ndcg@10", expected: adaptive[1]))
+            }
+        }
+        return pins
+    }()
 
     @Test(.enabled(if: splits != nil, "../shared/peers/splits is absent"), arguments: pins)
     func publishedNumberHolds(pin: Pin) throws {
-        let split = try SplitDirectory.load(try #require(Self.splits) + "/" + pin.folder)
+        let split: Split
+        if pin.folder == Self.u1 {
+            let folder = try #require(SharedData.path("ml-100k"))
+            let dataset = try Dataset.load(folder)
+            let (train, test) = try MovieLens.predefinedSplit("u1", folder: folder, dataset: dataset)
+            split = Split(train: train, test: test, users: dataset.users, items: dataset.items, description: "u1")
+        } else {
+            split = try SplitDirectory.load(try #require(Self.splits) + "/" + pin.folder)
+        }
         let model = try ConfiguredModel(pin.model, settings: pin.settings).fit(split.train)
         let metric = try #require(MetricSpec(pin.metric))
         let result: EvaluationResult
