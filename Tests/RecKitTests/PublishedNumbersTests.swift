@@ -133,6 +133,21 @@ import _RecKitTestSupport
         #expect(abs(value - pin.expected) <= 0.0005, "\(pin.testDescription): measured \(value)")
     }
 
+    /// The README's example of a seeded comparison: Last.fm iALS α 10 over seeds 0–9, mean ± sample sd.
+    @Test(.enabled(if: splits != nil, "../shared/peers/splits is absent"))
+    func seededMeanAndDeviationHold() throws {
+        let split = try SplitDirectory.load(try #require(Self.splits) + "/" + Self.lastFM)
+        let values = try (0..<10).map { seed in
+            let model = try ConfiguredModel("ials", settings: ["alpha": "10", "seed": String(seed)]).fit(split.train)
+            return try #require(
+                try FullRankingEvaluator(metrics: [.ndcg(10)]).evaluate(model, train: split.train, test: split.test)[
+                    "ndcg@10"])
+        }
+        let mean = values.reduce(0, +) / 10
+        let deviation = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 9).squareRoot()
+        #expect(abs(mean - 0.2157) <= 0.0005 && abs(deviation - 0.0013) <= 0.0005, "\(mean) ± \(deviation)")
+    }
+
     /// On CI a missing ../shared fails the run: the pins above (and every test on the shared data)
     /// must not skip there.
     @Test func sharedDataIsPresentOnCI() {
