@@ -67,6 +67,16 @@ public enum DatasetFormat: String, Codable, Sendable, CaseIterable {
     case synthetic
     /// Any delimited interaction file through a column mapping.
     case delimited
+
+    /// The rating scale the format declares (MovieLens: whole stars 1–5, or half stars 0.5–5 for
+    /// the CSV releases; the synthetic set 1–5), nil when it declares none.
+    public var ratingScale: ClosedRange<Float>? {
+        switch self {
+        case .movieLens100K, .movieLensDat, .synthetic: return 1...5
+        case .movieLensCSV: return 0.5...5
+        default: return nil
+        }
+    }
 }
 
 /// Values of one multivalued attribute (genres, tags) per entity, over a shared vocabulary.

@@ -11,6 +11,9 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
     /// Rating value → count, ascending by value; empty without ratings.
     public var ratingHistogram: [RatingBin]
     public var ratingMean: Double?
+    /// The format's declared rating scale, and how many ratings fall outside it (nil without a scale).
+    public var ratingScale: [Float]?
+    public var ratingsOutsideScale: Int?
     public var weightTotal: Double?
     /// Interactions per user and per item at the quantiles in `quantileLevels`.
     public var quantileLevels: [Double]
@@ -57,6 +60,10 @@ public struct DatasetSummary: Codable, Sendable, Equatable {
             for rating in ratings { counts[rating, default: 0] += 1 }
             ratingHistogram = counts.keys.sorted().map { RatingBin(rating: $0, count: counts[$0]!) }
             ratingMean = ratings.isEmpty ? nil : ratings.reduce(0.0) { $0 + Double($1) } / Double(ratings.count)
+            if let scale = dataset.format.ratingScale {
+                ratingScale = [scale.lowerBound, scale.upperBound]
+                ratingsOutsideScale = ratings.count { !scale.contains($0) }
+            }
         } else {
             ratingHistogram = []
             ratingMean = nil

@@ -151,3 +151,17 @@ import _RecKitTestSupport
         #expect(throws: DataError.self) { try SplitDirectory.load(folder.path + "/s") }
     }
 }
+
+/// Ratings outside the scale a format declares are counted by the summary (`reckit data inspect`
+/// prints a warning); formats that declare none report nothing.
+@Suite struct RatingScaleTests {
+    @Test func outOfScaleRatingsAreCounted() throws {
+        let folder = TemporaryDirectory()
+        folder.write(
+            "ml/u.data", "1\t10\t5\t881250949\n2\t10\t7\t881250950\n3\t11\t0\t881250951\n3\t10\t3\t881250952\n")
+        let summary = DatasetSummary(try Dataset.load(folder.path + "/ml"))
+        #expect(summary.ratingScale == [1, 5] && summary.ratingsOutsideScale == 2)
+        let plain = DatasetSummary(try Dataset.load(folder.write("r.csv", "user,item,rating\n1,2,7\n")))
+        #expect(plain.ratingScale == nil && plain.ratingsOutsideScale == nil)
+    }
+}

@@ -144,6 +144,11 @@ enum SummaryText {
         if !summary.ratingHistogram.isEmpty {
             lines.append("")
             lines.append("ratings (mean \(String(format: "%.3f", summary.ratingMean ?? 0)))")
+            if let outside = summary.ratingsOutsideScale, outside > 0, let scale = summary.ratingScale {
+                lines.append(
+                    "  warning: \(grouped(outside)) rating(s) outside the format's scale \(String(format: "%g", scale[0]))–\(String(format: "%g", scale[1]))"
+                )
+            }
             let largest = summary.ratingHistogram.map(\.count).max() ?? 1
             for bin in summary.ratingHistogram.prefix(20) {
                 let label = bin.rating == bin.rating.rounded() ? String(Int(bin.rating)) : String(bin.rating)
