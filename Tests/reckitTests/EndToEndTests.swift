@@ -29,14 +29,17 @@ import _RecKitTestSupport
     static let model = folder.path + "/ials"
 
     /// Runs `reckit arguments` with stdout and stderr in files (no pipe can fill up and block).
+    /// `reckit-bench`, beside `reckit`.
+    static var benchBinary: String { binary + "-bench" }
+
     @discardableResult
-    static func reckit(_ arguments: [String]) throws -> Run {
+    static func reckit(_ arguments: [String], executable: String = binary) throws -> Run {
         let out = folder.path + "/stdout-\(UUID().uuidString)"
         let err = folder.path + "/stderr-\(UUID().uuidString)"
         FileManager.default.createFile(atPath: out, contents: nil)
         FileManager.default.createFile(atPath: err, contents: nil)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
@@ -161,6 +164,37 @@ import _RecKitTestSupport
         #expect(models.status == 0 && models.stdout.contains("ials ") && models.stdout.contains("mostrecent"))
         let ials = try Self.reckit(["models", "ials"])
         #expect(ials.stdout.contains("cg_steps") && ials.stdout.contains("default 64"))
+    }
+
+    /// The README's benchmark commands run (at toy sizes) and print their JSON lines with the raw
+    /// times and the in-run reference or ratio.
+    @Test func benchmarkCommandsPrintTheirMeasurements() throws {
+        #expect(Self.prepared)
+        func lines(_ arguments: [String]) throws -> [[String: Any]] {
+            let run = try Self.reckit(arguments, executable: Self.benchBinary)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            return run.stdout.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+        let ials = try lines(["fit", "--model", "ials", "--preset", "tiny", "--iterations", "2"])
+        #expect((ials.last?["seconds_per_iteration"] as? [Double])?.count == 2)
+        let svd = try lines(["fit", "--model", "svd", "--preset", "tiny", "--iterations", "2"])
+        #expect((svd.last?["rmse"] as? Double).map { $0 > 0 && $0 < 2 } == true)
+        let fingerprint = try lines(["fingerprint", "--file", Self.data + "/ratings.csv", "--repeats", "1"])
+        #expect(fingerprint.last?["digests_agree"] as? Bool == true)
+        let parse = try lines(["parse", "--file", Self.data + "/ratings.csv", "--repeats", "1", "--python", ""])
+        #expect((parse.last?["rows"] as? Int).map { $0 > 1000 } == true, "\(parse)")
+        let topk = try lines(["topk", "--users", "500", "--items", "300", "--seen", "none", "--repeats", "1"])
+        #expect(topk.last?["users"] as? Int == 500)
+        let synth = try lines(["synth", "--preset", "tiny", "--out", Self.folder.path + "/bench-synth"])
+        #expect(synth.last?["benchmark"] != nil)
+        let nn = try lines([
+            "nn", "--batch", "64", "--width", "32", "--repeats", "2", "--steps", "2", "--memory-steps", "10",
+            "--head-items",
+            "100", "--head-batch", "8", "--head-width", "16", "--head-steps", "2",
+        ])
+        #expect(nn.contains { $0["ratio_to_sgemm"] is Double })
     }
 
     @Test func errorsAndExitCodes() throws {
