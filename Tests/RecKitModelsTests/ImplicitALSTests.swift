@@ -196,6 +196,8 @@ import _RecKitTestSupport
             users: [0, 0, 1], items: [0, 1, 1], weights: [3, -2, 1], userCount: 2, itemCount: 2)
         #expect(throws: ConfigError.self) { try ImplicitALS(fitting: bad) }
         #expect(throws: ConfigError.self) { try LogisticMF(fitting: bad) }
+        #expect(throws: ConfigError.self) { try ItemKNN(fitting: bad) }
+        #expect(throws: ConfigError.self) { try UserKNN(fitting: bad) }
         do {
             _ = try ImplicitALS(fitting: bad)
         } catch {

@@ -75,6 +75,21 @@ import _RecKitTestSupport
         #expect(lines.count > 1000 && lines[0].hasPrefix("user"))
     }
 
+    /// The loading options: a headerless, tab-separated file with its columns in another order.
+    @Test func loadingOptions() throws {
+        let file = Self.folder.write("plays.tsv", "a\tu1\t3\nb\tu1\t5\na\tu2\t1\nc\tu3\t2\nc\tu3\t4\n")
+        let run = try Self.reckit([
+            "data", "inspect", file, "--delimiter", "tab", "--no-header", "--user-column", "1", "--item-column", "0",
+            "--weight-column", "2", "--duplicates", "sum", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try run.json()
+        #expect(summary["userCount"] as? Int == 3 && summary["itemCount"] as? Int == 3)
+        #expect(summary["interactionCount"] as? Int == 4 && summary["weightTotal"] as? Double == 15)
+        let bad = try Self.reckit(["data", "inspect", file, "--delimiter", "::x"])
+        #expect(bad.status == 64)
+    }
+
     @Test func evaluateTrainedAndSavedModels() throws {
         #expect(Self.prepared)
         let run = try Self.reckit([

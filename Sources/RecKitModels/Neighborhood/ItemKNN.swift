@@ -58,6 +58,7 @@ public struct ItemKNN: TrainableRecommender {
     /// change the result).
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
+        try train.checkNonNegativeValues(for: Self.name)
         let threadCount = context.threads(default: Parallel.defaultThreadCount)
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
         let itemCount = train.itemCount

@@ -36,6 +36,7 @@ public struct UserKNN: TrainableRecommender {
     /// change the result).
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
+        try train.checkNonNegativeValues(for: Self.name)
         let byUser = InteractionMatrix.byUser(train.deduplicated(.sum))
         self.config = config
         self.neighbours = NeighbourIndex.build(
