@@ -119,7 +119,8 @@ public enum ModelStore {
         do { type = try ModelRegistry.model(named: manifest.kind) } catch {
             throw ModelStoreError(
                 path: path,
-                "unknown model kind '\(manifest.kind)' (this RecKit knows \(ModelRegistry.names.joined(separator: ", ")))"
+                "unknown model kind '\(manifest.kind)' "
+                    + "(this RecKit knows \(ModelRegistry.names.joined(separator: ", ")))"
             )
         }
         let weightData = try read(weightsFile)
@@ -147,7 +148,8 @@ public enum ModelStore {
         else {
             throw ModelStoreError(
                 path: path,
-                "\(idsFile) has \(users.count) users and \(items.count) items; the manifest says \(manifest.userCount) and \(manifest.itemCount)"
+                "\(idsFile) has \(users.count) users and \(items.count) items; "
+                    + "the manifest says \(manifest.userCount) and \(manifest.itemCount)"
             )
         }
         let config: [String: JSONValue]

@@ -220,7 +220,8 @@ public struct SampledEvaluator: Sendable {
         for user in users {
             guard testMatrix.count(inRow: user) == 1 else {
                 throw EvaluationError(
-                    "the sampled protocol needs exactly one test item per user; user index \(user) has \(testMatrix.count(inRow: user))"
+                    "the sampled protocol needs exactly one test item per user; "
+                        + "user index \(user) has \(testMatrix.count(inRow: user))"
                 )
             }
             let target = testMatrix.columns(inRow: user).first!
@@ -249,7 +250,8 @@ public struct SampledEvaluator: Sendable {
         return EvaluationResult(
             model: model.name, protocolKind: .sampled,
             protocolDescription:
-                "sampled: 1 held-out item ranked against \(negativeCount) sampled negatives per user (NCF protocol; not comparable with full ranking)",
+                "sampled: 1 held-out item ranked against \(negativeCount) sampled negatives per user "
+                + "(NCF protocol; not comparable with full ranking)",
             metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,
             trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
             evaluateSeconds: Date().timeIntervalSince(start), context: [:])

@@ -86,7 +86,8 @@ public enum Report {
                     value != nil && value == best && results.count > 1 ? "<td><b>\(cell)</b></td>" : "<td>\(cell)</td>"
             }
             body +=
-                "<td>\(result.fitSeconds.map { String(format: "%.2f", $0) } ?? "–")</td><td>\(result.evaluatedUserCount)</td></tr>\n"
+                "<td>\(result.fitSeconds.map { String(format: "%.2f", $0) } ?? "–")</td>"
+                + "<td>\(result.evaluatedUserCount)</td></tr>\n"
         }
         body += "</tbody></table>\n<div class=\"charts\">\n"
         for name in names { body += barChart(metric: name, results: results) }
@@ -151,7 +152,8 @@ public enum Report {
         let maxTime = max(points.map(\.1).max() ?? 0, 1e-3)
         let maxValue = max(points.map(\.2).max() ?? 0, 1e-12)
         var svg =
-            "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(escape(metric)) against training time\">"
+            "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" "
+            + "aria-label=\"\(escape(metric)) against training time\">"
         svg += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(escape(metric)) vs training seconds</text>"
         svg += String(
             format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, height - margin,

@@ -9,7 +9,8 @@ extension Interactions {
         if let row = values.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
             throw ConfigError(
                 model: model, key: "data",
-                "needs finite, non-negative weights (interaction \(row) has \(values[row])); clean the data or drop those rows"
+                "needs finite, non-negative weights (interaction \(row) has \(values[row])); "
+                    + "clean the data or drop those rows"
             )
         }
     }

@@ -64,13 +64,3 @@ public struct Popularity: GlobalRanking {
         self.itemScores = itemScores
     }
 }
-
-extension Tensor {
-    /// `[count, row.count]`, every row equal to `row`.
-    public init(repeatingRow row: [Float], count: Int) {
-        var scalars: [Float] = []
-        scalars.reserveCapacity(count * row.count)
-        for _ in 0..<count { scalars.append(contentsOf: row) }
-        self.init(shape: [count, row.count], scalars: scalars)
-    }
-}

@@ -45,7 +45,8 @@ public enum Checkpoint {
             }
             guard tensor.shape == parameter.variable.shape else {
                 throw CheckpointError(
-                    "\(path): '\(parameter.name)' has shape \(tensor.shape), the module expects \(parameter.variable.shape)"
+                    "\(path): '\(parameter.name)' has shape \(tensor.shape), the module expects "
+                        + "\(parameter.variable.shape)"
                 )
             }
             values.append((parameter.variable, tensor))

@@ -79,7 +79,8 @@ public enum Loss {
         }
     }
 
-    /// KL(N(μ, σ²) ‖ N(0, 1)) summed over dimensions, mean over the batch: −½ Σ (1 + log σ² − μ² − σ²).
+    /// KL(N(μ, σ²) ‖ N(0, 1)) summed over dimensions, mean over the batch:
+    /// −½ Σ (1 + log σ² − μ² − σ²).
     public static func gaussianKL(mean: Variable, logVariance: Variable) -> Variable {
         let terms = logVariance + 1 - mean.squared() - logVariance.exp()
         return terms.sum(alongAxis: -1).mean() * -0.5

@@ -26,7 +26,8 @@ public struct TrainingLoop {
     public var earlyStopping: EarlyStopping?
     /// Where to write the network's parameters after each epoch (safetensors), if anywhere.
     public var checkpointPath: String?
-    /// Batches prepared ahead of the step.
+    /// Batches prepared ahead of the step on a background thread; 0 prepares each on the caller's
+    /// thread (for tiny loops, such as a fold-in, where a thread per epoch costs more than it saves).
     public var prefetchDepth = 2
 
     public init(
@@ -76,7 +77,7 @@ public struct TrainingLoop {
         var best: [String: Tensor]?
         for epoch in 0..<epochCount {
             let plan = makeEpoch(epoch)
-            let batches = Prefetcher(plan.inputs, depth: prefetchDepth, prepare: plan.prepare)
+            let batches = EpochIterator(plan, prefetchDepth: prefetchDepth)
             var lossSum = 0.0
             var batchCount = 0
             while let batch = batches.next() {
@@ -139,4 +140,24 @@ public struct EpochBatches<Input: Sendable, Batch: Sendable> {
         self.inputs = inputs
         self.prepare = prepare
     }
+}
+
+/// An epoch's batches, prepared ahead on a background thread (`Prefetcher`) or, with depth 0, inline.
+final class EpochIterator<Input: Sendable, Batch: Sendable> {
+    private let prefetcher: Prefetcher<Batch>?
+    private var inputs: IndexingIterator<[Input]>
+    private let prepare: @Sendable (Input) -> Batch
+
+    init(_ plan: EpochBatches<Input, Batch>, prefetchDepth: Int) {
+        prefetcher = prefetchDepth > 0 ? Prefetcher(plan.inputs, depth: prefetchDepth, prepare: plan.prepare) : nil
+        inputs = (prefetcher == nil ? plan.inputs : []).makeIterator()
+        prepare = plan.prepare
+    }
+
+    func next() -> Batch? {
+        if let prefetcher { return prefetcher.next() }
+        return inputs.next().map(prepare)
+    }
+
+    func cancel() { prefetcher?.cancel() }
 }

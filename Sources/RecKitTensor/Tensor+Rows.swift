@@ -58,4 +58,12 @@ extension Tensor {
         precondition(shape == other.shape, "maxAbsoluteDifference: \(shape) and \(other.shape)")
         return zip(scalars, other.scalars).reduce(0) { max($0, abs($1.0 - $1.1)) }
     }
+
+    /// `[count, row.count]`, every row equal to `row` (a score list shared by every user).
+    public init(repeatingRow row: [Float], count: Int) {
+        var scalars: [Float] = []
+        scalars.reserveCapacity(count * row.count)
+        for _ in 0..<count { scalars.append(contentsOf: row) }
+        self.init(shape: [count, row.count], scalars: scalars)
+    }
 }

@@ -7,7 +7,8 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reckit-bench",
         abstract:
-            "RecKit benchmarks; each prints JSON lines with raw times and ratios to a reference measured in the same run.",
+            "RecKit benchmarks; each prints JSON lines with raw times and ratios to a reference measured in the same "
+            + "run.",
         subcommands: [
             ParseBenchmark.self, SynthBenchmark.self, TopKBenchmark.self, FitBenchmark.self, NNBenchmark.self,
             FingerprintBenchmark.self,

@@ -6,7 +6,8 @@ struct FitBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
         abstract:
-            "Seconds per iteration (epoch) of ials, bpr or svd on a synthetic preset; compare with ../shared/peers/synthetic.py on the same file."
+            "Seconds per iteration (epoch) of ials, bpr or svd on a synthetic preset; compare with "
+            + "../shared/peers/synthetic.py on the same file."
     )
 
     @Option(help: "ials, bpr, itemknn, svd or svdpp.") var model = "ials"

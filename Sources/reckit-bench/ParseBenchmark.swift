@@ -6,7 +6,8 @@ struct ParseBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parse",
         abstract:
-            "Parse a ratings CSV into Interactions + CSR; compare with pandas.read_csv on the same file in the same run."
+            "Parse a ratings CSV into Interactions + CSR; compare with pandas.read_csv on the same file in the same "
+            + "run."
     )
 
     @Option(help: "The CSV file (e.g. ratings.csv of `reckit data synth --preset ml-20m-like`).") var file: String

@@ -6,7 +6,8 @@ struct TopKBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topk",
         abstract:
-            "Full-ranking top-k for every user from random factors (one GEMM per batch + heap selection), excluding each user's items of the ml-20m-like synthetic set; compared with implicit's topk in the same run."
+            "Full-ranking top-k for every user from random factors (one GEMM per batch + heap selection), excluding "
+            + "each user's items of the ml-20m-like synthetic set; compared with implicit's topk in the same run."
     )
 
     @Option var users = 138_000

@@ -220,8 +220,8 @@ struct SplitMix64Local {
         folder.write(
             "ml-1m/movies.dat",
             bytes: Array(
-                "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach (1996)::Animation|Children's|Musical\n"
-                    .utf8)
+                ("1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach "
+                    + "(1996)::Animation|Children's|Musical\n").utf8)
                 + Array("73::Mis".utf8) + [0xE9] + Array("rables, Les (1995)::Drama|Musical\n".utf8))
         folder.write("ml-1m/users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n")
         let dataset = try Dataset.load(folder.path + "/ml-1m")

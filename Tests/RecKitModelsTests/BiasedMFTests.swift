@@ -88,9 +88,8 @@ extension BiasedMF.Config {
         #expect(one.userFactors == two.userFactors && one.itemBiases == two.itemBiases)
         let evaluator = RatingEvaluator(metrics: [.rmse])
         let rmse = try evaluator.evaluate(one, train: split.train, test: split.test)["rmse"]!
-        let biasRMSE = try evaluator.evaluate(
-            BiasedMF(fitting: split.train, config: config { $0.factorCount = 0 }), train: split.train, test: split.test)[
-                "rmse"]!
+        let biasesOnly = try BiasedMF(fitting: split.train, config: config { $0.factorCount = 0 })
+        let biasRMSE = try evaluator.evaluate(biasesOnly, train: split.train, test: split.test)["rmse"]!
         #expect(rmse < biasRMSE && rmse < 1.0, "als \(rmse) vs biases \(biasRMSE)")
         // ALS's default regularisation follows the solver.
         let fitted =

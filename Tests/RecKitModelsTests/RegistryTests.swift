@@ -122,9 +122,8 @@ import _RecKitTestSupport
         // A default that depends on another setting: biased MF's λ under ALS, unless given.
         #expect(
             (try ConfiguredModel("svd", settings: ["solver": "als"]).config as? BiasedMF.Config)?.regularization == 0.1)
-        #expect(
-            (try ConfiguredModel("svd", settings: ["solver": "als", "regularization": "0.3"]).config as? BiasedMF.Config)?
-                .regularization == 0.3)
+        let givenALS = try ConfiguredModel("svd", settings: ["solver": "als", "regularization": "0.3"])
+        #expect((givenALS.config as? BiasedMF.Config)?.regularization == 0.3)
         let threaded = try ConfiguredModel("bpr", settings: ["threads": "3", "epochs": "2"])
         #expect(threaded.threadCount == 3 && threaded.settingsDescription == "epochs=2,threads=3" && threaded.isSeeded)
         #expect(

@@ -85,7 +85,8 @@ import _RecKitTestSupport
         let model = MLP([3, 4, 2], seed: 5)
         try Checkpoint.save(model, to: path)
         let output = try PythonSafetensors.run(
-            "from safetensors.numpy import load_file; w = load_file('\(path)'); print(sorted(w)); print(w['layers.0.weight'].shape, repr(float(w['layers.0.weight'][1, 2])))"
+            "from safetensors.numpy import load_file; w = load_file('\(path)'); print(sorted(w)); "
+                + "print(w['layers.0.weight'].shape, repr(float(w['layers.0.weight'][1, 2])))"
         )
         let lines = output.split(separator: "\n").map(String.init)
         #expect(lines.first == "['layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight']")
@@ -156,6 +157,21 @@ import _RecKitTestSupport
             again, optimizer: Adam(again.parameters.map(\.variable), learningRate: 0.1), epoch: epoch(x, y),
             loss: { batch, _ in Loss.meanSquaredError(again(Variable(batch.0)), batch.1) })
         #expect(again.weight.value == model.weight.value && again.bias?.value == model.bias?.value)
+    }
+
+    /// Batches prepared inline (depth 0) train to the same bits as batches prepared ahead.
+    @Test func inlinePreparationGivesTheSameBits() throws {
+        var models: [Linear] = []
+        for depth in [0, 2] {
+            let (model, x, y) = regression()
+            var loop = TrainingLoop(epochCount: 5)
+            loop.prefetchDepth = depth
+            try loop.run(
+                model, optimizer: Adam(model.parameters.map(\.variable), learningRate: 0.1), epoch: epoch(x, y),
+                loss: { batch, _ in Loss.meanSquaredError(model(Variable(batch.0)), batch.1) })
+            models.append(model)
+        }
+        #expect(models[0].weight.value == models[1].weight.value && models[0].bias?.value == models[1].bias?.value)
     }
 
     @Test func aNonFiniteLossNamesTheEpochAndBatch() {

@@ -7,6 +7,11 @@ import Testing
 @Suite struct TensorMathTests {
     let m = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
 
+    @Test func repeatingRowByHand() {
+        #expect(Tensor(repeatingRow: [1, 2, 3], count: 2) == Tensor(shape: [2, 3], scalars: [1, 2, 3, 1, 2, 3]))
+        #expect(Tensor(repeatingRow: [4], count: 0).shape == [0, 1])
+    }
+
     @Test func broadcastingFollowsNumPy() {
         #expect(
             m + Tensor(shape: [3], scalars: [10, 20, 30]) == Tensor(shape: [2, 3], scalars: [11, 22, 33, 14, 25, 36]))

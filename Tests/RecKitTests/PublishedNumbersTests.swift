@@ -30,7 +30,8 @@ import _RecKitTestSupport
         [
             Pin(folder: holdout, model: "itemknn", settings: [:], metric: "ndcg@10", expected: 0.3565),
             Pin(
-                folder: holdout, model: "itemknn", settings: ["weighting": "bm25"], metric: "ndcg@10", expected: 0.3433),
+                folder: holdout, model: "itemknn", settings: ["weighting": "bm25"], metric: "ndcg@10",
+                expected: 0.3433),
             Pin(folder: holdout, model: "userknn", settings: [:], metric: "ndcg@10", expected: 0.3874),
             Pin(folder: holdout, model: "ials", settings: [:], metric: "ndcg@10", expected: 0.3574),
             Pin(

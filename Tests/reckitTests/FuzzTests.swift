@@ -191,12 +191,9 @@ enum Mutations {
         case 8: // a very long line or field
             let at = position()
             let piece = Array(bytes[at..<min(bytes.count, at + 1 + generator.nextIndex(below: 16))])
-            let repeated =
-                [UInt8](repeating: 0, count: 0)
-                + (0..<(2_000 + generator.nextIndex(below: 20_000))).flatMap { _ in
-                    piece.isEmpty ? [UInt8(ascii: "x")] : piece
-                }
-            bytes.insert(contentsOf: repeated.prefix(200_000), at: at)
+            let unit = piece.isEmpty ? [UInt8(ascii: "x")] : piece
+            let repeats = min(2_000 + generator.nextIndex(below: 20_000), 200_000 / unit.count)
+            bytes.insert(contentsOf: (0..<repeats).flatMap { _ in unit }, at: at)
             return bytes
         case 9: // duplicate the first line (a second header)
             let end = bytes.firstIndex(of: 10).map { $0 + 1 } ?? bytes.count
@@ -235,7 +232,12 @@ enum FuzzSeeds {
         let delimited = [
             text([
                 "r.csv":
-                    "userId,movieId,rating,timestamp\n1,10,4.5,964982703\n1,20,3,964981247\n2,10,5,964982224\n3,30,0.5,2001-09-09T01:46:40Z\n"
+
+                    "userId,movieId,rating,timestamp\n"
+                    + "1,10,4.5,964982703\n"
+                    + "1,20,3,964981247\n"
+                    + "2,10,5,964982224\n"
+                    + "3,30,0.5,2001-09-09T01:46:40Z\n"
             ]),
             text(["r.csv": "u\ti\tw\n1\ta\t12\n2\tb\t7\n2\tc\t1\n"]),
             text(["r.csv": "user;item;rating\n\"1\";\"a \"\"quoted\"\" item\";4\n2;\"x;y\";5\n"]),
@@ -258,20 +260,24 @@ enum FuzzSeeds {
         let movieLens100K = text([
             "u.data": "196\t242\t3\t881250949\n186\t302\t3\t891717742\n22\t377\t1\t878887116\n196\t302\t5\t881250950\n",
             "u.item":
-                "242|Kolya (1996)|24-Jan-1997||http://x|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n302|L.A. Confidential (1997)|01-Jan-1997||http://y|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n377|Heavyweights (1994)|01-Jan-1994||http://z|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n",
+                "242|Kolya (1996)|24-Jan-1997||http://x|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+                + "302|L.A. Confidential (1997)|01-Jan-1997||http://y|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n"
+                + "377|Heavyweights (1994)|01-Jan-1994||http://z|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0|0|0|0|0\n",
             "u.user": "196|49|M|writer|55105\n186|39|F|executive|00000\n22|25|M|writer|40206\n",
             "u.genre": "unknown|0\nAction|1\nAdventure|2\nAnimation|3\nChildren's|4\nComedy|5\n",
         ])
         let movieLensDat = text([
             "ratings.dat": "1::1193::5::978300760\n1::661::3::978302109\n2::1193::4::978298413\n",
             "movies.dat":
-                "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n661::James and the Giant Peach (1996)::Animation|Children's|Musical\n",
+                "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n"
+                + "661::James and the Giant Peach (1996)::Animation|Children's|Musical\n",
             "users.dat": "1::F::1::10::48067\n2::M::56::16::70072\n",
         ])
         let movieLensCSV = text([
             "ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.5,964981247\n2,1,2.5,964982224\n",
             "movies.csv":
-                "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation|Children\n3,\"Grumpier Old Men, The (1995)\",Comedy|Romance\n",
+                "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation|Children\n3,\"Grumpier Old Men, The "
+                + "(1995)\",Comedy|Romance\n",
             "tags.csv": "userId,movieId,tag,timestamp\n1,1,pixar,1445714994\n",
         ])
         let hetrec = text([
@@ -284,7 +290,11 @@ enum FuzzSeeds {
         let sessions = [
             text([
                 "s.tsv":
-                    "SessionId\tItemId\tTime\n1\t214536502\t1396839069\n1\t214536500\t1396839249\n2\t214662742\t1396850197\n"
+
+                    "SessionId\tItemId\tTime\n"
+                    + "1\t214536502\t1396839069\n"
+                    + "1\t214536500\t1396839249\n"
+                    + "2\t214662742\t1396850197\n"
             ])
         ]
         for (name, format, seed) in [

@@ -54,7 +54,8 @@ extension Dataset {
             throw DataError(
                 file: path,
                 .unknownFormat(
-                    "the folder has none of u.data, ratings.dat, ratings.csv, user_artists.dat or \(SyntheticData.manifestFile)"
+                    "the folder has none of u.data, ratings.dat, ratings.csv, user_artists.dat or "
+                        + SyntheticData.manifestFile
                 ))
         }
         let name = (path as NSString).lastPathComponent

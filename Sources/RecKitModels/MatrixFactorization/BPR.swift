@@ -82,7 +82,8 @@ public struct BPR: FactorRecommender {
             .regularization(),
             .choice(
                 "sampling", NegativeSampling.self,
-                "negatives: uniform (the paper's), popularity (in proportion to interactions, as implicit) or warp (adaptive)"
+                "negatives: uniform (the paper's), popularity (in proportion to interactions, as implicit) "
+                    + "or warp (adaptive)"
             ),
             .choice(
                 "learning_schedule", LearningSchedule.self,

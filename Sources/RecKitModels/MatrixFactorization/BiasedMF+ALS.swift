@@ -29,7 +29,8 @@ extension BiasedMF {
         }
     }
 
-    /// For every row r: [x_r, b_r] = argmin Σ_j (v_rj − μ − b_j − x_r·y_j − b_r)² + λ·n_r(‖x_r‖² + b_r²).
+    /// For every row r:
+    /// [x_r, b_r] = argmin Σ_j (v_rj − μ − b_j − x_r·y_j − b_r)² + λ·n_r(‖x_r‖² + b_r²).
     static func ridgeSweep(
         solving target: inout [Float], biases: inout [Float], fixed: [Float], fixedBiases: [Float],
         matrix: InteractionMatrix,

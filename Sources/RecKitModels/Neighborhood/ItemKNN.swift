@@ -215,8 +215,9 @@ enum NeighbourIndex {
                                                         let start = featureOffsets[feature]
                                                         var position = featureOffsets[feature + 1] - 1
                                                         if positive {
-                                                            // A running sum of positive terms is 0 only before its first term, so
-                                                            // "still 0" marks the entries to record, without a second array.
+                                                            // A running sum of positive terms is 0 only before its
+                                                            // first term, so "still 0" marks the entries to record,
+                                                            // without a second array.
                                                             while position >= start
                                                                 && Int(featureColumns[position]) >= row
                                                             {

@@ -169,6 +169,7 @@ public struct NeuralCF: TrainableRecommender {
         let catalogSize = self.itemCount
         // 100 full-batch steps: one "epoch" per step, its negatives drawn afresh.
         var loop = TrainingLoop(epochCount: 100)
+        loop.prefetchDepth = 0 // one ready batch per step: no thread to hand it over
         _ = try? loop.run(
             network, optimizer: optimizer,
             epoch: { _ in

@@ -23,7 +23,8 @@ public enum ModelRegistry {
         guard let type = all.first(where: { $0.name == name }) else {
             throw ConfigError(
                 model: name, key: "model",
-                "unknown model '\(name)'\(didYouMean(name, among: names)); choose from \(names.joined(separator: ", ")) (`reckit models` describes them)"
+                "unknown model '\(name)'\(didYouMean(name, among: names)); "
+                    + "choose from \(names.joined(separator: ", ")) (`reckit models` describes them)"
             )
         }
         return type
@@ -67,16 +68,6 @@ public struct ConfiguredModel: Sendable {
             }
         ).merging(threads.map { ["threads": String($0)] } ?? [:]) { $1 }
         self.threadCount = threads
-    }
-
-    /// A model type with a configuration built in code.
-    public init<Model: TrainableRecommender>(
-        _ type: Model.Type, config: Model.Config = Model.Config(), threadCount: Int? = nil
-    ) {
-        self.type = type
-        self.config = config
-        self.given = [:]
-        self.threadCount = threadCount
     }
 
     public var name: String { type.name }

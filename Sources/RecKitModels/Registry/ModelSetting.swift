@@ -149,6 +149,10 @@ public struct NumberRange: Sendable, Equatable, CustomStringConvertible {
     public static func atLeast(_ value: Double) -> NumberRange { NumberRange(lower: value) }
     /// > `value`.
     public static func above(_ value: Double) -> NumberRange { NumberRange(lower: value, lowerIncluded: false) }
+    /// (`lower`, `upper`]: above `lower`, at most `upper`.
+    public static func above(_ lower: Double, upTo upper: Double) -> NumberRange {
+        NumberRange(lower: lower, lowerIncluded: false, upper: upper)
+    }
     /// `lower`…`upper`, both included.
     public static func between(_ lower: Double, _ upper: Double) -> NumberRange {
         NumberRange(lower: lower, upper: upper)

@@ -59,7 +59,8 @@ extension TrainableRecommender {
                 let names = specs.map(\.key)
                 throw ConfigError(
                     model: name, key: key,
-                    "unknown setting\(didYouMean(key, among: names)); \(name) takes \(names.isEmpty ? "none" : names.sorted().joined(separator: ", "))"
+                    "unknown setting\(didYouMean(key, among: names)); "
+                        + "\(name) takes \(names.isEmpty ? "none" : names.sorted().joined(separator: ", "))"
                 )
             }
             guard given.insert(spec.key).inserted else {

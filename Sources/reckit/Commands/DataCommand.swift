@@ -28,7 +28,11 @@ extension DataCommand {
 
         @Option(
             help:
-                "Size: \(SyntheticPreset.all.map { "\($0.name) (\($0.userCount) users, \($0.itemCount) items, \($0.ratingCount) ratings)" }.joined(separator: ", "))."
+                ArgumentHelp(
+                    "Size: "
+                        + SyntheticPreset.all.map {
+                            "\($0.name) (\($0.userCount) users, \($0.itemCount) items, \($0.ratingCount) ratings)"
+                        }.joined(separator: ", ") + ".")
         )
         var preset: SyntheticPreset = .small
 
@@ -111,7 +115,8 @@ extension DataCommand {
             }
             if !quiet {
                 Terminal.error(
-                    "wrote \(dataset.interactions.count) rows (\(dataset.canonicalColumns.joined(separator: ","))) to \(out)"
+                    "wrote \(dataset.interactions.count) rows "
+                        + "(\(dataset.canonicalColumns.joined(separator: ","))) to \(out)"
                 )
             }
         }
@@ -146,8 +151,8 @@ enum SummaryText {
             lines.append("ratings (mean \(String(format: "%.3f", summary.ratingMean ?? 0)))")
             if let outside = summary.ratingsOutsideScale, outside > 0, let scale = summary.ratingScale {
                 lines.append(
-                    "  warning: \(grouped(outside)) rating(s) outside the format's scale \(String(format: "%g", scale[0]))–\(String(format: "%g", scale[1]))"
-                )
+                    "  warning: \(grouped(outside)) rating(s) outside the format's scale "
+                        + String(format: "%g–%g", scale[0], scale[1]))
             }
             let largest = summary.ratingHistogram.map(\.count).max() ?? 1
             for bin in summary.ratingHistogram.prefix(20) {

@@ -55,11 +55,13 @@ struct ModelOptions: ParsableArguments {
 struct Evaluate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Train and evaluate models on a split: full ranking by default, the NCF sampled protocol when the split has negatives.",
+            "Train and evaluate models on a split: full ranking by default, the NCF sampled protocol when the split "
+            + "has negatives.",
         discussion: """
             Examples:
               reckit evaluate --data ratings.csv --split holdout:0.2 --model popularity --metrics ndcg@10,recall@20
-              reckit evaluate --split-dir ../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42 --model popularity --json
+              reckit evaluate --split-dir ../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42 \
+            --model popularity --json
             Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F;
             u1–u5, ua, ub with --data pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
             """)
@@ -135,7 +137,8 @@ struct Evaluate: AsyncParsableCommand {
         let (test, dropped) = saved.reindex(split.test, users: split.users, items: split.items)
         if dropped > 0 {
             Terminal.error(
-                "\(dropped) of \(split.test.count) test pairs name users or items the model does not know; they are left out"
+                "\(dropped) of \(split.test.count) test pairs name users or items the model does not know; they are "
+                    + "left out"
             )
         }
         let train = saved.seenInteractions

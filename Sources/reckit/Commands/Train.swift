@@ -7,7 +7,8 @@ struct Train: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model on all of a data set (or a split's training part) and save it as a model directory.",
         discussion: """
-            Example: reckit train --data ../shared/data/ml-latest-small-2016 --model ials --set factors=64 --out models/ials
+            Example: reckit train --data ../shared/data/ml-latest-small-2016 --model ials --set factors=64 \
+            --out models/ials
             --config FILE.yaml holds settings as a flat `key: value` mapping (the same keys as --set, which wins).
             """)
 
@@ -137,7 +138,8 @@ struct Recommend: AsyncParsableCommand {
             let answer = saved.recommend(history: ids, k: k)
             if !answer.unknown.isEmpty {
                 Terminal.error(
-                    "ignoring \(answer.unknown.count) unknown item ID(s): \(answer.unknown.prefix(5).joined(separator: ", "))"
+                    "ignoring \(answer.unknown.count) unknown item ID(s): "
+                        + answer.unknown.prefix(5).joined(separator: ", ")
                 )
             }
             if answer.popular {

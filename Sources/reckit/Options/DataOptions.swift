@@ -5,8 +5,9 @@ import RecKit
 struct LoadOptions: ParsableArguments {
     @Option(
         help:
-            "Input format (default: detected). One of: \(DatasetFormat.allCases.map(\.rawValue).joined(separator: ", "))."
-    )
+            ArgumentHelp(
+                "Input format (default: detected). One of: "
+                    + DatasetFormat.allCases.map(\.rawValue).joined(separator: ", ") + "."))
     var format: DatasetFormat?
 
     @Option(help: "Field delimiter of a delimited file: ',', 'tab', ';', '|' or '::' (default: detected).")

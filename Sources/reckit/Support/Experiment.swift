@@ -20,7 +20,8 @@ enum Experiment {
             }
             if data != nil && SplitMethod(argument: method) == nil && !MovieLens.predefinedSplitNames.contains(method) {
                 throw ValidationError(
-                    "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or u1–u5/ua/ub (MovieLens 100K)"
+                    "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or "
+                        + "u1–u5/ua/ub (MovieLens 100K)"
                 )
             }
         }

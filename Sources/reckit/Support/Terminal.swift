@@ -95,8 +95,8 @@ final class Ticker: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 1)
             while isRunning {
                 let elapsed = Date().timeIntervalSince(startDate)
-                let line =
-                    "\r\u{1B}[2K\(spinner[frame % spinner.count]) \(label) \(String(format: "%.1f s", elapsed))  \(status)"
+                let clock = String(format: "%.1f s", elapsed)
+                let line = "\r\u{1B}[2K\(spinner[frame % spinner.count]) \(label) \(clock)  \(status)"
                 FileHandle.standardError.write(Data(line.utf8))
                 frame += 1
                 Thread.sleep(forTimeInterval: 0.25)
