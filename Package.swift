@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -24,7 +25,13 @@ let package = Package(
             name: "RecKitTensor",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
         ),
-        .target(name: "RecKitData", dependencies: ["RecKitTensor", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "RecKitData",
+            dependencies: [
+                "RecKitTensor", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+            ]
+        ),
         .target(name: "RecKitNN", dependencies: ["RecKitTensor"]),
         .target(name: "RecKitModels", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN"]),
         .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Python's safetensors (with numpy) for the tests that read RecKit's model files with the reference
-# implementation. Best effort: without Python or a package index those tests skip, saying why.
+# Python packages for the tests that check RecKit against reference implementations: safetensors
+# (with numpy) reads RecKit's model files; PySpark (with scipy for the peers' metric code) runs the
+# Spark hand-over end to end in local mode, on the machine's Java 17. Best effort: without Python, a
+# package index or Java those tests skip, saying why.
 set -uo pipefail
 python="${RECKIT_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || exit 0
-"$python" -c "import safetensors, numpy" 2>/dev/null && exit 0
-echo "installing Python's safetensors and numpy for the interoperability tests" >&2
-"$python" -m pip install --quiet --disable-pip-version-check safetensors numpy >/dev/null 2>&1 \
-    || echo "could not install safetensors; its interoperability tests will skip" >&2
+install() { # module-to-import pip-package...
+    local module="$1"
+    shift
+    "$python" -c "import $module" 2>/dev/null && return 0
+    echo "installing Python's $* for the interoperability tests" >&2
+    "$python" -m pip install --quiet --disable-pip-version-check "$@" >/dev/null 2>&1 \
+        || echo "could not install $*; the tests that need it will skip" >&2
+}
+install "safetensors, numpy" safetensors numpy
+install "scipy" scipy
+if command -v java >/dev/null 2>&1; then
+    install "pyspark" pyspark
+fi
 exit 0

@@ -12,7 +12,8 @@ public struct ModelStoreError: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// Model directories: `manifest.json` (format version, model kind, its complete configuration as
-/// typed JSON, training fingerprint, file checksums), `weights.safetensors` and `ids.json`. Written to
+/// typed JSON, training fingerprint, file checksums and, for imported models, `importedFrom`),
+/// `weights.safetensors` and `ids.json`. Written to
 /// a temporary folder and renamed, so a crash never leaves half a model; read back with checks of
 /// the version, checksums and shapes. Version 1 directories (settings as `--set` text) still load.
 public enum ModelStore {
@@ -34,6 +35,8 @@ public enum ModelStore {
         var trainInteractionCount: Int
         /// SHA-256 of each other file.
         var files: [String: String]
+        /// For imported models: where they came from (see `TrainedModel.provenance`).
+        var importedFrom: [String: JSONValue]?
     }
 
     struct IDs: Codable {
@@ -60,8 +63,9 @@ public enum ModelStore {
             reckitVersion: RecKitVersion.current,
             trainingFingerprint: trained.fingerprint, userCount: trained.users.count, itemCount: trained.items.count,
             trainInteractionCount: trained.seen.nonzeroCount,
-            files: [weightsFile: Fingerprint.hex(weightData), idsFile: Fingerprint.hex(idData)])
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            files: [weightsFile: Fingerprint.hex(weightData), idsFile: Fingerprint.hex(idData)],
+            importedFrom: trained.provenance)
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         guard let manifestData = try? encoder.encode(manifest) else {
             throw ModelStoreError(path: path, "cannot encode the manifest")
         }
@@ -180,7 +184,7 @@ public enum ModelStore {
                 config: config, weights: weights, userCount: users.count, itemCount: items.count)
             return TrainedModel(
                 model: model, users: users, items: items, seen: seen, itemTitles: ids.itemTitles,
-                fingerprint: manifest.trainingFingerprint)
+                fingerprint: manifest.trainingFingerprint, provenance: manifest.importedFrom)
         } catch {
             throw ModelStoreError(path: path, "\(weightsFile): \(error)")
         }

@@ -21,11 +21,14 @@ public struct TrainedModel: Sendable {
     public var itemTitles: [String?]?
     /// The training data's fingerprint.
     public var fingerprint: String
+    /// Where a model trained outside RecKit came from (`reckit import`): the tool, its settings and
+    /// the checksums of the files read; nil for models RecKit trained.
+    public var provenance: [String: JSONValue]?
 
     public init(
         model: any TrainableRecommender, users: IDMap, items: IDMap, seen: InteractionMatrix,
         itemTitles: [String?]? = nil,
-        fingerprint: String
+        fingerprint: String, provenance: [String: JSONValue]? = nil
     ) {
         self.model = model
         self.users = users
@@ -33,6 +36,7 @@ public struct TrainedModel: Sendable {
         self.seen = seen
         self.itemTitles = itemTitles
         self.fingerprint = fingerprint
+        self.provenance = provenance
     }
 
     /// Trains `configured` on `interactions`, indexed by `users` and `items`.
@@ -181,23 +185,70 @@ extension TrainedModel {
     public func reindex(_ interactions: Interactions, users: IDMap, items: IDMap) -> (
         interactions: Interactions, dropped: Int
     ) {
+        let (result, unknownUsers, unknownItems) = reindexed(interactions, users: users, items: items)
+        let kept = (0..<result.count).filter { Int(result.items[$0]) < self.items.count }
+        return (result.selecting(rows: kept).withItemCount(self.items.count), unknownUsers + unknownItems)
+    }
+
+    /// What full-ranking evaluation of this model on a split with its own ID maps needs: the test pairs
+    /// re-indexed (pairs of users the model does not know are dropped and counted), and test items the
+    /// model never saw kept as relevant items that no list can contain — appended after the model's
+    /// items and scored −∞ — so that they count in recall and NDCG exactly as in a full evaluation, and
+    /// in the catalogue size of coverage.
+    public func evaluationSetting(test: Interactions, users: IDMap, items: IDMap) -> EvaluationSetting {
+        let (reindexedTest, unknownUsers, unknownItems) = reindexed(test, users: users, items: items)
+        let extra = reindexedTest.itemCount - self.items.count
+        let train = seenInteractions.withItemCount(reindexedTest.itemCount)
+        let model: any Recommender = extra == 0 ? self.model : UnreachableItems(base: self.model, extra: extra)
+        return EvaluationSetting(
+            model: model, train: train, test: reindexedTest, droppedPairs: unknownUsers, unreachablePairs: unknownItems)
+    }
+
+    /// Rows re-indexed into this model's maps; unknown users dropped, unknown items numbered after the
+    /// model's own (in the order of the split's map).
+    private func reindexed(_ interactions: Interactions, users: IDMap, items: IDMap) -> (
+        interactions: Interactions, unknownUsers: Int, unknownItems: Int
+    ) {
         let userIndex = users.ids.map { self.users.index(of: $0) }
-        let itemIndex = items.ids.map { self.items.index(of: $0) }
+        var next = Int32(self.items.count)
+        let itemIndex = items.ids.map { id -> Int32 in
+            if let index = self.items.index(of: id) { return index }
+            defer { next += 1 }
+            return next
+        }
         var keptUsers: [Int32] = []
         var keptItems: [Int32] = []
         var keptRatings: [Float] = []
+        var keptTimes: [Int64] = []
+        var unknownUsers = 0
+        var unknownItems = 0
+        var used = Set<Int32>()
         for row in 0..<interactions.count {
-            guard let user = userIndex[Int(interactions.users[row])], let item = itemIndex[Int(interactions.items[row])]
-            else { continue }
+            guard let user = userIndex[Int(interactions.users[row])] else {
+                unknownUsers += 1
+                continue
+            }
+            let item = itemIndex[Int(interactions.items[row])]
+            if Int(item) >= self.items.count {
+                unknownItems += 1
+                used.insert(item)
+            }
             keptUsers.append(user)
             keptItems.append(item)
             if let ratings = interactions.ratings { keptRatings.append(ratings[row]) }
+            if let times = interactions.timestamps { keptTimes.append(times[row]) }
         }
-        // Indices come from this model's own maps, so the columns are valid by construction.
+        // Unknown items that no kept pair names are not appended: renumber the used ones densely.
+        let usedSorted = used.sorted()
+        var renumber: [Int32: Int32] = [:]
+        for (offset, item) in usedSorted.enumerated() { renumber[item] = Int32(self.items.count + offset) }
+        if !renumber.isEmpty { keptItems = keptItems.map { renumber[$0] ?? $0 } }
+        // Indices come from this model's own maps (or just past them), so the columns are valid by construction.
         let result = try! Interactions(
             users: keptUsers, items: keptItems, ratings: interactions.ratings == nil ? nil : keptRatings,
-            userCount: self.users.count, itemCount: self.items.count)
-        return (result, interactions.count - result.count)
+            timestamps: interactions.timestamps == nil ? nil : keptTimes,
+            userCount: self.users.count, itemCount: self.items.count + usedSorted.count)
+        return (result, unknownUsers, unknownItems)
     }
 
     /// The model's training pairs as interactions (for seen-item exclusion in evaluation).
@@ -208,5 +259,57 @@ extension TrainedModel {
         return try! Interactions(
             users: users, items: seen.columnIndices, weights: seen.values, userCount: seen.rowCount,
             itemCount: seen.columnCount)
+    }
+}
+
+/// A saved model set up for evaluation on a split (see `TrainedModel.evaluationSetting`).
+public struct EvaluationSetting: Sendable {
+    public var model: any Recommender
+    public var train: Interactions
+    public var test: Interactions
+    /// Test pairs left out because the model does not know their user.
+    public var droppedPairs: Int
+    /// Test pairs whose item the model never saw (kept; no list can contain them).
+    public var unreachablePairs: Int
+}
+
+/// A model's scores with `extra` items after its own, scored −∞ (items it cannot know).
+struct UnreachableItems: Recommender {
+    let base: any Recommender
+    let extra: Int
+
+    var name: String { base.name }
+    var userCount: Int { base.userCount }
+    var itemCount: Int { base.itemCount + extra }
+
+    func scores(forUsers users: [Int32]) -> Tensor { padded(base.scores(forUsers: users), rows: users.count) }
+
+    func scores(forHistory history: [Int32]) -> [Float] {
+        base.scores(forHistory: history.filter { Int($0) < base.itemCount })
+            + [Float](repeating: -.infinity, count: extra)
+    }
+
+    private func padded(_ scores: Tensor, rows: Int) -> Tensor {
+        let width = base.itemCount
+        var out = [Float](repeating: -.infinity, count: rows * itemCount)
+        scores.scalars.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for row in 0..<rows {
+                    (target.baseAddress! + row * itemCount).update(
+                        from: source.baseAddress! + row * width, count: width)
+                }
+            }
+        }
+        return Tensor(shape: [rows, itemCount], scalars: out)
+    }
+}
+
+extension Interactions {
+    /// The same rows over a catalogue of `itemCount` items (every row's item must be below it).
+    func withItemCount(_ itemCount: Int) -> Interactions {
+        if itemCount == self.itemCount { return self }
+        return try! Interactions(
+            users: users, items: items, ratings: ratings, timestamps: timestamps, weights: weights,
+            userCount: userCount, itemCount: itemCount)
     }
 }

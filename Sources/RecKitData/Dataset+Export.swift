@@ -11,13 +11,17 @@ extension Dataset {
     /// `user_id,item_id[,rating][,timestamp][,weight]` with external IDs (quoted when needed) and
     /// numbers in their shortest exact form. The file appears only once complete.
     public func writeCanonicalCSV(to path: String, threadCount: Int = Parallel.defaultThreadCount) throws(DataError) {
+        try CSVWriter.write(
+            path, header: canonicalColumns.joined(separator: ","), rowCount: interactions.count,
+            threadCount: threadCount, canonicalRowFormatter())
+    }
+
+    /// Formats row `row` of the canonical CSV (without the newline): shared by the CSV and the export.
+    func canonicalRowFormatter() -> @Sendable (Int, inout ByteBuffer) -> Void {
         let data = interactions
         let userIDs = users.ids
         let itemIDs = items.ids
-        try CSVWriter.write(
-            path, header: canonicalColumns.joined(separator: ","), rowCount: data.count, threadCount: threadCount
-        ) {
-            row, out in
+        return { row, out in
             out.appendQuoted(userIDs[Int(data.users[row])])
             out.append(0x2C)
             out.appendQuoted(itemIDs[Int(data.items[row])])

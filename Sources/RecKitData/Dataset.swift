@@ -67,6 +67,8 @@ public enum DatasetFormat: String, Codable, Sendable, CaseIterable {
     case synthetic
     /// Any delimited interaction file through a column mapping.
     case delimited
+    /// A folder written by `reckit data export` (`export.json`, partitioned CSV).
+    case export = "reckit-export"
 
     /// The rating scale the format declares (MovieLens: whole stars 1–5, or half stars 0.5–5 for
     /// the CSV releases; the synthetic set 1–5), nil when it declares none.

@@ -85,6 +85,78 @@ import _RecKitTestSupport
         #expect(residual.allSatisfy { abs($0) < 1e-4 }, "\(residual)")
     }
 
+    /// `regularization_scaling=count` (Spark's weighted λ): each row solves (YᵀC_uY + λ·n_u·I)x = YᵀC_u p
+    /// — checked against the normal equations in Double, for both solvers, for rows with 2 and 5 items.
+    @Test(arguments: [ImplicitALS.Solver.cholesky, .conjugateGradient])
+    func countScaledRegularizationSolvesWeightedNormalEquations(solver: ImplicitALS.Solver) {
+        let k = 5
+        var generator = SplitMix64(seed: 8)
+        let fixed = (0..<(12 * k)).map { _ in generator.nextUnitFloat() - 0.5 }
+        let matrix = try! InteractionMatrix(
+            rowCount: 2, columnCount: 12, rowOffsets: [0, 2, 7], columnIndices: [3, 8, 0, 2, 5, 9, 11],
+            values: [1, 4, 2, 1, 1, 3, 1])
+        var config = ImplicitALS.Config()
+        config.factorCount = k
+        config.alpha = 1.5
+        config.regularization = 0.3
+        config.regularizationScaling = .count
+        config.solver = solver
+        config.cgSteps = 60
+        let confidence = ImplicitALS.confidences(matrix.values, config)
+        var solution = [Float](repeating: 0, count: 2 * k)
+        ImplicitALS.halfSweep(
+            solving: &solution, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
+        for row in 0..<2 {
+            let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
+            let lambda = 0.3 * Double(range.count)
+            let x = (0..<k).map { Double(solution[row * k + $0]) }
+            var residual = x.map { lambda * $0 }
+            for item in 0..<12 {
+                let position = range.first { matrix.columnIndices[$0] == Int32(item) }
+                let c = 1 + Double(position.map { confidence[$0] } ?? 0)
+                let y = (0..<k).map { Double(fixed[item * k + $0]) }
+                let dot = zip(y, x).reduce(0.0) { $0 + $1.0 * $1.1 }
+                for f in 0..<k { residual[f] += c * dot * y[f] - (position != nil ? c * y[f] : 0) }
+            }
+            #expect(residual.allSatisfy { abs($0) < 2e-4 }, "row \(row): \(residual)")
+        }
+        // Fold-in of the second row's history solves the same equations.
+        config.iterationCount = 1
+        let model = ImplicitALS(
+            config: config,
+            factors: FactorModel(users: [Float](repeating: 0, count: k), items: fixed, width: k))
+        let history: [Int32] = [0, 2, 5, 9, 11]
+        var binary = config
+        binary.solver = .cholesky
+        var exact = [Float](repeating: 0, count: k)
+        let ones = try! InteractionMatrix(
+            rowCount: 1, columnCount: 12, rowOffsets: [0, 5], columnIndices: history, values: [1, 1, 1, 1, 1])
+        ImplicitALS.halfSweep(
+            solving: &exact, fixed: fixed, matrix: ones, confidence: ImplicitALS.confidences(ones.values, binary),
+            config: binary, threadCount: 1)
+        let scores = model.scores(forHistory: history)
+        for item in 0..<12 {
+            let direct = (0..<k).reduce(Float(0)) { $0 + exact[$1] * fixed[item * k + $1] }
+            #expect(abs(direct - scores[item]) < 1e-5)
+        }
+    }
+
+    /// Constant scaling is the default, and count scaling changes the factors.
+    @Test func countScalingIsAnOption() throws {
+        let train = SyntheticData.generate(preset: .tiny, seed: 24).ratings.interactions
+        #expect(ImplicitALS.Config().regularizationScaling == .constant)
+        let constant = try ImplicitALS(fitting: train, config: config { $0.iterationCount = 2 })
+        let counted = try ImplicitALS(
+            fitting: train,
+            config: config {
+                $0.iterationCount = 2
+                $0.regularizationScaling = .count
+            })
+        #expect(constant.factors.userFactors != counted.factors.userFactors)
+        let parsed = try ImplicitALS.config(from: ["regularization_scaling": "count"])
+        #expect(parsed.regularizationScaling == .count)
+    }
+
     @Test func implicitsConfidenceIsOursWithAlphaMinusOne() throws {
         // On binary data implicit's c = α·r equals c = 1 + (α − 1)·r: the same factors, bit for bit.
         let train = SyntheticData.generate(preset: .tiny, seed: 23).ratings.interactions

@@ -5,8 +5,8 @@ extension Dataset {
     ///
     /// Folders: MovieLens 100K (`u.data`), MovieLens 1M/10M (`ratings.dat`), MovieLens CSV
     /// (`ratings.csv` with `movies.csv`), HetRec Last.fm (`user_artists.dat`), a `reckit data synth`
-    /// folder (`dataset.json`). Files: those names, a session click file (`SessionId` header), or any
-    /// delimited file.
+    /// folder (`dataset.json`), a `reckit data export` folder (`export.json`). Files: those names, a
+    /// session click file (`SessionId` header), or any delimited file.
     /// - Throws: `DataError` for a missing path, an unknown folder or a bad file.
     public static func load(
         _ path: String, format: DatasetFormat? = nil, options: InteractionFileOptions = .init()
@@ -29,6 +29,8 @@ extension Dataset {
             return Dataset(
                 name: (path as NSString).lastPathComponent, format: .sessions, interactions: log.clicks,
                 users: log.sessionIDs, items: log.items, report: log.report)
+        case .export:
+            return try loadExport(folderOf(path, file: ExportManifest.fileName), options: options)
         case .delimited:
             let loaded = try InteractionFileLoader.load(path, options: options)
             return Dataset(
@@ -47,6 +49,7 @@ extension Dataset {
         if isDirectory.boolValue {
             let has = { (name: String) in manager.fileExists(atPath: join(path, name)) }
             if has(SyntheticData.manifestFile) && has(SyntheticData.ratingsFile) { return .synthetic }
+            if has(ExportManifest.fileName) { return .export }
             if has("u.data") { return .movieLens100K }
             if has("ratings.dat") { return .movieLensDat }
             if has("ratings.csv") { return .movieLensCSV }
@@ -54,8 +57,8 @@ extension Dataset {
             throw DataError(
                 file: path,
                 .unknownFormat(
-                    "the folder has none of u.data, ratings.dat, ratings.csv, user_artists.dat or "
-                        + SyntheticData.manifestFile
+                    "the folder has none of u.data, ratings.dat, ratings.csv, user_artists.dat, "
+                        + SyntheticData.manifestFile + " or " + ExportManifest.fileName
                 ))
         }
         let name = (path as NSString).lastPathComponent

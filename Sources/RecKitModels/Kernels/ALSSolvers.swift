@@ -43,11 +43,11 @@ struct ALSWorkspace {
         for row in 0..<k { out[row] = dot(gram + row * k, v, k) }
     }
 
-    /// A few conjugate-gradient steps on (YᵀY + λI + Σ c'_i y_i y_iᵀ) x = Σ (1 + c'_i) y_i, warm-started
-    /// from the current x (c'_i = c_i − 1).
+    /// A few conjugate-gradient steps on (YᵀY + λI + ρI + Σ c'_i y_i y_iᵀ) x = Σ (1 + c'_i) y_i,
+    /// warm-started from the current x (c'_i = c_i − 1; `gram` holds YᵀY + λI, `ridge` is this row's ρ).
     mutating func conjugateGradient(
         x: UnsafeMutablePointer<Float>, gram: [Float], fixed: UnsafePointer<Float>, columns: [Int32], extra: [Float],
-        range: Range<Int>, steps: Int
+        range: Range<Int>, steps: Int, ridge: Float = 0
     ) {
         let k = self.k
         let count = range.count
@@ -100,6 +100,7 @@ struct ALSWorkspace {
                                 }
                                 // r = b − A x = Σ (1 + c')y − YᵀY x − Σ c' (y·x) y
                                 ALSWorkspace.multiply(g, x, ap, k)
+                                if ridge != 0 { for f in 0..<k { ap[f] += ridge * x[f] } }
                                 for f in 0..<k { r[f] = -ap[f] }
                                 addWeighted(x, into: r, offset: 1)
                                 for f in 0..<k { p[f] = r[f] }
@@ -108,6 +109,7 @@ struct ALSWorkspace {
                                 for _ in 0..<steps {
                                     // A p = YᵀY p + Σ c' (y·p) y
                                     ALSWorkspace.multiply(g, p, ap, k)
+                                    if ridge != 0 { for f in 0..<k { ap[f] += ridge * p[f] } }
                                     for f in 0..<k { ap[f] = -ap[f] }
                                     addWeighted(p, into: ap, offset: 0)
                                     for f in 0..<k { ap[f] = -ap[f] }
@@ -135,10 +137,11 @@ struct ALSWorkspace {
     /// The exact solution, by a Cholesky factorisation in Double.
     mutating func cholesky(
         x: UnsafeMutablePointer<Float>, gram: [Float], fixed: UnsafePointer<Float>, columns: [Int32], extra: [Float],
-        range: Range<Int>
+        range: Range<Int>, ridge: Float = 0
     ) {
         let k = self.k
         for index in 0..<(k * k) { a[index] = Double(gram[index]) }
+        for f in 0..<k { a[f * k + f] += Double(ridge) }
         for f in 0..<k { b[f] = 0 }
         for position in range {
             let y = fixed + Int(columns[position]) * k

@@ -22,7 +22,8 @@ extension ImplicitALS {
         let extra = ImplicitALS.confidences(known.map(\.value), config)
         // A = YᵀY + λI + Σ c'_j y_j y_jᵀ.
         var a = factors.itemFactors.gram().scalars
-        for d in 0..<f { a[d * f + d] += config.regularization }
+        let lambda = ImplicitALS.rowRegularization(count: known.count, config)
+        for d in 0..<f { a[d * f + d] += lambda }
         for (index, entry) in known.enumerated() {
             let row = Int(entry.item) * f
             for r in 0..<f { for c in 0..<f { a[r * f + c] += extra[index] * y[row + r] * y[row + c] } }

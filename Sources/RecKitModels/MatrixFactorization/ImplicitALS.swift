@@ -8,7 +8,8 @@ import RecKitTensor
 /// solver of Takács, Pilászy and Tikk (RecSys 2011) or exact Cholesky solves.
 ///
 /// Minimises Σ_u,i c_ui (p_ui − x_u·y_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²) with p_ui = 1 for observed pairs
-/// (else 0) and confidence c_ui = 1 + α·r_ui (or 1 + α·log(1 + r_ui/ε)) for observed pairs, 1 otherwise.
+/// (else 0) and confidence c_ui = 1 + α·r_ui (or 1 + α·log(1 + r_ui/ε)) for observed pairs, 1 otherwise;
+/// with `regularization_scaling=count` each row's λ is multiplied by its interaction count (Spark's ALS).
 /// Each half-sweep forms YᵀY once; users (then items) are solved in parallel chunks, each row
 /// independently, so threads never change the result.
 public struct ImplicitALS: FactorRecommender {
@@ -27,13 +28,15 @@ public struct ImplicitALS: FactorRecommender {
         public var confidence = ConfidenceScaling.linear
         /// ε of the log confidence 1 + α·log(1 + r/ε).
         public var logEpsilon: Float = 1
+        public var regularizationScaling = RegularizationScaling.constant
         public var seed: UInt64 = 0
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case factorCount = "factors", regularization, alpha, iterationCount = "iterations", solver
-            case cgSteps = "cg_steps", confidence, logEpsilon = "epsilon", seed
+            case cgSteps = "cg_steps", confidence, logEpsilon = "epsilon"
+            case regularizationScaling = "regularization_scaling", seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -47,6 +50,9 @@ public struct ImplicitALS: FactorRecommender {
                 "confidence", ConfidenceScaling.self,
                 "linear (1 + α·r), log (1 + α·log(1 + r/ε)) or implicit (α·r, implicit's convention)"),
             .number("epsilon", .above(0), "ε of the log confidence"),
+            .choice(
+                "regularization_scaling", RegularizationScaling.self,
+                "constant (λ for every row) or count (λ·n for a row with n interactions: ALS-WR, Spark's ALS)"),
             .seed,
         ]
     }
@@ -64,6 +70,15 @@ public struct ImplicitALS: FactorRecommender {
         /// c = α·r, implicit's convention (its `alpha` scales the matrix it takes as confidence):
         /// on binary data, implicit's α equals our linear α + 1.
         case implicit
+    }
+
+    /// How λ depends on a row's interaction count.
+    public enum RegularizationScaling: String, Codable, Sendable, CaseIterable {
+        /// λ‖x_u‖² for every row (Hu, Koren and Volinsky; implicit).
+        case constant
+        /// λ·n_u‖x_u‖² with n_u the row's interactions (at least 1): the weighted-λ of ALS-WR (Zhou et al.
+        /// 2008), which Spark MLlib's ALS uses — models imported from Spark fold in new users this way.
+        case count
     }
 
     public let config: Config
@@ -121,6 +136,11 @@ public struct ImplicitALS: FactorRecommender {
         return Tensor(shape: [1, k], scalars: user).matmul(factors.itemFactors, transposingOther: true).scalars
     }
 
+    /// λ for a row with `count` interactions: λ, or λ·max(1, count) under `regularization_scaling=count`.
+    static func rowRegularization(count: Int, _ config: Config) -> Float {
+        config.regularizationScaling == .count ? config.regularization * Float(max(1, count)) : config.regularization
+    }
+
     /// c_ui − 1 for each stored value (the extra confidence of an observed pair).
     static func confidences(_ values: [Float], _ config: Config) -> [Float] {
         switch config.confidence {
@@ -139,7 +159,8 @@ public struct ImplicitALS: FactorRecommender {
         let fixedCount = fixed.count / k
         // YᵀY + λI, once per half-sweep.
         var gram = Tensor(shape: [fixedCount, k], scalars: fixed).gram().scalars
-        for f in 0..<k { gram[f * k + f] += config.regularization }
+        let scaled = config.regularizationScaling == .count
+        if !scaled { for f in 0..<k { gram[f * k + f] += config.regularization } }
         let rows = matrix.rowCount
         let chunks = Parallel.chunks(count: rows, chunkCount: max(1, min(rows, threadCount * 16)))
         let gramMatrix = gram
@@ -151,15 +172,16 @@ public struct ImplicitALS: FactorRecommender {
                     for row in chunks[chunk] {
                         let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
                         let x = shared.target.baseAddress! + row * k
+                        let ridge = scaled ? ImplicitALS.rowRegularization(count: range.count, config) : 0
                         switch config.solver {
                         case .conjugateGradient:
                             workspace.conjugateGradient(
                                 x: x, gram: gramMatrix, fixed: shared.fixed.baseAddress!, columns: matrix.columnIndices,
-                                extra: confidence, range: range, steps: config.cgSteps)
+                                extra: confidence, range: range, steps: config.cgSteps, ridge: ridge)
                         case .cholesky:
                             workspace.cholesky(
                                 x: x, gram: gramMatrix, fixed: shared.fixed.baseAddress!, columns: matrix.columnIndices,
-                                extra: confidence, range: range)
+                                extra: confidence, range: range, ridge: ridge)
                         }
                     }
                 }

@@ -128,33 +128,45 @@ struct Evaluate: AsyncParsableCommand {
         try publish(results)
     }
 
-    /// A saved model on a split: the test pairs are re-indexed into the model's IDs (unknown users or
-    /// items dropped, with a message) and the model's own training pairs are excluded.
+    /// A saved model on a split: the test pairs are re-indexed into the model's IDs and the model's own
+    /// training pairs are excluded. Pairs of users the model does not know are left out (with a message);
+    /// for ranking, test items it never saw stay relevant but unreachable (see
+    /// `TrainedModel.evaluationSetting`), for ratings they are left out too.
     func evaluateSaved(
         _ path: String, split: Split, metrics: [MetricSpec], sampled: Bool, context: [String: String], quiet: Bool
     ) throws {
         let saved = try TrainedModel.load(path)
-        let (test, dropped) = saved.reindex(split.test, users: split.users, items: split.items)
-        if dropped > 0 {
-            Terminal.error(
-                "\(dropped) of \(split.test.count) test pairs name users or items the model does not know; they are "
-                    + "left out"
-            )
-        }
-        let train = saved.seenInteractions
         var result: EvaluationResult
         if metrics.contains(where: \.isRatingMetric) {
             guard let predictor = saved.model as? any RatingPredictor else {
                 throw ValidationError("\(saved.kind) does not predict ratings")
             }
-            result = try RatingEvaluator(metrics: metrics).evaluate(predictor, train: train, test: test)
+            let (test, dropped) = saved.reindex(split.test, users: split.users, items: split.items)
+            if dropped > 0 && !quiet {
+                Terminal.error(
+                    "\(dropped) of \(split.test.count) test ratings name users or items the model does not know; "
+                        + "they are left out")
+            }
+            result = try RatingEvaluator(metrics: metrics).evaluate(
+                predictor, train: saved.seenInteractions, test: test)
         } else if sampled {
             throw ValidationError("the sampled protocol with --saved is not supported; use --protocol full")
         } else {
+            let setting = saved.evaluationSetting(test: split.test, users: split.users, items: split.items)
+            if setting.droppedPairs > 0 && !quiet {
+                Terminal.error(
+                    "\(setting.droppedPairs) of \(split.test.count) test pairs name users the model does not know; "
+                        + "they are left out")
+            }
+            if setting.unreachablePairs > 0 && !quiet {
+                Terminal.error(
+                    "\(setting.unreachablePairs) test pairs name items the model never saw; they count as relevant "
+                        + "items no list contains")
+            }
             result = try FullRankingEvaluator(
                 metrics: metrics, batchSize: batchSize, threadCount: load.threads ?? Parallel.defaultThreadCount
             )
-            .evaluate(saved.model, train: train, test: test)
+            .evaluate(setting.model, train: setting.train, test: setting.test)
         }
         result.context = context.merging(["saved_model": path, "model_training_fingerprint": saved.fingerprint]) { $1 }
         try publish([result])

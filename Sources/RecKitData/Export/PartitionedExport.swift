@@ -1,0 +1,245 @@
+import Foundation
+import RecKitTensor
+
+/// A data set written for cluster tools (Apache Spark, Hive, DuckDB): interactions as partitioned,
+/// gzip-compressed CSV with RecKit's canonical columns and raw IDs, the ID maps beside them, and a
+/// manifest. Spark reads the folder directly (`spark.read.csv("DIR/interactions", header=True)`);
+/// `Dataset.load` reads it back.
+///
+/// ```
+/// DIR/export.json                    the manifest below
+/// DIR/interactions/part-00000.csv.gz user_id,item_id[,rating][,timestamp][,weight]
+/// DIR/users.csv                      user_index,user_id
+/// DIR/items.csv                      item_index,item_id[,title]
+/// ```
+///
+/// CSV, not Parquet: RecKit's dependency set has no maintained Parquet library for Swift, and gzip
+/// CSV is read natively by every cluster tool. Fields are quoted as RFC 4180 says (a quote inside is
+/// doubled), so raw IDs holding commas, quotes, newlines or any UTF-8 text survive the round trip;
+/// Spark reads them with `quote='"', escape='"', multiLine=True` (gzip parts are not split anyway).
+public struct ExportManifest: Codable, Sendable, Equatable {
+    public static let fileName = "export.json"
+    public static let interactionsFolder = "interactions"
+
+    public var format = "reckit-export"
+    public var formatVersion = 1
+    /// The data set's name.
+    public var name: String
+    /// The interaction columns, in order.
+    public var columns: [String]
+    /// The column models train on (`weight`, else `rating`), nil when every interaction counts 1.
+    public var valueColumn: String?
+    /// `gzip` or `none`.
+    public var compression: String
+    /// Part files, relative to the folder, in row order.
+    public var partitions: [String]
+    public var rowCount: Int
+    public var userCount: Int
+    public var itemCount: Int
+    public var usersFile = "users.csv"
+    public var itemsFile = "items.csv"
+    /// The interactions' fingerprint (`Interactions.fingerprint()`).
+    public var fingerprint: String
+
+    enum CodingKeys: String, CodingKey {
+        case format, formatVersion = "format_version", name, columns, valueColumn = "value_column", compression
+        case partitions, rowCount = "rows", userCount = "users", itemCount = "items", usersFile = "users_file"
+        case itemsFile = "items_file", fingerprint
+    }
+
+    /// Reads `DIR/export.json`.
+    public static func read(folder: String) throws(DataError) -> ExportManifest {
+        let path = join(folder, fileName)
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError(file: path, .fileNotFound) }
+        let manifest: ExportManifest
+        do { manifest = try JSONDecoder().decode(ExportManifest.self, from: data) } catch {
+            throw DataError(file: path, .invalid("not a RecKit export manifest (\(error))"))
+        }
+        guard manifest.format == "reckit-export", manifest.formatVersion == 1 else {
+            throw DataError(
+                file: path,
+                .invalid(
+                    "format \(manifest.format) version \(manifest.formatVersion); this RecKit reads "
+                        + "reckit-export version 1"))
+        }
+        return manifest
+    }
+}
+
+/// How `Dataset.export` compresses its parts.
+public enum ExportCompression: String, Sendable, CaseIterable, Codable {
+    case gzip
+    case none
+
+    var fileExtension: String { self == .gzip ? ".csv.gz" : ".csv" }
+}
+
+extension Dataset {
+    /// Writes the interactions as `partitions` part files (contiguous row ranges, in parallel), the
+    /// ID maps and the manifest into `folder` (created if needed). The manifest is written last, so
+    /// a folder without one is incomplete.
+    /// - Throws: `DataError` when a file cannot be written.
+    @discardableResult
+    public func export(
+        to folder: String, partitions: Int, compression: ExportCompression = .gzip,
+        threadCount: Int = Parallel.defaultThreadCount
+    ) throws(DataError) -> ExportManifest {
+        let partitionCount = max(1, min(partitions, max(1, interactions.count)))
+        let manager = FileManager.default
+        let partsFolder = join(folder, ExportManifest.interactionsFolder)
+        do {
+            try? manager.removeItem(atPath: join(folder, ExportManifest.fileName))
+            try? manager.removeItem(atPath: partsFolder)
+            try manager.createDirectory(atPath: partsFolder, withIntermediateDirectories: true)
+        } catch {
+            throw DataError(file: folder, .unreadable("cannot create the folder: \(error.localizedDescription)"))
+        }
+        let names = (0..<partitionCount).map {
+            ExportManifest.interactionsFolder + "/" + String(format: "part-%05d", $0) + compression.fileExtension
+        }
+        let ranges = Parallel.chunks(count: interactions.count, chunkCount: partitionCount)
+        let header = canonicalColumns.joined(separator: ",") + "\n"
+        let results = Parallel.map(chunkCount: partitionCount, threadCount: threadCount) { part in
+            Result { () throws(DataError) in
+                try writePart(join(folder, names[part]), header: header, rows: ranges[part], compression: compression)
+            }
+        }
+        for result in results { try result.get() }
+
+        var users = ByteBuffer(capacity: self.users.count * 12)
+        users.bytes += Array("user_index,user_id\n".utf8)
+        for (index, id) in self.users.ids.enumerated() {
+            users.appendInteger(Int64(index))
+            users.append(0x2C)
+            users.appendQuoted(id)
+            users.append(0x0A)
+        }
+        let titles = itemCatalog?.titles
+        var items = ByteBuffer(capacity: self.items.count * 24)
+        items.bytes += Array(("item_index,item_id" + (titles != nil ? ",title" : "") + "\n").utf8)
+        for (index, id) in self.items.ids.enumerated() {
+            items.appendInteger(Int64(index))
+            items.append(0x2C)
+            items.appendQuoted(id)
+            if let titles {
+                items.append(0x2C)
+                items.appendQuoted(titles[index] ?? "")
+            }
+            items.append(0x0A)
+        }
+        let manifest = ExportManifest(
+            name: name, columns: canonicalColumns,
+            valueColumn: interactions.weights != nil ? "weight" : (interactions.ratings != nil ? "rating" : nil),
+            compression: compression.rawValue, partitions: names, rowCount: interactions.count,
+            userCount: self.users.count, itemCount: self.items.count, fingerprint: interactions.fingerprint())
+        try CSVWriter.writeWhole(join(folder, manifest.usersFile), users.bytes)
+        try CSVWriter.writeWhole(join(folder, manifest.itemsFile), items.bytes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        // Encoding a struct of strings and integers cannot fail.
+        try CSVWriter.writeWhole(join(folder, ExportManifest.fileName), Array(try! encoder.encode(manifest)))
+        return manifest
+    }
+
+    /// One part: the header, then the rows in blocks (each block compressed and flushed on its own).
+    private func writePart(_ path: String, header: String, rows: Range<Int>, compression: ExportCompression)
+        throws(DataError)
+    {
+        let temporary = path + ".partial"
+        let blocks = Parallel.chunks(
+            count: rows.count, chunkCount: max(1, (rows.count + CSVWriter.rowsPerBlock - 1) / CSVWriter.rowsPerBlock))
+        let format = canonicalRowFormatter()
+        func block(_ index: Int) -> [UInt8] {
+            var buffer = ByteBuffer(capacity: blocks[index].count * 32 + (index == 0 ? header.utf8.count : 0))
+            if index == 0 { buffer.bytes += Array(header.utf8) }
+            for row in blocks[index] {
+                format(rows.lowerBound + row, &buffer)
+                buffer.append(0x0A)
+            }
+            return buffer.bytes
+        }
+        switch compression {
+        case .gzip:
+            let writer = try Gzip.Writer(path: temporary)
+            do {
+                for index in blocks.indices { try writer.write(block(index)) }
+                try writer.finish()
+            } catch {
+                writer.abandon()
+                unlink(temporary)
+                throw error
+            }
+        case .none:
+            var bytes: [UInt8] = []
+            for index in blocks.indices { bytes += block(index) }
+            try CSVWriter.writeWhole(temporary, bytes)
+        }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw DataError(file: path, .unreadable("cannot rename: \(String(cString: strerror(errno)))"))
+        }
+    }
+
+    /// Reads a folder written by `export(to:)`: the parts are decompressed into one temporary file and
+    /// loaded as a canonical CSV, so the same checks (file, line, field) apply; titles come from the
+    /// item map when it has them.
+    static func loadExport(_ folder: String, options: InteractionFileOptions) throws(DataError) -> Dataset {
+        let manifest = try ExportManifest.read(folder: folder)
+        guard !manifest.partitions.isEmpty else {
+            throw DataError(file: join(folder, ExportManifest.fileName), .invalid("the export lists no partitions"))
+        }
+        let combined = NSTemporaryDirectory() + "reckit-export-\(UUID().uuidString).csv"
+        defer { unlink(combined) }
+        guard let out = fopen(combined, "wb") else {
+            throw DataError(file: combined, .unreadable(String(cString: strerror(errno))))
+        }
+        var writeFailed = false
+        for (index, name) in manifest.partitions.enumerated() {
+            let path = join(folder, name)
+            var bytes: [UInt8]
+            if name.hasSuffix(".gz") {
+                bytes = try Gzip.read(path)
+            } else {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    fclose(out)
+                    throw DataError(file: path, .fileNotFound)
+                }
+                bytes = Array(data)
+            }
+            // Every part starts with the header; keep the first one only.
+            if index > 0, let newline = bytes.firstIndex(of: 0x0A) { bytes.removeSubrange(0...newline) }
+            if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
+            let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, out) }
+            writeFailed = writeFailed || written != bytes.count
+        }
+        guard fclose(out) == 0, !writeFailed else {
+            throw DataError(file: combined, .unreadable("write failed: \(String(cString: strerror(errno)))"))
+        }
+        var fileOptions = options
+        fileOptions.format = DelimitedFormat(delimiter: .comma, hasHeader: true)
+        let has = { (column: String) in manifest.columns.contains(column) ? ColumnReference.name(column) : nil }
+        fileOptions.mapping = ColumnMapping(
+            user: .name("user_id"), item: .name("item_id"), rating: has("rating"), timestamp: has("timestamp"),
+            weight: has("weight"))
+        let loaded = try InteractionFileLoader.load(combined, options: fileOptions)
+        var dataset = Dataset(
+            name: manifest.name, format: .export, interactions: loaded.interactions, users: loaded.users,
+            items: loaded.items, report: loaded.report)
+        let itemsPath = join(folder, manifest.itemsFile)
+        if FileManager.default.fileExists(atPath: itemsPath) {
+            let table = try DelimitedTable.read(itemsPath, delimiter: .comma, hasHeader: true)
+            if table.header?.contains("title") == true {
+                let idColumn = try table.column("item_id")
+                let titleColumn = try table.column("title")
+                var titles = [String?](repeating: nil, count: dataset.items.count)
+                for row in table.rows {
+                    if let index = dataset.items.index(of: row[idColumn]), !row[titleColumn].isEmpty {
+                        titles[Int(index)] = row[titleColumn]
+                    }
+                }
+                dataset.itemCatalog = ItemCatalog(titles: titles)
+            }
+        }
+        return dataset
+    }
+}
