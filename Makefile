@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
 
-.PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers clean
+.PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -74,6 +74,10 @@ bench-peers: release
 	@mkdir -p $(DEMO_DIR)
 	.build/release/reckit benchmark benchmarks/peers-topn.yaml --report $(DEMO_DIR)/peers-topn.html --markdown $(DEMO_DIR)/peers-topn.md
 	.build/release/reckit benchmark benchmarks/peers-explicit.yaml --report $(DEMO_DIR)/peers-explicit.html --markdown $(DEMO_DIR)/peers-explicit.md
+
+# Spark MLlib ALS (local[2]) vs RecKit's ials on ml-20m-like: seconds per iteration (needs pyspark and Java 17).
+bench-spark: release
+	benchmarks/spark-vs-ials.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

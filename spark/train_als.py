@@ -33,6 +33,8 @@ def parse_args(argv):
     parser.add_argument("--iterations", type=int, default=15)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--master", default=None, help="Spark master URL when not set by spark-submit")
+    parser.add_argument("--driver-memory", default=None,
+                        help="the driver's heap (e.g. 12g) when the job starts Spark itself (local mode)")
     parser.add_argument("--block-size", type=int, default=None,
                         help="user and item blocks (Spark's numUserBlocks/numItemBlocks; default: Spark's)")
     parser.add_argument("--checkpoint-dir", default=None,
@@ -53,6 +55,8 @@ def main(argv):
     builder = SparkSession.builder.appName("reckit-train-als")
     if args.master:
         builder = builder.master(args.master)
+    if args.driver_memory:
+        builder = builder.config("spark.driver.memory", args.driver_memory)
     spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     if args.checkpoint_dir:

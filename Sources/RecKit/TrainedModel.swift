@@ -192,9 +192,9 @@ extension TrainedModel {
 
     /// What full-ranking evaluation of this model on a split with its own ID maps needs: the test pairs
     /// re-indexed (pairs of users the model does not know are dropped and counted), and test items the
-    /// model never saw kept as relevant items that no list can contain — appended after the model's
-    /// items and scored −∞ — so that they count in recall and NDCG exactly as in a full evaluation, and
-    /// in the catalogue size of coverage.
+    /// model never saw kept as relevant: appended after the model's items and scored −∞, so ranked after
+    /// every item it knows. They count in recall and NDCG as in a full evaluation, and in the catalogue
+    /// size of coverage.
     public func evaluationSetting(test: Interactions, users: IDMap, items: IDMap) -> EvaluationSetting {
         let (reindexedTest, unknownUsers, unknownItems) = reindexed(test, users: users, items: items)
         let extra = reindexedTest.itemCount - self.items.count

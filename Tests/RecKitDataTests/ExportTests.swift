@@ -6,9 +6,9 @@ import _RecKitTestSupport
 
 /// `Dataset.export` and its reader: partitioned gzip CSV that round-trips raw IDs of any kind.
 @Suite struct ExportTests {
-    /// IDs with commas, quotes, a newline, spaces and non-ASCII text, ratings with fractions, times.
+    /// IDs with commas, quotes, a newline, a tab and non-ASCII text, ratings with fractions, times.
     static func awkwardDataset() throws -> Dataset {
-        let users = try IDMap(ids: ["alice, the first", "bob \"the builder\"", "zoë", "line\nbreak", "   "])
+        let users = try IDMap(ids: ["alice, the first", "bob \"the builder\"", "zoë", "line\nbreak", "tab\there"])
         let items = try IDMap(ids: ["a,b", "\"quoted\"", "Ünïcødé ♫", "東京", "plain"])
         var userColumn: [Int32] = []
         var itemColumn: [Int32] = []
@@ -68,9 +68,10 @@ import _RecKitTestSupport
         let bytes = try Gzip.read(folder.path + "/" + manifest.partitions[0])
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.hasPrefix("user_id,item_id,rating,timestamp\n"))
-        #expect(text.contains("\"alice, the first\",\"\"\"quoted\"\"\",1.5,1000000001\n"))
+        #expect(text.contains("\"alice, the first\",\"\"\"quoted\"\"\",1,1000000001\n"))
         #expect(text.contains("\"line\nbreak\""))
         // The ID maps, in index order.
+        #expect(!text.contains("\"zoë\""))
         let users = try String(contentsOfFile: folder.path + "/users.csv", encoding: .utf8)
         #expect(users.hasPrefix("user_index,user_id\n0,\"alice, the first\"\n1,\"bob \"\"the builder\"\"\"\n2,zoë\n"))
     }
@@ -93,6 +94,21 @@ import _RecKitTestSupport
     @Test func badExportsAreNamed() throws {
         let folder = TemporaryDirectory()
         let manifest = try Self.awkwardDataset().export(to: folder.path, partitions: 2)
+        // A bad row names its part file and its line there.
+        let part = try Gzip.read(folder.path + "/" + manifest.partitions[1])
+        folder.write(
+            manifest.partitions[1].replacingOccurrences(of: ".gz", with: ""),
+            String(decoding: part, as: UTF8.self) + "u,i,notanumber,5\n")
+        var edited = try ExportManifest.read(folder: folder.path)
+        edited.partitions[1] = edited.partitions[1].replacingOccurrences(of: ".gz", with: "")
+        folder.write("export.json", String(decoding: try JSONEncoder().encode(edited), as: UTF8.self))
+        let lines = part.filter { $0 == 0x0A }.count
+        #expect(
+            throws: DataError(
+                file: folder.path + "/" + edited.partitions[1], line: lines + 1, field: "rating",
+                .notANumber("notanumber"))
+        ) { try Dataset.load(folder.path) }
+        folder.write("export.json", String(decoding: try JSONEncoder().encode(manifest), as: UTF8.self))
         // A corrupt part names the file.
         folder.write(manifest.partitions[1], "not gzip at all")
         #expect(throws: DataError.self) { try Dataset.load(folder.path) }

@@ -73,6 +73,16 @@ import _RecKitTestSupport
         #expect(convert.status == 0)
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
         #expect(lines.count > 1000 && lines[0].hasPrefix("user"))
+        // Export for a cluster, and the export read back as a data set.
+        let export = Self.folder.path + "/export"
+        let exported = try Self.reckit(["data", "export", Self.data, "--out", export, "--partitions", "3", "--json"])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let manifest = try exported.json()
+        #expect((manifest["partitions"] as? [String])?.count == 3 && manifest["value_column"] as? String == "rating")
+        let reread = try Self.reckit(["data", "inspect", export, "--json"]).json()
+        #expect(reread["interactionCount"] as? Int == lines.count - 1 && reread["format"] as? String == "reckit-export")
+        let parquet = try Self.reckit(["data", "export", Self.data, "--out", export, "--format", "parquet"])
+        #expect(parquet.status == 64 && parquet.stderr.contains("no maintained Parquet library"))
     }
 
     /// The loading options: a headerless, tab-separated file with its columns in another order.

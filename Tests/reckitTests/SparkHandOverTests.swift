@@ -60,12 +60,12 @@ import _RecKitTestSupport
         let ours = try #require(try evaluated.json()["ndcg@10"] as? Double)
         let check = try Self.run(
             [
-                python, SharedData.packageRoot + "/spark/check_factors.py", "--factors", factors, "--split-dir", split,
+                Self.python, SharedData.packageRoot + "/spark/check_factors.py", "--factors", factors, "--split-dir", split,
                 "--peers", SharedData.peerSplits! + "/..",
             ])
         try #require(check.status == 0, "\(check.stderr)")
-        let python = try #require(try check.json()["ndcg@10"] as? Double)
-        #expect(abs(ours - python) < 0.00005, "reckit \(ours) vs Python \(python)")
+        let reference = try #require(try check.json()["ndcg@10"] as? Double)
+        #expect(abs(ours - reference) < 0.00005, "reckit \(ours) vs Python \(reference)")
         #expect(ours > 0.2142 + 0.1, "Spark ALS \(ours) vs popularity 0.2142")
         // The README's number, for the Spark version it was measured with.
         if metadata["spark_version"] as? String == "4.3.0" {

@@ -194,6 +194,9 @@ extension Dataset {
             throw DataError(file: combined, .unreadable(String(cString: strerror(errno))))
         }
         var writeFailed = false
+        // Where each part's lines start in the combined file, to name the part and its line in errors.
+        var starts: [(name: String, firstLine: Int, skipped: Int)] = []
+        var lineCount = 0
         for (index, name) in manifest.partitions.enumerated() {
             let path = join(folder, name)
             var bytes: [UInt8]
@@ -207,8 +210,14 @@ extension Dataset {
                 bytes = Array(data)
             }
             // Every part starts with the header; keep the first one only.
-            if index > 0, let newline = bytes.firstIndex(of: 0x0A) { bytes.removeSubrange(0...newline) }
+            var skipped = 0
+            if index > 0, let newline = bytes.firstIndex(of: 0x0A) {
+                bytes.removeSubrange(0...newline)
+                skipped = 1
+            }
             if let last = bytes.last, last != 0x0A { bytes.append(0x0A) }
+            starts.append((name, lineCount + 1, skipped))
+            lineCount += bytes.lazy.filter { $0 == 0x0A }.count
             let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, out) }
             writeFailed = writeFailed || written != bytes.count
         }
@@ -221,7 +230,21 @@ extension Dataset {
         fileOptions.mapping = ColumnMapping(
             user: .name("user_id"), item: .name("item_id"), rating: has("rating"), timestamp: has("timestamp"),
             weight: has("weight"))
-        let loaded = try InteractionFileLoader.load(combined, options: fileOptions)
+        func relocated(_ error: DataError) -> DataError {
+            var located = error
+            if let line = error.line, let part = starts.last(where: { $0.firstLine <= line }) {
+                located.file = join(folder, part.name)
+                located.line = line - part.firstLine + 1 + part.skipped
+            } else {
+                located.file = join(folder, ExportManifest.interactionsFolder)
+            }
+            return located
+        }
+        var loaded: LoadedInteractions
+        do { loaded = try InteractionFileLoader.load(combined, options: fileOptions) } catch {
+            throw relocated(error)
+        }
+        loaded.report.firstSkipped = loaded.report.firstSkipped.map(relocated)
         var dataset = Dataset(
             name: manifest.name, format: .export, interactions: loaded.interactions, users: loaded.users,
             items: loaded.items, report: loaded.report)

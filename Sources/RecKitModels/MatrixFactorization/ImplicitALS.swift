@@ -164,28 +164,35 @@ public struct ImplicitALS: FactorRecommender {
         let rows = matrix.rowCount
         let chunks = Parallel.chunks(count: rows, chunkCount: max(1, min(rows, threadCount * 16)))
         let gramMatrix = gram
-        target.withUnsafeMutableBufferPointer { targetBuffer in
-            fixed.withUnsafeBufferPointer { fixedBuffer in
-                let shared = ALSBuffers(target: targetBuffer, fixed: fixedBuffer)
-                Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
-                    var workspace = ALSWorkspace(k: k)
-                    for row in chunks[chunk] {
-                        let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
-                        let x = shared.target.baseAddress! + row * k
-                        let ridge = scaled ? ImplicitALS.rowRegularization(count: range.count, config) : 0
-                        switch config.solver {
-                        case .conjugateGradient:
-                            workspace.conjugateGradient(
-                                x: x, gram: gramMatrix, fixed: shared.fixed.baseAddress!, columns: matrix.columnIndices,
-                                extra: confidence, range: range, steps: config.cgSteps, ridge: ridge)
-                        case .cholesky:
-                            workspace.cholesky(
-                                x: x, gram: gramMatrix, fixed: shared.fixed.baseAddress!, columns: matrix.columnIndices,
-                                extra: confidence, range: range, ridge: ridge)
+        // Exact solves call sgemm per long row, from each worker: BLAS stays on one thread meanwhile.
+        let serialBLAS = config.solver == .cholesky && threadCount > 1
+        func sweep() {
+            target.withUnsafeMutableBufferPointer { targetBuffer in
+                fixed.withUnsafeBufferPointer { fixedBuffer in
+                    let shared = ALSBuffers(target: targetBuffer, fixed: fixedBuffer)
+                    Parallel.forEach(chunkCount: chunks.count, threadCount: threadCount) { chunk in
+                        var workspace = ALSWorkspace(k: k)
+                        for row in chunks[chunk] {
+                            let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
+                            let x = shared.target.baseAddress! + row * k
+                            let ridge = scaled ? ImplicitALS.rowRegularization(count: range.count, config) : 0
+                            switch config.solver {
+                            case .conjugateGradient:
+                                workspace.conjugateGradient(
+                                    x: x, gram: gramMatrix, fixed: shared.fixed.baseAddress!,
+                                    columns: matrix.columnIndices,
+                                    extra: confidence, range: range, steps: config.cgSteps, ridge: ridge)
+                            case .cholesky:
+                                workspace.cholesky(
+                                    x: x, gram: gramMatrix, fixed: shared.fixed.baseAddress!,
+                                    columns: matrix.columnIndices,
+                                    extra: confidence, range: range, ridge: ridge)
+                            }
                         }
                     }
                 }
             }
         }
+        if serialBLAS { BLASThreading.singleThreaded(sweep) } else { sweep() }
     }
 }
