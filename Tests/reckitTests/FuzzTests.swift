@@ -88,7 +88,12 @@ final class Fuzzer {
             let mutated = names[generator.nextIndex(below: names.count)]
             for name in names {
                 let bytes = name == mutated ? Mutations.mutate(seed[name]!, using: &generator) : seed[name]!
-                FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes))
+                let path = folder + "/" + name
+                if name.contains("/") {
+                    try FileManager.default.createDirectory(
+                        atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                }
+                FileManager.default.createFile(atPath: path, contents: Data(bytes))
             }
             watchdog.begin("\(target.name) reading \(folder)")
             do {
@@ -311,6 +316,23 @@ enum FuzzSeeds {
             })
         targets.append(
             FuzzTarget(name: "sessions", seeds: sessions) { folder in _ = try SessionLog.load(folder + "/s.tsv") })
+        // `reckit data export` folders (plain and gzip parts) and Spark's factor folders for `reckit import`.
+        let exported = try exportSeeds(scratch: scratch)
+        targets.append(FuzzTarget(name: "exportfolder", seeds: exported) { folder in _ = try Dataset.load(folder) })
+        let factors = text([
+            "user_factors/part-00000-a.csv": "id,f0,f1\n\"u,1\",0.5,-1.5E-2\nu2,1,2\n",
+            "user_factors/part-00001-a.csv": "id,f0,f1\nu3,3,4\n",
+            "item_factors/part-00000-b.csv": "id,f0,f1\na,1,0\n\"b \"\"x\"\"\",0,1\n",
+            "metadata/part-00000-c.txt":
+                #"{"tool": "spark-als", "spark_version": "4.3.0", "implicit_prefs": true, "factors": 2, "#
+                + #""regularization": 0.05, "alpha": 1.0, "iterations": 15, "seed": 0}"# + "\n",
+        ])
+        targets.append(
+            FuzzTarget(name: "sparkfactors", seeds: [factors]) { folder in
+                _ = try SparkALSImport.metadata(in: folder)
+                _ = try FactorTable.read(folder: folder + "/user_factors")
+                _ = try FactorTable.read(folder: folder + "/item_factors")
+            })
         let split = text([
             "train.tsv": "1\t10\t4\t100\n1\t11\t5\t101\n2\t10\t3\t102\n",
             "test.tsv": "1\t12\t4\t200\n2\t11\t5\t201\n",
@@ -388,6 +410,26 @@ enum FuzzSeeds {
             files[name] = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + "/" + name)))
         }
         return files
+    }
+
+    /// An export of a small data set with awkward IDs, once with plain parts and once gzip-compressed.
+    static func exportSeeds(scratch: String) throws -> [[String: [UInt8]]] {
+        let interactions = try Interactions(
+            users: [0, 0, 1, 2, 2], items: [0, 1, 1, 0, 2], ratings: [4, 3.5, 5, 1, 2],
+            timestamps: [10, 11, 12, 13, 14], userCount: 3, itemCount: 3)
+        let dataset = Dataset(
+            name: "seed", format: .delimited, interactions: interactions,
+            users: try IDMap(ids: ["u,1", "u\"2", "ü3"]), items: try IDMap(ids: ["a", "b,c", "東"]),
+            itemCatalog: ItemCatalog(titles: ["A (1999)", nil, "C, the"]))
+        return try [ExportCompression.none, .gzip].map { compression in
+            let path = scratch + "/seed-export-\(compression.rawValue)"
+            let manifest = try dataset.export(to: path, partitions: 2, compression: compression)
+            var files: [String: [UInt8]] = [:]
+            for name in manifest.partitions + ["export.json", "users.csv", "items.csv"] {
+                files[name] = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + "/" + name)))
+            }
+            return files
+        }
     }
 
     /// Rewrites a (possibly mutated) manifest's checksums to match the other files, when it still parses.

@@ -60,7 +60,8 @@ import _RecKitTestSupport
         let ours = try #require(try evaluated.json()["ndcg@10"] as? Double)
         let check = try Self.run(
             [
-                Self.python, SharedData.packageRoot + "/spark/check_factors.py", "--factors", factors, "--split-dir", split,
+                Self.python, SharedData.packageRoot + "/spark/check_factors.py", "--factors", factors, "--split-dir",
+                split,
                 "--peers", SharedData.peerSplits! + "/..",
             ])
         try #require(check.status == 0, "\(check.stderr)")
