@@ -16,8 +16,21 @@ import _RecKitTestSupport
         var settings: [String: String]
         var metric: String
         var expected: Double
+        /// For numbers that depend on the BLAS kernels: `expected` is the AVX-512 kernels' value, this the
+        /// AVX2 (Haswell, Zen) kernels'.
+        var onAVX2: Double? = nil
         var testDescription: String {
             "\(model) \(settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }) \(metric) \(expected)"
+        }
+
+        /// The value to expect with this machine's BLAS kernels, nil when it was not measured with them.
+        var expectedHere: Double? {
+            guard let onAVX2 else { return expected }
+            switch BLASLibrary.coreName.lowercased() {
+            case "skylakex", "cooperlake", "sapphirerapids": return expected
+            case "haswell", "zen": return onAVX2
+            default: return nil
+            }
         }
     }
 
@@ -54,12 +67,18 @@ import _RecKitTestSupport
                 metric: "rmse", expected: 0.9047),
             Pin(folder: explicit, model: "svd", settings: ["solver": "als"], metric: "rmse", expected: 0.8979),
             Pin(folder: explicit, model: "svdpp", settings: [:], metric: "rmse", expected: 0.9074),
-            Pin(folder: sampled, model: "ncf", settings: [:], metric: "hr@10", expected: 0.5928),
-            Pin(folder: sampled, model: "ncf", settings: [:], metric: "ndcg@10", expected: 0.3190),
+            // NCF trains 20 epochs through sgemm: its numbers depend on the BLAS kernels (see BLASLibrary),
+            // so the README gives them for AVX-512 kernels and for the AVX2 (Haswell) ones.
+            Pin(folder: sampled, model: "ncf", settings: [:], metric: "hr@10", expected: 0.5928, onAVX2: 0.5885),
+            Pin(folder: sampled, model: "ncf", settings: [:], metric: "ndcg@10", expected: 0.3190, onAVX2: 0.3081),
             Pin(folder: sampled, model: "ncf", settings: ["variant": "gmf"], metric: "hr@10", expected: 0.5917),
             Pin(folder: sampled, model: "ncf", settings: ["variant": "gmf"], metric: "ndcg@10", expected: 0.3130),
-            Pin(folder: sampled, model: "ncf", settings: ["variant": "mlp"], metric: "hr@10", expected: 0.5748),
-            Pin(folder: sampled, model: "ncf", settings: ["variant": "mlp"], metric: "ndcg@10", expected: 0.3064),
+            Pin(
+                folder: sampled, model: "ncf", settings: ["variant": "mlp"], metric: "hr@10", expected: 0.5748,
+                onAVX2: 0.5642),
+            Pin(
+                folder: sampled, model: "ncf", settings: ["variant": "mlp"], metric: "ndcg@10", expected: 0.3064,
+                onAVX2: 0.3046),
             // MovieLens 100K's own u1 split.
             Pin(folder: u1, model: "svd", settings: ["threads": "1"], metric: "rmse", expected: 0.9515),
             Pin(
@@ -135,7 +154,12 @@ import _RecKitTestSupport
             result = try FullRankingEvaluator(metrics: [metric]).evaluate(model, train: split.train, test: split.test)
         }
         let value = try #require(result[pin.metric])
-        #expect(abs(value - pin.expected) <= 0.0005, "\(pin.testDescription): measured \(value)")
+        guard let expected = pin.expectedHere else {
+            // Reported, not silently passed: a kernel family nobody measured this number with.
+            Issue.record("\(pin.testDescription): no published value for BLAS kernels \(BLASLibrary.coreName)")
+            return
+        }
+        #expect(abs(value - expected) <= 0.0005, "\(pin.testDescription): measured \(value)")
     }
 
     /// A README number that is a mean ± sample sd over seeds 0…n−1.

@@ -47,6 +47,22 @@ public enum WeightedGram {
     }
 }
 
+/// What the BLAS library is running on. Optimised BLAS kernels differ by CPU (OpenBLAS picks AVX2
+/// "Haswell" kernels on AMD Zen and older Intel, AVX-512 "SkylakeX"/"Cooperlake" ones on newer Intel),
+/// and different kernels sum in different orders: a network trained for many epochs through sgemm
+/// (NCF's MLP) ends a few thousandths apart from one kernel to another, bit-identical on each.
+/// `OPENBLAS_CORETYPE=Haswell` (set before the process starts) picks the kernels explicitly.
+public enum BLASLibrary {
+    /// The kernel family in use (`Haswell`, `SkylakeX`, …; `Accelerate` on macOS).
+    public static var coreName: String {
+        #if canImport(Accelerate)
+            return "Accelerate"
+        #else
+            return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        #endif
+    }
+}
+
 /// BLAS calls made from inside our own parallel loops (one small product per row, per worker) must
 /// not start BLAS threads of their own: two workers each waking OpenBLAS's pool oversubscribe the
 /// cores (exact iALS solves on ml-20m-like: 11.8 s an iteration, 5.0 s with BLAS on one thread).
