@@ -74,10 +74,7 @@ struct Benchmark: AsyncParsableCommand {
         if let markdown { try AtomicFile.write(Report.markdown(sections: sections, title: plan.title), to: markdown) }
         if json {
             let object: [String: Any] = ["title": plan.title, "suite": suite, "datasets": datasets]
-            print(
-                String(
-                    decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-            )
+            try Terminal.printJSON(object)
         } else {
             print(Report.markdown(sections: sections, title: plan.title), terminator: "")
         }

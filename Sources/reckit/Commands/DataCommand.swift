@@ -62,10 +62,7 @@ extension DataCommand {
                     "ratings": data.ratings.interactions.count, "events": data.events.count, "files": files,
                     "seconds": seconds,
                 ]
-                print(
-                    String(
-                        decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]),
-                        as: UTF8.self))
+                try Terminal.printJSON(summary)
             } else if !quiet {
                 Terminal.error(
                     String(

@@ -179,10 +179,7 @@ struct Evaluate: AsyncParsableCommand {
             let objects = results.map(EvaluationJSON.object)
             let output: Any
             if objects.count == 1 { output = objects[0] } else { output = ["results": objects] }
-            print(
-                String(
-                    decoding: try JSONSerialization.data(withJSONObject: output, options: [.sortedKeys]), as: UTF8.self)
-            )
+            try Terminal.printJSON(output)
         } else {
             print(Report.markdown(results, title: "Evaluation"), terminator: "")
         }

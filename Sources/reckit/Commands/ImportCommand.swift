@@ -54,10 +54,7 @@ extension ImportCommand {
                     "factors": metadata.factors, "spark_version": metadata.sparkVersion,
                     "training_fingerprint": trained.fingerprint,
                 ]
-                print(
-                    String(
-                        decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]),
-                        as: UTF8.self))
+                try Terminal.printJSON(summary)
             } else if !quiet {
                 Terminal.error(
                     "imported Spark \(metadata.sparkVersion) ALS (\(metadata.factors) factors, \(trained.users.count) "

@@ -186,9 +186,7 @@ struct Recommend: AsyncParsableCommand {
             }
             let value: Any
             if objects.count == 1 { value = objects[0] } else { value = ["results": objects] }
-            if let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            }
+            try? Terminal.printJSON(value)
         } else {
             for (user, items) in rows {
                 print("recommendations for \(user) (\(kind)):")
@@ -227,9 +225,7 @@ struct Similar: AsyncParsableCommand {
                 "item": target.item, "title": target.title as Any,
                 "similar": results.map { ["item": $0.item, "score": Double($0.score), "title": $0.title as Any] },
             ]
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            }
+            try? Terminal.printJSON(object)
         } else {
             print("items like \(target.item)\(target.title.map { " (\($0))" } ?? ""):")
             for (rank, result) in results.enumerated() {

@@ -9,6 +9,13 @@ enum Terminal {
 
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
+    /// Prints `object` (dictionaries, arrays, strings, numbers) as one line of JSON with sorted keys:
+    /// every `--json` result goes through here.
+    static func printJSON(_ object: Any) throws {
+        print(
+            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+    }
+
     /// Runs `work`, showing `label` with elapsed seconds on stderr while it takes more than a second
     /// (only when stderr is a terminal), then a one-line summary unless `quiet`.
     static func withTicker<T>(_ label: String, quiet: Bool, _ work: () throws -> T) rethrows -> T {
