@@ -23,6 +23,7 @@ import _RecKitTestSupport
         "userknn": ["neighbors": "5"], "lmf": ["factors": "4", "iterations": "2"],
         "ncf": ["factors": "4", "layers": "8,4", "epochs": "1"],
         "multvae": ["hidden": "16", "factors": "4", "epochs": "1"],
+        "multdae": ["hidden": "16", "factors": "4", "epochs": "1"],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.

@@ -62,58 +62,122 @@ public struct MultVAE: TrainableRecommender {
     /// thread); reports each epoch with its mean loss.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        let history = InteractionMatrix.byUser(train.deduplicated(.max))
         let network = AutoencoderNetwork(config: config, itemCount: train.itemCount)
-        let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate)
-        let active = (0..<history.rowCount).filter { history.count(inRow: $0) > 0 }
-        let schedule = BatchSchedule(exampleCount: active.count, batchSize: config.batchSize, seed: config.seed)
-        let totalSteps = schedule.batchesPerEpoch * config.epochCount
-        let anneal = config.annealSteps > 0 ? config.annealSteps : totalSteps
-        var generator = SplitMix64(seed: config.seed ^ 0xA5A5)
-        let itemCount = train.itemCount
-        var loop = TrainingLoop(epochCount: config.epochCount)
-        try loop.run(
-            network, optimizer: optimizer, context: context,
-            epoch: { epoch in
-                EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
-                    let rows = batch.map { active[$0] }
-                    return HistoryBatch(
-                        histories: rows.map { Array(history.columns(inRow: $0)) },
-                        targets: MultVAE.targets(rows, history, itemCount: itemCount))
-                }
-            },
-            loss: { batch, step in
-                let beta = config.beta * min(1, Float(step) / Float(max(1, anneal)))
-                let (logits, mean, logVariance) = network.forward(
-                    histories: batch.histories, dropout: config.dropout, sample: true, using: &generator)
-                return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
-                    + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
-            })
+        var anneal = config.annealSteps
+        let history = try network.train(
+            on: train, epochs: config.epochCount, batchSize: config.batchSize, learningRate: config.learningRate,
+            weightDecay: 0, seed: config.seed, context: context
+        ) { batch, step, totalSteps, generator in
+            if anneal == 0 { anneal = totalSteps }
+            let beta = config.beta * min(1, Float(step) / Float(max(1, anneal)))
+            let (logits, mean, logVariance) = network.forward(
+                histories: batch.histories, dropout: config.dropout, sample: true, using: &generator)
+            return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
+                + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
+        }
         self.config = config
-        self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
+        self.parameters = network.namedValues
         self.history = history
         self.userCount = train.userCount
         self.itemCount = train.itemCount
     }
 
-    public func save(into weights: inout ModelWeights) {
-        weights.store(parameters: parameters)
-        weights.store(history, as: "history")
-    }
+    public func save(into weights: inout ModelWeights) { AutoencoderNetwork.save(parameters, history, into: &weights) }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        self.parameters = try weights.parameters(shapes: Self.parameterShapes(config, itemCount: itemCount))
+        self.parameters = try weights.parameters(
+            shapes: AutoencoderNetwork(config: config, itemCount: itemCount).shapes)
         self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
         self.userCount = userCount
         self.itemCount = itemCount
     }
 
-    static func parameterShapes(_ config: Config, itemCount: Int) -> [String: [Int]] {
-        Dictionary(
-            uniqueKeysWithValues: AutoencoderNetwork(config: config, itemCount: itemCount).parameters.map {
-                ($0.name, $0.variable.shape)
-            })
+    public func scores(forUsers users: [Int32]) -> Tensor { restored.logits(users: users, history: history) }
+
+    public func scores(forHistory items: [Int32]) -> [Float] { restored.logits(history: items) }
+
+    /// The trained network, scoring from the mean of q(z | history).
+    var restored: AutoencoderNetwork { AutoencoderNetwork(config: config, itemCount: itemCount, restoring: parameters) }
+}
+
+/// The encoder and decoder of Mult-VAE and Mult-DAE (I → hidden → factors → hidden → I, tanh) as
+/// RecKitNN modules. The variational network's latent layer gives [μ, log σ²]; the denoising one's
+/// gives the code itself (tanh).
+final class AutoencoderNetwork: Module {
+    let encoder: EmbeddingBag // the first encoder layer over a history: Σ W_i / √n (+ bias)
+    let encoderBias: Variable
+    let latent: Linear // hidden → [μ, log σ²], or hidden → code
+    let decoderHidden: Linear
+    let decoderOutput: Linear
+    let factorCount: Int
+    let itemCount: Int
+    let variational: Bool
+
+    /// A fresh network, or (with `trained`) one that starts from zeros and loads those values.
+    init(
+        hiddenSize: Int, factorCount: Int, itemCount: Int, variational: Bool, seed: UInt64,
+        restoring trained: [String: Tensor]? = nil
+    ) {
+        let start: Initializer = trained == nil ? .glorotUniform : .zeros
+        encoder = EmbeddingBag(itemCount, hiddenSize, pooling: .sum, initializer: start, sparse: true, seed: seed &+ 1)
+        encoderBias = Variable(Tensor.zeros([hiddenSize]), requiresGradient: true)
+        latent = Linear(hiddenSize, (variational ? 2 : 1) * factorCount, initializer: start, seed: seed &+ 2)
+        decoderHidden = Linear(factorCount, hiddenSize, initializer: start, seed: seed &+ 3)
+        decoderOutput = Linear(hiddenSize, itemCount, initializer: start, seed: seed &+ 4)
+        self.factorCount = factorCount
+        self.itemCount = itemCount
+        self.variational = variational
+        if let trained { load(trained) }
+    }
+
+    convenience init(config: MultVAE.Config, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
+        self.init(
+            hiddenSize: config.hiddenSize, factorCount: config.factorCount, itemCount: itemCount, variational: true,
+            seed: config.seed, restoring: trained)
+    }
+
+    /// Trains on `train`'s binary user histories (repeated pairs count once) with Adam (L2 `weightDecay`
+    /// in the gradient) over shuffled batches of users; `loss` gets a batch, the step (from 1), the total
+    /// steps and the dropout/sampling generator. Returns the histories, which scoring reads.
+    func train(
+        on train: Interactions, epochs: Int, batchSize: Int, learningRate: Float, weightDecay: Float, seed: UInt64,
+        context: TrainingContext,
+        loss: @escaping (HistoryBatch, Int, Int, inout SplitMix64) -> Variable
+    ) throws -> InteractionMatrix {
+        let history = InteractionMatrix.byUser(train.deduplicated(.max))
+        let optimizer = Adam(parameters.map(\.variable), learningRate: learningRate, weightDecay: weightDecay)
+        let active = (0..<history.rowCount).filter { history.count(inRow: $0) > 0 }
+        let schedule = BatchSchedule(exampleCount: active.count, batchSize: batchSize, seed: seed)
+        let totalSteps = schedule.batchesPerEpoch * epochs
+        var generator = SplitMix64(seed: seed ^ 0xA5A5)
+        let itemCount = self.itemCount
+        var loop = TrainingLoop(epochCount: epochs)
+        try loop.run(
+            self, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
+                    let rows = batch.map { active[$0] }
+                    return HistoryBatch(
+                        histories: rows.map { Array(history.columns(inRow: $0)) },
+                        targets: AutoencoderNetwork.targets(rows, history, itemCount: itemCount))
+                }
+            },
+            loss: { batch, step in loss(batch, step, totalSteps, &generator) })
+        return history
+    }
+
+    /// Parameter values by name (`encoder.weight`, `decoder.output.weight`, …).
+    var namedValues: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.variable.value) })
+    }
+
+    /// Parameter shapes by name, to check restored weights.
+    var shapes: [String: [Int]] { Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.variable.shape) }) }
+
+    static func save(_ parameters: [String: Tensor], _ history: InteractionMatrix, into weights: inout ModelWeights) {
+        weights.store(parameters: parameters)
+        weights.store(history, as: "history")
     }
 
     /// Binary history rows as a dense `[rows, itemCount]` target.
@@ -125,45 +189,22 @@ public struct MultVAE: TrainableRecommender {
         return Tensor(shape: [rows.count, itemCount], scalars: scalars)
     }
 
-    public func scores(forUsers users: [Int32]) -> Tensor {
+    /// Logits of training users (their stored histories), without a graph.
+    func logits(users: [Int32], history: InteractionMatrix) -> Tensor {
         logits(users.map { Int($0) < history.rowCount ? Array(history.columns(inRow: Int($0))) : [] })
     }
 
-    public func scores(forHistory items: [Int32]) -> [Float] {
+    /// Logits for an ad-hoc history (fold-in: the same computation as for a training user).
+    func logits(history items: [Int32]) -> [Float] {
         logits([Array(Set(items.filter { $0 >= 0 && Int($0) < itemCount })).sorted()]).scalars
     }
 
-    /// Decoder logits from the mean of q(z | history), without a graph.
+    /// Decoder logits (from the mean of q for the variational network), without a graph.
     func logits(_ histories: [[Int32]]) -> Tensor {
-        let network = AutoencoderNetwork(config: config, itemCount: itemCount, restoring: parameters)
         var generator = SplitMix64(seed: 0)
         return GradientRecording.disabled {
-            network.forward(histories: histories, dropout: 0, sample: false, using: &generator).logits.value
+            forward(histories: histories, dropout: 0, sample: false, using: &generator).logits.value
         }
-    }
-}
-
-/// The encoder and decoder as RecKitNN modules.
-final class AutoencoderNetwork: Module {
-    let encoder: EmbeddingBag // the first encoder layer over a history: Σ W_i / √n (+ bias)
-    let encoderBias: Variable
-    let latent: Linear // hidden → [μ, log σ²]
-    let decoderHidden: Linear
-    let decoderOutput: Linear
-    let factorCount: Int
-
-    /// A fresh network, or (with `trained`) one that starts from zeros and loads those values.
-    init(config: MultVAE.Config, itemCount: Int, restoring trained: [String: Tensor]? = nil) {
-        let seed = config.seed
-        let start: Initializer = trained == nil ? .glorotUniform : .zeros
-        encoder = EmbeddingBag(
-            itemCount, config.hiddenSize, pooling: .sum, initializer: start, sparse: true, seed: seed &+ 1)
-        encoderBias = Variable(Tensor.zeros([config.hiddenSize]), requiresGradient: true)
-        latent = Linear(config.hiddenSize, 2 * config.factorCount, initializer: start, seed: seed &+ 2)
-        decoderHidden = Linear(config.factorCount, config.hiddenSize, initializer: start, seed: seed &+ 3)
-        decoderOutput = Linear(config.hiddenSize, itemCount, initializer: start, seed: seed &+ 4)
-        factorCount = config.factorCount
-        if let trained { load(trained) }
     }
 
     var ownParameters: [NamedParameter] { [NamedParameter("encoder.bias", encoderBias)] }
@@ -175,7 +216,8 @@ final class AutoencoderNetwork: Module {
         ]
     }
 
-    /// Logits, μ and log σ² for a batch of histories. With `dropout`, each history item is dropped
+    /// Logits, μ and log σ² for a batch of histories (the denoising network returns its code for both).
+    /// With `dropout`, each history item is dropped
     /// with that probability and the rest scaled by 1/(1 − p) after the x/‖x‖ normalisation.
     func forward(histories: [[Int32]], dropout: Float, sample: Bool, using generator: inout SplitMix64)
         -> (logits: Variable, mean: Variable, logVariance: Variable)
@@ -194,6 +236,10 @@ final class AutoencoderNetwork: Module {
         }
         let pooled = encoder(kept) * Tensor(shape: [histories.count, 1], scalars: scales)
         let hidden = (pooled + encoderBias).tanh()
+        guard variational else {
+            let code = latent(hidden).tanh()
+            return (decoderOutput(decoderHidden(code).tanh()), code, code)
+        }
         let statistics = latent(hidden)
         let mean = statistics.columns(0..<factorCount)
         let logVariance = statistics.columns(factorCount..<(2 * factorCount))

@@ -164,7 +164,7 @@ extension DataCommand {
             }
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(manifest), as: UTF8.self))
             } else if !quiet {
                 Terminal.error(
