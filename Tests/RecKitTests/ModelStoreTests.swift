@@ -24,6 +24,7 @@ import _RecKitTestSupport
         "ncf": ["factors": "4", "layers": "8,4", "epochs": "1"],
         "multvae": ["hidden": "16", "factors": "4", "epochs": "1"],
         "multdae": ["hidden": "16", "factors": "4", "epochs": "1"],
+        "autorec": ["hidden": "8", "epochs": "2"],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.
@@ -32,6 +33,7 @@ import _RecKitTestSupport
             ("svd", ["factors": "4", "epochs": "2", "temporal": "true", "time_bins": "7"]),
             ("svd", ["factors": "4", "epochs": "2", "solver": "als"]),
             ("ncf", ["variant": "gmf", "factors": "4", "epochs": "1"]), ("popularity", ["weights": "true"]),
+            ("autorec", ["variant": "user", "hidden": "8", "epochs": "2"]),
         ]
 
     @Test(arguments: cases)

@@ -1,0 +1,238 @@
+import Foundation
+import RecKitData
+import RecKitNN
+import RecKitTensor
+
+/// AutoRec (Sedhain, Menon, Sanner and Xie, WWW 2015): an autoencoder that reconstructs each item's
+/// vector of ratings over users (`variant=item`, I-AutoRec) or each user's vector over items
+/// (`variant=user`, U-AutoRec). h = sigmoid(r·V + μ), r̂ = h·W + b; only observed ratings count:
+/// minimise Σ_observed (r − r̂)² + λ/2·(‖V‖² + ‖W‖²). Trained with Adam on batches of rows; the loss
+/// of a batch is its squared error over its observed ratings divided by their number, plus the
+/// penalty divided by the number of training ratings, so λ keeps the paper's meaning.
+///
+/// The rating of user u for item i is read from the reconstruction of i's row (I-AutoRec) or u's row
+/// (U-AutoRec), clipped to the training ratings' range. A row with no training ratings, or a column
+/// the model never saw rated, gets the global mean. Inputs are one batch of rows at a time, dense
+/// over the other side; the whole matrix is never made dense. Seeded: a run is repeatable.
+public struct AutoRec: TrainableRecommender, RatingPredictor {
+    public static let name = "autorec"
+    public static let summary = "AutoRec (Sedhain et al. 2015): item- or user-based autoencoder of observed ratings"
+    public static let details =
+        "rows of ratings encoded by a sigmoid layer and decoded linearly, observed entries only; L2; Adam"
+
+    public struct Config: ModelConfig {
+        public var variant = Variant.item
+        public var hiddenSize = 500
+        // Defaults chosen on a validation split (a seeded random 10 % of ml-100k's u1.base), never on u1.test.
+        public var epochCount = 300
+        public var batchSize = 256
+        public var learningRate: Float = 0.001
+        /// λ of λ/2·(‖V‖² + ‖W‖²).
+        public var regularization: Float = 300
+        public var seed: UInt64 = 0
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case variant, hiddenSize = "hidden", epochCount = "epochs", batchSize = "batch_size"
+            case learningRate = "learning_rate", regularization, seed
+        }
+
+        public static let settings: [ModelSetting] = [
+            .choice("variant", Variant.self, "item (I-AutoRec: rows are items) or user (U-AutoRec)"),
+            .integer("hidden", .atLeast(1), "hidden units"),
+            .epochs("passes over the rows"),
+            .batchSize("rows per step"),
+            .learningRate("Adam step"),
+            .regularization("λ of λ/2·(‖V‖² + ‖W‖²), the paper's scale"),
+            .seed,
+        ]
+    }
+
+    public enum Variant: String, Codable, Sendable, CaseIterable {
+        case item
+        case user
+    }
+
+    public let config: Config
+    /// The trained parameters by name (`encoder.weight`, `decoder.bias`, …).
+    public let parameters: [String: Tensor]
+    /// Training ratings by row (items for I-AutoRec, users for U-AutoRec).
+    let rows: InteractionMatrix
+    /// Each row's hidden code, `[rows, hidden]`, computed once from `rows`.
+    let codes: Tensor
+    public let userCount: Int
+    public let itemCount: Int
+    public let globalMean: Float
+    public let ratingRange: ClosedRange<Float>
+
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try Self.check(config)
+        guard let ratings = train.ratings, !ratings.isEmpty else {
+            throw ConfigError(model: Self.name, key: "data", "needs explicit ratings; the training data has none")
+        }
+        let rows = config.variant == .item ? InteractionMatrix.byItem(train) : InteractionMatrix.byUser(train)
+        let columns = rows.columnCount
+        let network = AutoRecNetwork(columns: columns, hidden: config.hiddenSize, seed: config.seed)
+        let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate)
+        let active = (0..<rows.rowCount).filter { rows.count(inRow: $0) > 0 }
+        let schedule = BatchSchedule(exampleCount: active.count, batchSize: config.batchSize, seed: config.seed)
+        let penalty = config.regularization / 2 / Float(rows.nonzeroCount)
+        var loop = TrainingLoop(epochCount: config.epochCount)
+        try loop.run(
+            network, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
+                    AutoRec.denseRows(batch.map { active[$0] }, of: rows)
+                }
+            },
+            loss: { batch, _ in
+                let error = (network(Variable(batch.values)) - Variable(batch.values)) * batch.mask
+                return error.squared().sum() * (1 / Float(max(1, batch.observed)))
+                    + (network.encoder.weight.squared().sum() + network.decoder.weight.squared().sum()) * penalty
+            })
+        let parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
+        self.init(
+            config: config, parameters: parameters, rows: rows, userCount: train.userCount,
+            itemCount: train.itemCount, globalMean: ratings.reduce(0, +) / Float(ratings.count),
+            ratingRange: ratings.min()!...ratings.max()!)
+    }
+
+    init(
+        config: Config, parameters: [String: Tensor], rows: InteractionMatrix, userCount: Int, itemCount: Int,
+        globalMean: Float, ratingRange: ClosedRange<Float>
+    ) {
+        self.config = config
+        self.parameters = parameters
+        self.rows = rows
+        self.userCount = userCount
+        self.itemCount = itemCount
+        self.globalMean = globalMean
+        self.ratingRange = ratingRange
+        // Every row's code, in batches (the decoder then needs one dot product per prediction).
+        let network = AutoRecNetwork(
+            columns: rows.columnCount, hidden: config.hiddenSize, seed: config.seed, restoring: parameters)
+        var codes: [Float] = []
+        codes.reserveCapacity(rows.rowCount * config.hiddenSize)
+        var start = 0
+        while start < rows.rowCount {
+            let batch = Array(start..<min(rows.rowCount, start + 256))
+            let dense = AutoRec.denseRows(batch, of: rows)
+            codes += GradientRecording.disabled { network.encode(Variable(dense.values)).value.scalars }
+            start += batch.count
+        }
+        self.codes = Tensor(shape: [rows.rowCount, config.hiddenSize], scalars: codes)
+    }
+
+    public func save(into weights: inout ModelWeights) {
+        weights.store(parameters: parameters)
+        weights.store(rows, as: "ratings")
+        weights.store([globalMean, ratingRange.lowerBound, ratingRange.upperBound], as: "rating_statistics")
+    }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        let (rowCount, columnCount) = config.variant == .item ? (itemCount, userCount) : (userCount, itemCount)
+        let network = AutoRecNetwork(columns: columnCount, hidden: config.hiddenSize, seed: config.seed)
+        let shapes = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.shape) })
+        let statistics = try weights.vector("rating_statistics", count: 3)
+        self.init(
+            config: config, parameters: try weights.parameters(shapes: shapes),
+            rows: try weights.matrix("ratings", rows: rowCount, columns: columnCount), userCount: userCount,
+            itemCount: itemCount, globalMean: statistics[0], ratingRange: statistics[1]...statistics[2])
+    }
+
+    /// Rows as a dense `[rows, columns]` input of ratings (0 where unobserved) and its 0/1 mask.
+    static func denseRows(_ indices: [Int], of matrix: InteractionMatrix) -> AutoRecBatch {
+        let columns = matrix.columnCount
+        var values = [Float](repeating: 0, count: indices.count * columns)
+        var mask = [Float](repeating: 0, count: indices.count * columns)
+        var observed = 0
+        for (slot, row) in indices.enumerated() {
+            for (column, value) in zip(matrix.columns(inRow: row), matrix.values(inRow: row)) {
+                values[slot * columns + Int(column)] = value
+                mask[slot * columns + Int(column)] = 1
+                observed += 1
+            }
+        }
+        return AutoRecBatch(
+            values: Tensor(shape: [indices.count, columns], scalars: values),
+            mask: Tensor(shape: [indices.count, columns], scalars: mask), observed: observed)
+    }
+
+    public func predict(user: Int32, item: Int32) -> Float {
+        let (row, column) = config.variant == .item ? (Int(item), Int(user)) : (Int(user), Int(item))
+        guard row >= 0, row < rows.rowCount, column >= 0, column < rows.columnCount, rows.count(inRow: row) > 0
+        else { return globalMean }
+        let hidden = config.hiddenSize
+        let weight = parameters["decoder.weight"]!.scalars // [hidden, columns]
+        var estimate = parameters["decoder.bias"]!.scalars[column]
+        codes.scalars.withUnsafeBufferPointer { code in
+            for h in 0..<hidden { estimate += code[row * hidden + h] * weight[h * rows.columnCount + column] }
+        }
+        return min(max(estimate, ratingRange.lowerBound), ratingRange.upperBound)
+    }
+
+    /// Predicted ratings of every item (top-N ranks by predicted rating).
+    public func scores(forUsers users: [Int32]) -> Tensor {
+        var scalars: [Float] = []
+        scalars.reserveCapacity(users.count * itemCount)
+        for user in users {
+            for item in 0..<itemCount { scalars.append(predict(user: user, item: Int32(item))) }
+        }
+        return Tensor(shape: [users.count, itemCount], scalars: scalars)
+    }
+
+    /// For someone known only by a history: U-AutoRec encodes the history (rated at the global mean);
+    /// I-AutoRec, whose rows are items, ranks by each item's mean reconstruction.
+    public func scores(forHistory history: [Int32]) -> [Float] {
+        let network = AutoRecNetwork(
+            columns: rows.columnCount, hidden: config.hiddenSize, seed: config.seed, restoring: parameters)
+        switch config.variant {
+        case .user:
+            var values = [Float](repeating: 0, count: itemCount)
+            for item in history where item >= 0 && Int(item) < itemCount { values[Int(item)] = globalMean }
+            return GradientRecording.disabled {
+                network(Variable(Tensor(shape: [1, itemCount], scalars: values))).value.scalars
+            }
+        case .item:
+            let weight = parameters["decoder.weight"]!.scalars
+            let bias = parameters["decoder.bias"]!.scalars
+            let columns = rows.columnCount
+            let meanWeight = (0..<config.hiddenSize).map { h in
+                (0..<columns).reduce(Float(0)) { $0 + weight[h * columns + $1] } / Float(max(1, columns))
+            }
+            let meanBias = bias.reduce(0, +) / Float(max(1, columns))
+            return (0..<itemCount).map { item in
+                guard rows.count(inRow: item) > 0 else { return globalMean }
+                return (0..<config.hiddenSize).reduce(meanBias) {
+                    $0 + codes.scalars[item * config.hiddenSize + $1] * meanWeight[$1]
+                }
+            }
+        }
+    }
+}
+
+/// One batch of rows: ratings (0 where unobserved), the 0/1 mask of observed entries and their count.
+struct AutoRecBatch: Sendable {
+    var values: Tensor
+    var mask: Tensor
+    var observed: Int
+}
+
+/// columns → hidden (sigmoid) → columns (identity).
+final class AutoRecNetwork: Module {
+    let encoder: Linear
+    let decoder: Linear
+
+    init(columns: Int, hidden: Int, seed: UInt64, restoring trained: [String: Tensor]? = nil) {
+        let start: Initializer = trained == nil ? .glorotUniform : .zeros
+        encoder = Linear(columns, hidden, initializer: start, seed: seed &+ 1)
+        decoder = Linear(hidden, columns, initializer: start, seed: seed &+ 2)
+        if let trained { load(trained) }
+    }
+
+    var children: [(name: String, module: any Module)] { [("encoder", encoder), ("decoder", decoder)] }
+
+    func encode(_ x: Variable) -> Variable { encoder(x).sigmoid() }
+
+    func callAsFunction(_ x: Variable) -> Variable { decoder(encode(x)) }
+}
