@@ -10,7 +10,8 @@ public enum ModelRegistry {
         [
             Popularity.self, MostRecent.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self,
             EASE.self,
-            BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, MultDAE.self, AutoRec.self, BiasedMF.self, SVDPlusPlus.self,
+            BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, MultDAE.self, AutoRec.self, BiasedMF.self,
+            SVDPlusPlus.self,
         ]
     }
 
