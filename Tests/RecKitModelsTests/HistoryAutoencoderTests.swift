@@ -1,0 +1,94 @@
+import Foundation
+import RecKitTensor
+import Testing
+import _RecKitTestSupport
+
+@testable import RecKitData
+@testable import RecKitEval
+@testable import RecKitModels
+@testable import RecKitNN
+
+/// Mult-VAE and Mult-DAE (one network, two objectives): the same properties, checked for both.
+@Suite struct HistoryAutoencoderTests {
+    static let data = SyntheticData.generate(preset: .small, seed: 71)
+    static let split = try! data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 71)
+
+    /// Small, fast settings.
+    static func settings(_ name: String, epochs: Int = 30, seed: Int = 0) -> [String: String] {
+        [
+            "hidden": "64", "factors": "16", "epochs": String(epochs), "batch_size": "128", "learning_rate": "0.003",
+            "seed": String(seed),
+        ]
+    }
+
+    static func fit(_ name: String, epochs: Int = 30, seed: Int = 0) throws -> any TrainableRecommender {
+        try ConfiguredModel(name, settings: settings(name, epochs: epochs, seed: seed)).fit(split.train)
+    }
+
+    static func parameters(_ model: any TrainableRecommender) -> [String: Tensor] {
+        (model as? MultVAE)?.parameters ?? (model as! MultDAE).parameters
+    }
+
+    @Test(arguments: ["multvae", "multdae"])
+    func learnsBeyondPopularityAndFoldsInExactly(name: String) throws {
+        let split = Self.split
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)[
+            "ndcg@10"]!
+        let model = try Self.fit(name)
+        let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
+        #expect(ndcg > popularity * 1.05, "\(name) \(ndcg) vs popularity \(popularity)")
+        // A new user with a known user's history gets that user's scores: the encoder reads histories.
+        let seen = InteractionMatrix.byUser(split.train)
+        #expect(
+            model.scores(forHistory: Array(seen.columns(inRow: 5)).reversed()) == model.scores(forUsers: [5]).scalars)
+    }
+
+    @Test(arguments: ["multvae", "multdae"])
+    func seededRunsRepeatAndSettingsAreChecked(name: String) throws {
+        let a = Self.parameters(try Self.fit(name, epochs: 2))
+        #expect(a == Self.parameters(try Self.fit(name, epochs: 2)))
+        #expect(a != Self.parameters(try Self.fit(name, epochs: 2, seed: 9)))
+        #expect(throws: ConfigError.self) { try ConfiguredModel(name, settings: ["dropout": "1"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel(name, settings: ["latent": "0"]) }
+    }
+
+    @Test func eachChecksItsOwnSettings() {
+        #expect(throws: ConfigError.self) { try ConfiguredModel("multvae", settings: ["beta": "-1"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("multdae", settings: ["beta": "0.2"]) }
+        #expect(throws: ConfigError.self) { try ConfiguredModel("multdae", settings: ["regularization": "-1"]) }
+    }
+
+    /// The denoising network: a deterministic tanh code of `factors` (no [μ, log σ²] pair), the same
+    /// parameter names as Mult-VAE's, and scoring equal to the hand-composed layers.
+    @Test func denoisingNetworkByHand() throws {
+        let model = try #require(try Self.fit("multdae", epochs: 1) as? MultDAE)
+        let vae = try #require(try Self.fit("multvae", epochs: 1) as? MultVAE)
+        #expect(model.parameters["latent.weight"]?.scalarCount == 64 * 16)
+        #expect(vae.parameters["latent.weight"]?.scalarCount == 64 * 32)
+        #expect(Set(vae.parameters.keys) == Set(model.parameters.keys))
+        // By hand: x/√n through the encoder, tanh, code tanh, hidden tanh, output (Linear: x·W + b, W [in, out]).
+        let items: [Int32] = [3, 17, 40]
+        let p = model.parameters
+        func affine(_ x: [Float], _ name: String) -> [Float] {
+            let w = p[name + ".weight"]!
+            let b = p[name + ".bias"]!.scalars
+            let outputs = w.shape[1]
+            var y = b
+            for o in 0..<outputs {
+                for i in 0..<x.count { y[o] += x[i] * w.scalars[i * outputs + o] }
+            }
+            return y
+        }
+        let table = p["encoder.weight"]!
+        let width = table.shape[1]
+        var hidden = p["encoder.bias"]!.scalars
+        for item in items {
+            for f in 0..<width { hidden[f] += table.scalars[Int(item) * width + f] / Float(3).squareRoot() }
+        }
+        let code = affine(hidden.map { tanh($0) }, "latent").map { tanh($0) }
+        let logits = affine(affine(code, "decoder.hidden").map { tanh($0) }, "decoder.output")
+        let scored = model.scores(forHistory: items)
+        #expect(zip(scored, logits).allSatisfy { abs($0 - $1) < 1e-4 * max(1, abs($1)) })
+    }
+}
