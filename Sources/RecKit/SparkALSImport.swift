@@ -2,11 +2,11 @@ import Foundation
 
 /// Builds a RecKit model directory from the factors Spark MLlib's ALS wrote (`spark/train_als.py`):
 /// an `ials` model with Spark's settings (Cholesky solves, λ scaled by each row's interaction count as
-/// Spark does), so `recommend`, `similar`, `evaluate --saved`, fold-in and `serve` treat it as their own.
+/// Spark does), so `recommend`, `similar`, `evaluate --saved` and fold-in treat it as their own.
 ///
 /// The job's output folder holds `user_factors/` and `item_factors/` (CSV parts: `id,f0,…`) and
-/// `metadata/` (a text part holding one JSON line: settings, Spark version, the export's fingerprint). The training
-/// interactions come from the export the job read (`reckit data export`): they are the seen items
+/// `metadata/` (a text part holding one JSON line: settings, Spark version, the export's fingerprint).
+/// The training interactions come from the export the job read (`reckit data export`): they are the seen items
 /// that recommendations exclude, and their fingerprint must match the one the job recorded.
 public enum SparkALSImport {
     /// What the job recorded (`metadata/part-*`).

@@ -72,6 +72,27 @@ import _RecKitTestSupport
         #expect(model.globalMean == 3 && model.ratingRange == 1...5)
     }
 
+    /// Ranking scores (one product per batch) equal the per-pair predictions, for both variants; a row
+    /// with no training ratings (item 4; user 3 in U-AutoRec) gets the global mean.
+    @Test(arguments: [AutoRec.Variant.item, .user])
+    func scoresArePredictions(variant: AutoRec.Variant) throws {
+        let train = try Interactions(
+            users: [0, 0, 1, 2, 2, 1], items: [0, 1, 1, 0, 2, 3], ratings: [5, 3, 4, 1, 2, 5], userCount: 4,
+            itemCount: 5)
+        var small = config(variant, epochs: 5)
+        small.hiddenSize = 3
+        let model = try AutoRec(fitting: train, config: small)
+        let users: [Int32] = [0, 1, 2, 3]
+        let scores = model.scores(forUsers: users).scalars
+        for (slot, user) in users.enumerated() {
+            for item in 0..<5 {
+                #expect(abs(scores[slot * 5 + item] - model.predict(user: user, item: Int32(item))) < 1e-5)
+            }
+        }
+        if variant == .item { #expect(model.predict(user: 0, item: 4) == model.globalMean) }
+        if variant == .user { #expect(Array(scores[15..<20]) == [Float](repeating: model.globalMean, count: 5)) }
+    }
+
     @Test func seededRunsRepeatAndSettingsAreChecked() throws {
         let a = try AutoRec(fitting: Self.split.train, config: config(.item, epochs: 2))
         let b = try AutoRec(fitting: Self.split.train, config: config(.item, epochs: 2))

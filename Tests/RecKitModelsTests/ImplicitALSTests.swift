@@ -91,10 +91,14 @@ import _RecKitTestSupport
     func countScaledRegularizationSolvesWeightedNormalEquations(solver: ImplicitALS.Solver) {
         let k = 5
         var generator = SplitMix64(seed: 8)
-        let fixed = (0..<(12 * k)).map { _ in generator.nextUnitFloat() - 0.5 }
+        let fixed = (0..<(24 * k)).map { _ in generator.nextUnitFloat() - 0.5 }
+        // Rows of 2, 5 and 20 items: the last takes the sgemm path of the exact solver.
+        let long = (0..<20).map { Int32(($0 * 7) % 24) }
         let matrix = try! InteractionMatrix(
-            rowCount: 2, columnCount: 12, rowOffsets: [0, 2, 7], columnIndices: [3, 8, 0, 2, 5, 9, 11],
-            values: [1, 4, 2, 1, 1, 3, 1])
+            rowCount: 3, columnCount: 24, rowOffsets: [0, 2, 7, 27],
+            columnIndices: [3, 8, 0, 2, 5, 9, 11] + long.sorted(),
+            values: [1, 4, 2, 1, 1, 3, 1] + (0..<20).map { Float($0 % 4 + 1) })
+        #expect(20 >= ALSWorkspace.gemmThreshold)
         var config = ImplicitALS.Config()
         config.factorCount = k
         config.alpha = 1.5
@@ -103,15 +107,15 @@ import _RecKitTestSupport
         config.solver = solver
         config.cgSteps = 60
         let confidence = ImplicitALS.confidences(matrix.values, config)
-        var solution = [Float](repeating: 0, count: 2 * k)
+        var solution = [Float](repeating: 0, count: 3 * k)
         ImplicitALS.halfSweep(
-            solving: &solution, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 1)
-        for row in 0..<2 {
+            solving: &solution, fixed: fixed, matrix: matrix, confidence: confidence, config: config, threadCount: 2)
+        for row in 0..<3 {
             let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
             let lambda = 0.3 * Double(range.count)
             let x = (0..<k).map { Double(solution[row * k + $0]) }
             var residual = x.map { lambda * $0 }
-            for item in 0..<12 {
+            for item in 0..<24 {
                 let position = range.first { matrix.columnIndices[$0] == Int32(item) }
                 let c = 1 + Double(position.map { confidence[$0] } ?? 0)
                 let y = (0..<k).map { Double(fixed[item * k + $0]) }
@@ -130,12 +134,12 @@ import _RecKitTestSupport
         binary.solver = .cholesky
         var exact = [Float](repeating: 0, count: k)
         let ones = try! InteractionMatrix(
-            rowCount: 1, columnCount: 12, rowOffsets: [0, 5], columnIndices: history, values: [1, 1, 1, 1, 1])
+            rowCount: 1, columnCount: 24, rowOffsets: [0, 5], columnIndices: history, values: [1, 1, 1, 1, 1])
         ImplicitALS.halfSweep(
             solving: &exact, fixed: fixed, matrix: ones, confidence: ImplicitALS.confidences(ones.values, binary),
             config: binary, threadCount: 1)
         let scores = model.scores(forHistory: history)
-        for item in 0..<12 {
+        for item in 0..<24 {
             let direct = (0..<k).reduce(Float(0)) { $0 + exact[$1] * fixed[item * k + $1] }
             #expect(abs(direct - scores[item]) < 1e-5)
         }

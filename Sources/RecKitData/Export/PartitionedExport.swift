@@ -98,7 +98,7 @@ extension Dataset {
             ExportManifest.interactionsFolder + "/" + String(format: "part-%05d", $0) + compression.fileExtension
         }
         let ranges = Parallel.chunks(count: interactions.count, chunkCount: partitionCount)
-        let header = canonicalColumns.joined(separator: ",") + "\n"
+        let header = canonicalColumns.joined(separator: ",")
         let results = Parallel.map(chunkCount: partitionCount, threadCount: threadCount) { part in
             Result { () throws(DataError) in
                 try writePart(join(folder, names[part]), header: header, rows: ranges[part], compression: compression)
@@ -106,34 +106,33 @@ extension Dataset {
         }
         for result in results { try result.get() }
 
-        var users = ByteBuffer(capacity: self.users.count * 12)
-        users.bytes += Array("user_index,user_id\n".utf8)
-        for (index, id) in self.users.ids.enumerated() {
-            users.appendInteger(Int64(index))
-            users.append(0x2C)
-            users.appendQuoted(id)
-            users.append(0x0A)
+        let userIDs = self.users.ids
+        try CSVWriter.write(
+            join(folder, "users.csv"), header: "user_index,user_id", rowCount: userIDs.count, threadCount: threadCount
+        ) { row, out in
+            out.appendInteger(Int64(row))
+            out.append(0x2C)
+            out.appendQuoted(userIDs[row])
         }
+        let itemIDs = self.items.ids
         let titles = itemCatalog?.titles
-        var items = ByteBuffer(capacity: self.items.count * 24)
-        items.bytes += Array(("item_index,item_id" + (titles != nil ? ",title" : "") + "\n").utf8)
-        for (index, id) in self.items.ids.enumerated() {
-            items.appendInteger(Int64(index))
-            items.append(0x2C)
-            items.appendQuoted(id)
+        try CSVWriter.write(
+            join(folder, "items.csv"), header: "item_index,item_id" + (titles != nil ? ",title" : ""),
+            rowCount: itemIDs.count, threadCount: threadCount
+        ) { row, out in
+            out.appendInteger(Int64(row))
+            out.append(0x2C)
+            out.appendQuoted(itemIDs[row])
             if let titles {
-                items.append(0x2C)
-                items.appendQuoted(titles[index] ?? "")
+                out.append(0x2C)
+                out.appendQuoted(titles[row] ?? "")
             }
-            items.append(0x0A)
         }
         let manifest = ExportManifest(
             name: name, columns: canonicalColumns,
             valueColumn: interactions.weights != nil ? "weight" : (interactions.ratings != nil ? "rating" : nil),
             compression: compression.rawValue, partitions: names, rowCount: interactions.count,
             userCount: self.users.count, itemCount: self.items.count, fingerprint: interactions.fingerprint())
-        try CSVWriter.writeWhole(join(folder, manifest.usersFile), users.bytes)
-        try CSVWriter.writeWhole(join(folder, manifest.itemsFile), items.bytes)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         // Encoding a struct of strings and integers cannot fail.
@@ -141,38 +140,37 @@ extension Dataset {
         return manifest
     }
 
-    /// One part: the header, then the rows in blocks (each block compressed and flushed on its own).
+    /// One part: the header, then the rows. Plain parts go through `CSVWriter`; gzip parts are formatted
+    /// in blocks, each compressed and flushed on its own.
     private func writePart(_ path: String, header: String, rows: Range<Int>, compression: ExportCompression)
         throws(DataError)
     {
+        let format = canonicalRowFormatter()
+        guard compression == .gzip else {
+            try CSVWriter.write(path, header: header, rowCount: rows.count, threadCount: 1) { row, out in
+                format(rows.lowerBound + row, &out)
+            }
+            return
+        }
         let temporary = path + ".partial"
         let blocks = Parallel.chunks(
             count: rows.count, chunkCount: max(1, (rows.count + CSVWriter.rowsPerBlock - 1) / CSVWriter.rowsPerBlock))
-        let format = canonicalRowFormatter()
-        func block(_ index: Int) -> [UInt8] {
-            var buffer = ByteBuffer(capacity: blocks[index].count * 32 + (index == 0 ? header.utf8.count : 0))
-            if index == 0 { buffer.bytes += Array(header.utf8) }
-            for row in blocks[index] {
-                format(rows.lowerBound + row, &buffer)
-                buffer.append(0x0A)
+        let writer = try Gzip.Writer(path: temporary)
+        do {
+            for (index, block) in blocks.enumerated() {
+                var buffer = ByteBuffer(capacity: block.count * 32 + (index == 0 ? header.utf8.count + 1 : 0))
+                if index == 0 { buffer.bytes += Array((header + "\n").utf8) }
+                for row in block {
+                    format(rows.lowerBound + row, &buffer)
+                    buffer.append(0x0A)
+                }
+                try writer.write(buffer.bytes)
             }
-            return buffer.bytes
-        }
-        switch compression {
-        case .gzip:
-            let writer = try Gzip.Writer(path: temporary)
-            do {
-                for index in blocks.indices { try writer.write(block(index)) }
-                try writer.finish()
-            } catch {
-                writer.abandon()
-                unlink(temporary)
-                throw error
-            }
-        case .none:
-            var bytes: [UInt8] = []
-            for index in blocks.indices { bytes += block(index) }
-            try CSVWriter.writeWhole(temporary, bytes)
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            unlink(temporary)
+            throw error
         }
         guard rename(temporary, path) == 0 else {
             unlink(temporary)

@@ -137,7 +137,7 @@ struct ALSWorkspace {
     /// The exact solution, by a Cholesky factorisation in Double. Rows with at least
     /// `gemmThreshold` items form Σ c'_i y_i y_iᵀ with one sgemm (`WeightedGram`) over their packed
     /// vectors; shorter rows accumulate it in Double. On the ml-20m-like set (64 factors, 2 threads)
-    /// this takes an iteration from 36 s to 2.5 s.
+    /// this takes an iteration from 36 s to 4.6 s.
     mutating func cholesky(
         x: UnsafeMutablePointer<Float>, gram: [Float], fixed: UnsafePointer<Float>, columns: [Int32], extra: [Float],
         range: Range<Int>, ridge: Float = 0

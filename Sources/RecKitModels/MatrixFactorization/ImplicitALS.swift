@@ -193,6 +193,6 @@ public struct ImplicitALS: FactorRecommender {
                 }
             }
         }
-        if serialBLAS { BLASThreading.singleThreaded(sweep) } else { sweep() }
+        if serialBLAS { BLASLibrary.singleThreaded(sweep) } else { sweep() }
     }
 }

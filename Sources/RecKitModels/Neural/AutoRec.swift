@@ -11,8 +11,9 @@ import RecKitTensor
 /// penalty divided by the number of training ratings, so λ keeps the paper's meaning.
 ///
 /// The rating of user u for item i is read from the reconstruction of i's row (I-AutoRec) or u's row
-/// (U-AutoRec), clipped to the training ratings' range. A row with no training ratings, or a column
-/// the model never saw rated, gets the global mean. Inputs are one batch of rows at a time, dense
+/// (U-AutoRec), clipped to the training ratings' range. A row with no training ratings (an item nobody
+/// rated in I-AutoRec, a user with no ratings in U-AutoRec) gets the global mean; a column with none
+/// gets the decoder's value for it (its bias, mostly). Inputs are one batch of rows at a time, dense
 /// over the other side; the whole matrix is never made dense. Seeded: a run is repeatable.
 public struct AutoRec: TrainableRecommender, RatingPredictor {
     public static let name = "autorec"
@@ -60,6 +61,8 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
     let rows: InteractionMatrix
     /// Each row's hidden code, `[rows, hidden]`, computed once from `rows`.
     let codes: Tensor
+    /// The decoder, `[hidden, columns]` and `[columns]`.
+    let decoderWeight: Tensor, decoderBias: [Float]
     public let userCount: Int
     public let itemCount: Int
     public let globalMean: Float
@@ -121,6 +124,8 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
             start += batch.count
         }
         self.codes = Tensor(shape: [rows.rowCount, config.hiddenSize], scalars: codes)
+        decoderWeight = parameters["decoder.weight"]!
+        decoderBias = parameters["decoder.bias"]!.scalars
     }
 
     public func save(into weights: inout ModelWeights) {
@@ -160,23 +165,54 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
 
     public func predict(user: Int32, item: Int32) -> Float {
         let (row, column) = config.variant == .item ? (Int(item), Int(user)) : (Int(user), Int(item))
-        guard row >= 0, row < rows.rowCount, column >= 0, column < rows.columnCount, rows.count(inRow: row) > 0
-        else { return globalMean }
+        guard known(row: row, column: column) else { return globalMean }
         let hidden = config.hiddenSize
-        let weight = parameters["decoder.weight"]!.scalars // [hidden, columns]
-        var estimate = parameters["decoder.bias"]!.scalars[column]
+        var estimate = decoderBias[column]
         codes.scalars.withUnsafeBufferPointer { code in
-            for h in 0..<hidden { estimate += code[row * hidden + h] * weight[h * rows.columnCount + column] }
+            decoderWeight.scalars.withUnsafeBufferPointer { weight in
+                for h in 0..<hidden { estimate += code[row * hidden + h] * weight[h * rows.columnCount + column] }
+            }
         }
-        return min(max(estimate, ratingRange.lowerBound), ratingRange.upperBound)
+        return clipped(estimate)
     }
 
-    /// Predicted ratings of every item (top-N ranks by predicted rating).
+    /// Whether the pair is inside the model and its row had training ratings.
+    func known(row: Int, column: Int) -> Bool {
+        row >= 0 && row < rows.rowCount && column >= 0 && column < rows.columnCount && rows.count(inRow: row) > 0
+    }
+
+    func clipped(_ value: Float) -> Float { min(max(value, ratingRange.lowerBound), ratingRange.upperBound) }
+
+    /// Predicted ratings of every item (top-N ranks by predicted rating): one product of the codes and
+    /// the decoder for the batch, the same values `predict` gives.
     public func scores(forUsers users: [Int32]) -> Tensor {
-        var scalars: [Float] = []
-        scalars.reserveCapacity(users.count * itemCount)
-        for user in users {
-            for item in 0..<itemCount { scalars.append(predict(user: user, item: Int32(item))) }
+        let hidden = config.hiddenSize
+        let columns = rows.columnCount
+        let raw: Tensor // [users, items]
+        switch config.variant {
+        case .user:
+            // The users' codes against every item's decoder column.
+            var userCodes = [Float](repeating: 0, count: users.count * hidden)
+            for (slot, user) in users.enumerated() where Int(user) < rows.rowCount {
+                for h in 0..<hidden { userCodes[slot * hidden + h] = codes.scalars[Int(user) * hidden + h] }
+            }
+            raw = Tensor(shape: [users.count, hidden], scalars: userCodes).matmul(decoderWeight)
+        case .item:
+            // Every item's code against the users' decoder columns.
+            var userColumns = [Float](repeating: 0, count: users.count * hidden)
+            for (slot, user) in users.enumerated() where Int(user) < columns {
+                for h in 0..<hidden { userColumns[slot * hidden + h] = decoderWeight.scalars[h * columns + Int(user)] }
+            }
+            raw = Tensor(shape: [users.count, hidden], scalars: userColumns).matmul(codes, transposingOther: true)
+        }
+        var scalars = raw.scalars
+        for (slot, user) in users.enumerated() {
+            for item in 0..<itemCount {
+                let (row, column) = config.variant == .item ? (item, Int(user)) : (Int(user), item)
+                let index = slot * itemCount + item
+                scalars[index] =
+                    known(row: row, column: column) ? clipped(scalars[index] + decoderBias[column]) : globalMean
+            }
         }
         return Tensor(shape: [users.count, itemCount], scalars: scalars)
     }
@@ -194,8 +230,8 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
                 network(Variable(Tensor(shape: [1, itemCount], scalars: values))).value.scalars
             }
         case .item:
-            let weight = parameters["decoder.weight"]!.scalars
-            let bias = parameters["decoder.bias"]!.scalars
+            let weight = decoderWeight.scalars
+            let bias = decoderBias
             let columns = rows.columnCount
             let meanWeight = (0..<config.hiddenSize).map { h in
                 (0..<columns).reduce(Float(0)) { $0 + weight[h * columns + $1] } / Float(max(1, columns))

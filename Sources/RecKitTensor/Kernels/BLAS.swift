@@ -61,18 +61,26 @@ public enum BLASLibrary {
             return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
         #endif
     }
-}
 
-/// BLAS calls made from inside our own parallel loops (one small product per row, per worker) must
-/// not start BLAS threads of their own: two workers each waking OpenBLAS's pool oversubscribe the
-/// cores (exact iALS solves on ml-20m-like: 11.8 s an iteration, 5.0 s with BLAS on one thread).
-public enum BLASThreading {
+    /// BLAS's own worker threads (1 with Accelerate, which manages its own).
+    public static var threadCount: Int {
+        #if canImport(Accelerate)
+            return 1
+        #else
+            return Int(openblas_get_num_threads())
+        #endif
+    }
+
+    // BLAS calls made from inside our own parallel loops (one small product per row, per worker) must
+    // not start BLAS threads of their own: two workers each waking OpenBLAS's pool oversubscribe the
+    // cores (exact iALS solves on ml-20m-like: 11.8 s an iteration, 5.0 s with BLAS on one thread).
     private static let lock = NSLock()
     nonisolated(unsafe) private static var depth = 0
     nonisolated(unsafe) private static var saved: Int32 = 0
 
     /// Runs `body` with the BLAS library on one thread, restoring its thread count afterwards
-    /// (nested and concurrent uses are counted; the last one out restores).
+    /// (nested and concurrent uses are counted; the last one out restores). Other BLAS callers in the
+    /// process run on one thread meanwhile.
     public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
         #if canImport(Accelerate)
             return try body()

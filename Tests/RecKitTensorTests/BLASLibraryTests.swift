@@ -1,0 +1,39 @@
+import Testing
+import _RecKitTestSupport
+
+@testable import RecKitTensor
+
+@Suite struct BLASLibraryTests {
+    /// Σ w_j y_j y_jᵀ against a Double reference, with negative and zero weights.
+    @Test func weightedGramMatchesTheDefinition() {
+        let (count, width) = (37, 9)
+        var generator = SplitMix64(seed: 4)
+        let rows = (0..<(count * width)).map { _ in generator.nextUnitFloat() - 0.5 }
+        let weights = (0..<count).map { j in j % 5 == 0 ? 0 : generator.nextUnitFloat() * 4 - 1 }
+        var scratch = [Float](repeating: .nan, count: count * width)
+        var out = [Float](repeating: .nan, count: width * width)
+        WeightedGram.compute(
+            rows: rows, weights: weights, count: count, width: width, scratch: &scratch, into: &out)
+        for r in 0..<width {
+            for c in 0..<width {
+                var expected = 0.0
+                for j in 0..<count {
+                    expected += Double(weights[j]) * Double(rows[j * width + r]) * Double(rows[j * width + c])
+                }
+                #expect(abs(Double(out[r * width + c]) - expected) < 1e-4, "[\(r), \(c)]")
+            }
+        }
+    }
+
+    /// One BLAS thread inside, nested uses counted, the thread count restored after the last.
+    @Test func singleThreadedRestoresTheThreadCount() {
+        let before = BLASLibrary.threadCount
+        BLASLibrary.singleThreaded {
+            #expect(BLASLibrary.threadCount == 1)
+            BLASLibrary.singleThreaded { #expect(BLASLibrary.threadCount == 1) }
+            #expect(BLASLibrary.threadCount == 1)
+        }
+        #expect(BLASLibrary.threadCount == before)
+        #expect(!BLASLibrary.coreName.isEmpty)
+    }
+}
