@@ -53,6 +53,16 @@ extension Module {
         return loaded
     }
 
+    /// Every parameter's current value by name (`encoder.weight`, …): what a trained model keeps.
+    public var namedValues: [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.variable.value) })
+    }
+
+    /// Every parameter's shape by name, to check restored weights.
+    public var namedShapes: [String: [Int]] {
+        Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.variable.shape) })
+    }
+
     /// The number of trainable scalars.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.variable.value.scalarCount } }
 }
@@ -61,6 +71,8 @@ extension Module {
 public enum Initializer {
     /// Uniform in ±√(6 / (fanIn + fanOut)) (Glorot and Bengio 2010).
     case glorotUniform
+    /// Uniform in ±√(1 / fanIn) (LeCun et al. 1998; PyTorch's default for linear layers).
+    case lecunUniform
     /// Normal with standard deviation √(2 / fanIn) (He et al. 2015), for ReLU layers.
     case heNormal
     /// Normal with the given standard deviation.
@@ -72,6 +84,9 @@ public enum Initializer {
         switch self {
         case .glorotUniform:
             let limit = (6 / Float(max(1, fanIn + fanOut))).squareRoot()
+            return Tensor(shape: shape, scalars: (0..<count).map { _ in (generator.nextUnitFloat() * 2 - 1) * limit })
+        case .lecunUniform:
+            let limit = (1 / Float(max(1, fanIn))).squareRoot()
             return Tensor(shape: shape, scalars: (0..<count).map { _ in (generator.nextUnitFloat() * 2 - 1) * limit })
         case .heNormal:
             let deviation = (2 / Float(max(1, fanIn))).squareRoot()

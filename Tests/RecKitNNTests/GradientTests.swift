@@ -57,6 +57,31 @@ import Testing
         check([away]) { self.weighted(away.leakyRelu(slope: 0.1)) }
     }
 
+    /// SpMM and SDDMM: gradients against finite differences, values against the dense products.
+    @Test func sparseProducts() {
+        // 4 × 5 with an empty row and a column used twice.
+        let x = SparseMatrix(
+            rowCount: 4, columnCount: 5, rowStarts: [0, 2, 2, 5, 6], columns: [1, 3, 0, 1, 4, 2],
+            values: [0.5, -1, 2, 1.5, -0.5, 1])
+        var dense = [Float](repeating: 0, count: 20)
+        for (row, position) in zip(x.entryRows, 0..<x.entryCount) {
+            dense[Int(row) * 5 + Int(x.columns[position])] = x.values[position]
+        }
+        let w = G.random([5, 3], seed: 21)
+        check([w]) { self.weighted(Variable.sparseProduct(x, w)) }
+        let product = Variable.sparseProduct(x, w).value
+        #expect(product.maxAbsoluteDifference(Tensor(shape: [4, 5], scalars: dense).matmul(w.value)) < 1e-6)
+
+        let a = G.random([4, 3], seed: 22)
+        let b = G.random([5, 3], seed: 23)
+        check([a, b]) { self.weighted(Variable.sampledProduct(a, b, at: x)) }
+        let full = a.value.matmul(b.value, transposingOther: true)
+        let sampled = Variable.sampledProduct(a, b, at: x).value.scalars
+        for (position, row) in x.entryRows.enumerated() {
+            #expect(abs(sampled[position] - full.scalars[Int(row) * 5 + Int(x.columns[position])]) < 1e-6)
+        }
+    }
+
     @Test func reductionsAndShapes() {
         let x = G.random([2, 3, 4], seed: 10)
         check([x]) { x.sum() * 0.5 }
