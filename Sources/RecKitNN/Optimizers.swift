@@ -173,6 +173,70 @@ public final class Adam: Optimizer {
     }
 }
 
+/// Rprop (Riedmiller and Braun 1993) in the iRprop− form PyTorch's `torch.optim.Rprop` implements:
+/// each parameter has its own step size, which grows by `increase` while its gradient keeps its
+/// sign and shrinks by `decrease` when the sign flips (that step is then skipped and the gradient
+/// forgotten), bounded to `stepSizes`; the update is −sign(g)·step. Only signs matter, so the loss's
+/// scale does not; meant for full-batch training (AutoRec's), where the gradient is the whole
+/// objective's. `learningRate` is the initial step size. Sparse gradients are made dense.
+public final class Rprop: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public var decrease: Float, increase: Float
+    public var stepSizes: ClosedRange<Float>
+    var previous: [[Float]], steps: [[Float]]
+
+    public init(
+        _ parameters: [Variable], learningRate: Float = 0.01, decrease: Float = 0.5, increase: Float = 1.2,
+        stepSizes: ClosedRange<Float> = 1e-6...50
+    ) {
+        precondition(decrease > 0 && decrease < 1 && increase > 1, "Rprop needs 0 < decrease < 1 < increase")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.decrease = decrease
+        self.increase = increase
+        self.stepSizes = stepSizes
+        previous = parameters.map { [Float](repeating: 0, count: $0.value.scalarCount) }
+        steps = parameters.map { _ in [] }
+    }
+
+    public func step() {
+        let (decrease, increase, bounds) = (self.decrease, self.increase, stepSizes)
+        for (slot, parameter) in parameters.enumerated() {
+            if let sparse = parameter.sparseGradient {
+                parameter.accumulate(sparse.dense(rowCount: parameter.value.shape[0]))
+                parameter.sparseGradient = nil
+            }
+            guard let gradient = parameter.gradient else { continue }
+            if steps[slot].isEmpty { steps[slot] = [Float](repeating: learningRate, count: gradient.scalarCount) }
+            parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
+                previous[slot].withUnsafeMutableBufferPointer { last in
+                    steps[slot].withUnsafeMutableBufferPointer { size in
+                        gradient.scalars.withUnsafeBufferPointer { g in
+                            for j in 0..<g.count {
+                                var current = g[j]
+                                let agreement = current * last[j]
+                                if agreement > 0 {
+                                    size[j] = min(size[j] * increase, bounds.upperBound)
+                                } else if agreement < 0 {
+                                    size[j] = max(size[j] * decrease, bounds.lowerBound)
+                                    current = 0
+                                }
+                                if current > 0 {
+                                    theta[j] -= size[j]
+                                } else if current < 0 {
+                                    theta[j] += size[j]
+                                }
+                                last[j] = current
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// One Adam update rule with its step's bias corrections.
 struct AdamRule: Sendable {
     let rate: Float, beta1: Float, beta2: Float, epsilon: Float, decay: Float

@@ -9,12 +9,22 @@ public struct TrainingUpdate: Sendable, Equatable {
     public var loss: Float?
     /// A validation metric measured after this pass (`ndcg@10`, 0.41), for early stopping.
     public var validation: ValidationMeasurement?
+    /// With early stopping: the best validation value so far and its pass.
+    public var best: (value: Double, step: Int)? {
+        get { bestValue.flatMap { value in bestStep.map { (value, $0) } } }
+        set { (bestValue, bestStep) = (newValue?.value, newValue?.step) }
+    }
+    var bestValue: Double?, bestStep: Int?
 
-    public init(step: Int, total: Int, loss: Float? = nil, validation: ValidationMeasurement? = nil) {
+    public init(
+        step: Int, total: Int, loss: Float? = nil, validation: ValidationMeasurement? = nil,
+        best: (value: Double, step: Int)? = nil
+    ) {
         self.step = step
         self.total = total
         self.loss = loss
         self.validation = validation
+        self.best = best
     }
 }
 

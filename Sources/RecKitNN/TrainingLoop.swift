@@ -29,6 +29,14 @@ public struct TrainingLoop {
     /// Batches prepared ahead of the step on a background thread; 0 prepares each on the caller's
     /// thread (for tiny loops, such as a fold-in, where a thread per epoch costs more than it saves).
     public var prefetchDepth = 2
+    /// When the optimiser steps: after every batch, or once per epoch on the gradient summed over
+    /// the epoch's batches (full-batch training, e.g. Rprop, in batches that bound the memory).
+    public var update = UpdateFrequency.everyBatch
+
+    public enum UpdateFrequency: Sendable, Equatable {
+        case everyBatch
+        case everyEpoch
+    }
 
     public init(
         epochCount: Int, gradientClipNorm: Float? = nil, learningRateSchedule: LearningRateSchedule? = nil,
@@ -48,7 +56,7 @@ public struct TrainingLoop {
         public var epochs: Int
         /// Optimiser steps taken.
         public var steps: Int
-        /// Each epoch's mean loss.
+        /// Each epoch's mean loss (with `.everyEpoch` updates, the sum of its batches' losses).
         public var losses: [Float]
         /// The epoch (1-based) whose parameters were kept, with early stopping.
         public var bestEpoch: Int?
@@ -80,9 +88,11 @@ public struct TrainingLoop {
             let batches = EpochIterator(plan, prefetchDepth: prefetchDepth)
             var lossSum = 0.0
             var batchCount = 0
+            let perBatch = update == .everyBatch
+            if !perBatch { optimizer.zeroGradients() }
             while let batch = batches.next() {
                 if let learningRateSchedule { optimizer.learningRate = learningRateSchedule.rate(at: summary.steps) }
-                optimizer.zeroGradients()
+                if perBatch { optimizer.zeroGradients() }
                 let value = loss(batch, summary.steps)
                 let scalar = value.value.scalar
                 guard scalar.isFinite else {
@@ -90,18 +100,26 @@ public struct TrainingLoop {
                     throw .nonFiniteLoss(epoch: epoch + 1, batch: batchCount + 1)
                 }
                 value.backward()
-                if let gradientClipNorm { clipGradientNorm(parameters, maxNorm: gradientClipNorm) }
-                optimizer.step()
+                if perBatch {
+                    if let gradientClipNorm { clipGradientNorm(parameters, maxNorm: gradientClipNorm) }
+                    optimizer.step()
+                    summary.steps += 1
+                }
                 lossSum += Double(scalar)
                 batchCount += 1
-                summary.steps += 1
                 if context.cancellation?.isCancelled == true {
                     batches.cancel()
                     throw .cancelled
                 }
             }
+            if !perBatch && batchCount > 0 {
+                if let gradientClipNorm { clipGradientNorm(parameters, maxNorm: gradientClipNorm) }
+                optimizer.step()
+                summary.steps += 1
+            }
             summary.epochs = epoch + 1
-            let meanLoss = Float(lossSum / Double(max(1, batchCount)))
+            // The epoch's objective is the sum of its batches' losses when they share one update.
+            let meanLoss = Float(perBatch ? lossSum / Double(max(1, batchCount)) : lossSum)
             summary.losses.append(meanLoss)
             var measurement: ValidationMeasurement?
             var stop = false
@@ -111,7 +129,7 @@ public struct TrainingLoop {
                 network.setTraining(true)
                 measurement = measured
                 if stopping.record(measured.value, epoch: epoch + 1) {
-                    best = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
+                    best = network.namedValues
                     summary.bestEpoch = epoch + 1
                 }
                 stop = stopping.shouldStop
@@ -123,7 +141,9 @@ public struct TrainingLoop {
                 }
             }
             try context.report(
-                TrainingUpdate(step: epoch + 1, total: epochCount, loss: meanLoss, validation: measurement))
+                TrainingUpdate(
+                    step: epoch + 1, total: epochCount, loss: meanLoss, validation: measurement,
+                    best: earlyStopping.flatMap { stopping in stopping.best.map { ($0, stopping.bestEpoch ?? 0) } }))
             if stop { break }
         }
         if let best { network.load(best) }

@@ -73,6 +73,24 @@ import Testing
         #expect(Array(sparse.scalars[2..<4]) == [2, 0.25] && Array(sparse.scalars[6..<8]) == [-0.5, 0.3])
     }
 
+    /// Twelve steps of Rprop (iRprop−) on Σ w_i (θ_i − t_i)⁴ + c·θ, which overshoots and so shrinks
+    /// steps as well as growing them; the expected values were printed by `torch.optim.Rprop(lr=0.1)`
+    /// (PyTorch 2.13) on the same function and start. A zero gradient (θ_3 at its target) never moves.
+    @Test func rpropFollowsPyTorchsTrajectory() {
+        let theta = Variable(Tensor(shape: [4], scalars: [1, -2, 0.5, 3]), requiresGradient: true)
+        let target = Tensor(shape: [4], scalars: [0.3, 0, 0.5, -1])
+        let (w, c) = (Tensor(shape: [4], scalars: [1, 2, 0.5, 0.1]), Tensor(shape: [4], scalars: [0.5, -0.3, 0, 0.2]))
+        let optimizer = Rprop([theta], learningRate: 0.1)
+        for _ in 0..<12 {
+            optimizer.zeroGradients()
+            ((theta - Variable(target)).squared().squared() * w + theta * c).sum().backward()
+            optimizer.step()
+        }
+        let expected: [Float] = [-0.2169410, 0.3378797, 0.5, -0.9580513]
+        #expect(
+            zip(theta.value.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-5 }, "\(theta.value.scalars)")
+    }
+
     @Test func clippingAndSchedules() {
         let x = Variable(Tensor(shape: [2], scalars: [3, 4]), requiresGradient: true)
         (x * Tensor(shape: [2], scalars: [3, 4])).sum().backward() // gradient (3, 4), norm 5

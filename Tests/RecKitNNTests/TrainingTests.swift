@@ -174,6 +174,37 @@ import _RecKitTestSupport
         #expect(models[0].weight.value == models[1].weight.value && models[0].bias?.value == models[1].bias?.value)
     }
 
+    /// With `.everyEpoch` the optimiser steps once per epoch on the gradient summed over the batches:
+    /// four batches, each contributing its share of the mean squared error, train exactly as one
+    /// full batch would (up to the order of the sums).
+    @Test func epochUpdatesSumTheBatchesGradients() throws {
+        var results: [Linear] = []
+        for full in [false, true] {
+            let (model, x, y) = regression()
+            var loop = TrainingLoop(epochCount: 6)
+            loop.update = .everyEpoch
+            let schedule = BatchSchedule(exampleCount: 64, batchSize: full ? 64 : 16, seed: 1)
+            let summary = try loop.run(
+                model, optimizer: Rprop(model.parameters.map(\.variable), learningRate: 0.05),
+                epoch: { epoch in
+                    EpochBatches(inputs: schedule.batches(epoch: epoch)) { rows in
+                        (
+                            Tensor(shape: [rows.count, 1], scalars: rows.map { x.scalars[$0] }),
+                            Tensor(shape: [rows.count, 1], scalars: rows.map { y.scalars[$0] })
+                        )
+                    }
+                },
+                loss: { batch, _ in
+                    Loss.meanSquaredError(model(Variable(batch.0)), batch.1) * (Float(batch.0.shape[0]) / 64)
+                })
+            #expect(summary.steps == 6 && summary.epochs == 6)
+            results.append(model)
+        }
+        #expect(results[0].weight.value.maxAbsoluteDifference(results[1].weight.value) < 1e-6)
+        #expect(results[0].bias!.value.maxAbsoluteDifference(results[1].bias!.value) < 1e-6)
+        #expect(results[0].weight.value.scalars[0] != Linear(1, 1, seed: 3).weight.value.scalars[0])
+    }
+
     @Test func aNonFiniteLossNamesTheEpochAndBatch() {
         let (model, x, y) = regression()
         var loop = TrainingLoop(epochCount: 5)
