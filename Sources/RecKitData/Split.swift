@@ -83,29 +83,8 @@ extension Dataset {
     /// set's ID maps.
     /// - Throws: `DataError` when the method needs timestamps the data lacks.
     public func split(_ method: SplitMethod, seed: UInt64) throws(DataError) -> Split {
-        var generator = SplitMix64(seed: seed)
-        let data = interactions
-        let isTest: [Bool]
-        switch method {
-        case .random(let fraction):
-            isTest = Splitter.random(count: data.count, testFraction: fraction, using: &generator)
-        case .holdout(let fraction, let minimum):
-            isTest = Splitter.perUserHoldout(data, testFraction: fraction, minimumPerUser: minimum, using: &generator)
-        case .leaveLastOut(let count):
-            guard data.timestamps != nil else {
-                throw DataError(.invalid("leave-last-out needs timestamps; this data has none"))
-            }
-            isTest = Splitter.leaveLastOut(data, count: count)
-        case .temporal(let fraction):
-            guard data.timestamps != nil else {
-                throw DataError(.invalid("a temporal split needs timestamps; this data has none"))
-            }
-            isTest = Splitter.temporal(data, testFraction: fraction)
-        }
-        return Split(
-            train: data.filteringRows { !isTest[$0] }, test: data.filteringRows { isTest[$0] }, users: users,
-            items: items,
-            description: "\(method) seed \(seed)")
+        let (train, test) = try interactions.split(method, seed: seed)
+        return Split(train: train, test: test, users: users, items: items, description: "\(method) seed \(seed)")
     }
 
     /// `k` folds: fold `f` tests on the interactions (or, `byUser`, all interactions of the users)
@@ -125,6 +104,35 @@ extension Dataset {
                 train: data.filteringRows { !inFold($0) }, test: data.filteringRows(inFold), users: users, items: items,
                 description: "\(k)-fold\(byUser ? " by user" : "") fold \(f + 1) seed \(seed)")
         }
+    }
+}
+
+extension Interactions {
+    /// Splits these interactions by `method` with a seeded generator (what `Dataset.split` does, and
+    /// what models use to cut a validation part from their training data).
+    /// - Throws: `DataError` when the method needs timestamps the data lacks.
+    public func split(_ method: SplitMethod, seed: UInt64) throws(DataError) -> (
+        train: Interactions, test: Interactions
+    ) {
+        var generator = SplitMix64(seed: seed)
+        let isTest: [Bool]
+        switch method {
+        case .random(let fraction):
+            isTest = Splitter.random(count: count, testFraction: fraction, using: &generator)
+        case .holdout(let fraction, let minimum):
+            isTest = Splitter.perUserHoldout(self, testFraction: fraction, minimumPerUser: minimum, using: &generator)
+        case .leaveLastOut(let count):
+            guard timestamps != nil else {
+                throw DataError(.invalid("leave-last-out needs timestamps; this data has none"))
+            }
+            isTest = Splitter.leaveLastOut(self, count: count)
+        case .temporal(let fraction):
+            guard timestamps != nil else {
+                throw DataError(.invalid("a temporal split needs timestamps; this data has none"))
+            }
+            isTest = Splitter.temporal(self, testFraction: fraction)
+        }
+        return (filteringRows { !isTest[$0] }, filteringRows { isTest[$0] })
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import RecKitEval
+@testable import RecKitModels
 
 /// Every metric against cases worked out by hand.
 @Suite struct MetricsTests {

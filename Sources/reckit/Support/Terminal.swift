@@ -32,22 +32,34 @@ enum Terminal {
         ticker?.start()
         defer { ticker?.stop() }
         var lastLogged = -1
+        var previous: (step: Int, status: String, logged: Bool)?
         let report: (TrainingUpdate) -> Void = { update in
             guard !quiet else { return }
+            // A run that ended early (a validation run that stopped) shows its last line before the next.
+            if ticker == nil, let last = previous, update.step <= last.step {
+                if !last.logged { error("\(label) \(last.status)") }
+                lastLogged = -1
+            }
             let elapsed = Date().timeIntervalSince(start)
             let left = elapsed / Double(max(1, update.step)) * Double(max(0, update.total - update.step))
             var status =
                 "\(bar(Double(update.step) / Double(max(1, update.total)), width: 20)) \(update.step)/\(update.total)"
             if let loss = update.loss { status += String(format: "  loss %.4f", Double(loss)) }
+            if let validation = update.validation {
+                status += String(format: "  %@ %.4f", validation.name, validation.value)
+                if let best = update.best { status += String(format: " (best %.4f at %d)", best.value, best.step) }
+            }
             status += String(format: "  ETA %.0f s", left)
             if let ticker {
                 ticker.status = status
             } else {
                 let tenth = update.step * 10 / max(1, update.total)
-                if tenth != lastLogged {
+                let log = tenth != lastLogged
+                if log {
                     lastLogged = tenth
                     error("\(label) \(status)")
                 }
+                previous = (update.step, status, log)
             }
         }
         let result = try work(report)

@@ -2,7 +2,8 @@ import Foundation
 
 /// The metric definitions RecKit reports, as pure functions. Ranking metrics follow the field's
 /// usual definitions (binary relevance; see DESIGN.md "Evaluation"), checked against hand-computed
-/// cases and against the peer libraries' numbers.
+/// cases and against the peer libraries' numbers. They live beside the models (RecKitEval builds its
+/// evaluators on them) so that a model can measure a validation part while it trains.
 public enum Metrics {
     /// Positions (0-based) of the relevant items among the first `k` of `ranked`.
     static func hitPositions(_ ranked: [Int32], relevant: Set<Int32>, k: Int) -> [Int] {
