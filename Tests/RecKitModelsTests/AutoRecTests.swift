@@ -1,4 +1,5 @@
 import Foundation
+import RecKitTensor
 import Testing
 import _RecKitTestSupport
 
@@ -11,21 +12,28 @@ import _RecKitTestSupport
     static let data = SyntheticData.generate(preset: .small, seed: 73)
     static let split = try! data.ratings.split(.random(testFraction: 0.1), seed: 73)
 
-    func config(_ variant: AutoRec.Variant, epochs: Int = 150) -> AutoRec.Config {
+    func config(_ variant: AutoRec.Variant, epochs: Int = 150, validation: Double = 0) -> AutoRec.Config {
         var config = AutoRec.Config()
         config.variant = variant
         config.hiddenSize = 32
         config.epochCount = epochs
-        config.learningRate = 0.01
         config.regularization = 100
+        config.validation = validation
         return config
     }
 
-    /// Both variants predict held-out ratings clearly better than the training mean.
-    @Test(arguments: [AutoRec.Variant.item, .user])
-    func learnsRatings(variant: AutoRec.Variant) throws {
+    /// Both variants, with either optimiser, predict held-out ratings clearly better than the training
+    /// mean; the epoch count is chosen on a validation part of the training data.
+    @Test(arguments: [AutoRec.Variant.item, .user], [AutoRec.OptimizerChoice.rprop, .adam])
+    func learnsRatings(variant: AutoRec.Variant, optimizer: AutoRec.OptimizerChoice) throws {
         let (train, test) = (Self.split.train, Self.split.test)
-        let model = try AutoRec(fitting: train, config: config(variant))
+        var settings = config(variant, epochs: 300, validation: 0.1)
+        settings.optimizer = optimizer
+        settings.resolveDefaults(given: [])
+        if optimizer == .adam { settings.learningRate = 0.01 }
+        let model = try AutoRec(fitting: train, config: settings)
+        // Full-batch Rprop overfits within a few hundred steps; validation stops it there.
+        if optimizer == .rprop { #expect(model.config.epochCount < 300) }
         let evaluator = RatingEvaluator(metrics: [.rmse])
         let rmse = try evaluator.evaluate(model, train: train, test: test)["rmse"]!
         let ratings = train.ratings!
@@ -91,6 +99,38 @@ import _RecKitTestSupport
         }
         if variant == .item { #expect(model.predict(user: 0, item: 4) == model.globalMean) }
         if variant == .user { #expect(Array(scores[15..<20]) == [Float](repeating: model.globalMean, count: 5)) }
+    }
+
+    /// With `validation`, the saved epoch count is the best validation epoch, and the model is the one
+    /// trained on all the data for that many epochs (bit for bit).
+    @Test func epochsChosenOnValidationThenTrainedOnEverything() throws {
+        let chosen = try AutoRec(fitting: Self.split.train, config: config(.item, epochs: 200, validation: 0.1))
+        let epochs = chosen.config.epochCount
+        let holdout = try ValidationHoldout(
+            Self.split.train, fraction: 0.1, seed: 0, target: .ratings, model: "autorec")
+        let run = try AutoRec.train(
+            holdout.fit, config: config(.item, epochs: 200), context: TrainingContext(), validation: holdout)
+        #expect(run.bestEpoch == epochs && epochs > 1)
+        let direct = try AutoRec(fitting: Self.split.train, config: config(.item, epochs: epochs))
+        #expect(direct.parameters == chosen.parameters)
+    }
+
+    /// The sparse reconstruction (observed entries only) equals the dense network's output there, and
+    /// the dense and sparse codes agree.
+    @Test func sparseReconstructionEqualsTheDenseNetwork() throws {
+        let rows = InteractionMatrix.byItem(Self.split.train)
+        let network = AutoRecNetwork(columns: rows.columnCount, hidden: 16, seed: 3)
+        let indices = [0, 5, 7, 30]
+        let sparse = AutoRec.sparseRows(indices, of: rows)
+        var dense = [Float](repeating: 0, count: indices.count * rows.columnCount)
+        for (position, row) in sparse.entryRows.enumerated() {
+            dense[Int(row) * rows.columnCount + Int(sparse.columns[position])] = sparse.values[position]
+        }
+        let full = network(Variable(Tensor(shape: [indices.count, rows.columnCount], scalars: dense))).value.scalars
+        let observed = network.reconstruction(sparse).value.scalars
+        for (position, row) in sparse.entryRows.enumerated() {
+            #expect(abs(observed[position] - full[Int(row) * rows.columnCount + Int(sparse.columns[position])]) < 1e-5)
+        }
     }
 
     @Test func seededRunsRepeatAndSettingsAreChecked() throws {

@@ -14,15 +14,18 @@ import _RecKitTestSupport
     static let split = try! data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 71)
 
     /// Small, fast settings.
-    static func settings(_ name: String, epochs: Int = 30, seed: Int = 0) -> [String: String] {
+    static func settings(_ name: String, epochs: Int = 30, seed: Int = 0, validation: Double = 0) -> [String: String] {
         [
             "hidden": "64", "factors": "16", "epochs": String(epochs), "batch_size": "128", "learning_rate": "0.003",
-            "seed": String(seed),
+            "seed": String(seed), "validation": String(validation), "patience": "10",
         ]
     }
 
-    static func fit(_ name: String, epochs: Int = 30, seed: Int = 0) throws -> any TrainableRecommender {
-        try ConfiguredModel(name, settings: settings(name, epochs: epochs, seed: seed)).fit(split.train)
+    static func fit(_ name: String, epochs: Int = 30, seed: Int = 0, validation: Double = 0) throws
+        -> any TrainableRecommender
+    {
+        try ConfiguredModel(name, settings: settings(name, epochs: epochs, seed: seed, validation: validation))
+            .fit(split.train)
     }
 
     static func parameters(_ model: any TrainableRecommender) -> [String: Tensor] {
@@ -35,13 +38,27 @@ import _RecKitTestSupport
         let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
         let popularity = try evaluator.evaluate(Popularity(fitting: split.train), train: split.train, test: split.test)[
             "ndcg@10"]!
-        let model = try Self.fit(name)
+        let model = try Self.fit(name, epochs: 60, validation: 0.2)
         let ndcg = try evaluator.evaluate(model, train: split.train, test: split.test)["ndcg@10"]!
         #expect(ndcg > popularity * 1.05, "\(name) \(ndcg) vs popularity \(popularity)")
         // A new user with a known user's history gets that user's scores: the encoder reads histories.
         let seen = InteractionMatrix.byUser(split.train)
         #expect(
             model.scores(forHistory: Array(seen.columns(inRow: 5)).reversed()) == model.scores(forUsers: [5]).scalars)
+    }
+
+    /// With `validation`, the saved epoch count is the best validation epoch (at most `epochs`), and the
+    /// model is the one trained on all the data for that many epochs, bit for bit.
+    @Test(arguments: ["multvae", "multdae"])
+    func epochsChosenOnValidationThenTrainedOnEverything(name: String) throws {
+        let chosen = try Self.fit(name, epochs: 40, validation: 0.2)
+        let vae = chosen as? MultVAE
+        let epochs = vae?.config.epochCount ?? (chosen as! MultDAE).config.epochCount
+        #expect(epochs >= 1 && epochs <= 40)
+        var direct = Self.settings(name, epochs: epochs)
+        if let vae { direct["anneal_steps"] = String(vae.config.annealSteps) }
+        let again = try ConfiguredModel(name, settings: direct).fit(Self.split.train)
+        #expect(Self.parameters(again) == Self.parameters(chosen))
     }
 
     @Test(arguments: ["multvae", "multdae"])

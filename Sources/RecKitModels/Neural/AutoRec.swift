@@ -6,9 +6,15 @@ import RecKitTensor
 /// AutoRec (Sedhain, Menon, Sanner and Xie, WWW 2015): an autoencoder that reconstructs each item's
 /// vector of ratings over users (`variant=item`, I-AutoRec) or each user's vector over items
 /// (`variant=user`, U-AutoRec). h = sigmoid(r·V + μ), r̂ = h·W + b; only observed ratings count:
-/// minimise Σ_observed (r − r̂)² + λ/2·(‖V‖² + ‖W‖²). Trained with Adam on batches of rows; the loss
-/// of a batch is its squared error over its observed ratings divided by their number, plus the
-/// penalty divided by the number of training ratings, so λ keeps the paper's meaning.
+/// minimise Σ_observed (r − r̂)² + λ/2·(‖V‖² + ‖W‖²).
+///
+/// `optimizer=rprop` (the default) trains as the paper does, full batch: each epoch is one Rprop
+/// step on the gradient of the whole objective, summed over batches of `batch_size` rows so that
+/// memory stays bounded. `optimizer=adam` takes a step per batch of rows, whose loss is its squared
+/// error over its observed ratings divided by their number, plus the penalty divided by the number
+/// of training ratings (λ keeps the paper's meaning). With `validation` > 0 the number of epochs is
+/// chosen on that fraction of the training ratings (RMSE, early stopping), then the model is trained
+/// on all of them for that many.
 ///
 /// The rating of user u for item i is read from the reconstruction of i's row (I-AutoRec) or u's row
 /// (U-AutoRec), clipped to the training ratings' range. A row with no training ratings (an item nobody
@@ -19,39 +25,58 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
     public static let name = "autorec"
     public static let summary = "AutoRec (Sedhain et al. 2015): item- or user-based autoencoder of observed ratings"
     public static let details =
-        "rows of ratings encoded by a sigmoid layer and decoded linearly, observed entries only; L2; Adam"
+        "rows of ratings encoded by a sigmoid layer and decoded linearly, observed entries only; L2; "
+        + "full-batch Rprop or Adam; epochs chosen on validation"
 
     public struct Config: ModelConfig {
         public var variant = Variant.item
         public var hiddenSize = 500
+        public var optimizer = OptimizerChoice.rprop
         // Defaults chosen on a validation split (a seeded random 10 % of ml-100k's u1.base), never on u1.test.
-        public var epochCount = 300
-        public var batchSize = 256
-        public var learningRate: Float = 0.001
+        /// The most epochs (full-batch Rprop steps, or passes over the rows with Adam).
+        public var epochCount = 500
+        /// Rows per batch: Rprop sums the batches' gradients into one step, so this only bounds memory.
+        public var batchSize = 4096
+        /// Rprop's initial step size, or Adam's step.
+        public var learningRate: Float = 0.01
         /// λ of λ/2·(‖V‖² + ‖W‖²).
-        public var regularization: Float = 300
+        public var regularization: Float = 200
+        public var validation = 0.1
+        public var patience = 20
         public var seed: UInt64 = 0
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case variant, hiddenSize = "hidden", epochCount = "epochs", batchSize = "batch_size"
-            case learningRate = "learning_rate", regularization, seed
+            case variant, hiddenSize = "hidden", optimizer, epochCount = "epochs", batchSize = "batch_size"
+            case learningRate = "learning_rate", regularization, validation, patience, seed
         }
 
         public static let settings: [ModelSetting] = [
             .choice("variant", Variant.self, "item (I-AutoRec: rows are items) or user (U-AutoRec)"),
             .integer("hidden", .atLeast(1), "hidden units"),
-            .epochs("passes over the rows"),
-            .batchSize("rows per step"),
-            .learningRate("Adam step"),
+            .choice("optimizer", OptimizerChoice.self, "rprop (full batch, the paper's) or adam (a step per batch)"),
+            .epochs("the most full-batch steps (rprop) or passes over the rows (adam)"),
+            .batchSize("rows per batch: 4096 under rprop (which sums them into one step), 256 under adam"),
+            .learningRate("Rprop's initial step size (0.01), or Adam's step (0.001)"),
             .regularization("λ of λ/2·(‖V‖² + ‖W‖²), the paper's scale"),
+            .validation, .patience,
             .seed,
         ]
+
+        public mutating func resolveDefaults(given: Set<String>) {
+            if optimizer == .adam && !given.contains("learning_rate") { learningRate = 0.001 }
+            if optimizer == .adam && !given.contains("batch_size") { batchSize = 256 }
+        }
     }
 
     public enum Variant: String, Codable, Sendable, CaseIterable {
         case item
         case user
+    }
+
+    public enum OptimizerChoice: String, Codable, Sendable, CaseIterable {
+        case rprop
+        case adam
     }
 
     public let config: Config
@@ -68,36 +93,66 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
     public let globalMean: Float
     public let ratingRange: ClosedRange<Float>
 
+    /// Trains (after choosing the epoch count on a validation part when `validation` > 0); the saved
+    /// configuration's `epochs` is the count trained on all of `train`.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
         guard let ratings = train.ratings, !ratings.isEmpty else {
             throw ConfigError(model: Self.name, key: "data", "needs explicit ratings; the training data has none")
         }
+        self = try EpochChoice(fraction: config.validation, patience: config.patience, target: .ratings).fit(
+            config, epochs: \.epochCount, data: train, seed: config.seed, model: Self.name
+        ) { data, config, validation in
+            try Self.train(data, config: config, context: context, validation: validation)
+        }.result
+    }
+
+    /// One training run of `config.epochCount` epochs, with early stopping on `validation` if given.
+    static func train(_ train: Interactions, config: Config, context: TrainingContext, validation: ValidationHoldout?)
+        throws -> (model: AutoRec, bestEpoch: Int?)
+    {
+        let ratings = train.ratings ?? []
+        let (globalMean, range) = (ratings.reduce(0, +) / Float(max(1, ratings.count)), ratings.min()!...ratings.max()!)
         let rows = config.variant == .item ? InteractionMatrix.byItem(train) : InteractionMatrix.byUser(train)
-        let columns = rows.columnCount
-        let network = AutoRecNetwork(columns: columns, hidden: config.hiddenSize, seed: config.seed)
-        let optimizer = Adam(network.parameters.map(\.variable), learningRate: config.learningRate)
+        let network = AutoRecNetwork(columns: rows.columnCount, hidden: config.hiddenSize, seed: config.seed)
+        let variables = network.parameters.map(\.variable)
+        let fullBatch = config.optimizer == .rprop
+        let optimizer: any Optimizer =
+            fullBatch
+            ? Rprop(variables, learningRate: config.learningRate) : Adam(variables, learningRate: config.learningRate)
         let active = (0..<rows.rowCount).filter { rows.count(inRow: $0) > 0 }
-        let schedule = BatchSchedule(exampleCount: active.count, batchSize: config.batchSize, seed: config.seed)
-        let penalty = config.regularization / 2 / Float(rows.nonzeroCount)
+        let schedule = BatchSchedule(
+            exampleCount: active.count, batchSize: config.batchSize, shuffle: !fullBatch, seed: config.seed)
+        let observed = Float(rows.nonzeroCount)
+        let penalty = config.regularization / 2 / observed
         var loop = TrainingLoop(epochCount: config.epochCount)
-        try loop.run(
+        loop.update = fullBatch ? .everyEpoch : .everyBatch
+        loop.earlyStopping = validation?.earlyStopping(patience: config.patience)
+        let model = { (parameters: [String: Tensor]) in
+            AutoRec(
+                config: config, parameters: parameters, rows: rows, userCount: train.userCount,
+                itemCount: train.itemCount, globalMean: globalMean, ratingRange: range)
+        }
+        let summary = try loop.run(
             network, optimizer: optimizer, context: context,
             epoch: { epoch in
                 EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
-                    AutoRec.denseRows(batch.map { active[$0] }, of: rows)
+                    AutoRec.sparseRows(batch.map { active[$0] }, of: rows)
                 }
             },
             loss: { batch, _ in
-                let error = (network(Variable(batch.values)) - Variable(batch.values)) * batch.mask
-                return error.squared().sum() * (1 / Float(max(1, batch.observed)))
-                    + (network.encoder.weight.squared().sum() + network.decoder.weight.squared().sum()) * penalty
+                let error =
+                    network.reconstruction(batch) - Variable(Tensor(shape: [batch.entryCount], scalars: batch.values))
+                let weights = network.encoder.weight.squared().sum() + network.decoder.weight.squared().sum()
+                // Full batch: each batch carries its share of the one objective (scaled by 1/observed).
+                let share = fullBatch ? Float(batch.rowCount) / Float(active.count) : 1
+                let scale = fullBatch ? 1 / observed : 1 / Float(max(1, batch.entryCount))
+                return error.squared().sum() * scale + weights * (penalty * share)
+            },
+            validate: validation.map { validation in
+                { _ in validation.rmse(model(network.namedValues).predict) }
             })
-        let parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
-        self.init(
-            config: config, parameters: parameters, rows: rows, userCount: train.userCount,
-            itemCount: train.itemCount, globalMean: ratings.reduce(0, +) / Float(ratings.count),
-            ratingRange: ratings.min()!...ratings.max()!)
+        return (model(network.namedValues), summary.bestEpoch)
     }
 
     init(
@@ -119,8 +174,7 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
         var start = 0
         while start < rows.rowCount {
             let batch = Array(start..<min(rows.rowCount, start + 256))
-            let dense = AutoRec.denseRows(batch, of: rows)
-            codes += GradientRecording.disabled { network.encode(Variable(dense.values)).value.scalars }
+            codes += GradientRecording.disabled { network.encode(AutoRec.sparseRows(batch, of: rows)).value.scalars }
             start += batch.count
         }
         self.codes = Tensor(shape: [rows.rowCount, config.hiddenSize], scalars: codes)
@@ -137,7 +191,7 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         let (rowCount, columnCount) = config.variant == .item ? (itemCount, userCount) : (userCount, itemCount)
         let network = AutoRecNetwork(columns: columnCount, hidden: config.hiddenSize, seed: config.seed)
-        let shapes = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.shape) })
+        let shapes = network.namedShapes
         let statistics = try weights.vector("rating_statistics", count: 3)
         self.init(
             config: config, parameters: try weights.parameters(shapes: shapes),
@@ -145,22 +199,19 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
             itemCount: itemCount, globalMean: statistics[0], ratingRange: statistics[1]...statistics[2])
     }
 
-    /// Rows as a dense `[rows, columns]` input of ratings (0 where unobserved) and its 0/1 mask.
-    static func denseRows(_ indices: [Int], of matrix: InteractionMatrix) -> AutoRecBatch {
-        let columns = matrix.columnCount
-        var values = [Float](repeating: 0, count: indices.count * columns)
-        var mask = [Float](repeating: 0, count: indices.count * columns)
-        var observed = 0
-        for (slot, row) in indices.enumerated() {
-            for (column, value) in zip(matrix.columns(inRow: row), matrix.values(inRow: row)) {
-                values[slot * columns + Int(column)] = value
-                mask[slot * columns + Int(column)] = 1
-                observed += 1
-            }
+    /// Rows of the matrix as a sparse batch (their observed ratings).
+    static func sparseRows(_ indices: [Int], of matrix: InteractionMatrix) -> SparseMatrix {
+        var starts = [0]
+        var columns: [Int32] = []
+        var values: [Float] = []
+        for row in indices {
+            columns += matrix.columns(inRow: row)
+            values += matrix.values(inRow: row)
+            starts.append(columns.count)
         }
-        return AutoRecBatch(
-            values: Tensor(shape: [indices.count, columns], scalars: values),
-            mask: Tensor(shape: [indices.count, columns], scalars: mask), observed: observed)
+        return SparseMatrix(
+            rowCount: indices.count, columnCount: matrix.columnCount, rowStarts: starts, columns: columns,
+            values: values)
     }
 
     public func predict(user: Int32, item: Int32) -> Float {
@@ -247,20 +298,13 @@ public struct AutoRec: TrainableRecommender, RatingPredictor {
     }
 }
 
-/// One batch of rows: ratings (0 where unobserved), the 0/1 mask of observed entries and their count.
-struct AutoRecBatch: Sendable {
-    var values: Tensor
-    var mask: Tensor
-    var observed: Int
-}
-
 /// columns → hidden (sigmoid) → columns (identity).
 final class AutoRecNetwork: Module {
     let encoder: Linear
     let decoder: Linear
 
     init(columns: Int, hidden: Int, seed: UInt64, restoring trained: [String: Tensor]? = nil) {
-        let start: Initializer = trained == nil ? .glorotUniform : .zeros
+        let start: Initializer = trained == nil ? .lecunUniform : .zeros
         encoder = Linear(columns, hidden, initializer: start, seed: seed &+ 1)
         decoder = Linear(hidden, columns, initializer: start, seed: seed &+ 2)
         if let trained { load(trained) }
@@ -269,6 +313,17 @@ final class AutoRecNetwork: Module {
     var children: [(name: String, module: any Module)] { [("encoder", encoder), ("decoder", decoder)] }
 
     func encode(_ x: Variable) -> Variable { encoder(x).sigmoid() }
+
+    /// The code of sparse rows: sigmoid(x·V + μ) over their observed entries only.
+    func encode(_ x: SparseMatrix) -> Variable { (Variable.sparseProduct(x, encoder.weight) + encoder.bias!).sigmoid() }
+
+    /// The reconstruction of sparse rows at their observed entries only, `[entries]` in their order:
+    /// O(entries · hidden), where the dense product is O(rows · columns · hidden).
+    func reconstruction(_ x: SparseMatrix) -> Variable {
+        let columns = x.columnCount
+        let bias = decoder.bias!.reshaped([columns, 1]).gathering(rows: x.columns).reshaped([x.entryCount])
+        return Variable.sampledProduct(encode(x), decoder.weight.permuted([1, 0]), at: x) + bias
+    }
 
     func callAsFunction(_ x: Variable) -> Variable { decoder(encode(x)) }
 }

@@ -21,29 +21,35 @@ public struct MultDAE: TrainableRecommender {
     public struct Config: ModelConfig {
         public var hiddenSize = 600
         public var factorCount = 200
-        public var epochCount = 100
+        /// The most epochs; with `validation` the count is chosen on it.
+        public var epochCount = 200
         public var batchSize = 500
         public var learningRate: Float = 0.001
         /// Input dropout probability (the corruption).
         public var dropout: Float = 0.5
         /// λ of the L2 penalty λ·Σ‖W‖² (Adam adds 2λ·W to each gradient).
         public var regularization: Float = 0.01
+        // A fifth of each user's items held out, as the usual 80/20 protocol does; NDCG@10 on a tenth was
+        // too noisy to choose by (it stopped Mult-DAE at epoch 44 of a curve still rising on ml-100k).
+        public var validation = 0.2
+        public var patience = 30
         public var seed: UInt64 = 0
         public init() {}
 
         enum CodingKeys: String, CodingKey {
             case hiddenSize = "hidden", factorCount = "factors", epochCount = "epochs", batchSize = "batch_size"
-            case learningRate = "learning_rate", dropout, regularization, seed
+            case learningRate = "learning_rate", dropout, regularization, validation, patience, seed
         }
 
         public static let settings: [ModelSetting] = [
             .integer("hidden", .atLeast(1), "encoder and decoder hidden width"),
             .integer("factors", .atLeast(1), "code width", aliases: ["latent"]),
-            .epochs("passes over the users"),
+            .epochs("the most passes over the users (the count is chosen on validation)"),
             .batchSize("users per step"),
             .learningRate("Adam step"),
             .number("dropout", .from(0, below: 1), "input dropout (the corruption)"),
             .regularization("λ of the L2 penalty λ·Σ‖W‖²"),
+            .validation, .patience,
             .seed,
         ]
     }
@@ -55,18 +61,16 @@ public struct MultDAE: TrainableRecommender {
     public let userCount: Int
     public let itemCount: Int
 
-    /// Trains by the RecKitNN training loop; reports each epoch with its mean loss.
+    /// Trains by the RecKitNN training loop (after choosing the epoch count on a validation part when
+    /// `validation` > 0); reports each epoch with its mean loss.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        let network = Self.network(config, itemCount: train.itemCount)
-        let history = try network.train(
-            on: train, epochs: config.epochCount, batchSize: config.batchSize, learningRate: config.learningRate,
-            weightDecay: 2 * config.regularization, seed: config.seed, context: context
-        ) { batch, _, _, generator in
-            let logits = network.forward(
-                histories: batch.histories, dropout: config.dropout, sample: false, using: &generator
-            ).logits
-            return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
+        let (config, (network, history)) = try EpochChoice(
+            fraction: config.validation, patience: config.patience, target: .ranking
+        ).fit(config, epochs: \.epochCount, data: train, seed: config.seed, model: Self.name) {
+            data, config, validation in
+            let run = try Self.train(data, config, context, validation)
+            return ((run.network, run.history), run.bestEpoch)
         }
         self.config = config
         self.parameters = network.namedValues
@@ -75,11 +79,30 @@ public struct MultDAE: TrainableRecommender {
         self.itemCount = train.itemCount
     }
 
+    static func train(
+        _ train: Interactions, _ config: Config, _ context: TrainingContext, _ validation: ValidationHoldout?
+    )
+        throws -> (network: AutoencoderNetwork, history: InteractionMatrix, bestEpoch: Int?)
+    {
+        let network = Self.network(config, itemCount: train.itemCount)
+        let (history, best) = try network.train(
+            on: train, epochs: config.epochCount, batchSize: config.batchSize, learningRate: config.learningRate,
+            weightDecay: 2 * config.regularization, seed: config.seed, context: context, validation: validation,
+            patience: config.patience
+        ) { batch, _, _, generator in
+            let logits = network.forward(
+                histories: batch.histories, dropout: config.dropout, sample: false, using: &generator
+            ).logits
+            return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
+        }
+        return (network, history, best)
+    }
+
     public func save(into weights: inout ModelWeights) { AutoencoderNetwork.save(parameters, history, into: &weights) }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        self.parameters = try weights.parameters(shapes: Self.network(config, itemCount: itemCount).shapes)
+        self.parameters = try weights.parameters(shapes: Self.network(config, itemCount: itemCount).namedShapes)
         self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
         self.userCount = userCount
         self.itemCount = itemCount

@@ -120,7 +120,7 @@ public struct NeuralCF: TrainableRecommender {
                 Loss.binaryCrossEntropy(logits: network(users: batch.users, items: batch.items), targets: batch.labels)
             })
         self.config = config
-        self.parameters = Dictionary(uniqueKeysWithValues: network.parameters.map { ($0.name, $0.variable.value) })
+        self.parameters = network.namedValues
         self.userCount = train.userCount
         self.itemCount = train.itemCount
     }
@@ -137,10 +137,7 @@ public struct NeuralCF: TrainableRecommender {
 
     /// The parameter names and shapes a model of this configuration has.
     static func parameterShapes(_ config: Config, userCount: Int, itemCount: Int) -> [String: [Int]] {
-        Dictionary(
-            uniqueKeysWithValues: Network(config: config, userCount: userCount, itemCount: itemCount).parameters.map {
-                ($0.name, $0.variable.shape)
-            })
+        Network(config: config, userCount: userCount, itemCount: itemCount).namedShapes
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor {
