@@ -15,7 +15,7 @@ DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
 
-.PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark clean
+.PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -40,7 +40,8 @@ FUZZ_INPUTS ?= 1000000
 FUZZ_SEED ?= 1
 fuzz: deps
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	RECKIT_FUZZ_INPUTS=$(FUZZ_INPUTS) RECKIT_FUZZ_SEED=$(FUZZ_SEED) $(SWIFT) test $(TEST_FLAGS) --skip-build --filter FuzzTests
+	RECKIT_FUZZ_INPUTS=$(FUZZ_INPUTS) RECKIT_FUZZ_SEED=$(FUZZ_SEED) \
+		$(SWIFT) test $(TEST_FLAGS) --skip-build --filter FuzzTests
 
 # The house format (.swift-format: 4 spaces, 120 columns): `make format` rewrites, `make lint` checks.
 lint:
@@ -54,13 +55,15 @@ demo: release
 	.build/release/reckit data synth --preset $(PRESET) --seed $(SEED) --out $(DEMO_DIR)/data
 	.build/release/reckit data inspect $(DEMO_DIR)/data | tee $(DEMO_DIR)/data.txt
 	.build/release/reckit evaluate --data $(DEMO_DIR)/data --split holdout:0.2 --seed $(SEED) \
-		--model popularity,random,itemknn,ials,bpr,svd,ease --metrics precision@10,recall@10,ndcg@10,hr@10,map@10,coverage@10,novelty@10 \
+		--model popularity,random,itemknn,ials,bpr,svd,ease \
+		--metrics precision@10,recall@10,ndcg@10,hr@10,map@10,coverage@10,novelty@10 \
 		--markdown $(DEMO_DIR)/leaderboard.md --report $(DEMO_DIR)/report.html
 	@echo "leaderboard: $(DEMO_DIR)/leaderboard.md   report: $(DEMO_DIR)/report.html"
 
 # Benchmark: parse a 20M-row synthetic ratings CSV into Interactions + CSR, against pandas.read_csv.
 bench-parse: release
-	@test -f .build/bench-data/ml-20m-like/ratings.csv || .build/release/reckit data synth --preset ml-20m-like --seed 42 --out .build/bench-data/ml-20m-like
+	@test -f .build/bench-data/ml-20m-like/ratings.csv || \
+		.build/release/reckit data synth --preset ml-20m-like --seed 42 --out .build/bench-data/ml-20m-like
 	@python3 -c "import pandas" 2>/dev/null || pip install --quiet pandas
 	.build/release/reckit-bench parse --file .build/bench-data/ml-20m-like/ratings.csv --repeats 3
 
@@ -72,12 +75,18 @@ bench-topk: release
 # The peers' rows of ../shared/peers/RESULTS.md, reproduced with their hyper-parameters (needs ../shared).
 bench-peers: release
 	@mkdir -p $(DEMO_DIR)
-	.build/release/reckit benchmark benchmarks/peers-topn.yaml --report $(DEMO_DIR)/peers-topn.html --markdown $(DEMO_DIR)/peers-topn.md
-	.build/release/reckit benchmark benchmarks/peers-explicit.yaml --report $(DEMO_DIR)/peers-explicit.html --markdown $(DEMO_DIR)/peers-explicit.md
+	.build/release/reckit benchmark benchmarks/peers-topn.yaml \
+		--report $(DEMO_DIR)/peers-topn.html --markdown $(DEMO_DIR)/peers-topn.md
+	.build/release/reckit benchmark benchmarks/peers-explicit.yaml \
+		--report $(DEMO_DIR)/peers-explicit.html --markdown $(DEMO_DIR)/peers-explicit.md
 
 # Spark MLlib ALS (local[2]) vs RecKit's ials on ml-20m-like: seconds per iteration (needs pyspark and Java 17).
 bench-spark: release
 	benchmarks/spark-vs-ials.sh
+
+# I-AutoRec's full-batch step on ml-100k u1.base vs a plain PyTorch one (needs ../shared and torch in PEERS_PYTHON).
+bench-autorec: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/autorec-vs-torch.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

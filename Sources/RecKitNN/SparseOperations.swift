@@ -34,9 +34,11 @@ public struct SparseMatrix: Sendable, Equatable {
         return rows
     }
 
-    /// The entries grouped by column (ascending positions within a column): for a column c, the
-    /// positions `byColumn.positions[byColumn.starts[c]..<byColumn.starts[c + 1]]`.
-    var byColumn: (starts: [Int], positions: [Int]) {
+    /// The entries by row (their own order).
+    var byRow: EntryGroups { EntryGroups(starts: rowStarts, positions: nil) }
+
+    /// The entries grouped by column, ascending positions within a column.
+    var byColumn: EntryGroups {
         var starts = [Int](repeating: 0, count: columnCount + 1)
         for column in columns { starts[Int(column) + 1] += 1 }
         for c in 0..<columnCount { starts[c + 1] += starts[c] }
@@ -46,7 +48,7 @@ public struct SparseMatrix: Sendable, Equatable {
             positions[next[Int(column)]] = position
             next[Int(column)] += 1
         }
-        return (starts, positions)
+        return EntryGroups(starts: starts, positions: positions)
     }
 }
 
@@ -59,36 +61,12 @@ extension Variable {
             weight.value.rank == 2 && weight.value.shape[0] == x.columnCount,
             "sparseProduct: a [\(x.rowCount), \(x.columnCount)] matrix times \(weight.value.shape)")
         let width = weight.value.shape[1]
-        var output = [Float](repeating: 0, count: x.rowCount * width)
-        weight.value.scalars.withUnsafeBufferPointer { w in
-            output.withUnsafeMutableBufferPointer { out in
-                let (w, out) = (SharedPointer(w.baseAddress!), SharedPointer(out.baseAddress!))
-                SparseKernels.rows(x.rowCount, work: x.entryCount * width) { row in
-                    for position in x.rowStarts[row]..<x.rowStarts[row + 1] {
-                        VectorKernels.axpy(
-                            x.values[position], w.pointer + Int(x.columns[position]) * width,
-                            out.pointer + row * width, count: width)
-                    }
-                }
-            }
-        }
+        let output = SparseKernels.weightedRowSums(
+            x.byRow, scales: x.values, sourceRows: x.columns, of: weight.value.scalars, width: width)
         return result(Tensor(shape: [x.rowCount, width], scalars: output), [weight]) { g, inputs in
             // dW[c] = Σ over column c's entries of value · g[row].
-            let (starts, positions) = x.byColumn
-            let rows = x.entryRows
-            var gradient = [Float](repeating: 0, count: x.columnCount * width)
-            g.scalars.withUnsafeBufferPointer { g in
-                gradient.withUnsafeMutableBufferPointer { out in
-                    let (g, out) = (SharedPointer(g.baseAddress!), SharedPointer(out.baseAddress!))
-                    SparseKernels.rows(x.columnCount, work: x.entryCount * width) { column in
-                        for position in positions[starts[column]..<starts[column + 1]] {
-                            VectorKernels.axpy(
-                                x.values[position], g.pointer + Int(rows[position]) * width,
-                                out.pointer + column * width, count: width)
-                        }
-                    }
-                }
-            }
+            let gradient = SparseKernels.weightedRowSums(
+                x.byColumn, scales: x.values, sourceRows: x.entryRows, of: g.scalars, width: width)
             inputs[0].accumulate(Tensor(shape: [x.columnCount, width], scalars: gradient))
         }
     }
@@ -100,8 +78,7 @@ extension Variable {
         precondition(
             a.value.rank == 2 && b.value.rank == 2 && a.value.shape[0] == pattern.rowCount
                 && b.value.shape[0] == pattern.columnCount && a.value.shape[1] == b.value.shape[1],
-            "sampledProduct: \(a.value.shape) · \(b.value.shape)ᵀ, pattern \(pattern.rowCount)×\(pattern.columnCount)"
-        )
+            "sampledProduct: \(a.value.shape) · \(b.value.shape)ᵀ does not fit the pattern")
         let k = a.value.shape[1]
         var output = [Float](repeating: 0, count: pattern.entryCount)
         a.value.scalars.withUnsafeBufferPointer { a in
@@ -123,48 +100,14 @@ extension Variable {
             let (a, b) = (inputs[0], inputs[1])
             if a.requiresGradient {
                 // dA[r] = Σ over row r's entries of g · B[c].
-                var gradient = [Float](repeating: 0, count: pattern.rowCount * k)
-                g.scalars.withUnsafeBufferPointer { g in
-                    b.value.scalars.withUnsafeBufferPointer { b in
-                        gradient.withUnsafeMutableBufferPointer { out in
-                            let (g, b, out) = (
-                                SharedPointer(g.baseAddress!), SharedPointer(b.baseAddress!),
-                                SharedPointer(out.baseAddress!)
-                            )
-                            SparseKernels.rows(pattern.rowCount, work: pattern.entryCount * k) { row in
-                                for position in pattern.rowStarts[row]..<pattern.rowStarts[row + 1] {
-                                    VectorKernels.axpy(
-                                        g.pointer[position], b.pointer + Int(pattern.columns[position]) * k,
-                                        out.pointer + row * k, count: k)
-                                }
-                            }
-                        }
-                    }
-                }
+                let gradient = SparseKernels.weightedRowSums(
+                    pattern.byRow, scales: g.scalars, sourceRows: pattern.columns, of: b.value.scalars, width: k)
                 a.accumulate(Tensor(shape: [pattern.rowCount, k], scalars: gradient))
             }
             if b.requiresGradient {
                 // dB[c] = Σ over column c's entries of g · A[r].
-                let (starts, positions) = pattern.byColumn
-                let rows = pattern.entryRows
-                var gradient = [Float](repeating: 0, count: pattern.columnCount * k)
-                g.scalars.withUnsafeBufferPointer { g in
-                    a.value.scalars.withUnsafeBufferPointer { a in
-                        gradient.withUnsafeMutableBufferPointer { out in
-                            let (g, a, out) = (
-                                SharedPointer(g.baseAddress!), SharedPointer(a.baseAddress!),
-                                SharedPointer(out.baseAddress!)
-                            )
-                            SparseKernels.rows(pattern.columnCount, work: pattern.entryCount * k) { column in
-                                for position in positions[starts[column]..<starts[column + 1]] {
-                                    VectorKernels.axpy(
-                                        g.pointer[position], a.pointer + Int(rows[position]) * k,
-                                        out.pointer + column * k, count: k)
-                                }
-                            }
-                        }
-                    }
-                }
+                let gradient = SparseKernels.weightedRowSums(
+                    pattern.byColumn, scales: g.scalars, sourceRows: pattern.entryRows, of: a.value.scalars, width: k)
                 b.accumulate(Tensor(shape: [pattern.columnCount, k], scalars: gradient))
             }
         }
@@ -178,7 +121,37 @@ struct SharedPointer<T>: @unchecked Sendable {
     init(_ pointer: UnsafePointer<T>) { self.pointer = UnsafeMutablePointer(mutating: pointer) }
 }
 
+/// A sparse matrix's entries grouped by rows or by columns: group g holds the entry positions
+/// `positions[starts[g]..<starts[g + 1]]` (or, without `positions`, that range itself).
+struct EntryGroups: Sendable {
+    let starts: [Int]
+    let positions: [Int]?
+    var count: Int { starts.count - 1 }
+}
+
 enum SparseKernels {
+    /// For every group g: Σ over its entries p of `scales[p]` · row `sourceRows[p]` of `source`
+    /// (`[?, width]`), as a `[groups, width]` array. Groups in parallel, each summed in entry order.
+    static func weightedRowSums(
+        _ groups: EntryGroups, scales: [Float], sourceRows: [Int32], of source: [Float], width: Int
+    ) -> [Float] {
+        var output = [Float](repeating: 0, count: groups.count * width)
+        source.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { out in
+                let (source, out) = (SharedPointer(source.baseAddress!), SharedPointer(out.baseAddress!))
+                rows(groups.count, work: scales.count * width) { group in
+                    for index in groups.starts[group]..<groups.starts[group + 1] {
+                        let position = groups.positions?[index] ?? index
+                        VectorKernels.axpy(
+                            scales[position], source.pointer + Int(sourceRows[position]) * width,
+                            out.pointer + group * width, count: width)
+                    }
+                }
+            }
+        }
+        return output
+    }
+
     /// Calls `body(row)` for every row in `0..<count`, in parallel chunks when the work is large enough
     /// to pay for threads. Each row's own computation is sequential, so results do not depend on threads.
     static func rows(_ count: Int, work: Int, _ body: @Sendable (Int) -> Void) {

@@ -94,6 +94,16 @@ import _RecKitTestSupport
         #expect(Float(lines.last!.split(separator: " ").last!) == model.layers[0].weight.value.scalars[1 * 4 + 2])
     }
 
+    /// Uniform initialisers stay inside their bounds and use most of the range: Glorot ±√(6/(in+out)),
+    /// LeCun ±√(1/in) (PyTorch's linear-layer default).
+    @Test func uniformInitialisersKeepTheirBounds() {
+        var generator = Xoshiro256(seed: 5)
+        for (initializer, bound) in [(Initializer.glorotUniform, Float(6.0 / 300).squareRoot()), (.lecunUniform, 0.1)] {
+            let values = initializer.tensor([100, 200], fanIn: 100, fanOut: 200, using: &generator).scalars
+            #expect(values.allSatisfy { abs($0) <= bound } && values.map(abs).max()! > 0.99 * bound)
+        }
+    }
+
     @Test func modulesNameParametersAndSwitchModes() {
         let mlp = MLP([2, 3, 1], dropout: 0.5, seed: 1)
         #expect(mlp.parameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])

@@ -63,6 +63,12 @@ import Testing
 
     @Test func shapesProductsAndRows() {
         #expect(m.transposed() == Tensor(shape: [3, 2], scalars: [1, 4, 2, 5, 3, 6]))
+        // A transpose larger than one 32 × 32 tile, with ragged edges: element (r, c) moves to (c, r).
+        let wide = Tensor(shape: [37, 70], scalars: (0..<(37 * 70)).map(Float.init))
+        let flipped = wide.transposed()
+        #expect(flipped.shape == [70, 37])
+        #expect(
+            (0..<37).allSatisfy { r in (0..<70).allSatisfy { c in flipped.scalars[c * 37 + r] == Float(r * 70 + c) } })
         let cube = Tensor(shape: [2, 3, 2], scalars: (0..<12).map(Float.init))
         #expect(
             cube.permuted([2, 0, 1]).shape == [2, 2, 3]

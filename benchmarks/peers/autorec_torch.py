@@ -86,10 +86,22 @@ def main():
     parser.add_argument("--iterations", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--time-steps", type=int, default=0,
+                        help="only time this many full-batch steps on all of --train with the first lambda")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     users, items, ratings = read(args.train)
+    if args.time_steps:
+        user_ids = {x: n for n, x in enumerate(sorted(set(users)))}
+        item_ids = {x: n for n, x in enumerate(sorted(set(items)))}
+        values, mask = matrices(users, items, ratings, user_ids, item_ids, args.variant)
+        lam = float(args.lambdas.split(",")[0])
+        _, _, seconds = train(values, mask, args.hidden, lam, args.time_steps, args.seed)
+        print(json.dumps({"benchmark": "autorec-step", "implementation": f"PyTorch {torch.__version__} (dense)",
+                          "steps": args.time_steps, "seconds_per_step": float(np.median(seconds)),
+                          "threads": args.threads}))
+        return
     test_users, test_items, test_ratings = read(args.test)
     user_ids = {x: n for n, x in enumerate(sorted(set(users)))}
     item_ids = {x: n for n, x in enumerate(sorted(set(items)))}

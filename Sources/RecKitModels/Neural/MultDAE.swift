@@ -68,9 +68,7 @@ public struct MultDAE: TrainableRecommender {
         let (config, (network, history)) = try EpochChoice(
             fraction: config.validation, patience: config.patience, target: .ranking
         ).fit(config, epochs: \.epochCount, data: train, seed: config.seed, model: Self.name) {
-            data, config, validation in
-            let run = try Self.train(data, config, context, validation)
-            return ((run.network, run.history), run.bestEpoch)
+            try Self.train($0, $1, context, $2)
         }
         self.config = config
         self.parameters = network.namedValues
@@ -82,7 +80,7 @@ public struct MultDAE: TrainableRecommender {
     static func train(
         _ train: Interactions, _ config: Config, _ context: TrainingContext, _ validation: ValidationHoldout?
     )
-        throws -> (network: AutoencoderNetwork, history: InteractionMatrix, bestEpoch: Int?)
+        throws -> ((network: AutoencoderNetwork, history: InteractionMatrix), bestEpoch: Int?)
     {
         let network = Self.network(config, itemCount: train.itemCount)
         let (history, best) = try network.train(
@@ -95,7 +93,7 @@ public struct MultDAE: TrainableRecommender {
             ).logits
             return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
         }
-        return (network, history, best)
+        return ((network, history), best)
     }
 
     public func save(into weights: inout ModelWeights) { AutoencoderNetwork.save(parameters, history, into: &weights) }

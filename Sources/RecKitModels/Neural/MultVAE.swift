@@ -82,9 +82,7 @@ public struct MultVAE: TrainableRecommender {
         let (chosen, (network, history)) = try EpochChoice(
             fraction: config.validation, patience: config.patience, target: .ranking
         ).fit(config, epochs: \.epochCount, data: train, seed: config.seed, model: Self.name) {
-            data, config, validation in
-            let run = try Self.train(data, config, context, validation)
-            return ((run.network, run.history), run.bestEpoch)
+            try Self.train($0, $1, context, $2)
         }
         self.config = chosen
         self.parameters = network.namedValues
@@ -96,7 +94,7 @@ public struct MultVAE: TrainableRecommender {
     static func train(
         _ train: Interactions, _ config: Config, _ context: TrainingContext, _ validation: ValidationHoldout?
     )
-        throws -> (network: AutoencoderNetwork, history: InteractionMatrix, bestEpoch: Int?)
+        throws -> ((network: AutoencoderNetwork, history: InteractionMatrix), bestEpoch: Int?)
     {
         let network = AutoencoderNetwork(config: config, itemCount: train.itemCount)
         var anneal = config.annealSteps
@@ -111,7 +109,7 @@ public struct MultVAE: TrainableRecommender {
             return Loss.multinomialLogLikelihood(logits: logits, counts: batch.targets)
                 + Loss.gaussianKL(mean: mean, logVariance: logVariance) * beta
         }
-        return (network, history, best)
+        return ((network, history), best)
     }
 
     public func save(into weights: inout ModelWeights) { AutoencoderNetwork.save(parameters, history, into: &weights) }

@@ -39,7 +39,7 @@ public struct ValidationHoldout: Sendable {
         guard heldOut.count > 0 else {
             throw ConfigError(
                 model: model, key: "validation",
-                "a \(fraction) validation part of \(train.count) interactions is empty; lower it or set 0")
+                "a \(fraction) validation part of \(train.count) interactions is empty; raise it or set 0")
         }
         self.target = target
         var byUser = [Set<Int32>](repeating: [], count: train.userCount)
