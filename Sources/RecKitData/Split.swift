@@ -10,15 +10,19 @@ public struct Split: Sendable {
     public var items: IDMap
     /// Per user, the sampled negative items of the NCF protocol (empty rows for users without any).
     public var negatives: [[Int32]]?
+    /// Strong generalisation (`SplitMethod.users`): the held-out users' interactions a model may read
+    /// as their histories (fold-in) but never trains on; `test` holds the rest of theirs.
+    public var foldIn: Interactions?
     /// How the split was made, e.g. `holdout:0.2 seed 42` or `split-dir ml-100k/...`.
     public var description: String
 
     public init(
         train: Interactions, test: Interactions, users: IDMap, items: IDMap, negatives: [[Int32]]? = nil,
-        description: String
+        foldIn: Interactions? = nil, description: String
     ) {
         self.train = train
         self.test = test
+        self.foldIn = foldIn
         self.users = users
         self.items = items
         self.negatives = negatives
@@ -38,9 +42,14 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
     case leaveLastOut(count: Int)
     /// The latest `testFraction` of all interactions by time are held out.
     case temporal(testFraction: Double)
+    /// Strong generalisation (Liang et al. 2018): a random `fraction` of the users is held out of
+    /// training; of each held-out user with at least 5 interactions, a random `testFraction` is the
+    /// test part and the rest the fold-in part a model reads as the user's history. Held-out users'
+    /// interactions with items absent from training are dropped, as the paper's code does.
+    case users(fraction: Double, testFraction: Double)
 
     /// Parses `random:0.1`, `holdout:0.2`, `holdout:0.2:5`, `leave-last-out`, `leave-last-out:2`,
-    /// `temporal:0.1`.
+    /// `temporal:0.1`, `users:0.1`, `users:0.1:0.2`.
     public init?(argument: String) {
         let parts = argument.split(separator: ":").map(String.init)
         func fraction(_ index: Int) -> Double? {
@@ -63,6 +72,10 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case "temporal":
             guard parts.count == 2, let value = fraction(1) else { return nil }
             self = .temporal(testFraction: value)
+        case "users":
+            guard parts.count == 2 || parts.count == 3, let value = fraction(1) else { return nil }
+            guard let test = parts.count == 3 ? fraction(2) : 0.2 else { return nil }
+            self = .users(fraction: value, testFraction: test)
         default:
             return nil
         }
@@ -74,6 +87,7 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case .holdout(let fraction, let minimum): return "holdout:\(fraction):\(minimum)"
         case .leaveLastOut(let count): return "leave-last-out:\(count)"
         case .temporal(let fraction): return "temporal:\(fraction)"
+        case .users(let fraction, let test): return "users:\(fraction):\(test)"
         }
     }
 }
@@ -84,7 +98,16 @@ extension Dataset {
     /// - Throws: `DataError` when the method needs timestamps the data lacks.
     public func split(_ method: SplitMethod, seed: UInt64) throws(DataError) -> Split {
         let (train, test) = try interactions.split(method, seed: seed)
-        return Split(train: train, test: test, users: users, items: items, description: "\(method) seed \(seed)")
+        guard case .users(_, let testFraction) = method else {
+            return Split(train: train, test: test, users: users, items: items, description: "\(method) seed \(seed)")
+        }
+        // The held-out users' interactions: a test part per user, the rest their fold-in histories.
+        var generator = SplitMix64(seed: seed ^ 0x5EED_F01D)
+        let isTest = Splitter.perUserHoldout(test, testFraction: testFraction, minimumPerUser: 5, using: &generator)
+        let heldOut = test.filteringRows { isTest[$0] }
+        return Split(
+            train: train, test: heldOut, users: users, items: items, foldIn: test.filteringRows { !isTest[$0] },
+            description: "\(method) seed \(seed): \(Set(test.users).count) held-out users, their histories folded in")
     }
 
     /// `k` folds: fold `f` tests on the interactions (or, `byUser`, all interactions of the users)
@@ -109,7 +132,9 @@ extension Dataset {
 
 extension Interactions {
     /// Splits these interactions by `method` with a seeded generator (what `Dataset.split` does, and
-    /// what models use to cut a validation part from their training data).
+    /// what models use to cut a validation part from their training data). For `.users` the second
+    /// part is all of the held-out users' interactions with items in the first (`Dataset.split`
+    /// divides it into fold-in and test parts).
     /// - Throws: `DataError` when the method needs timestamps the data lacks.
     public func split(_ method: SplitMethod, seed: UInt64) throws(DataError) -> (
         train: Interactions, test: Interactions
@@ -131,6 +156,12 @@ extension Interactions {
                 throw DataError(.invalid("a temporal split needs timestamps; this data has none"))
             }
             isTest = Splitter.temporal(self, testFraction: fraction)
+        case .users(let fraction, _):
+            let heldOut = Splitter.heldOutUsers(self, fraction: fraction, using: &generator)
+            let train = filteringRows { !heldOut[Int(users[$0])] }
+            var inTraining = [Bool](repeating: false, count: itemCount)
+            for item in train.items { inTraining[Int(item)] = true }
+            return (train, filteringRows { heldOut[Int(users[$0])] && inTraining[Int(items[$0])] })
         }
         return (filteringRows { !isTest[$0] }, filteringRows { isTest[$0] })
     }
@@ -170,6 +201,21 @@ enum Splitter {
             start = end
         }
         return isTest
+    }
+
+    /// A random `fraction` (rounded, at least one) of the users with interactions, as a mask by user.
+    static func heldOutUsers(_ data: Interactions, fraction: Double, using generator: inout some RandomNumberGenerator)
+        -> [Bool]
+    {
+        var present = [Bool](repeating: false, count: data.userCount)
+        for user in data.users { present[Int(user)] = true }
+        var candidates = (0..<data.userCount).filter { present[$0] }
+        generator.shuffle(&candidates)
+        var heldOut = [Bool](repeating: false, count: data.userCount)
+        for user in candidates.prefix(max(1, Int((fraction * Double(candidates.count)).rounded()))) {
+            heldOut[user] = true
+        }
+        return heldOut
     }
 
     static func leaveLastOut(_ data: Interactions, count: Int) -> [Bool] {

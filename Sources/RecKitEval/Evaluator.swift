@@ -32,11 +32,13 @@ public struct FullRankingEvaluator: Sendable {
         self.progress = progress
     }
 
-    /// Evaluates `model` on `test`, excluding each user's items in `train`.
+    /// Evaluates `model` on `test`, excluding each user's items in `train`. With `foldIn` (strong
+    /// generalisation), the test users are not in training: each is scored from their `foldIn`
+    /// interactions as a history (`scores(forHistory:)`, no retraining), which are excluded instead.
     /// - Throws: `EvaluationError` when the split has more items or users than the model.
-    public func evaluate(_ model: some Recommender, train: Interactions, test: Interactions) throws(EvaluationError)
-        -> EvaluationResult
-    {
+    public func evaluate(
+        _ model: some Recommender, train: Interactions, test: Interactions, foldIn: Interactions? = nil
+    ) throws(EvaluationError) -> EvaluationResult {
         if let metric = metrics.first(where: \.isRatingMetric) {
             throw EvaluationError("\(metric) is a rating metric; use RatingEvaluator")
         }
@@ -45,6 +47,7 @@ public struct FullRankingEvaluator: Sendable {
         }
         let start = Date()
         let trainMatrix = InteractionMatrix.byUser(train)
+        let seenMatrix = foldIn.map(InteractionMatrix.byUser) ?? trainMatrix
         let testMatrix = InteractionMatrix.byUser(test)
         let users = (0..<min(test.userCount, model.userCount)).filter { testMatrix.count(inRow: $0) > 0 }.map {
             Int32($0)
@@ -74,7 +77,10 @@ public struct FullRankingEvaluator: Sendable {
         let partials = Parallel.map(chunkCount: batches.count, threadCount: threadCount) { batch -> BatchSums in
             defer { progress?(done.add(batches[batch].count), userTotal) }
             let batchUsers = Array(users[batches[batch]])
-            let (scores, lists) = model.ranking(users: batchUsers, k: maxK, excludingSeen: trainMatrix)
+            let (scores, lists) =
+                foldIn == nil
+                ? model.ranking(users: batchUsers, k: maxK, excludingSeen: trainMatrix)
+                : model.ranking(histories: batchUsers.map { Array(seenMatrix.columns(inRow: Int($0))) }, k: maxK)
             var sums = BatchSums(metricCount: metrics.count, listKs: listKs, itemCount: model.itemCount)
             for (row, user) in batchUsers.enumerated() {
                 var userValues = [Double](repeating: 0, count: metrics.count)
@@ -107,7 +113,7 @@ public struct FullRankingEvaluator: Sendable {
                         }
                     case .auc:
                         if needsScores {
-                            let trainItems = Set(trainMatrix.columns(inRow: Int(user)))
+                            let trainItems = Set(seenMatrix.columns(inRow: Int(user)))
                             let value = Metrics.auc(
                                 scores: Array(scores.row(row)), relevant: relevant, excluded: trainItems)
                             userValues[index] += value ?? 0
@@ -146,10 +152,13 @@ public struct FullRankingEvaluator: Sendable {
             }
             return .init(name: metric.description, value: value, definition: metric.definition)
         }
+        let description =
+            foldIn == nil
+            ? "full ranking: every item scored, each user's training items excluded, ties to the lower item index"
+            : "strong generalisation: users held out of training, each scored from their fold-in history "
+                + "(no retraining); every item ranked, the history's items excluded, ties to the lower item index"
         return EvaluationResult(
-            model: model.name, protocolKind: .fullRanking,
-            protocolDescription:
-                "full ranking: every item scored, each user's training items excluded, ties to the lower item index",
+            model: model.name, protocolKind: .fullRanking, protocolDescription: description,
             metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,
             trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
             evaluateSeconds: Date().timeIntervalSince(start), context: [:])

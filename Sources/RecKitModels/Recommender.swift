@@ -16,6 +16,9 @@ public protocol Recommender: Sendable {
     func scores(forUsers users: [Int32]) -> Tensor
     /// Scores of every item for a user known only by a history of items (fold-in): `[itemCount]`.
     func scores(forHistory history: [Int32]) -> [Float]
+    /// Scores for several histories at once, `[histories.count, itemCount]` (a model that scores a
+    /// batch faster than one by one overrides it; the rows equal `scores(forHistory:)`).
+    func scores(forHistories histories: [[Int32]]) -> Tensor
 }
 
 extension Recommender {
@@ -49,6 +52,20 @@ extension Recommender {
         let scores = scores(forUsers: users)
         let excluded = users.map { user in seen.map { Array($0.columns(inRow: Int(user))) } ?? [] }
         return (scores, scores.topKPerRow(min(k, itemCount), excluding: excluded))
+    }
+
+    public func scores(forHistories histories: [[Int32]]) -> Tensor {
+        var scalars: [Float] = []
+        scalars.reserveCapacity(histories.count * itemCount)
+        for history in histories { scalars += scores(forHistory: history) }
+        return Tensor(shape: [histories.count, itemCount], scalars: scalars)
+    }
+
+    /// The scores of each history and its best `k` items, the history's own items skipped (ties to
+    /// the lower item index): how users who were not in training are ranked (fold-in).
+    public func ranking(histories: [[Int32]], k: Int) -> (scores: Tensor, lists: [[ScoredIndex]]) {
+        let scores = scores(forHistories: histories)
+        return (scores, scores.topKPerRow(min(k, itemCount), excluding: histories))
     }
 
     /// The best `k` items for someone who interacted with `history`, excluding those items.

@@ -46,6 +46,34 @@ import _RecKitTestSupport
         _ = times
     }
 
+    @Test func strongGeneralisationHoldsOutWholeUsers() throws {
+        let split = try dataset.split(.users(fraction: 0.25, testFraction: 0.2), seed: 5)
+        let again = try dataset.split(.users(fraction: 0.25, testFraction: 0.2), seed: 5)
+        let foldIn = try #require(split.foldIn)
+        #expect(split.train == again.train && split.test == again.test && foldIn == again.foldIn)
+        let heldOut = Set(foldIn.users).union(split.test.users)
+        let present = Set(dataset.interactions.users)
+        #expect(heldOut.count == Int((0.25 * Double(present.count)).rounded()))
+        #expect(heldOut.isDisjoint(with: Set(split.train.users)))
+        // Nothing but the held-out users' interactions with items never trained on is lost.
+        let trainedItems = Set(split.train.items)
+        let kept = dataset.interactions.filteringRows {
+            !heldOut.contains(dataset.interactions.users[$0]) || trainedItems.contains(dataset.interactions.items[$0])
+        }
+        #expect(
+            (pairs(split.train) + pairs(foldIn) + pairs(split.test)).sorted { $0.lexicographicallyPrecedes($1) }
+                == pairs(kept).sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(Set(split.test.items).isSubset(of: trainedItems) && Set(foldIn.items).isSubset(of: trainedItems))
+        // Each held-out user with at least 5 interactions tests a fifth of them (rounded, at least one).
+        let folded = foldIn.countsPerUser()
+        let tested = split.test.countsPerUser()
+        for user in heldOut.map(Int.init) {
+            let total = folded[user] + tested[user]
+            #expect(tested[user] == (total >= 5 ? max(1, Int((Double(total) * 0.2).rounded())) : 0), "user \(user)")
+        }
+        #expect(try dataset.split(.users(fraction: 0.25, testFraction: 0.2), seed: 6).test != split.test)
+    }
+
     @Test func temporalCutIsGlobal() throws {
         let split = try dataset.split(.temporal(testFraction: 0.25), seed: 0)
         #expect(split.train.timestamps!.max()! <= split.test.timestamps!.min()!)
@@ -77,6 +105,9 @@ import _RecKitTestSupport
         #expect(SplitMethod(argument: "random:0.1") == .random(testFraction: 0.1))
         #expect(SplitMethod(argument: "leave-last-out") == .leaveLastOut(count: 1))
         #expect(SplitMethod(argument: "temporal:0.3") == .temporal(testFraction: 0.3))
+        #expect(SplitMethod(argument: "users:0.1") == .users(fraction: 0.1, testFraction: 0.2))
+        #expect(SplitMethod(argument: "users:0.1:0.5") == .users(fraction: 0.1, testFraction: 0.5))
+        #expect(SplitMethod(argument: "users:1") == nil && SplitMethod(argument: "users:0.1:0") == nil)
         #expect(SplitMethod(argument: "holdout:2") == nil && SplitMethod(argument: "nope") == nil)
     }
 

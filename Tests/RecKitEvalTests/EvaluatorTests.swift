@@ -39,6 +39,32 @@ import _RecKitTestSupport
         #expect(result.protocolKind == .fullRanking)
     }
 
+    /// Scores nothing for known users; for a history, the item after each history item scores 10 and
+    /// otherwise lower indices score higher.
+    struct NextItem: Recommender {
+        var name: String { "next" }
+        var userCount: Int { 3 }
+        var itemCount: Int { 6 }
+        func scores(forUsers users: [Int32]) -> Tensor { Tensor.zeros([users.count, itemCount]) }
+        func scores(forHistory history: [Int32]) -> [Float] {
+            (0..<itemCount).map { (history.contains(Int32($0) - 1) ? 10 : 0) - Float($0) / 100 }
+        }
+    }
+
+    @Test func foldInRanksHeldOutUsersFromTheirHistories() throws {
+        // User 2 was held out: history {0, 3}, test {1, 4}. From the history: 1, 4 score 10 (history items
+        // excluded) → both in the top 2. Without fold-in the user's zero scores would rank 0, 1 first.
+        let foldIn = try Interactions(users: [2, 2], items: [0, 3], userCount: 3, itemCount: 6)
+        let heldOut = try Interactions(users: [2, 2], items: [1, 4], userCount: 3, itemCount: 6)
+        let evaluator = FullRankingEvaluator(metrics: [.recall(2), .ndcg(2), .auc])
+        let result = try evaluator.evaluate(NextItem(), train: train, test: heldOut, foldIn: foldIn)
+        #expect(result.evaluatedUserCount == 1 && result["recall@2"] == 1 && result["ndcg@2"] == 1)
+        #expect(result["auc"] == 1) // the history's items are excluded from the AUC's negatives too
+        #expect(result.protocolDescription.hasPrefix("strong generalisation"))
+        let inTraining = try evaluator.evaluate(NextItem(), train: train, test: heldOut)
+        #expect(inTraining["recall@2"] == 0.5) // zero scores: items 0, 1 (user 2 trained on 5 only)
+    }
+
     @Test func resultsDoNotDependOnBatchSizeThreadsOrUserOrder() throws {
         let data = SyntheticData.generate(preset: .tiny, seed: 8)
         let split = try data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 1)

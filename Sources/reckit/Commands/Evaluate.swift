@@ -62,12 +62,14 @@ struct Evaluate: AsyncParsableCommand {
               reckit evaluate --data ratings.csv --split holdout:0.2 --model popularity --metrics ndcg@10,recall@20
               reckit evaluate --split-dir ../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42 \
             --model popularity --json
-            Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F;
-            u1–u5, ua, ub with --data pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
+            Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F,
+            users:F[:T] (strong generalisation: a fraction F of the users held out of training and scored from
+            their histories; T, default 0.2, of each one's interactions tested); u1–u5, ua, ub with --data
+            pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
             """)
 
     @Option(help: "A data-set folder or interaction file to split.") var data: String?
-    @Option(help: "How to split --data: random:0.1, holdout:0.2, leave-last-out, temporal:0.1.") var split =
+    @Option(help: "How to split --data: random:0.1, holdout:0.2, leave-last-out, temporal:0.1, users:0.1.") var split =
         "holdout:0.2"
     @Option(help: "A folder with train.tsv and test.tsv (and negatives.tsv for the sampled protocol).") var splitDir:
         String?

@@ -20,8 +20,8 @@ enum Experiment {
             }
             if data != nil && SplitMethod(argument: method) == nil && !MovieLens.predefinedSplitNames.contains(method) {
                 throw ValidationError(
-                    "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, or "
-                        + "u1–u5/ua/ub (MovieLens 100K)"
+                    "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, "
+                        + "users:F[:T], or u1–u5/ua/ub (MovieLens 100K)"
                 )
             }
         }
@@ -128,6 +128,11 @@ enum Experiment {
         let fitSeconds = Date().timeIntervalSince(start)
         var result = try Terminal.withTicker("evaluating \(name)", quiet: quiet) {
             let ratingMetrics = metrics.filter(\.isRatingMetric)
+            if split.foldIn != nil && (sampled || !ratingMetrics.isEmpty) {
+                throw ValidationError(
+                    "a users:F split (strong generalisation) is evaluated by full ranking; rmse, mae and the sampled "
+                        + "protocol do not apply")
+            }
             if !ratingMetrics.isEmpty {
                 guard let predictor = trained as? any RatingPredictor else {
                     throw ValidationError(
@@ -147,7 +152,7 @@ enum Experiment {
             return try FullRankingEvaluator(
                 metrics: metrics, batchSize: batchSize, threadCount: threadCount, progress: { bar.update($0, $1) }
             )
-            .evaluate(trained, train: split.train, test: split.test)
+            .evaluate(trained, train: split.train, test: split.test, foldIn: split.foldIn)
         }
         result.model = name
         result.fitSeconds = fitSeconds
