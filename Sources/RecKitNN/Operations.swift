@@ -79,6 +79,8 @@ extension Variable {
     public func logSigmoid() -> Variable {
         unary(value.map { -Activation.softplus(-$0) }) { x, _ in Activation.sigmoid(-x) }
     }
+    /// log(1 + eˣ), stable for large |x|; its derivative is σ(x). (An RBM's free energy.)
+    public func softplus() -> Variable { unary(value.map(Activation.softplus)) { x, _ in Activation.sigmoid(x) } }
     /// GELU, tanh approximation (Hendrycks and Gimpel 2016).
     public func gelu() -> Variable { unary(value.map(Activation.gelu)) { x, _ in Activation.geluDerivative(x) } }
     /// SELU (Klambauer et al. 2017).
@@ -292,12 +294,14 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
     static let seluAlpha: Float = 1.6732632423543772
     static let seluScale: Float = 1.0507009873554805
 
-    static func sigmoid(_ x: Float) -> Float {
+    /// σ(x), stable for large |x|.
+    public static func sigmoid(_ x: Float) -> Float {
         x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
     }
 
     /// log(1 + eˣ), stable.
-    static func softplus(_ x: Float) -> Float { max(x, 0) + Foundation.log1p(Foundation.exp(-abs(x))) }
+    /// log(1 + eˣ), stable for large |x|.
+    public static func softplus(_ x: Float) -> Float { max(x, 0) + Foundation.log1p(Foundation.exp(-abs(x))) }
 
     static func selu(_ x: Float) -> Float { x > 0 ? seluScale * x : seluScale * seluAlpha * (Foundation.exp(x) - 1) }
 

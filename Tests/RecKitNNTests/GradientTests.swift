@@ -49,6 +49,7 @@ import Testing
         check([x]) { self.weighted(x.tanh()) }
         check([x]) { self.weighted(x.sigmoid()) }
         check([x]) { self.weighted(x.logSigmoid()) }
+        check([x]) { self.weighted(x.softplus()) }
         check([x]) { self.weighted(x.gelu()) }
         check([x]) { self.weighted(x.selu()) }
         // Kinked functions: inputs kept away from the kink at 0.
