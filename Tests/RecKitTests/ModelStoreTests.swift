@@ -24,7 +24,9 @@ import _RecKitTestSupport
         "ncf": ["factors": "4", "layers": "8,4", "epochs": "1"],
         "multvae": ["hidden": "16", "factors": "4", "epochs": "1"],
         "multdae": ["hidden": "16", "factors": "4", "epochs": "1"],
+        "cdae": ["hidden": "8", "epochs": "1"],
         "autorec": ["hidden": "8", "epochs": "2"],
+        "rbm": ["hidden": "8", "epochs": "2"],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.
@@ -34,6 +36,8 @@ import _RecKitTestSupport
             ("svd", ["factors": "4", "epochs": "2", "solver": "als"]),
             ("ncf", ["variant": "gmf", "factors": "4", "epochs": "1"]), ("popularity", ["weights": "true"]),
             ("autorec", ["variant": "user", "hidden": "8", "epochs": "2"]),
+            ("cdae", ["hidden": "8", "epochs": "1", "user_node": "false"]),
+            ("rbm", ["visible": "binary", "hidden": "8", "epochs": "2"]),
         ]
 
     @Test(arguments: cases)

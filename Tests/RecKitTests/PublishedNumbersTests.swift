@@ -61,6 +61,7 @@ import _RecKitTestSupport
                 metric: "ndcg@10", expected: 0.3887),
             // Epoch counts chosen on a validation part of the training data (the models' default).
             Pin(folder: holdout, model: "multvae", settings: [:], metric: "ndcg@10", expected: 0.3966),
+            Pin(folder: holdout, model: "cdae", settings: [:], metric: "ndcg@10", expected: 0.4424),
             Pin(folder: explicit, model: "svd", settings: ["threads": "1"], metric: "rmse", expected: 0.9207),
             Pin(
                 folder: explicit, model: "svd",
@@ -89,6 +90,7 @@ import _RecKitTestSupport
             Pin(folder: u1, model: "svdpp", settings: [:], metric: "rmse", expected: 0.9313),
             Pin(folder: u1, model: "autorec", settings: [:], metric: "rmse", expected: 0.9043),
             Pin(folder: u1, model: "autorec", settings: ["variant": "user"], metric: "rmse", expected: 0.9619),
+            Pin(folder: u1, model: "rbm", settings: [:], metric: "rmse", expected: 0.9278),
             // Item-KNN's tie rule on ml-latest-small, ratings ≥ 4 (the model table).
             Pin(folder: latestSmall4, model: "itemknn", settings: [:], metric: "ndcg@10", expected: 0.1911),
         ] + samplerPins

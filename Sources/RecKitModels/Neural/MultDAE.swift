@@ -110,8 +110,10 @@ public struct MultDAE: TrainableRecommender {
         Self.network(config, itemCount: itemCount, restoring: parameters).logits(users: users, history: history)
     }
 
-    public func scores(forHistory items: [Int32]) -> [Float] {
-        Self.network(config, itemCount: itemCount, restoring: parameters).logits(history: items)
+    public func scores(forHistory items: [Int32]) -> [Float] { scores(forHistories: [items]).scalars }
+
+    public func scores(forHistories histories: [[Int32]]) -> Tensor {
+        Self.network(config, itemCount: itemCount, restoring: parameters).logits(foldIn: histories)
     }
 
     static func network(_ config: Config, itemCount: Int, restoring trained: [String: Tensor]? = nil)

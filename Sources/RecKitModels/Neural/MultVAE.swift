@@ -125,7 +125,9 @@ public struct MultVAE: TrainableRecommender {
 
     public func scores(forUsers users: [Int32]) -> Tensor { restored.logits(users: users, history: history) }
 
-    public func scores(forHistory items: [Int32]) -> [Float] { restored.logits(history: items) }
+    public func scores(forHistory items: [Int32]) -> [Float] { scores(forHistories: [items]).scalars }
+
+    public func scores(forHistories histories: [[Int32]]) -> Tensor { restored.logits(foldIn: histories) }
 
     /// The trained network, scoring from the mean of q(z | history).
     var restored: AutoencoderNetwork { AutoencoderNetwork(config: config, itemCount: itemCount, restoring: parameters) }
@@ -134,7 +136,7 @@ public struct MultVAE: TrainableRecommender {
 /// The encoder and decoder of Mult-VAE and Mult-DAE (I → hidden → factors → hidden → I, tanh) as
 /// RecKitNN modules. The variational network's latent layer gives [μ, log σ²]; the denoising one's
 /// gives the code itself (tanh).
-final class AutoencoderNetwork: Module {
+final class AutoencoderNetwork: HistoryAutoencoder {
     let encoder: EmbeddingBag // the first encoder layer over a history: Σ W_i / √n (+ bias)
     let encoderBias: Variable
     let latent: Linear // hidden → [μ, log σ²], or hidden → code
@@ -167,64 +169,14 @@ final class AutoencoderNetwork: Module {
             seed: config.seed, restoring: trained)
     }
 
-    /// Trains on `train`'s binary user histories (repeated pairs count once) with Adam (L2 `weightDecay`
-    /// in the gradient) over shuffled batches of users; `loss` gets a batch, the step (from 1), the total
-    /// steps and the dropout/sampling generator. Returns the histories, which scoring reads.
-    /// With `validation`, training stops early on its NDCG@10 (`patience` epochs without improvement)
-    /// and the best epoch is returned.
-    func train(
-        on train: Interactions, epochs: Int, batchSize: Int, learningRate: Float, weightDecay: Float, seed: UInt64,
-        context: TrainingContext, validation: ValidationHoldout? = nil, patience: Int = 1,
-        loss: @escaping (HistoryBatch, Int, Int, inout SplitMix64) -> Variable
-    ) throws -> (history: InteractionMatrix, bestEpoch: Int?) {
-        let history = InteractionMatrix.byUser(train.deduplicated(.max))
-        let optimizer = Adam(parameters.map(\.variable), learningRate: learningRate, weightDecay: weightDecay)
-        let active = (0..<history.rowCount).filter { history.count(inRow: $0) > 0 }
-        let schedule = BatchSchedule(exampleCount: active.count, batchSize: batchSize, seed: seed)
-        let totalSteps = schedule.batchesPerEpoch * epochs
-        var generator = SplitMix64(seed: seed ^ 0xA5A5)
-        let itemCount = self.itemCount
-        var loop = TrainingLoop(epochCount: epochs)
-        loop.earlyStopping = validation?.earlyStopping(patience: patience)
-        let summary = try loop.run(
-            self, optimizer: optimizer, context: context,
-            epoch: { epoch in
-                EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
-                    let rows = batch.map { active[$0] }
-                    return HistoryBatch(
-                        histories: rows.map { Array(history.columns(inRow: $0)) },
-                        targets: AutoencoderNetwork.targets(rows, history, itemCount: itemCount))
-                }
-            },
-            loss: { batch, step in loss(batch, step, totalSteps, &generator) },
-            validate: validation.map { validation in
-                { _ in validation.ndcg { self.logits(users: $0, history: history) } }
-            })
-        return (history, summary.bestEpoch)
-    }
-
-    static func save(_ parameters: [String: Tensor], _ history: InteractionMatrix, into weights: inout ModelWeights) {
-        weights.store(parameters: parameters)
-        weights.store(history, as: "history")
-    }
-
-    /// Binary history rows as a dense `[rows, itemCount]` target.
-    static func targets(_ rows: [Int], _ history: InteractionMatrix, itemCount: Int) -> Tensor {
-        var scalars = [Float](repeating: 0, count: rows.count * itemCount)
-        for (slot, row) in rows.enumerated() {
-            for item in history.columns(inRow: row) { scalars[slot * itemCount + Int(item)] = 1 }
-        }
-        return Tensor(shape: [rows.count, itemCount], scalars: scalars)
-    }
-
     /// Logits of training users (their stored histories), without a graph.
     func logits(users: [Int32], history: InteractionMatrix) -> Tensor {
         logits(users.map { Int($0) < history.rowCount ? Array(history.columns(inRow: Int($0))) : [] })
     }
 
-    /// Logits for an ad-hoc history (fold-in: the same computation as for a training user).
-    func logits(history items: [Int32]) -> [Float] {
-        logits([Array(Set(items.filter { $0 >= 0 && Int($0) < itemCount })).sorted()]).scalars
+    /// Logits for ad-hoc histories (fold-in: the same computation as for a training user).
+    func logits(foldIn histories: [[Int32]]) -> Tensor {
+        logits(histories.map { Self.distinctKnown($0, itemCount: itemCount) })
     }
 
     /// Decoder logits (from the mean of q for the variational network), without a graph.
@@ -280,8 +232,74 @@ final class AutoencoderNetwork: Module {
     }
 }
 
-/// A batch of users' histories with their dense binary targets `[users, items]`.
+/// A batch of users with their histories and dense binary targets `[users, items]`.
 struct HistoryBatch: Sendable {
+    var users: [Int32]
     var histories: [[Int32]]
     var targets: Tensor
+}
+
+/// A network that reads a user's whole history and gives logits over every item (Mult-VAE, Mult-DAE,
+/// CDAE): training over batches of users and storing the histories written once.
+protocol HistoryAutoencoder: Module {
+    var itemCount: Int { get }
+    /// Logits of training users (from their stored histories), without a graph.
+    func logits(users: [Int32], history: InteractionMatrix) -> Tensor
+}
+
+extension HistoryAutoencoder {
+    /// Trains on `train`'s binary user histories (repeated pairs count once) with Adam (L2 `weightDecay`
+    /// in the gradient) over shuffled batches of users; `loss` gets a batch, the step (from 1), the total
+    /// steps and the dropout/sampling generator. Returns the histories, which scoring reads.
+    /// With `validation`, training stops early on its NDCG@10 (`patience` epochs without improvement)
+    /// and the best epoch is returned.
+    func train(
+        on train: Interactions, epochs: Int, batchSize: Int, learningRate: Float, weightDecay: Float, seed: UInt64,
+        context: TrainingContext, validation: ValidationHoldout? = nil, patience: Int = 1,
+        loss: @escaping (HistoryBatch, Int, Int, inout SplitMix64) -> Variable
+    ) throws -> (history: InteractionMatrix, bestEpoch: Int?) {
+        let history = InteractionMatrix.byUser(train.deduplicated(.max))
+        let optimizer = Adam(parameters.map(\.variable), learningRate: learningRate, weightDecay: weightDecay)
+        let active = (0..<history.rowCount).filter { history.count(inRow: $0) > 0 }
+        let schedule = BatchSchedule(exampleCount: active.count, batchSize: batchSize, seed: seed)
+        let totalSteps = schedule.batchesPerEpoch * epochs
+        var generator = SplitMix64(seed: seed ^ 0xA5A5)
+        let itemCount = self.itemCount
+        var loop = TrainingLoop(epochCount: epochs)
+        loop.earlyStopping = validation?.earlyStopping(patience: patience)
+        let summary = try loop.run(
+            self, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                EpochBatches(inputs: schedule.batches(epoch: epoch)) { batch in
+                    let rows = batch.map { active[$0] }
+                    return HistoryBatch(
+                        users: rows.map { Int32($0) }, histories: rows.map { Array(history.columns(inRow: $0)) },
+                        targets: Self.targets(rows, history, itemCount: itemCount))
+                }
+            },
+            loss: { batch, step in loss(batch, step, totalSteps, &generator) },
+            validate: validation.map { validation in
+                { _ in validation.ndcg { self.logits(users: $0, history: history) } }
+            })
+        return (history, summary.bestEpoch)
+    }
+
+    /// A history's distinct items within the catalogue, ascending (what a training user's row holds).
+    static func distinctKnown(_ items: [Int32], itemCount: Int) -> [Int32] {
+        Array(Set(items.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
+    }
+
+    static func save(_ parameters: [String: Tensor], _ history: InteractionMatrix, into weights: inout ModelWeights) {
+        weights.store(parameters: parameters)
+        weights.store(history, as: "history")
+    }
+
+    /// Binary history rows as a dense `[rows, itemCount]` target.
+    static func targets(_ rows: [Int], _ history: InteractionMatrix, itemCount: Int) -> Tensor {
+        var scalars = [Float](repeating: 0, count: rows.count * itemCount)
+        for (slot, row) in rows.enumerated() {
+            for item in history.columns(inRow: row) { scalars[slot * itemCount + Int(item)] = 1 }
+        }
+        return Tensor(shape: [rows.count, itemCount], scalars: scalars)
+    }
 }

@@ -10,7 +10,8 @@ public enum ModelRegistry {
         [
             Popularity.self, MostRecent.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self,
             EASE.self,
-            BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, MultDAE.self, AutoRec.self, BiasedMF.self,
+            BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, MultDAE.self, CDAE.self, AutoRec.self, RBM.self,
+            BiasedMF.self,
             SVDPlusPlus.self,
         ]
     }
