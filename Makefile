@@ -15,7 +15,8 @@ DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
 
-.PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec clean
+.PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
+	bench-multvae clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -87,6 +88,9 @@ bench-spark: release
 # I-AutoRec's full-batch step on ml-100k u1.base vs a plain PyTorch one (needs ../shared and torch in PEERS_PYTHON).
 bench-autorec: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/autorec-vs-torch.sh
+
+bench-multvae: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/multvae-vs-torch.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

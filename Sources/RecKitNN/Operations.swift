@@ -204,13 +204,24 @@ extension Variable {
             }
         }
         return Variable.result(Tensor(shape: [bags, width], scalars: pooled), [self]) { g, x in
-            var rows = [Float](repeating: 0, count: indices.count * width)
-            for bag in 0..<bags {
-                for position in offsets[bag]..<offsets[bag + 1] {
-                    for j in 0..<width { rows[position * width + j] = g.scalars[bag * width + j] * scales[bag] }
+            // One gradient row per distinct table row, summed in lookup order (what coalescing per-lookup rows
+            // gives, bit for bit): a batch of whole histories looks up the same rows many times.
+            let unique = Array(Set(indices)).sorted()
+            var slots = [Int32: Int](minimumCapacity: unique.count)
+            for (slot, index) in unique.enumerated() { slots[index] = slot }
+            var rows = [Float](repeating: 0, count: unique.count * width)
+            rows.withUnsafeMutableBufferPointer { out in
+                g.scalars.withUnsafeBufferPointer { gradient in
+                    for bag in 0..<bags {
+                        let (source, scale) = (gradient.baseAddress! + bag * width, scales[bag])
+                        for position in offsets[bag]..<offsets[bag + 1] {
+                            let target = out.baseAddress! + slots[indices[position]]! * width
+                            for j in 0..<width { target[j] = target[j] + source[j] * scale }
+                        }
+                    }
                 }
             }
-            x[0].accumulate(rows: Tensor(shape: [indices.count, width], scalars: rows), at: indices)
+            x[0].accumulate(rows: Tensor(shape: [unique.count, width], scalars: rows), at: unique)
         }
     }
 
