@@ -152,6 +152,8 @@ import _RecKitTestSupport
         #expect(throws: ConfigError.self) { try ConfiguredModel("rbm", settings: ["momentum": "1"]) }
         #expect(throws: ConfigError.self) { try ConfiguredModel("rbm", settings: ["visible": "gaussian"]) }
         let binary = try #require(try ConfiguredModel("rbm", settings: ["visible": "binary"]).config as? RBM.Config)
-        #expect(binary.validation == 0.2)
+        #expect(binary.validation == 0.2 && binary.variant == .user)
+        let item = try #require(try ConfiguredModel("rbm", settings: [:]).config as? RBM.Config)
+        #expect(item.validation == 0.1 && item.variant == .item)
     }
 }

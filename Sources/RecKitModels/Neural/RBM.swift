@@ -77,6 +77,9 @@ public struct RBM: TrainableRecommender, RatingPredictor {
 
         public mutating func resolveDefaults(given: Set<String>) {
             if visible == .binary && !given.contains("validation") { validation = 0.2 }
+            // Binary units: users as cases ranked far better on a holdout cut from ml-100k's peers' training part
+            // (validation NDCG@10 0.2578 against items' 0.1930).
+            if visible == .binary && !given.contains("variant") { variant = .user }
         }
 
         /// T for `epoch` (from 1).
