@@ -66,25 +66,20 @@ public struct CDAE: TrainableRecommender {
         case logistic, multinomial
     }
 
-    public let config: Config
+    let state: HistoryModelState<Config>
+    public var config: Config { state.config }
     /// The trained parameters by name (`encoder.weight`, `users.weight`, `decoder.weight`, …).
-    public let parameters: [String: Tensor]
-    let history: InteractionMatrix
-    public let userCount: Int
-    public let itemCount: Int
+    public var parameters: [String: Tensor] { state.parameters }
+    var history: InteractionMatrix { state.history }
+    public var userCount: Int { state.userCount }
+    public var itemCount: Int { state.itemCount }
 
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        let (config, (network, history)) = try EpochChoice(
-            fraction: config.validation, patience: config.patience, target: .ranking
-        ).fit(config, epochs: \.epochCount, data: train, seed: config.seed, model: Self.name) {
-            try Self.train($0, $1, context, $2)
-        }
-        self.config = config
-        self.parameters = network.namedValues
-        self.history = history
-        self.userCount = train.userCount
-        self.itemCount = train.itemCount
+        state = try HistoryModelState(
+            fitting: train, config: config, epochs: \.epochCount, validation: config.validation,
+            patience: config.patience, seed: config.seed, model: Self.name
+        ) { try Self.train($0, $1, context, $2) }
     }
 
     static func train(
@@ -110,15 +105,13 @@ public struct CDAE: TrainableRecommender {
         return ((network, history), best)
     }
 
-    public func save(into weights: inout ModelWeights) { CDAENetwork.save(parameters, history, into: &weights) }
+    public func save(into weights: inout ModelWeights) { state.save(into: &weights) }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
-        self.config = config
-        let shapes = CDAENetwork(config, userCount: userCount, itemCount: itemCount, restoring: [:]).namedShapes
-        self.parameters = try weights.parameters(shapes: shapes)
-        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
-        self.userCount = userCount
-        self.itemCount = itemCount
+        state = try HistoryModelState(
+            restoring: config, weights: weights,
+            shapes: CDAENetwork(config, userCount: userCount, itemCount: itemCount, restoring: [:]).namedShapes,
+            userCount: userCount, itemCount: itemCount)
     }
 
     var restored: CDAENetwork {

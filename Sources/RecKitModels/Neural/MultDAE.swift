@@ -54,27 +54,22 @@ public struct MultDAE: TrainableRecommender {
         ]
     }
 
-    public let config: Config
+    let state: HistoryModelState<Config>
+    public var config: Config { state.config }
     /// The trained parameters by name (`encoder.weight`, `decoder.output.weight`, …).
-    public let parameters: [String: Tensor]
-    let history: InteractionMatrix
-    public let userCount: Int
-    public let itemCount: Int
+    public var parameters: [String: Tensor] { state.parameters }
+    var history: InteractionMatrix { state.history }
+    public var userCount: Int { state.userCount }
+    public var itemCount: Int { state.itemCount }
 
     /// Trains by the RecKitNN training loop (after choosing the epoch count on a validation part when
     /// `validation` > 0); reports each epoch with its mean loss.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        let (config, (network, history)) = try EpochChoice(
-            fraction: config.validation, patience: config.patience, target: .ranking
-        ).fit(config, epochs: \.epochCount, data: train, seed: config.seed, model: Self.name) {
-            try Self.train($0, $1, context, $2)
-        }
-        self.config = config
-        self.parameters = network.namedValues
-        self.history = history
-        self.userCount = train.userCount
-        self.itemCount = train.itemCount
+        state = try HistoryModelState(
+            fitting: train, config: config, epochs: \.epochCount, validation: config.validation,
+            patience: config.patience, seed: config.seed, model: Self.name
+        ) { try Self.train($0, $1, context, $2) }
     }
 
     static func train(
@@ -96,14 +91,12 @@ public struct MultDAE: TrainableRecommender {
         return ((network, history), best)
     }
 
-    public func save(into weights: inout ModelWeights) { AutoencoderNetwork.save(parameters, history, into: &weights) }
+    public func save(into weights: inout ModelWeights) { state.save(into: &weights) }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
-        self.config = config
-        self.parameters = try weights.parameters(shapes: Self.network(config, itemCount: itemCount).namedShapes)
-        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
-        self.userCount = userCount
-        self.itemCount = itemCount
+        state = try HistoryModelState(
+            restoring: config, weights: weights, shapes: Self.network(config, itemCount: itemCount).namedShapes,
+            userCount: userCount, itemCount: itemCount)
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor {

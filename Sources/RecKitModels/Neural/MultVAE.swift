@@ -58,12 +58,13 @@ public struct MultVAE: TrainableRecommender {
         ]
     }
 
-    public let config: Config
+    let state: HistoryModelState<Config>
+    public var config: Config { state.config }
     /// The trained parameters by name (`encoder.weight`, `decoder.output.weight`, …).
-    public let parameters: [String: Tensor]
-    let history: InteractionMatrix
-    public let userCount: Int
-    public let itemCount: Int
+    public var parameters: [String: Tensor] { state.parameters }
+    var history: InteractionMatrix { state.history }
+    public var userCount: Int { state.userCount }
+    public var itemCount: Int { state.itemCount }
 
     /// Trains by the RecKitNN training loop (histories and targets prepared on a background
     /// thread); reports each epoch with its mean loss.
@@ -79,16 +80,10 @@ public struct MultVAE: TrainableRecommender {
             let users = Set(train.users).count
             config.annealSteps = (users + config.batchSize - 1) / config.batchSize * config.epochCount
         }
-        let (chosen, (network, history)) = try EpochChoice(
-            fraction: config.validation, patience: config.patience, target: .ranking
-        ).fit(config, epochs: \.epochCount, data: train, seed: config.seed, model: Self.name) {
-            try Self.train($0, $1, context, $2)
-        }
-        self.config = chosen
-        self.parameters = network.namedValues
-        self.history = history
-        self.userCount = train.userCount
-        self.itemCount = train.itemCount
+        state = try HistoryModelState(
+            fitting: train, config: config, epochs: \.epochCount, validation: config.validation,
+            patience: config.patience, seed: config.seed, model: Self.name
+        ) { try Self.train($0, $1, context, $2) }
     }
 
     static func train(
@@ -112,15 +107,13 @@ public struct MultVAE: TrainableRecommender {
         return ((network, history), best)
     }
 
-    public func save(into weights: inout ModelWeights) { AutoencoderNetwork.save(parameters, history, into: &weights) }
+    public func save(into weights: inout ModelWeights) { state.save(into: &weights) }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
-        self.config = config
-        self.parameters = try weights.parameters(
-            shapes: AutoencoderNetwork(config: config, itemCount: itemCount).namedShapes)
-        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
-        self.userCount = userCount
-        self.itemCount = itemCount
+        state = try HistoryModelState(
+            restoring: config, weights: weights,
+            shapes: AutoencoderNetwork(config: config, itemCount: itemCount).namedShapes, userCount: userCount,
+            itemCount: itemCount)
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor { restored.logits(users: users, history: history) }
@@ -289,11 +282,6 @@ extension HistoryAutoencoder {
         Array(Set(items.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
     }
 
-    static func save(_ parameters: [String: Tensor], _ history: InteractionMatrix, into weights: inout ModelWeights) {
-        weights.store(parameters: parameters)
-        weights.store(history, as: "history")
-    }
-
     /// Binary history rows as a dense `[rows, itemCount]` target.
     static func targets(_ rows: [Int], _ history: InteractionMatrix, itemCount: Int) -> Tensor {
         var scalars = [Float](repeating: 0, count: rows.count * itemCount)
@@ -301,5 +289,50 @@ extension HistoryAutoencoder {
             for item in history.columns(inRow: row) { scalars[slot * itemCount + Int(item)] = 1 }
         }
         return Tensor(shape: [rows.count, itemCount], scalars: scalars)
+    }
+}
+
+/// What a history-autoencoder model (Mult-VAE, Mult-DAE, CDAE) keeps: its configuration, the trained
+/// parameters by name, the training histories scoring reads, and the sizes. Fitting (the epoch count
+/// chosen on validation, then training on everything) and the saved form are written here once.
+struct HistoryModelState<Config: ModelConfig>: Sendable {
+    var config: Config
+    var parameters: [String: Tensor]
+    var history: InteractionMatrix
+    var userCount: Int
+    var itemCount: Int
+
+    /// Chooses `epochs` on a validation part of `train` (`validation`, `patience`; NDCG@10) with
+    /// `training`, then trains on all of `train` for that many epochs.
+    init<Network: HistoryAutoencoder>(
+        fitting train: Interactions, config: Config, epochs: WritableKeyPath<Config, Int>, validation: Double,
+        patience: Int, seed: UInt64, model: String,
+        training: (Interactions, Config, ValidationHoldout?) throws -> (
+            (network: Network, history: InteractionMatrix), bestEpoch: Int?
+        )
+    ) throws {
+        let (chosen, (network, history)) = try EpochChoice(fraction: validation, patience: patience, target: .ranking)
+            .fit(config, epochs: epochs, data: train, seed: seed, model: model, training: training)
+        self.config = chosen
+        self.parameters = network.namedValues
+        self.history = history
+        self.userCount = train.userCount
+        self.itemCount = train.itemCount
+    }
+
+    /// The state `save(into:)` wrote, its parameters checked against `shapes`.
+    init(restoring config: Config, weights: ModelWeights, shapes: [String: [Int]], userCount: Int, itemCount: Int)
+        throws(RestoreError)
+    {
+        self.config = config
+        self.parameters = try weights.parameters(shapes: shapes)
+        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
+        self.userCount = userCount
+        self.itemCount = itemCount
+    }
+
+    func save(into weights: inout ModelWeights) {
+        weights.store(parameters: parameters)
+        weights.store(history, as: "history")
     }
 }
