@@ -109,6 +109,7 @@ public struct RBM: TrainableRecommender, RatingPredictor {
     let columnRated: [Bool]
     /// Per item, the mean training rating (binary units: the count): `variant=item`'s new-user ranking.
     let itemPrior: [Float]
+    let units: RBMUnits
     public let userCount: Int
     public let itemCount: Int
 
@@ -226,6 +227,7 @@ public struct RBM: TrainableRecommender, RatingPredictor {
         }
         self.columnRated = columnRated
         let binary = config.visible == .binary
+        self.units = RBMUnits(levels: levels, binary: binary, columnCount: rows.columnCount)
         self.itemPrior = (0..<itemCount).map { binary ? itemCounts[$0] : itemTotals[$0] / max(1, itemCounts[$0]) }
         let network = RBMNetwork(
             columnCount: rows.columnCount, levels: levels, binary: binary, hiddenSize: config.hiddenSize,
@@ -270,6 +272,11 @@ public struct RBM: TrainableRecommender, RatingPredictor {
             hiddenSize: config.hiddenSize, restoring: parameters)
     }
 
+    /// The visible units' scores from the trained parameters (no network is built: `predict` runs per pair).
+    func visibleScores(_ hidden: Tensor, columns: [Int32]? = nil) -> Tensor {
+        units.scores(hidden, weight: parameters["weight"]!, bias: parameters["visible.bias"]!, columns: columns)
+    }
+
     func rowRated(_ row: Int) -> Bool { row >= 0 && row < rows.rowCount && rows.count(inRow: row) > 0 }
 
     /// p̂ of training cases' rows (σ(c) for rows without training ratings).
@@ -287,11 +294,10 @@ public struct RBM: TrainableRecommender, RatingPredictor {
     /// Scores `[users, items]`: expected ratings (softmax units; the global mean where the user or the item
     /// has no training ratings) or logits of p(v = 1) (binary units).
     public func scores(forUsers users: [Int32]) -> Tensor {
-        let network = self.network
         let softmax = config.visible == .softmax
         switch config.variant {
         case .user:
-            var scores = network.visibleScores(hidden(rows: users.map { Int($0) }))
+            var scores = visibleScores(hidden(rows: users.map { Int($0) }))
             guard softmax else { return scores }
             for (slot, user) in users.enumerated() {
                 for item in 0..<itemCount where !rowRated(Int(user)) || !columnRated[item] {
@@ -301,7 +307,7 @@ public struct RBM: TrainableRecommender, RatingPredictor {
             return scores
         case .item:
             let known = users.map { $0 >= 0 && Int($0) < userCount ? $0 : 0 }
-            let byItem = network.visibleScores(hiddenProbabilities, columns: known) // [items, users]
+            let byItem = visibleScores(hiddenProbabilities, columns: known) // [items, users]
             var scalars = [Float](repeating: 0, count: users.count * itemCount)
             for (slot, user) in users.enumerated() {
                 let userKnown = Int(user) < userCount && user >= 0 && columnRated[Int(user)]
@@ -326,8 +332,7 @@ public struct RBM: TrainableRecommender, RatingPredictor {
             rowCount: 1, columnCount: itemCount * levels.count, rowStarts: [0, items.count],
             columns: items.map { $0 * Int32(levels.count) + Int32(level) },
             values: [Float](repeating: 1, count: items.count))
-        let network = self.network
-        return network.visibleScores(network.hiddenProbabilities(visible)).scalars
+        return visibleScores(network.hiddenProbabilities(visible)).scalars
     }
 
     /// The expected rating (softmax units; the global mean where the user or the item has no training
@@ -337,7 +342,7 @@ public struct RBM: TrainableRecommender, RatingPredictor {
         let (row, column) = config.variant == .user ? (Int(user), item) : (Int(item), user)
         let softmax = config.visible == .softmax
         if softmax && !(rowRated(row) && columnRated[Int(column)]) { return globalMean }
-        let score = network.visibleScores(hidden(rows: [row]), columns: [column]).scalars[0]
+        let score = visibleScores(hidden(rows: [row]), columns: [column]).scalars[0]
         return softmax ? score : Activation.sigmoid(score)
     }
 }
@@ -477,7 +482,7 @@ final class RBMNetwork: Module {
         for row in 0..<data.rowCount {
             var position = patternStarts[row]
             while position < patternStarts[row + 1] {
-                let probabilities = Self.softmax(
+                let probabilities = RBMUnits.softmax(
                     (0..<k).map { logits[position + $0] + bias[Int(pattern[position + $0])] })
                 if sample {
                     var u = generator.nextUnitFloat()
@@ -503,34 +508,9 @@ final class RBMNetwork: Module {
             rowCount: data.rowCount, columnCount: unitCount, rowStarts: starts, columns: columns, values: values)
     }
 
-    static func softmax(_ logits: [Float]) -> [Float] {
-        let top = logits.max() ?? 0
-        let exps = logits.map { Foundation.exp($0 - top) }
-        let total = exps.reduce(0, +)
-        return exps.map { $0 / total }
-    }
-
-    /// Per visible column (all, or `columns`): the expected rating of its softmax given hidden
-    /// probabilities `hidden` `[rows, hidden]` (binary units: the logit of p(v = 1)), `[rows, columns]`.
+    /// The visible units' scores given hidden probabilities (`RBMUnits.scores`) with the current weights.
     func visibleScores(_ hidden: Tensor, columns: [Int32]? = nil) -> Tensor {
-        let k = levels.count
-        let selected = columns ?? (0..<Int32(columnCount)).map { $0 }
-        let units = selected.flatMap { column in (0..<Int32(k)).map { column * Int32(k) + $0 } }
-        let bias = Tensor(shape: [units.count], scalars: units.map { visibleBias.value.scalars[Int($0)] })
-        let weights = columns == nil ? weight.value : weight.value.gathering(rows: units)
-        let logits = hidden.matmul(weights, transposingOther: true) + bias
-        guard !binary else { return logits }
-        let rows = hidden.shape[0]
-        let width = selected.count
-        var scalars = [Float](repeating: 0, count: rows * width)
-        for row in 0..<rows {
-            for column in 0..<width {
-                let offset = (row * width + column) * k
-                let probabilities = Self.softmax(Array(logits.scalars[offset..<(offset + k)]))
-                scalars[row * width + column] = zip(probabilities, levels).reduce(0) { $0 + $1.0 * $1.1 }
-            }
-        }
-        return Tensor(shape: [rows, width], scalars: scalars)
+        units.scores(hidden, weight: weight.value, bias: visibleBias.value, columns: columns)
     }
 }
 
@@ -569,5 +549,36 @@ struct RBMUnits: Sendable {
         return SparseMatrix(
             rowCount: rows.count, columnCount: count, rowStarts: starts, columns: columns,
             values: [Float](repeating: 1, count: columns.count))
+    }
+
+    /// Per visible column (all, or `columns`): the expected rating of its softmax given hidden
+    /// probabilities `hidden` `[rows, hidden]` (binary units: the logit of p(v = 1)), `[rows, columns]`;
+    /// `weight` `[units, hidden]` and `bias` `[units]` are the machine's.
+    func scores(_ hidden: Tensor, weight: Tensor, bias: Tensor, columns: [Int32]? = nil) -> Tensor {
+        let k = levels.count
+        let selected = columns ?? (0..<Int32(columnCount)).map { $0 }
+        let units = selected.flatMap { column in (0..<Int32(k)).map { column * Int32(k) + $0 } }
+        let biases = columns == nil ? bias : Tensor(shape: [units.count], scalars: units.map { bias.scalars[Int($0)] })
+        let weights = columns == nil ? weight : weight.gathering(rows: units)
+        let logits = hidden.matmul(weights, transposingOther: true) + biases
+        guard !binary else { return logits }
+        let rows = hidden.shape[0]
+        let width = selected.count
+        var scalars = [Float](repeating: 0, count: rows * width)
+        for row in 0..<rows {
+            for column in 0..<width {
+                let offset = (row * width + column) * k
+                let probabilities = Self.softmax(Array(logits.scalars[offset..<(offset + k)]))
+                scalars[row * width + column] = zip(probabilities, levels).reduce(0) { $0 + $1.0 * $1.1 }
+            }
+        }
+        return Tensor(shape: [rows, width], scalars: scalars)
+    }
+
+    static func softmax(_ logits: [Float]) -> [Float] {
+        let top = logits.max() ?? 0
+        let exps = logits.map { Foundation.exp($0 - top) }
+        let total = exps.reduce(0, +)
+        return exps.map { $0 / total }
     }
 }
