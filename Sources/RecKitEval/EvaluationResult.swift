@@ -10,6 +10,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
         case sampled
         /// Predicted ratings of the test pairs against the true ones.
         case ratingPrediction = "rating-prediction"
+        /// GRU4Rec's session protocol: every prefix of every test sequence predicts the next click,
+        /// ranked among all items, nothing excluded.
+        case nextItem = "next-item"
     }
 
     public var model: String

@@ -56,6 +56,21 @@ public enum Metrics {
         hitPositions(ranked, relevant: relevant, k: k).first.map { 1 / Double($0 + 1) } ?? 0
     }
 
+    /// The rank of `target` in a next-item prediction (GRU4Rec's protocol): 1 + #scores above the
+    /// target's + #equal scores at a lower index, so ties count against the target (`target` counts
+    /// from the slice's start). A NaN target ranks last.
+    public static func nextItemRank(of target: Int, in scores: ArraySlice<Float>) -> Int {
+        let base = scores.startIndex
+        let value = scores[base + target]
+        guard !value.isNaN else { return scores.count }
+        var rank = 1
+        for position in scores.indices {
+            let score = scores[position]
+            if score > value || (score == value && position - base < target) { rank += 1 }
+        }
+        return rank
+    }
+
     /// The rank-based ROC AUC of one user: the fraction of (relevant, other candidate) pairs where the
     /// relevant item scores higher, ties counting one half. nil without relevant items or without
     /// other candidates.

@@ -92,6 +92,12 @@ public struct NextItemCase: Sendable, Equatable {
     public var sessionID: String
     public var prefix: [Int32]
     public var target: Int32
+
+    public init(sessionID: String, prefix: [Int32], target: Int32) {
+        self.sessionID = sessionID
+        self.prefix = prefix
+        self.target = target
+    }
 }
 
 extension SessionLog {

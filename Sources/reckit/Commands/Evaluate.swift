@@ -73,12 +73,24 @@ struct Evaluate: AsyncParsableCommand {
         "holdout:0.2"
     @Option(help: "A folder with train.tsv and test.tsv (and negatives.tsv for the sampled protocol).") var splitDir:
         String?
+    @Option(help: "A training file (with --test): a session click file or any interaction file.") var train: String?
+    @Option(help: "The test file for --train; its items and users are matched to the training file's by ID.")
+    var test: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --train/--test, next-item: validation sessions (later ones cut from the training file); models "
+                + "that choose their epochs train on the training file without these sessions and measure them."))
+    var validation: String?
     @OptionGroup var model: ModelOptions
     @Option(help: "Evaluate a saved model directory (from `reckit train`) instead of training --model.") var saved:
         String?
     @Option(help: "Metrics, comma-separated, e.g. ndcg@10,recall@20,coverage@10,auc (default: the @10 set).")
     var metrics: String?
-    @Option(help: "Protocol: auto (sampled when the split has negatives), full or sampled.") var `protocol` = "auto"
+    @Option(
+        help: ArgumentHelp(
+            "Protocol: auto (sampled when the split has negatives; next-item for --train session files), full, "
+                + "sampled or next-item."))
+    var `protocol` = "auto"
     @Option(help: "Keep only ratings ≥ this value as positives (--data only).") var positiveThreshold: Float?
     @Option(help: "Seed for the split.") var seed: UInt64 = 42
     @Option(help: "Train seeded models with seeds 0..<N and report each metric's mean ± sample standard deviation.")
@@ -96,11 +108,22 @@ struct Evaluate: AsyncParsableCommand {
     }
 
     func validate() throws {
-        try source.validate()
+        if train != nil || test != nil {
+            guard train != nil, test != nil else { throw ValidationError("--train and --test go together") }
+            guard data == nil, splitDir == nil else {
+                throw ValidationError("give --train/--test, or --data, or --split-dir")
+            }
+            if saved != nil { throw ValidationError("--train/--test train models; give --model, not --saved") }
+            if self.protocol == "sampled" { throw ValidationError("--train/--test take --protocol next-item or full") }
+        } else {
+            try source.validate()
+            if validation != nil { throw ValidationError("--validation goes with --train/--test") }
+            if self.protocol == "next-item" { throw ValidationError("--protocol next-item needs --train and --test") }
+        }
         if (model.model == nil) == (saved == nil) { throw ValidationError("give exactly one of --model and --saved") }
         if let metrics { _ = try Experiment.metrics(metrics) }
-        if !["auto", "full", "sampled"].contains(self.protocol) {
-            throw ValidationError("--protocol must be auto, full or sampled")
+        if !["auto", "full", "sampled", "next-item"].contains(self.protocol) {
+            throw ValidationError("--protocol must be auto, full, sampled or next-item")
         }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let seeds, !(1...1000).contains(seeds) { throw ValidationError("--seeds must be in 1...1000") }
@@ -110,6 +133,10 @@ struct Evaluate: AsyncParsableCommand {
     func run() async throws {
         AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
         let quiet = self.quiet || json
+        if let train, let test {
+            try publish(try evaluateFiles(train: train, test: test, quiet: quiet))
+            return
+        }
         let (split, context) = try source.load(load, quiet: quiet)
         let sampled = try Experiment.isSampled(self.protocol, split)
         let chosenMetrics = try metrics.map(Experiment.metrics) ?? Experiment.defaultMetrics(sampled: sampled)
@@ -172,6 +199,47 @@ struct Evaluate: AsyncParsableCommand {
         }
         result.context = context.merging(["saved_model": path, "model_training_fingerprint": saved.fingerprint]) { $1 }
         try publish([result])
+    }
+
+    /// `--train`/`--test`: next-item evaluation of session (or any time-ordered) files, or full ranking
+    /// of the test file's pairs matched to the training file's users and items by ID.
+    func evaluateFiles(train trainPath: String, test testPath: String, quiet: Bool) throws -> [EvaluationResult] {
+        let trainData = try load.load(trainPath, quiet: quiet)
+        let testData = try load.load(testPath, quiet: quiet)
+        let nextItem = self.protocol == "next-item" || (self.protocol == "auto" && trainData.format == .sessions)
+        let threads = load.threads ?? Parallel.defaultThreadCount
+        var context: [String: String] = [
+            "reckit": RecKitVersion.current, "train": trainPath, "test": testPath,
+            "train_fingerprint": trainData.interactions.fingerprint(),
+            "test_fingerprint": testData.interactions.fingerprint(),
+        ]
+        let chosen = try metrics.map(Experiment.metrics) ?? (nextItem ? NextItemEvaluator.defaultMetrics : MetricSpec.defaults)
+        guard nextItem else {
+            if validation != nil { throw ValidationError("--validation applies to --protocol next-item") }
+            return try model.configured().map { configured in
+                try Experiment.runPaired(
+                    configured, train: trainData, test: testData, metrics: chosen, batchSize: batchSize,
+                    threadCount: threads, quiet: quiet, context: context)
+            }
+        }
+        let cases = testData.nextItemCases(items: trainData.items)
+        if !quiet && (cases.removedClicks > 0 || cases.droppedSequences > 0) {
+            Terminal.error(
+                "\(testPath): \(cases.removedClicks) clicks on items not in training removed, "
+                    + "\(cases.droppedSequences) sequences then shorter than 2 dropped")
+        }
+        var sequenceValidation: SequenceValidation?
+        if let validation {
+            let validationData = try load.load(validation, quiet: quiet)
+            sequenceValidation = Experiment.validation(train: trainData, validation: validationData)
+            context["validation"] = validation
+        }
+        return try model.configured().map { configured in
+            try Experiment.runNextItem(
+                configured, seeds: seeds.map { (0..<UInt64($0)).map { $0 } }, train: trainData.interactions,
+                cases: cases, validation: sequenceValidation, metrics: chosen, batchSize: batchSize,
+                threadCount: threads, quiet: quiet, context: context)
+        }
     }
 
     func publish(_ results: [EvaluationResult]) throws {

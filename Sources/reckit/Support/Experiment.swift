@@ -159,4 +159,75 @@ enum Experiment {
         result.context["settings"] = model.settingsDescription
         return result
     }
+
+    /// The next-item validation part of `--validation`: the training data without the validation
+    /// file's sequences (matched by ID) to fit on, and the validation sequences' cases over the items
+    /// that part has.
+    static func validation(train: Dataset, validation: Dataset) -> SequenceValidation {
+        let heldOut = Set(validation.users.ids)
+        let fit = train.interactions.filteringRows { !heldOut.contains(train.users.id(at: train.interactions.users[$0])) }
+        var known = Set<String>()
+        for item in Set(fit.items) { known.insert(train.items.id(at: item)) }
+        let fitItems = IDMap(sorting: known)
+        // Cases over the fit part's items, re-indexed into the training data's map.
+        let cases = validation.nextItemCases(items: fitItems).cases.map { case_ in
+            NextItemCase(
+                sessionID: case_.sessionID,
+                prefix: case_.prefix.map { train.items.index(of: fitItems.id(at: $0))! },
+                target: train.items.index(of: fitItems.id(at: case_.target))!)
+        }
+        return SequenceValidation(fit: fit, cases: cases)
+    }
+
+    /// Trains `model` on `train` (epochs chosen on `validation` when given) and runs the next-item
+    /// protocol on `cases`; over seeds, mean ± sd.
+    static func runNextItem(
+        _ model: ConfiguredModel, seeds: [UInt64]?, train: Interactions, cases: NextItemCases,
+        validation: SequenceValidation?, metrics: [MetricSpec], batchSize: Int, threadCount: Int, quiet: Bool,
+        context: [String: String]
+    ) throws -> EvaluationResult {
+        func once(_ model: ConfiguredModel) throws -> EvaluationResult {
+            let start = Date()
+            let trained = try Terminal.withProgress("training \(model.name)", quiet: quiet) { report in
+                try model.fit(train, validation: validation, context: TrainingContext(progress: report))
+            }
+            let fitSeconds = Date().timeIntervalSince(start)
+            let bar = ProgressBar("evaluating \(model.name)", quiet: quiet)
+            var result = try NextItemEvaluator(
+                metrics: metrics, batchSize: batchSize, threadCount: threadCount, progress: { bar.update($0, $1) }
+            ).evaluate(trained, cases: cases, trainInteractionCount: train.count)
+            result.fitSeconds = fitSeconds
+            result.context = context.merging(["settings": model.settingsDescription].compactMapValues { $0 }) { $1 }
+            return result
+        }
+        guard model.isSeeded, let seeds, seeds.count > 1 else {
+            return try once(try model.isSeeded ? (seeds?.first).map(model.seeded) ?? model : model)
+        }
+        var result = EvaluationResult.averaged(over: try seeds.map { try once(try model.seeded($0)) })
+        result.context["seeds"] = seeds.map(String.init).joined(separator: ",")
+        return result
+    }
+
+    /// Trains `model` on all of `train` and ranks the pairs of `test` (matched by user and item ID;
+    /// pairs of unknown users left out, items the model never saw kept as relevant but unreachable).
+    static func runPaired(
+        _ model: ConfiguredModel, train: Dataset, test: Dataset, metrics: [MetricSpec], batchSize: Int,
+        threadCount: Int, quiet: Bool, context: [String: String]
+    ) throws -> EvaluationResult {
+        let start = Date()
+        let trained = try Terminal.withProgress("training \(model.name)", quiet: quiet) { report in
+            try TrainedModel(training: model, on: train, context: TrainingContext(progress: report))
+        }
+        let fitSeconds = Date().timeIntervalSince(start)
+        let setting = trained.evaluationSetting(test: test.interactions, users: test.users, items: test.items)
+        if setting.droppedPairs > 0 && !quiet {
+            Terminal.error("\(setting.droppedPairs) test pairs name users not in training; they are left out")
+        }
+        var result = try FullRankingEvaluator(metrics: metrics, batchSize: batchSize, threadCount: threadCount)
+            .evaluate(setting.model, train: setting.train, test: setting.test)
+        result.model = model.name
+        result.fitSeconds = fitSeconds
+        result.context = context.merging(["settings": model.settingsDescription].compactMapValues { $0 }) { $1 }
+        return result
+    }
 }

@@ -1,0 +1,111 @@
+import RecKitData
+import RecKitNN
+import RecKitTensor
+
+/// A next-item validation part given by the caller (`reckit evaluate --validation FILE`), for
+/// sequence models that choose their epoch count on validation: they train on `fit` (the training
+/// data without the validation sequences) while measuring `cases`, then train again on all of the
+/// training data for the best count. Without one, such a model cuts its own.
+public struct SequenceValidation: Sendable {
+    public var fit: Interactions
+    public var cases: [NextItemCase]
+
+    public init(fit: Interactions, cases: [NextItemCase]) {
+        self.fit = fit
+        self.cases = cases
+    }
+
+    /// The most recent `fraction` of `train`'s sequences (by their last time; without times, the
+    /// last users) as next-item cases, the rest as `fit`: GRU4Rec's own validation cut. Validation
+    /// clicks on items `fit` lacks are removed; sequences then shorter than two are dropped.
+    /// - Throws: `ConfigError` (key `validation`) when nothing is left to validate on.
+    public init(cutting train: Interactions, fraction: Double, model: String) throws(ConfigError) {
+        let sequences = train.sequences()
+        var ends = [Int64](repeating: .min, count: train.userCount)
+        if let times = train.timestamps {
+            for row in 0..<train.count { ends[Int(train.users[row])] = max(ends[Int(train.users[row])], times[row]) }
+        }
+        let present = (0..<train.userCount).filter { !sequences[$0].isEmpty }
+        let byEnd = present.sorted { (ends[$0], $0) < (ends[$1], $1) }
+        let heldCount = Int((fraction * Double(byEnd.count)).rounded())
+        var heldOut = [Bool](repeating: false, count: train.userCount)
+        for user in byEnd.suffix(heldCount) { heldOut[user] = true }
+        let fit = train.filteringRows { !heldOut[Int(train.users[$0])] }
+        var known = [Bool](repeating: false, count: train.itemCount)
+        for item in fit.items { known[Int(item)] = true }
+        var cases: [NextItemCase] = []
+        for user in byEnd.suffix(heldCount) {
+            let kept = sequences[user].filter { known[Int($0)] }
+            guard kept.count >= 2 else { continue }
+            for t in 1..<kept.count {
+                cases.append(NextItemCase(sessionID: String(user), prefix: Array(kept[..<t]), target: kept[t]))
+            }
+        }
+        guard !cases.isEmpty else {
+            throw ConfigError(
+                model: model, key: "validation",
+                "the most recent \(fraction) of the sequences leaves no next-item case to validate on; raise it or "
+                    + "set 0")
+        }
+        self.init(fit: fit, cases: cases)
+    }
+
+    /// Mean recall@`k` (the next click in the top k, all items ranked, none excluded, ties against
+    /// the target) and MRR@`k` over the cases, scoring prefixes in batches with `scores`.
+    public func measure(k: Int = 20, _ scores: ([[Int32]]) -> Tensor) -> (recall: Double, mrr: Double) {
+        var hits = 0.0
+        var reciprocal = 0.0
+        var start = 0
+        while start < cases.count {
+            let batch = cases[start..<min(cases.count, start + 512)]
+            let matrix = scores(batch.map(\.prefix))
+            for (row, case_) in batch.enumerated() {
+                let rank = Metrics.nextItemRank(of: Int(case_.target), in: matrix.row(row))
+                if rank <= k {
+                    hits += 1
+                    reciprocal += 1 / Double(rank)
+                }
+            }
+            start += batch.count
+        }
+        let count = Double(max(1, cases.count))
+        return (hits / count, reciprocal / count)
+    }
+}
+
+/// A sequence model that can take its validation part from the caller.
+public protocol SequenceValidatedModel: TrainableRecommender {
+    /// Trains on `train`, choosing epochs on `validation` when given (else on a part it cuts).
+    init(fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?)
+        throws
+}
+
+extension SequenceValidatedModel {
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try self.init(fitting: train, config: config, context: context, validation: nil)
+    }
+
+    static func fit(
+        _ train: Interactions, anyConfig: any ModelConfig, context: TrainingContext, validation: SequenceValidation?
+    ) throws -> any TrainableRecommender {
+        guard let config = anyConfig as? Config else { preconditionFailure("\(name) given a \(type(of: anyConfig))") }
+        return try Self(fitting: train, config: config, context: context, validation: validation)
+    }
+}
+
+extension ConfiguredModel {
+    /// Whether the model chooses its epochs on a next-item validation part a caller can give.
+    public var takesSequenceValidation: Bool { type is any SequenceValidatedModel.Type }
+
+    /// Trains on `train`, a sequence model choosing its epochs on `validation` (other models ignore it).
+    public func fit(_ train: Interactions, validation: SequenceValidation?, context: TrainingContext = TrainingContext())
+        throws -> any TrainableRecommender
+    {
+        guard let validation, let sequenceType = type as? any SequenceValidatedModel.Type else {
+            return try fit(train, context: context)
+        }
+        var context = context
+        if context.threadCount == nil { context.threadCount = threadCount ?? Parallel.defaultThreadCount }
+        return try sequenceType.fit(train, anyConfig: config, context: context, validation: validation)
+    }
+}
