@@ -184,8 +184,18 @@ public final class GRUCell: Module {
     public var children: [(name: String, module: any Module)] { [("input", input), ("hidden", hidden)] }
 
     public func callAsFunction(_ x: Variable, state h: Variable) -> Variable {
+        callAsFunction(projected: input(x), state: h)
+    }
+
+    /// The step for one-hot inputs `items` (GRU4Rec's default): x·W_x + b is row `item` of W_x plus b,
+    /// looked up instead of multiplied (mark `input.weight` sparse for sparse updates).
+    public func callAsFunction(items: [Int32], state h: Variable) -> Variable {
+        callAsFunction(projected: input.weight.gathering(rows: items) + input.bias!, state: h)
+    }
+
+    /// The step given the input's contribution x·W_x + b, `[batch, 3·hidden]`.
+    public func callAsFunction(projected fromInput: Variable, state h: Variable) -> Variable {
         let size = hiddenSize
-        let fromInput = input(x)
         let fromState = hidden(h)
         let r = (fromInput.columns(0..<size) + fromState.columns(0..<size)).sigmoid()
         let z = (fromInput.columns(size..<(2 * size)) + fromState.columns(size..<(2 * size))).sigmoid()

@@ -112,6 +112,41 @@ public enum Loss {
             .mean()
     }
 
+    /// BPR-max over a score matrix `[b, c]` whose row r has its positive in column `targets[r]` and
+    /// negatives in every other column (GRU4Rec's in-batch and sampled form: the other examples'
+    /// targets, then shared sampled items); the positive's column gets no softmax weight.
+    public static func bprMax(logits: Variable, targets: [Int32], regularization: Float = 1) -> Variable {
+        let (positive, _, weights) = positiveAndNegativeWeights(logits, targets)
+        let ranking = (weights * (column(positive) - logits).sigmoid()).sum(alongAxis: -1).log()
+        let penalty = (weights * logits.squared()).sum(alongAxis: -1) * regularization
+        return (penalty - ranking).mean()
+    }
+
+    /// TOP1-max in the form of `bprMax(logits:targets:)`.
+    public static func top1Max(logits: Variable, targets: [Int32]) -> Variable {
+        let (positive, _, weights) = positiveAndNegativeWeights(logits, targets)
+        return (weights * ((logits - column(positive)).sigmoid() + logits.squared().sigmoid())).sum(alongAxis: -1)
+            .mean()
+    }
+
+    /// The positive score of each row, the one-hot target mask and the softmax of the negative
+    /// scores (zero at the target).
+    static func positiveAndNegativeWeights(_ logits: Variable, _ targets: [Int32]) -> (Variable, Tensor, Variable) {
+        precondition(
+            logits.value.rank == 2 && logits.shape[0] == targets.count,
+            "ranking loss: logits \(logits.shape), \(targets.count) targets")
+        let columns = logits.shape[1]
+        var oneHot = [Float](repeating: 0, count: logits.value.scalarCount)
+        for (row, target) in targets.enumerated() {
+            precondition(target >= 0 && Int(target) < columns, "target \(target) of \(columns) columns")
+            oneHot[row * columns + Int(target)] = 1
+        }
+        let mask = Tensor(shape: logits.shape, scalars: oneHot)
+        let positive = (logits * mask).sum(alongAxis: -1)
+        let weights = (logits + mask * -1e30).softmax() * (mask * -1 + 1)
+        return (positive, mask, weights)
+    }
+
     /// WARP-style weighted hinge (Weston et al. 2011): per example, the hinge max(0, margin − x⁺ + x_j)
     /// of its sampled negatives, weighted by log(1 + r̂) where r̂ = (itemCount − 1)·v/s estimates the
     /// positive's rank from the v of s negatives that violate the margin; mean over the batch. The

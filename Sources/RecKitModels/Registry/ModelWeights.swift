@@ -100,6 +100,26 @@ public struct ModelWeights: Sendable {
         entries[name + ".values"] = .float32(Tensor(shape: [matrix.nonzeroCount], scalars: matrix.values))
     }
 
+    /// Item sequences in their order (a sequence model's users' histories): offsets and items.
+    public mutating func store(sequences: [[Int32]], as name: String) {
+        var offsets: [Int64] = [0]
+        for sequence in sequences { offsets.append(offsets.last! + Int64(sequence.count)) }
+        entries[name + ".offsets"] = .int64(offsets, shape: [offsets.count])
+        entries[name + ".items"] = .int32(sequences.flatMap { $0 }, shape: [Int(offsets.last!)])
+    }
+
+    /// The `count` sequences `store(sequences:as:)` wrote, each item checked to be below `itemCount`.
+    public func sequences(_ name: String, count: Int, itemCount: Int) throws(RestoreError) -> [[Int32]] {
+        guard case .int64(let offsets, _)? = entries[name + ".offsets"],
+            case .int32(let items, _)? = entries[name + ".items"]
+        else { throw RestoreError("missing sequences '\(name)'") }
+        guard offsets.count == count + 1, offsets.first == 0, offsets.last == Int64(items.count),
+            zip(offsets, offsets.dropFirst()).allSatisfy({ $0 <= $1 }),
+            items.allSatisfy({ $0 >= 0 && Int($0) < itemCount })
+        else { throw RestoreError("sequences '\(name)' do not hold \(count) sequences of \(itemCount) items") }
+        return (0..<count).map { Array(items[Int(offsets[$0])..<Int(offsets[$0 + 1])]) }
+    }
+
     /// A vector of floats, stored as a 1-D tensor.
     public mutating func store(_ values: [Float], as name: String) {
         entries[name] = .float32(Tensor(shape: [values.count], scalars: values))
