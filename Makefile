@@ -16,7 +16,7 @@ SEED ?= 42
 PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
-	bench-multvae clean
+	bench-multvae bench-gru4rec clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -91,6 +91,9 @@ bench-autorec: release
 
 bench-multvae: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/multvae-vs-torch.sh
+
+bench-gru4rec: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/gru4rec-vs-torch.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

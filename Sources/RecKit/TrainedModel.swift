@@ -99,6 +99,23 @@ public struct TrainedModel: Sendable {
             recommendations: recommendations(model.recommend(history: known, k: k)), unknown: unknown, popular: false)
     }
 
+    /// The next `k` items for an anonymous session: `itemIDs` are its clicks so far, in order (unknown
+    /// IDs are skipped), read as a history (a sequence model such as `gru4rec` reads the order,
+    /// `sessionknn` the last click). Items already clicked may come again (a session revisits items),
+    /// unless `excludingClicked`. No known click → the most popular items.
+    public func recommend(session itemIDs: [String], k: Int = 10, excludingClicked: Bool = false)
+        -> HistoryRecommendations
+    {
+        let known = itemIDs.compactMap { items.index(of: $0) }
+        let unknown = itemIDs.filter { items.index(of: $0) == nil }
+        guard !known.isEmpty else {
+            return HistoryRecommendations(recommendations: popular(k: k), unknown: unknown, popular: true)
+        }
+        let scores = Tensor(shape: [1, items.count], scalars: model.scores(forHistory: known))
+        let list = scores.topKPerRow(min(k, items.count), excluding: [excludingClicked ? known : []])[0]
+        return HistoryRecommendations(recommendations: recommendations(list), unknown: unknown, popular: false)
+    }
+
     /// The `k` items with the most training interactions (ties to the lower item index): the answer
     /// for someone the model knows nothing about.
     public func popular(k: Int = 10) -> [Recommendation] {

@@ -239,3 +239,33 @@ enum Splitter {
         return isTest
     }
 }
+
+extension Split {
+    /// This split with `count` sampled negatives per test user (SASRec's and NCF's sampled protocol):
+    /// distinct items drawn uniformly, seeded, among those the user has neither in training nor in
+    /// test (fewer when the user has nearly every item).
+    public func withSampledNegatives(_ count: Int, seed: UInt64) -> Split {
+        var generator = Xoshiro256(seed: seed)
+        var own = [Set<Int32>](repeating: [], count: train.userCount)
+        for part in [train, test] {
+            for row in 0..<part.count where Int(part.users[row]) < own.count { own[Int(part.users[row])].insert(part.items[row]) }
+        }
+        var tested = [Bool](repeating: false, count: train.userCount)
+        for user in test.users where Int(user) < tested.count { tested[Int(user)] = true }
+        var negatives = [[Int32]](repeating: [], count: train.userCount)
+        for user in 0..<train.userCount where tested[user] {
+            let available = train.itemCount - own[user].count
+            var chosen = Set<Int32>()
+            var list: [Int32] = []
+            while list.count < min(count, available) {
+                let item = Int32(generator.nextIndex(below: train.itemCount))
+                if !own[user].contains(item) && chosen.insert(item).inserted { list.append(item) }
+            }
+            negatives[user] = list
+        }
+        var split = self
+        split.negatives = negatives
+        split.description += ", \(count) sampled negatives per test user (seed \(seed))"
+        return split
+    }
+}

@@ -237,33 +237,38 @@ public final class GRU: Module {
 /// input and an optional causal mask (position t attends to positions ≤ t), as in SASRec.
 public final class MultiHeadSelfAttention: Module {
     public let query: Linear, key: Linear, value: Linear, output: Linear
-    public let positions: Embedding
+    /// Learned positions added to the input; nil when the caller adds its own (a stack of blocks
+    /// adds them once, before the first).
+    public let positions: Embedding?
     public let headCount: Int
     public let width: Int
     public let causal: Bool
 
-    public init(width: Int, heads: Int, maxLength: Int, causal: Bool = true, seed: UInt64 = 0) {
+    public init(
+        width: Int, heads: Int, maxLength: Int, causal: Bool = true, positional: Bool = true, seed: UInt64 = 0
+    ) {
         precondition(width % heads == 0, "width \(width) must divide into \(heads) heads")
         query = Linear(width, width, seed: seed)
         key = Linear(width, width, seed: seed &+ 1)
         value = Linear(width, width, seed: seed &+ 2)
         output = Linear(width, width, seed: seed &+ 3)
-        positions = Embedding(maxLength, width, initializer: .normal(0.02), sparse: false, seed: seed &+ 4)
+        positions =
+            positional ? Embedding(maxLength, width, initializer: .normal(0.02), sparse: false, seed: seed &+ 4) : nil
         headCount = heads
         self.width = width
         self.causal = causal
     }
 
     public var children: [(name: String, module: any Module)] {
-        [("query", query), ("key", key), ("value", value), ("output", output), ("positions", positions)]
+        [("query", query), ("key", key), ("value", value), ("output", output)]
+            + (positions.map { [("positions", $0 as any Module)] } ?? [])
     }
 
     /// `x` is `[batch·length, width]`, sequence-major; returns the same shape.
     public func callAsFunction(_ x: Variable, batch: Int, length: Int) -> Variable {
         precondition(
             x.shape == [batch * length, width], "attention input \(x.shape) for \(batch) × \(length) × \(width)")
-        let positionIndices = (0..<(batch * length)).map { Int32($0 % length) }
-        let input = x + positions(positionIndices)
+        let input = positions.map { x + $0((0..<(batch * length)).map { Int32($0 % length) }) } ?? x
         let headWidth = width / headCount
         // [b·t, w] → [b, t, h, d] → [b, h, t, d] → [b·h, t, d]
         func split(_ v: Variable) -> Variable {

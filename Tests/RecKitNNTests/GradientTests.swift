@@ -159,6 +159,11 @@ import Testing
         check([positive, negative]) { Loss.top1(positive: positive, negative: negative) }
         check([positive, negative]) { Loss.bprMax(positive: positive, negative: negative, regularization: 0.5) }
         check([positive, negative]) { Loss.top1Max(positive: positive, negative: negative) }
+        // The score-matrix forms (GRU4Rec's in-batch negatives): the target column is the positive.
+        let scoreMatrix = G.random([3, 4], seed: 31, scale: 1.5)
+        let columns: [Int32] = [2, 0, 3]
+        check([scoreMatrix]) { Loss.bprMax(logits: scoreMatrix, targets: columns, regularization: 0.5) }
+        check([scoreMatrix]) { Loss.top1Max(logits: scoreMatrix, targets: columns) }
         // The hinge is kinked where a negative meets the margin: keep pairs away from it.
         let p = Variable(Tensor(shape: [3], scalars: [0.5, 2, -1]), requiresGradient: true)
         let n = Variable(
@@ -176,6 +181,8 @@ import Testing
         let cell = GRUCell(inputs: 4, hidden: 3, seed: 2)
         let h = G.random([3, 3], seed: 29)
         check([x, h] + cell.parameters.map(\.variable)) { self.weighted(cell(x, state: h)) }
+        let oneHot = GRUCell(inputs: 5, hidden: 3, seed: 4)
+        check([h] + oneHot.parameters.map(\.variable)) { self.weighted(oneHot(items: [4, 0, 4], state: h)) }
         let attention = MultiHeadSelfAttention(width: 4, heads: 2, maxLength: 3, seed: 3)
         let sequence = G.random([6, 4], seed: 30)
         check([sequence] + attention.parameters.map(\.variable)) {

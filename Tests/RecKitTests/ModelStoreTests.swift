@@ -27,6 +27,8 @@ import _RecKitTestSupport
         "cdae": ["hidden": "8", "epochs": "1"],
         "autorec": ["hidden": "8", "epochs": "2"],
         "rbm": ["hidden": "8", "epochs": "2"],
+        "gru4rec": ["hidden": "8", "epochs": "2", "validation": "0"],
+        "sasrec": ["factors": "8", "max_length": "10", "epochs": "1", "validation": "0"],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.
@@ -38,6 +40,11 @@ import _RecKitTestSupport
             ("autorec", ["variant": "user", "hidden": "8", "epochs": "2"]),
             ("cdae", ["hidden": "8", "epochs": "1", "user_node": "false"]),
             ("rbm", ["visible": "binary", "hidden": "8", "epochs": "2"]),
+            (
+                "gru4rec",
+                ["hidden": "8", "embedding": "4", "negatives": "5", "loss": "bpr-max", "epochs": "1", "validation": "0"]
+            ),
+            ("gru4rec", ["hidden": "8", "tied": "true", "loss": "top1-max", "epochs": "1", "validation": "0"]),
         ]
 
     @Test(arguments: cases)

@@ -237,4 +237,52 @@ import _RecKitTestSupport
         let missing = try Self.reckit(["data", "inspect", Self.folder.path + "/nothing.csv"])
         #expect(missing.status != 0 && missing.stderr.contains("nothing.csv"))
     }
+
+    /// Session click files: next-item evaluation of `sessionknn` and `gru4rec` with a validation file,
+    /// and next-item recommendations for a session from a saved model.
+    @Test func sessionFilesNextItem() throws {
+        // 60 training sessions that follow a rule (after item i, item i + 1 mod 8), 20 later test sessions
+        // (one click on an unknown item, removed), 10 validation sessions among the training ones.
+        func file(_ name: String, sessions: Range<Int>, unknownAt: Int? = nil) throws -> String {
+            var text = "SessionId\tItemId\tTime\n"
+            for session in sessions {
+                for step in 0..<4 {
+                    let item = 100 + (session + step) % 8
+                    text += "\(session)\t\(session == unknownAt && step == 3 ? 999 : item)\t\(session * 100 + step)\n"
+                }
+            }
+            let path = Self.folder.path + "/" + name
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let train = try file("train.txt", sessions: 0..<60)
+        let test = try file("test.txt", sessions: 60..<80, unknownAt: 61)
+        let valid = try file("valid.txt", sessions: 50..<60)
+        func evaluate(_ model: [String]) throws -> [String: Any] {
+            let run = try Self.reckit(
+                ["evaluate", "--train", train, "--test", test, "--validation", valid, "--metrics", "recall@2,mrr@2", "--json"]
+                    + model)
+            #expect(run.status == 0, "\(run.stderr)")
+            return try run.json()
+        }
+        let knn = try evaluate(["--model", "sessionknn"])
+        // 20 sessions × 3 cases, one click removed: 59 cases; co-occurrence puts i − 1 and i + 1 first.
+        #expect(knn["protocol"] as? String == "next-item" && knn["evaluated_users"] as? Int == 59)
+        #expect(knn["recall@2"] as? Double == 1)
+        // Eight items: recall@20 is 1 from the first epoch, so the epoch count is chosen on MRR@20.
+        let gru = try evaluate([
+            "--model", "gru4rec", "--set", "hidden=8", "--set", "learning_rate=0.05", "--set", "validation_metric=mrr",
+        ])
+        #expect((gru["mrr@2"] as? Double ?? 0) > 0.9, "\(gru)")
+        let bad = try Self.reckit(["evaluate", "--train", train, "--model", "sessionknn"])
+        #expect(bad.status == 64 && bad.stderr.contains("--train and --test go together"))
+        let model = Self.folder.path + "/sessionknn"
+        #expect(try Self.reckit(["train", "--data", train, "--model", "sessionknn", "--out", model, "--quiet"]).status == 0)
+        // Co-occurrence has no direction: after 106 both 105 and 107 are neighbours; without the clicked
+        // items, 107 comes first.
+        let next = try Self.reckit([
+            "recommend", "--model", model, "--session", "105,106", "-k", "2", "--tsv", "--exclude-clicked",
+        ])
+        #expect(next.stdout.hasPrefix("session\t107\t1\n"), "\(next.stdout)")
+    }
 }

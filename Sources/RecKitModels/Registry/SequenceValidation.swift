@@ -50,6 +50,68 @@ public struct SequenceValidation: Sendable {
         self.init(fit: fit, cases: cases)
     }
 
+    /// The next-item metric a sequence model chooses its epochs on (at 20).
+    public enum Metric: String, Codable, Sendable, CaseIterable {
+        case recall
+        case mrr
+    }
+
+    /// `metric`@20 of `scores`, as the training loop's validation measurement.
+    public func measurement(_ metric: Metric, _ scores: ([[Int32]]) -> Tensor) -> ValidationMeasurement {
+        let measured = measure(k: 20, scores)
+        return ValidationMeasurement(
+            name: "validation \(metric.rawValue)@20", value: metric == .recall ? measured.recall : measured.mrr)
+    }
+
+    /// How a sequence model cuts its own validation part.
+    public enum Cut: String, Codable, Sendable, CaseIterable {
+        /// The most recent sequences, every position predicted (sessions: new sessions are tested).
+        case sequences
+        /// Each sequence's last item predicted from the rest (users: each user's next item is tested).
+        case last
+    }
+
+    /// The validation part `cut` makes of `train`.
+    /// - Throws: `ConfigError` (key `validation`) when nothing is left to validate on.
+    public init(_ cut: Cut, of train: Interactions, fraction: Double, model: String) throws(ConfigError) {
+        switch cut {
+        case .sequences: try self.init(cutting: train, fraction: fraction, model: model)
+        case .last: try self.init(holdingOutLastOf: train, model: model)
+        }
+    }
+
+    /// Each sequence of at least three items loses its last item (by time, then row) to a case
+    /// predicting it from the rest; `fit` keeps everything else. Cases whose item `fit` lacks are
+    /// dropped. SASRec's validation.
+    /// - Throws: `ConfigError` (key `validation`) when no sequence is long enough.
+    public init(holdingOutLastOf train: Interactions, model: String) throws(ConfigError) {
+        var lastRow = [Int](repeating: -1, count: train.userCount)
+        var counts = [Int](repeating: 0, count: train.userCount)
+        for row in 0..<train.count {
+            let user = Int(train.users[row])
+            counts[user] += 1
+            let previous = lastRow[user]
+            if previous < 0 || (train.timestamps.map { ($0[row], row) >= ($0[previous], previous) } ?? true) {
+                lastRow[user] = row
+            }
+        }
+        let heldOut = Set((0..<train.userCount).filter { counts[$0] >= 3 }.map { lastRow[$0] })
+        let fit = train.filteringRows { !heldOut.contains($0) }
+        var known = [Bool](repeating: false, count: train.itemCount)
+        for item in fit.items { known[Int(item)] = true }
+        let sequences = fit.sequences()
+        var cases: [NextItemCase] = []
+        for row in heldOut.sorted() where known[Int(train.items[row])] {
+            let user = Int(train.users[row])
+            cases.append(NextItemCase(sessionID: String(user), prefix: sequences[user], target: train.items[row]))
+        }
+        guard !cases.isEmpty else {
+            throw ConfigError(
+                model: model, key: "validation", "no sequence has the three items a last-item validation case needs")
+        }
+        self.init(fit: fit, cases: cases)
+    }
+
     /// Mean recall@`k` (the next click in the top k, all items ranked, none excluded, ties against
     /// the target) and MRR@`k` over the cases, scoring prefixes in batches with `scores`.
     public func measure(k: Int = 20, _ scores: ([[Int32]]) -> Tensor) -> (recall: Double, mrr: Double) {

@@ -91,6 +91,11 @@ struct Evaluate: AsyncParsableCommand {
             "Protocol: auto (sampled when the split has negatives; next-item for --train session files), full, "
                 + "sampled or next-item."))
     var `protocol` = "auto"
+    @Option(
+        help: ArgumentHelp(
+            "With --data: rank each user's test item against N sampled items the user never had (SASRec's and "
+                + "NCF's sampled protocol; needs one test item per user, e.g. leave-last-out)."))
+    var sampledNegatives: Int?
     @Option(help: "Keep only ratings ≥ this value as positives (--data only).") var positiveThreshold: Float?
     @Option(help: "Seed for the split.") var seed: UInt64 = 42
     @Option(help: "Train seeded models with seeds 0..<N and report each metric's mean ± sample standard deviation.")
@@ -126,6 +131,10 @@ struct Evaluate: AsyncParsableCommand {
             throw ValidationError("--protocol must be auto, full, sampled or next-item")
         }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let sampledNegatives {
+            guard sampledNegatives >= 1 else { throw ValidationError("--sampled-negatives must be at least 1") }
+            guard data != nil else { throw ValidationError("--sampled-negatives goes with --data") }
+        }
         if let seeds, !(1...1000).contains(seeds) { throw ValidationError("--seeds must be in 1...1000") }
         if seeds != nil && saved != nil { throw ValidationError("--seeds trains models; it does not apply to --saved") }
     }
@@ -137,7 +146,11 @@ struct Evaluate: AsyncParsableCommand {
             try publish(try evaluateFiles(train: train, test: test, quiet: quiet))
             return
         }
-        let (split, context) = try source.load(load, quiet: quiet)
+        var (split, context) = try source.load(load, quiet: quiet)
+        if let sampledNegatives {
+            split = split.withSampledNegatives(sampledNegatives, seed: seed)
+            context["split"] = split.description
+        }
         let sampled = try Experiment.isSampled(self.protocol, split)
         let chosenMetrics = try metrics.map(Experiment.metrics) ?? Experiment.defaultMetrics(sampled: sampled)
         if let saved {

@@ -90,11 +90,17 @@ enum SettingsFile {
 struct Recommend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Recommendations from a saved model: for a user, for an ad-hoc history, or for every user (batch export).")
+            "Recommendations from a saved model: for a user, an ad-hoc history, a session so far, or every user (batch export).")
 
     @Option(help: "The model directory.") var model: String
     @Option(help: "A user ID from the training data.") var user: String?
     @Option(help: "Item IDs the person interacted with, comma-separated (fold-in for a new user).") var history: String?
+    @Option(
+        help: ArgumentHelp(
+            "Item IDs clicked so far in an anonymous session, in order, comma-separated: the next items "
+                + "(a session model such as gru4rec or sessionknn reads the order; clicked items may return)."))
+    var session: String?
+    @Flag(help: "With --session: leave out the items the session already clicked.") var excludeClicked = false
     @Option(help: "'all' for every training user, or a file with one user ID per line.") var users: String?
     @Option(name: .short, help: "How many items.") var k = 10
     @Flag(help: "JSON on stdout.") var json = false
@@ -102,9 +108,10 @@ struct Recommend: AsyncParsableCommand {
     @Flag(help: "With --user on an ials model: the history items that drove each recommendation.") var explain = false
 
     func validate() throws {
-        if [user != nil, history != nil, users != nil].filter({ $0 }).count != 1 {
-            throw ValidationError("give exactly one of --user, --history and --users")
+        if [user != nil, history != nil, session != nil, users != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --user, --history, --session and --users")
         }
+        if excludeClicked && session == nil { throw ValidationError("--exclude-clicked goes with --session") }
         if !(1...100_000).contains(k) { throw ValidationError("-k must be in 1...100000") }
         if json && tsv { throw ValidationError("choose --json or --tsv") }
     }
@@ -133,9 +140,11 @@ struct Recommend: AsyncParsableCommand {
                     Terminal.error("\(item.item) because of: \(text)")
                 }
             }
-        } else if let history {
+        } else if let history = history ?? session {
             let ids = history.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            let answer = saved.recommend(history: ids, k: k)
+            let answer =
+                session == nil
+                ? saved.recommend(history: ids, k: k) : saved.recommend(session: ids, k: k, excludingClicked: excludeClicked)
             if !answer.unknown.isEmpty {
                 Terminal.error(
                     "ignoring \(answer.unknown.count) unknown item ID(s): "
@@ -145,7 +154,7 @@ struct Recommend: AsyncParsableCommand {
             if answer.popular {
                 Terminal.error("no item of the history is known to the model: the most popular items instead")
             }
-            output(rows: [("history", answer.recommendations)], kind: answer.popular ? "most popular" : saved.kind)
+            output(rows: [(session == nil ? "history" : "session", answer.recommendations)], kind: answer.popular ? "most popular" : saved.kind)
         } else if let users {
             let ids: [String]
             if users == "all" {

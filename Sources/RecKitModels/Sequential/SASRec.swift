@@ -1,0 +1,296 @@
+import Foundation
+import RecKitData
+import RecKitNN
+import RecKitTensor
+
+/// SASRec (Kang and McAuley 2018): causal self-attention over a user's last `max_length` items; the
+/// output at each position scores the next item by a dot product with the shared item embeddings.
+///
+/// Each training sequence's last L + 1 items give L (input, next item) positions, left-padded; every
+/// real position is trained with binary cross-entropy on its next item against one uniformly drawn
+/// item the user never had (the paper's objective). The network: item embeddings × √d plus learned
+/// positions, dropout, `blocks` pre-norm transformer blocks (x + attention(LN x), then x + FFN(LN x)
+/// with ReLU, dropout after each; padding positions zeroed after each block), a final layer norm.
+/// Adam (β₂ 0.98). The epoch count is chosen on validation (each user's last training item by
+/// default, as the paper does; `validation_cut=sequences` for session data), then the model trains on
+/// all of the training data for that many epochs. A history is read in the order given (its last
+/// `max_length` items).
+public struct SASRec: SequenceValidatedModel {
+    public static let name = "sasrec"
+    public static let summary =
+        "SASRec (Kang and McAuley 2018): causal self-attention over the last items, BCE with sampled negatives"
+    public static let details = "scores the next item from the user's or session's sequence"
+
+    public struct Config: ModelConfig {
+        public var factorCount = 50
+        public var blockCount = 2
+        public var headCount = 1
+        public var maxLength = 200
+        public var dropout: Float = 0.2
+        public var batchSize = 128
+        public var learningRate: Float = 0.001
+        public var epochCount = 200
+        public var validation = 0.1
+        public var validationMetric = SequenceValidation.Metric.mrr
+        public var validationCut = SequenceValidation.Cut.last
+        public var patience = 10
+        public var seed: UInt64 = 0
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case factorCount = "factors", blockCount = "blocks", headCount = "heads", maxLength = "max_length"
+            case dropout, batchSize = "batch_size", learningRate = "learning_rate", epochCount = "epochs"
+            case validation, validationMetric = "validation_metric", validationCut = "validation_cut", patience, seed
+        }
+
+        public static let settings: [ModelSetting] = [
+            .factors(.between(1, 4096), "embedding and attention width"),
+            .integer("blocks", .between(1, 16), "self-attention blocks"),
+            .integer("heads", .between(1, 64), "attention heads (must divide factors)"),
+            .integer("max_length", .between(1, 4096), "the most recent items read"),
+            .number("dropout", .from(0, below: 1), "dropout on embeddings, attention output and feed-forward"),
+            .batchSize("sequences per step"),
+            .learningRate("Adam step"),
+            .epochs("the most passes (chosen on validation unless validation=0)"),
+            .number(
+                "validation", .from(0, below: 1),
+                "0 trains all epochs; else the epoch count is chosen on validation (with validation_cut=sequences, "
+                    + "this fraction of the most recent sequences)"),
+            .choice(
+                "validation_metric", SequenceValidation.Metric.self,
+                "the next-item metric at 20 the epoch count is chosen on: recall or mrr"),
+            .choice(
+                "validation_cut", SequenceValidation.Cut.self,
+                "own validation part: each sequence's last item (users) or the most recent sequences (sessions)"),
+            .patience,
+            .seed,
+        ]
+
+        public func validate(model: String) throws(ConfigError) {
+            if factorCount % headCount != 0 {
+                throw ConfigError(model: model, key: "heads", "must divide factors (\(factorCount))")
+            }
+        }
+    }
+
+    public let config: Config
+    public let userCount: Int
+    public let itemCount: Int
+    public let parameters: [String: Tensor]
+    /// Each training user's items in time order (the last `max_length` are read).
+    let sequences: [[Int32]]
+    let network: SASRecNetwork
+
+    public init(
+        fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
+    ) throws {
+        try Self.check(config)
+        var config = config
+        if let part = try validation ?? Self.ownValidation(train, config) {
+            let (_, best) = try Self.train(part.fit, config: config, context: context, validation: part)
+            config.epochCount = best ?? config.epochCount
+        }
+        let (network, _) = try Self.train(train, config: config, context: context, validation: nil)
+        self.init(
+            config: config, parameters: network.namedValues, sequences: train.sequences(), itemCount: train.itemCount)
+    }
+
+    init(config: Config, parameters: [String: Tensor], sequences: [[Int32]], itemCount: Int) {
+        self.config = config
+        self.parameters = parameters
+        self.sequences = sequences
+        self.userCount = sequences.count
+        self.itemCount = itemCount
+        network = SASRecNetwork(config: config, itemCount: itemCount)
+        network.load(parameters)
+        network.setTraining(false)
+    }
+
+    static func ownValidation(_ train: Interactions, _ config: Config) throws -> SequenceValidation? {
+        config.validation > 0
+            ? try SequenceValidation(config.validationCut, of: train, fraction: config.validation, model: name) : nil
+    }
+
+    static func train(
+        _ data: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
+    ) throws -> (SASRecNetwork, Int?) {
+        let network = SASRecNetwork(config: config, itemCount: data.itemCount)
+        let optimizer = Adam(
+            network.parameters.map(\.variable), learningRate: config.learningRate, beta2: 0.98, lazy: false)
+        let sequences = data.sequences()
+        let trainable = (0..<sequences.count).filter { sequences[$0].count >= 2 }
+        let seen = sequences.map { Set($0) }
+        let schedule = BatchSchedule(exampleCount: trainable.count, batchSize: config.batchSize, seed: config.seed)
+        var generator = Xoshiro256(seed: config.seed &+ 11)
+        let length = config.maxLength
+        let itemCount = data.itemCount
+        var loop = TrainingLoop(
+            epochCount: config.epochCount,
+            earlyStopping: validation.map { _ in EarlyStopping(patience: config.patience, higherIsBetter: true) })
+        let summary = try loop.run(
+            network, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                EpochBatches(inputs: schedule.batches(epoch: epoch)) { rows in rows.map { trainable[$0] } }
+            },
+            loss: { users, _ in
+                // Inputs: the last L items before each target, left-padded; targets at the real positions.
+                var inputs: [[Int32]] = []
+                var rows: [Int32] = []
+                var positives: [Int32] = []
+                var negatives: [Int32] = []
+                for (slot, user) in users.enumerated() {
+                    let items = sequences[user]
+                    let window = Array(items.suffix(length + 1))
+                    inputs.append(Array(window.dropLast()))
+                    let padding = length - (window.count - 1)
+                    for (offset, target) in window.dropFirst().enumerated() {
+                        rows.append(Int32(slot * length + padding + offset))
+                        positives.append(target)
+                        var negative = Int32(generator.nextIndex(below: itemCount))
+                        var redraws = 0
+                        while seen[user].contains(negative) && redraws < 50 {
+                            negative = Int32(generator.nextIndex(below: itemCount))
+                            redraws += 1
+                        }
+                        negatives.append(negative)
+                    }
+                }
+                let states = network(inputs).gathering(rows: rows)
+                let table = network.items.table
+                let positive = (states * table.gathering(rows: positives)).sum(alongAxis: -1)
+                let negative = (states * table.gathering(rows: negatives)).sum(alongAxis: -1)
+                let logits = Variable.concatenatingColumns([
+                    positive.reshaped([rows.count, 1]), negative.reshaped([rows.count, 1]),
+                ])
+                var labels = [Float](repeating: 0, count: rows.count * 2)
+                for row in 0..<rows.count { labels[row * 2] = 1 }
+                return Loss.binaryCrossEntropy(logits: logits, targets: Tensor(shape: [rows.count, 2], scalars: labels))
+                    * 2
+            },
+            validate: validation.map { part in
+                { _ in
+                    part.measurement(config.validationMetric) { histories in
+                        GradientRecording.disabled { network.scores(histories: histories) }
+                    }
+                }
+            })
+        return (network, summary.bestEpoch)
+    }
+
+    public func save(into weights: inout ModelWeights) {
+        weights.store(parameters: parameters)
+        weights.store(sequences: sequences, as: "sequences")
+    }
+
+    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
+        let shapes = SASRecNetwork(config: config, itemCount: itemCount).namedShapes
+        self.init(
+            config: config, parameters: try weights.parameters(shapes: shapes),
+            sequences: try weights.sequences("sequences", count: userCount, itemCount: itemCount), itemCount: itemCount)
+    }
+
+    public func scores(forUsers users: [Int32]) -> Tensor {
+        scores(forHistories: users.map { Int($0) < sequences.count ? sequences[Int($0)] : [] })
+    }
+
+    public func scores(forHistory history: [Int32]) -> [Float] { scores(forHistories: [history]).scalars }
+
+    public func scores(forHistories histories: [[Int32]]) -> Tensor {
+        GradientRecording.disabled { network.scores(histories: histories) }
+    }
+}
+
+/// SASRec's network. Item `itemCount` is the padding item (its embedding is never read: padded
+/// positions are zeroed).
+final class SASRecNetwork: Module, @unchecked Sendable { // read-only after training; scoring makes no state
+    let items: Embedding
+    let positions: Embedding
+    let attention: [MultiHeadSelfAttention]
+    let attentionNorms: [LayerNorm]
+    let feedForwardNorms: [LayerNorm]
+    let feedForward: [MLP]
+    let finalNorm: LayerNorm
+    let dropouts: [Dropout]
+    let length: Int
+    let width: Int
+    let itemCount: Int
+
+    init(config: SASRec.Config, itemCount: Int) {
+        let width = config.factorCount
+        let seed = config.seed
+        self.length = config.maxLength
+        self.width = width
+        self.itemCount = itemCount
+        items = Embedding(itemCount + 1, width, initializer: .glorotUniform, sparse: false, seed: seed &+ 1)
+        positions = Embedding(config.maxLength, width, initializer: .glorotUniform, sparse: false, seed: seed &+ 2)
+        attention = (0..<config.blockCount).map {
+            MultiHeadSelfAttention(
+                width: width, heads: config.headCount, maxLength: config.maxLength, causal: true, positional: false,
+                seed: seed &+ 10 &+ UInt64($0) &* 10)
+        }
+        attentionNorms = (0..<config.blockCount).map { _ in LayerNorm(width, epsilon: 1e-8) }
+        feedForwardNorms = (0..<config.blockCount).map { _ in LayerNorm(width, epsilon: 1e-8) }
+        feedForward = (0..<config.blockCount).map {
+            MLP([width, width, width], activation: .relu, dropout: config.dropout, seed: seed &+ 100 &+ UInt64($0) &* 10)
+        }
+        finalNorm = LayerNorm(width, epsilon: 1e-8)
+        dropouts = (0..<(1 + 2 * config.blockCount)).map { Dropout(config.dropout, seed: seed &+ 200 &+ UInt64($0)) }
+    }
+
+    var children: [(name: String, module: any Module)] {
+        var parts: [(name: String, module: any Module)] = [("items", items), ("positions", positions)]
+        for block in attention.indices {
+            parts += [
+                ("blocks.\(block).attention", attention[block]),
+                ("blocks.\(block).attention_norm", attentionNorms[block]),
+                ("blocks.\(block).feed_forward_norm", feedForwardNorms[block]),
+                ("blocks.\(block).feed_forward", feedForward[block]),
+            ]
+        }
+        parts.append(("final_norm", finalNorm))
+        parts += dropouts.enumerated().map { ("dropout.\($0.offset)", $0.element as any Module) }
+        return parts
+    }
+
+    /// The states `[sequences.count · length, width]` of left-padded windows of the sequences' last
+    /// `length` items (sequence-major).
+    func callAsFunction(_ sequences: [[Int32]]) -> Variable {
+        let batch = sequences.count
+        var indices = [Int32](repeating: Int32(itemCount), count: batch * length)
+        var real = [Float](repeating: 0, count: batch * length)
+        for (slot, sequence) in sequences.enumerated() {
+            let window = sequence.suffix(length)
+            let start = slot * length + length - window.count
+            for (offset, item) in window.enumerated() {
+                indices[start + offset] = item
+                real[start + offset] = 1
+            }
+        }
+        let mask = Tensor(shape: [batch * length, 1], scalars: real)
+        let positionIndices = (0..<(batch * length)).map { Int32($0 % length) }
+        var x = (items(indices) * Float(width).squareRoot() + positions(positionIndices)) * mask
+        x = dropouts[0](x)
+        for block in attention.indices {
+            let attended = attention[block](attentionNorms[block](x), batch: batch, length: length)
+            x = x + dropouts[1 + 2 * block](attended)
+            x = (x + dropouts[2 + 2 * block](feedForward[block](feedForwardNorms[block](x)))) * mask
+        }
+        return finalNorm(x)
+    }
+
+    /// Scores of every item after each history (its last position's state), `[histories.count, items]`.
+    func scores(histories: [[Int32]]) -> Tensor {
+        var result: [Float] = []
+        result.reserveCapacity(histories.count * itemCount)
+        let table = items.table.value.gathering(rows: (0..<Int32(itemCount)).map { $0 })
+        var start = 0
+        while start < histories.count {
+            let chunk = Array(histories[start..<min(histories.count, start + 64)])
+            let last = (0..<chunk.count).map { Int32($0 * length + length - 1) }
+            let states = self(chunk).value.gathering(rows: last)
+            result += states.matmul(table, transposingOther: true).scalars
+            start += chunk.count
+        }
+        return Tensor(shape: [histories.count, itemCount], scalars: result)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import RecKitNN
+import RecKitTensor
+import Testing
+import _RecKitTestSupport
+
+@testable import RecKitData
+@testable import RecKitEval
+@testable import RecKitModels
+
+@Suite struct SequenceModelTests {
+    /// Sessions (users) over 4 items, in time order: s0 0 1 2, s1 0 1, s2 1 2, s3 3 0.
+    let sessions = try! Interactions(
+        users: [0, 0, 0, 1, 1, 2, 2, 3, 3], items: [0, 1, 2, 0, 1, 1, 2, 3, 0],
+        timestamps: [1, 2, 3, 1, 2, 1, 2, 1, 2], userCount: 4, itemCount: 4)
+
+    /// Sessions holding each item: 0 → 3, 1 → 3, 2 → 2, 3 → 1; co-sessions (0,1) 2, (0,2) 1, (0,3) 1,
+    /// (1,2) 2. With λ = 1: sim(0,1) = 2/(3+1), sim(0,2) = 1/(√6+1), sim(0,3) = 1/(√3+1).
+    @Test func sessionKNNByHand() throws {
+        var config = SessionKNN.Config()
+        config.regularization = 1
+        let model = try SessionKNN(fitting: sessions, config: config)
+        let expected: [Float] = [0, 0.5, 1 / (6.0.squareRoot() + 1), 1 / (3.0.squareRoot() + 1)].map { Float($0) }
+        for (a, b) in zip(model.scores(forHistory: [2, 0]), expected) { #expect(abs(a - b) < 1e-6) }
+        // Only the last click counts; a training session scores from its own last click.
+        #expect(model.scores(forHistory: [3, 1, 0]) == model.scores(forHistory: [0]))
+        #expect(model.scores(forUsers: [3]).scalars == model.scores(forHistory: [0]))
+        #expect(model.scores(forHistory: []) == [0, 0, 0, 0])
+        // Two neighbours: item 0 keeps 1 (0.5) and 3 (0.366), not 2 (0.290).
+        config.neighbourCount = 2
+        let pruned = try SessionKNN(fitting: sessions, config: config)
+        #expect(pruned.scores(forHistory: [0])[2] == 0 && pruned.scores(forHistory: [0])[3] > 0)
+        #expect(pruned.similarItems(to: 0, k: 5).map(\.index) == [1, 3])
+    }
+
+    /// Sessions that follow a rule (after item i comes 3i + 1 mod 20, nine times in ten) that
+    /// popularity cannot see: GRU4Rec must learn it.
+    static func ruleSessions(count: Int, seed: UInt64) -> Interactions {
+        var generator = SplitMix64(seed: seed)
+        var users: [Int32] = []
+        var items: [Int32] = []
+        var times: [Int64] = []
+        for session in 0..<count {
+            var item = Int32(generator.nextIndex(below: 20))
+            for position in 0..<(3 + generator.nextIndex(below: 4)) {
+                users.append(Int32(session))
+                items.append(item)
+                times.append(Int64(session * 10 + position))
+                item = generator.nextUnitFloat() < 0.9 ? (3 * item + 1) % 20 : Int32(generator.nextIndex(below: 20))
+            }
+        }
+        return try! Interactions(users: users, items: items, timestamps: times, userCount: count, itemCount: 20)
+    }
+
+    static func nextItemRecall(_ model: some Recommender, _ test: Interactions) throws -> Double {
+        let dataset = Dataset(
+            name: "rule", format: .sessions, interactions: test,
+            users: try IDMap(ids: (0..<test.userCount).map(String.init)),
+            items: try IDMap(ids: (0..<20).map(String.init)))
+        let cases = dataset.nextItemCases(items: dataset.items)
+        return try NextItemEvaluator(metrics: [.recall(3)]).evaluate(model, cases: cases, trainInteractionCount: 0)[
+            "recall@3"]!
+    }
+
+    @Test func gru4recLearnsTheRuleAndRepeatsBitForBit() throws {
+        let train = Self.ruleSessions(count: 400, seed: 1)
+        let test = Self.ruleSessions(count: 100, seed: 2)
+        var config = GRU4Rec.Config()
+        config.hiddenSize = 16
+        config.epochCount = 6
+        config.learningRate = 0.01
+        config.validation = 0
+        let context = TrainingContext(threadCount: 1)
+        let model = try GRU4Rec(fitting: train, config: config, context: context)
+        let popularity = try Popularity(fitting: train)
+        let recall = try Self.nextItemRecall(model, test)
+        let baseline = try Self.nextItemRecall(popularity, test)
+        #expect(recall > 0.8 && baseline < 0.3, "gru4rec \(recall), popularity \(baseline)")
+        let again = try GRU4Rec(fitting: train, config: config, context: context)
+        #expect(again.parameters == model.parameters)
+        // The inference pass equals the training network read step by step.
+        let network = GRU4RecNetwork(config: config, itemCount: 20)
+        network.load(model.parameters)
+        network.setTraining(false)
+        var state = Variable(Tensor.zeros([1, 16]))
+        for item: Int32 in [4, 13, 0] { state = network.step([item], state: state) }
+        let stepped = network.logits(state, columns: nil).value.scalars
+        for (a, b) in zip(stepped, model.scores(forHistory: [4, 13, 0])) { #expect(abs(a - b) < 1e-5) }
+        // The other losses and sampled negatives learn too.
+        for (loss, negatives) in [(GRU4Rec.LossKind.bprMax, 8), (.top1Max, 8), (.crossEntropy, 8)] {
+            var variant = config
+            variant.loss = loss
+            variant.negativeCount = negatives
+            let other = try GRU4Rec(fitting: train, config: variant, context: context)
+            let value = try Self.nextItemRecall(other, test)
+            #expect(value > 0.7, "\(loss) with \(negatives) negatives: \(value)")
+        }
+    }
+
+    /// Validation cut from the most recent sessions chooses the epoch count, which the saved
+    /// configuration records; a caller's validation part is used instead when given.
+    @Test func gru4recChoosesEpochsOnValidation() throws {
+        let train = Self.ruleSessions(count: 300, seed: 3)
+        var config = GRU4Rec.Config()
+        config.hiddenSize = 8
+        config.epochCount = 4
+        config.patience = 1
+        let model = try GRU4Rec(fitting: train, config: config, context: TrainingContext(threadCount: 1))
+        #expect((1...4).contains(model.config.epochCount))
+        let part = try SequenceValidation(cutting: train, fraction: 0.1, model: "gru4rec")
+        #expect(Set(part.fit.users).count == 270 && !part.cases.isEmpty)
+        // The held-out sessions are the latest: users 270..<300 (times grow with the session index).
+        #expect(part.cases.allSatisfy { Int($0.sessionID)! >= 270 })
+        let given = try GRU4Rec(
+            fitting: train, config: config, context: TrainingContext(threadCount: 1), validation: part)
+        #expect(given.config.epochCount == model.config.epochCount && given.parameters == model.parameters)
+    }
+
+    @Test func sasrecLearnsTheRuleAndRepeatsBitForBit() throws {
+        let train = Self.ruleSessions(count: 400, seed: 4)
+        let test = Self.ruleSessions(count: 100, seed: 5)
+        var config = SASRec.Config()
+        config.factorCount = 16
+        config.maxLength = 6
+        config.epochCount = 20
+        config.batchSize = 32
+        config.dropout = 0.1
+        config.learningRate = 0.01
+        config.validation = 0
+        let context = TrainingContext(threadCount: 1)
+        let model = try SASRec(fitting: train, config: config, context: context)
+        let recall = try Self.nextItemRecall(model, test)
+        #expect(recall > 0.8, "sasrec \(recall)")
+        let again = try SASRec(fitting: train, config: config, context: context)
+        #expect(again.parameters == model.parameters)
+        // Only the last max_length items count; a training user scores from its own sequence.
+        #expect(model.scores(forHistory: [1, 2, 3, 4, 5, 6, 7]) == model.scores(forHistory: [2, 3, 4, 5, 6, 7]))
+        let sequence = train.sequences()[3]
+        #expect(model.scores(forUsers: [3]).scalars == model.scores(forHistory: sequence))
+    }
+
+    /// SASRec's validation: each sequence of three or more loses its last item to a case.
+    @Test func lastItemValidationByHand() throws {
+        // User 0: 5 (t1), 7 (t3), 6 (t2) → time order 5 6 7: case [5, 6] → 7. User 1: two items, kept whole.
+        let data = try Interactions(
+            users: [0, 0, 0, 1, 1], items: [5, 7, 6, 7, 1], timestamps: [1, 3, 2, 1, 2], userCount: 2, itemCount: 8)
+        let part = try SequenceValidation(holdingOutLastOf: data, model: "m")
+        #expect(part.cases == [NextItemCase(sessionID: "0", prefix: [5, 6], target: 7)])
+        #expect(part.fit.count == 4 && part.fit.sequences() == [[5, 6], [7, 1]])
+    }
+}
