@@ -10,7 +10,7 @@ struct FitBenchmark: ParsableCommand {
             + "../shared/peers/synthetic.py on the same file."
     )
 
-    @Option(help: "ials, bpr, itemknn, svd or svdpp.") var model = "ials"
+    @Option(help: "ials, bpr, itemknn, item2vec, svd or svdpp.") var model = "ials"
     @Option(help: "A synthetic preset (svd and svdpp: their explicit ratings, e.g. ml-1m-like).") var preset =
         "ml-20m-like"
     @Option(help: "Iterations (epochs) to time.") var iterations = 3
@@ -64,10 +64,12 @@ struct FitBenchmark: ParsableCommand {
             last = now
         }
         var predictor: (any RatingPredictor)?
+        var pairs: Int?
         let total = try time {
             let fitted = try configured.fit(train, context: TrainingContext(progress: tick))
             if benchDefaults.passes == nil { tick(TrainingUpdate(step: 1, total: 1)) }
             predictor = fitted as? any RatingPredictor
+            pairs = (fitted as? Item2Vec)?.pairsTrained
         }
         var rmse: Double?
         if let predictor, let test = split?.test, let targets = test.ratings {
@@ -82,6 +84,9 @@ struct FitBenchmark: ParsableCommand {
             "items": train.itemCount, "iterations": iterations, "seconds": total, "seconds_per_iteration": perIteration,
             "median_seconds_per_iteration": median(perIteration), "threads": threads,
             "rmse": rmse.map { $0 as Any } ?? NSNull(),
+            // item2vec: (item, context) pairs trained per second and per thread, the word2vec measure.
+            "pairs": pairs.map { $0 as Any } ?? NSNull(),
+            "pairs_per_second_per_thread": pairs.map { Double($0) / total / Double(threads) as Any } ?? NSNull(),
         ])
     }
 
@@ -90,6 +95,6 @@ struct FitBenchmark: ParsableCommand {
     static let peerSettings: [String: (settings: [String: String], passes: String?)] = [
         "ials": (["alpha": "40"], "iterations"), "bpr": ([:], "epochs"), "svd": ([:], "epochs"),
         "svdpp": ([:], "epochs"),
-        "itemknn": (["neighbors": "20"], nil),
+        "itemknn": (["neighbors": "20"], nil), "item2vec": ([:], "epochs"),
     ]
 }

@@ -148,4 +148,29 @@ import _RecKitTestSupport
         #expect(part.cases == [NextItemCase(sessionID: "0", prefix: [5, 6], target: 7)])
         #expect(part.fit.count == 4 && part.fit.sequences() == [[5, 6], [7, 1]])
     }
+
+    /// prod2vec learns which items appear in the same contexts: skip-gram's input vectors grow alike
+    /// when their items share contexts (after i comes 3i + 1 mod 20, so 4 and 0 share 13: 4 → 13 → 0);
+    /// as a next-item recommender it beats popularity; one seeded thread repeats bit for bit.
+    @Test func item2vecLearnsNeighboursAndRepeats() throws {
+        let train = Self.ruleSessions(count: 400, seed: 6)
+        var config = Item2Vec.Config()
+        config.factorCount = 16
+        config.window = 1
+        config.minimumCount = 1
+        config.subsample = 0 // twenty items of ~5 % each: word2vec's subsampling would drop most clicks
+        let context = TrainingContext(threadCount: 1)
+        let model = try Item2Vec(fitting: train, config: config, context: context)
+        #expect(model.similarItems(to: 4, k: 3).map(\.index).contains(0))
+        let test = Self.ruleSessions(count: 100, seed: 7)
+        let recall = try Self.nextItemRecall(model, test)
+        let baseline = try Self.nextItemRecall(try Popularity(fitting: train), test)
+        #expect(recall > baseline + 0.2, "item2vec \(recall), popularity \(baseline)")
+        let again = try Item2Vec(fitting: train, config: config, context: context)
+        #expect(again.vectors == model.vectors && model.pairsTrained > 0)
+        // Scores are the summed cosine to the last `history` items.
+        config.history = 1
+        let last = try Item2Vec(fitting: train, config: config, context: context)
+        #expect(last.scores(forHistory: [7, 4]) == last.scores(forHistory: [4]))
+    }
 }

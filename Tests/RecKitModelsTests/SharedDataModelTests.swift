@@ -7,7 +7,7 @@ import _RecKitTestSupport
 @testable import RecKitModels
 
 /// Similar items on MovieLens latest-small: "Toy Story 2 (1999)" is among the ten items most similar
-/// to "Toy Story (1995)". Skipped when ../shared/data is absent.
+/// to "Toy Story (1995)" (item-KNN, iALS, item2vec). Skipped when ../shared/data is absent.
 @Suite struct SharedDataModelTests {
     @Test(.enabled(if: SharedData.path("ml-latest-small-2016") != nil, "../shared/data/ml-latest-small-2016 is absent"))
     func toyStoryTwoIsSimilarToToyStory() throws {
@@ -19,6 +19,9 @@ import _RecKitTestSupport
         #expect(knn.similarItems(to: toyStory, k: 10).map(\.index).contains(sequel))
         let als = try ImplicitALS(fitting: dataset.interactions)
         #expect(als.similarItems(to: toyStory, k: 10).map(\.index).contains(sequel))
+        // prod2vec over each user's ratings in time order (seeded, one thread: the same every run).
+        let item2vec = try Item2Vec(fitting: dataset.interactions, config: .init(), context: .init(threadCount: 1))
+        #expect(item2vec.similarItems(to: toyStory, k: 10).map(\.index).contains(sequel))
     }
 }
 

@@ -29,6 +29,7 @@ import _RecKitTestSupport
         "rbm": ["hidden": "8", "epochs": "2"],
         "gru4rec": ["hidden": "8", "epochs": "2", "validation": "0"],
         "sasrec": ["factors": "8", "max_length": "10", "epochs": "1", "validation": "0"],
+        "item2vec": ["factors": "8", "epochs": "1", "threads": "1"],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.
@@ -45,6 +46,7 @@ import _RecKitTestSupport
                 ["hidden": "8", "embedding": "4", "negatives": "5", "loss": "bpr-max", "epochs": "1", "validation": "0"]
             ),
             ("gru4rec", ["hidden": "8", "tied": "true", "loss": "top1-max", "epochs": "1", "validation": "0"]),
+            ("item2vec", ["variant": "bagged", "factors": "8", "epochs": "1", "threads": "1"]),
         ]
 
     @Test(arguments: cases)

@@ -202,6 +202,22 @@ import _RecKitTestSupport
             abs(mean - pin.mean) <= 0.0005 && abs(deviation - pin.deviation) <= 0.0005, "\(mean) ± \(deviation)")
     }
 
+    /// GRU4Rec's session item-KNN on the session-rec YooChoose 100k sample (given train and test
+    /// files): Recall@20 0.4056 and MRR@20 0.1876 of the next-item protocol, as a numpy
+    /// implementation of the same definition gives.
+    @Test(.enabled(
+        if: SharedData.path("yoochoose-rsc15-100k-sessionrec") != nil, "../shared/data/yoochoose-... is absent"))
+    func sessionKNNOnYoochoose() throws {
+        let folder = try #require(SharedData.path("yoochoose-rsc15-100k-sessionrec"))
+        let train = try Dataset.load(folder + "/yoochoose-clicks-100k_train_full.txt")
+        let test = try Dataset.load(folder + "/yoochoose-clicks-100k_test.txt")
+        let model = try SessionKNN(fitting: train.interactions)
+        let result = try NextItemEvaluator().evaluate(
+            model, cases: test.nextItemCases(items: train.items), trainInteractionCount: train.interactions.count)
+        #expect(result.evaluatedUserCount == 10152)
+        #expect(abs(result["recall@20"]! - 0.4056) <= 0.0005 && abs(result["mrr@20"]! - 0.1876) <= 0.0005)
+    }
+
     /// On CI a missing ../shared fails the run: the pins above (and every test on the shared data)
     /// must not skip there.
     @Test func sharedDataIsPresentOnCI() {

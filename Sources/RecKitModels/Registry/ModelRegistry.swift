@@ -12,7 +12,7 @@ public enum ModelRegistry {
             EASE.self,
             BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, MultDAE.self, CDAE.self, AutoRec.self, RBM.self,
             BiasedMF.self,
-            SVDPlusPlus.self, SessionKNN.self, GRU4Rec.self, SASRec.self,
+            SVDPlusPlus.self, SessionKNN.self, GRU4Rec.self, SASRec.self, Item2Vec.self,
         ]
     }
 
