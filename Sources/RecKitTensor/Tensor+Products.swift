@@ -72,11 +72,25 @@ extension Tensor {
             other.scalars.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { c in
                     guard m > 0 && n > 0 else { return }
-                    for entry in 0..<batch {
+                    let pointers = ElementPointers(a: a.baseAddress, b: b.baseAddress, c: c.baseAddress)
+                    let product: @Sendable (Int) -> Void = { entry in
                         BLAS.gemm(
-                            a.baseAddress! + entry * aSize, b.baseAddress! + entry * bSize,
-                            c.baseAddress! + entry * m * n,
+                            pointers.a! + entry * aSize, pointers.b! + entry * bSize, pointers.c! + entry * m * n,
                             m: m, n: n, k: k, transposeA: transposingSelf, transposeB: transposingOther)
+                    }
+                    // Many small products (attention's per-head [length, length] ones): one per worker on
+                    // BLAS's single thread, instead of waking BLAS's pool for each. Each product is the
+                    // same computation either way, so the result does not change.
+                    let threads = Parallel.defaultThreadCount
+                    if batch >= 2 * threads && threads > 1 && m * n * k <= 1 << 22 {
+                        let chunks = Parallel.chunks(count: batch, chunkCount: threads)
+                        BLASLibrary.singleThreaded {
+                            Parallel.forEach(chunkCount: chunks.count, threadCount: threads) { chunk in
+                                for entry in chunks[chunk] { product(entry) }
+                            }
+                        }
+                    } else {
+                        for entry in 0..<batch { product(entry) }
                     }
                 }
             }
