@@ -138,14 +138,21 @@ public final class Adam: Optimizer {
         let correction1 = 1 - Float(Foundation.pow(Double(beta1), Double(stepCount)))
         let correction2 = 1 - Float(Foundation.pow(Double(beta2), Double(stepCount)))
         for (slot, parameter) in parameters.enumerated() {
-            if !lazy, let sparse = parameter.sparseGradient {
-                parameter.accumulate(sparse.dense(rowCount: parameter.value.shape[0]))
-                parameter.sparseGradient = nil
-            }
             let rule = AdamRule(
                 rate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, decay: weightDecay,
                 decoupled: decoupledWeightDecay,
                 correction1: correction1, correction2: correction2)
+            if !lazy, let sparse = parameter.sparseGradient {
+                guard parameter.gradient == nil else {
+                    parameter.accumulate(sparse.dense(rowCount: parameter.value.shape[0]))
+                    parameter.sparseGradient = nil
+                    continue
+                }
+                // Every row moves, rows the batch did not touch with a zero gradient: the dense update,
+                // without materialising the dense gradient.
+                denseStep(parameter, sparse: sparse.coalesced(), slot: slot, rule: rule)
+                continue
+            }
             parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
                 first[slot].withUnsafeMutableBufferPointer { m in
                     second[slot].withUnsafeMutableBufferPointer { v in
@@ -169,6 +176,58 @@ public final class Adam: Optimizer {
                     }
                 }
             }
+        }
+    }
+}
+
+extension Adam {
+    /// The non-lazy step of a parameter with only a sparse gradient: rows in `sparse` with their
+    /// gradient, every other row with zeros (the same arithmetic as the densified gradient).
+    func denseStep(_ parameter: Variable, sparse: SparseRows, slot: Int, rule: AdamRule) {
+        let rows = parameter.value.shape[0]
+        let width = rows == 0 ? 0 : parameter.value.scalarCount / rows
+        var position = [Int32](repeating: -1, count: rows)
+        for (index, row) in sparse.indices.enumerated() { position[Int(row)] = Int32(index) }
+        let zeros = [Float](repeating: 0, count: width)
+        parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
+            first[slot].withUnsafeMutableBufferPointer { m in
+                second[slot].withUnsafeMutableBufferPointer { v in
+                    sparse.values.scalars.withUnsafeBufferPointer { values in
+                        zeros.withUnsafeBufferPointer { zero in
+                            position.withUnsafeBufferPointer { position in
+                                let shared = AdamRows(
+                                    theta: theta.baseAddress!, m: m.baseAddress!, v: v.baseAddress!,
+                                    values: values.baseAddress!, zero: zero.baseAddress!,
+                                    position: position.baseAddress!, width: width)
+                                // Rows are independent: large tables in chunks on the worker threads.
+                                let threads = rows * width < 1 << 18 ? 1 : Parallel.defaultThreadCount
+                                let chunks = Parallel.chunks(count: rows, chunkCount: 4 * threads)
+                                Parallel.forEach(chunkCount: chunks.count, threadCount: threads) {
+                                    shared.apply(rule, rows: chunks[$0])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        parameter.sparseGradient = nil
+    }
+}
+
+/// A table's parameters, moments and sparse gradient rows for the worker threads of
+/// `Adam.denseStep`: each chunk writes only its own rows.
+struct AdamRows: @unchecked Sendable {
+    let theta: UnsafeMutablePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>
+    let values: UnsafePointer<Float>, zero: UnsafePointer<Float>
+    let position: UnsafePointer<Int32>
+    let width: Int
+
+    func apply(_ rule: AdamRule, rows: Range<Int>) {
+        for row in rows {
+            let offset = row * width
+            let gradient = position[row] < 0 ? zero : values + Int(position[row]) * width
+            rule.apply(AdamBlock(theta: theta + offset, m: m + offset, v: v + offset, gradient: gradient), 0..<width)
         }
     }
 }
@@ -243,11 +302,35 @@ struct AdamRule: Sendable {
     let decoupled: Bool
     let correction1: Float, correction2: Float
 
+    /// Eight lanes at a time, then the rest one by one: the same operations in the same order on
+    /// each element (IEEE division and square root are exact in both), so the same bits.
     @inline(__always)
     func apply(_ block: AdamBlock, _ range: Range<Int>) {
-        let (theta, m, v) = (block.theta, block.m, block.v)
-        for index in range {
-            var g = block.gradient[index]
+        var index = range.lowerBound
+        let theta = block.theta
+        let m = block.m
+        let v = block.v
+        let gradient = block.gradient
+        let vectorEnd = range.lowerBound + (range.count / 8) * 8
+        while index < vectorEnd {
+            var g = UnsafeRawPointer(gradient + index).loadUnaligned(as: SIMD8<Float>.self)
+            var t = UnsafeRawPointer(theta + index).loadUnaligned(as: SIMD8<Float>.self)
+            if decoupled {
+                t -= rate * decay * t
+            } else {
+                g += decay * t
+            }
+            let first = beta1 * UnsafeRawPointer(m + index).loadUnaligned(as: SIMD8<Float>.self) + (1 - beta1) * g
+            let second =
+                beta2 * UnsafeRawPointer(v + index).loadUnaligned(as: SIMD8<Float>.self) + (1 - beta2) * g * g
+            t -= rate * (first / correction1) / ((second / correction2).squareRoot() + epsilon)
+            UnsafeMutableRawPointer(m + index).storeBytes(of: first, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(v + index).storeBytes(of: second, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(theta + index).storeBytes(of: t, as: SIMD8<Float>.self)
+            index += 8
+        }
+        while index < range.upperBound {
+            var g = gradient[index]
             if decoupled {
                 theta[index] -= rate * decay * theta[index]
             } else {
@@ -256,6 +339,7 @@ struct AdamRule: Sendable {
             m[index] = beta1 * m[index] + (1 - beta1) * g
             v[index] = beta2 * v[index] + (1 - beta2) * g * g
             theta[index] -= rate * (m[index] / correction1) / ((v[index] / correction2).squareRoot() + epsilon)
+            index += 1
         }
     }
 }

@@ -159,7 +159,9 @@ public struct GRU4Rec: SequenceValidatedModel {
             epochCount: config.epochCount,
             earlyStopping: validation.map { _ in EarlyStopping(patience: config.patience, higherIsBetter: true) })
         loop.prefetchDepth = 1
-        let summary = try loop.run(
+        // A step's products are small ([lanes, hidden] by [hidden, 3·hidden]): BLAS on one thread
+        // rather than waking its pool for each (the optimiser's update uses the worker threads).
+        let summary = try BLASLibrary.singleThreaded { try loop.run(
             network, optimizer: optimizer, context: context,
             epoch: { epoch in
                 var order = trainable
@@ -203,6 +205,7 @@ public struct GRU4Rec: SequenceValidatedModel {
                     return part.measurement(config.validationMetric) { reader.scores(histories: $0) }
                 }
             })
+        }
         return (network, summary.bestEpoch)
     }
 
