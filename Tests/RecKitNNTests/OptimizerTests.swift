@@ -73,6 +73,27 @@ import Testing
         #expect(Array(sparse.scalars[2..<4]) == [2, 0.25] && Array(sparse.scalars[6..<8]) == [-0.5, 0.3])
     }
 
+    /// Non-lazy Adam on a sparse gradient moves every row, untouched ones with a zero gradient: bit
+    /// for bit the update of the dense gradient (rows 1 and 3 are never looked up, yet move).
+    @Test func nonLazyAdamOnSparseRowsEqualsTheDenseUpdate() {
+        func run(sparse: Bool) -> Tensor {
+            let table = Variable(
+                Tensor(shape: [4, 9], scalars: (0..<36).map { Float($0 % 7) / 3 - 1 }), requiresGradient: true)
+            table.isSparse = sparse
+            let optimizer = Adam([table], learningRate: 0.1, weightDecay: 0.01, lazy: false)
+            for step in 0..<4 {
+                optimizer.zeroGradients()
+                let rows = table.gathering(rows: step % 2 == 0 ? [2, 0, 2] : [0])
+                (rows.squared() * Tensor(shape: [9], scalars: (0..<9).map { Float($0) - 4 })).sum().backward()
+                optimizer.step()
+            }
+            return table.value
+        }
+        let dense = run(sparse: false)
+        #expect(run(sparse: true) == dense)
+        #expect(Array(dense.scalars[9..<18]) != (9..<18).map { Float($0 % 7) / 3 - 1 })
+    }
+
     /// Twelve steps of Rprop (iRprop−) on Σ w_i (θ_i − t_i)⁴ + c·θ, which overshoots and so shrinks
     /// steps as well as growing them; the expected values were printed by `torch.optim.Rprop(lr=0.1)`
     /// (PyTorch 2.13) on the same function and start. A zero gradient (θ_3 at its target) never moves.
