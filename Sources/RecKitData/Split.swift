@@ -248,7 +248,9 @@ extension Split {
         var generator = Xoshiro256(seed: seed)
         var own = [Set<Int32>](repeating: [], count: train.userCount)
         for part in [train, test] {
-            for row in 0..<part.count where Int(part.users[row]) < own.count { own[Int(part.users[row])].insert(part.items[row]) }
+            for row in 0..<part.count where Int(part.users[row]) < own.count {
+                own[Int(part.users[row])].insert(part.items[row])
+            }
         }
         var tested = [Bool](repeating: false, count: train.userCount)
         for user in test.users where Int(user) < tested.count { tested[Int(user)] = true }

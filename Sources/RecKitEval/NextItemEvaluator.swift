@@ -46,8 +46,8 @@ public struct NextItemEvaluator: Sendable {
             }
         }
         let all = cases.cases
-        if let bad = all.first(where: { case_ in
-            Int(case_.target) >= model.itemCount || case_.prefix.contains { Int($0) >= model.itemCount }
+        if let bad = all.first(where: { nextCase in
+            Int(nextCase.target) >= model.itemCount || nextCase.prefix.contains { Int($0) >= model.itemCount }
         }) {
             throw EvaluationError("session \(bad.sessionID) names an item the model does not have")
         }

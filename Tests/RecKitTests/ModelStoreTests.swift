@@ -43,7 +43,10 @@ import _RecKitTestSupport
             ("rbm", ["visible": "binary", "hidden": "8", "epochs": "2"]),
             (
                 "gru4rec",
-                ["hidden": "8", "embedding": "4", "negatives": "5", "loss": "bpr-max", "epochs": "1", "validation": "0"]
+                [
+                    "hidden": "8", "embedding": "4", "negatives": "5", "loss": "bpr-max", "epochs": "1",
+                    "validation": "0",
+                ]
             ),
             ("gru4rec", ["hidden": "8", "tied": "true", "loss": "top1-max", "epochs": "1", "validation": "0"]),
             ("item2vec", ["variant": "bagged", "factors": "8", "epochs": "1", "threads": "1"]),

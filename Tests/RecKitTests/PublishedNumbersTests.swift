@@ -205,8 +205,9 @@ import _RecKitTestSupport
     /// GRU4Rec's session item-KNN on the session-rec YooChoose 100k sample (given train and test
     /// files): Recall@20 0.4056 and MRR@20 0.1876 of the next-item protocol, as a numpy
     /// implementation of the same definition gives.
-    @Test(.enabled(
-        if: SharedData.path("yoochoose-rsc15-100k-sessionrec") != nil, "../shared/data/yoochoose-... is absent"))
+    @Test(
+        .enabled(
+            if: SharedData.path("yoochoose-rsc15-100k-sessionrec") != nil, "../shared/data/yoochoose-... is absent"))
     func sessionKNNOnYoochoose() throws {
         let folder = try #require(SharedData.path("yoochoose-rsc15-100k-sessionrec"))
         let train = try Dataset.load(folder + "/yoochoose-clicks-100k_train_full.txt")

@@ -260,7 +260,10 @@ import _RecKitTestSupport
         let valid = try file("valid.txt", sessions: 50..<60)
         func evaluate(_ model: [String]) throws -> [String: Any] {
             let run = try Self.reckit(
-                ["evaluate", "--train", train, "--test", test, "--validation", valid, "--metrics", "recall@2,mrr@2", "--json"]
+                [
+                    "evaluate", "--train", train, "--test", test, "--validation", valid, "--metrics", "recall@2,mrr@2",
+                    "--json",
+                ]
                     + model)
             #expect(run.status == 0, "\(run.stderr)")
             return try run.json()
@@ -277,7 +280,8 @@ import _RecKitTestSupport
         let bad = try Self.reckit(["evaluate", "--train", train, "--model", "sessionknn"])
         #expect(bad.status == 64 && bad.stderr.contains("--train and --test go together"))
         let model = Self.folder.path + "/sessionknn"
-        #expect(try Self.reckit(["train", "--data", train, "--model", "sessionknn", "--out", model, "--quiet"]).status == 0)
+        #expect(
+            try Self.reckit(["train", "--data", train, "--model", "sessionknn", "--out", model, "--quiet"]).status == 0)
         // Co-occurrence has no direction: after 106 both 105 and 107 are neighbours; without the clicked
         // items, 107 comes first.
         let next = try Self.reckit([

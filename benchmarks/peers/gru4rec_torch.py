@@ -138,10 +138,12 @@ def evaluate(model, sessions, k=20, batch=512):
             targets = torch.tensor([chunk[i][t + 1] for i in rows])
             target_scores = scores[torch.arange(len(rows)), targets].unsqueeze(1)
             columns = torch.arange(scores.shape[1]).unsqueeze(0)
-            ranks = 1 + (scores > target_scores).sum(1) + ((scores == target_scores) & (columns < targets.unsqueeze(1))).sum(1)
+            earlier_ties = (scores == target_scores) & (columns < targets.unsqueeze(1))
+            ranks = 1 + (scores > target_scores).sum(1) + earlier_ties.sum(1)
             hit = ranks <= k
             hits += hit.sum().item()
-            reciprocal += torch.where(hit, 1.0 / ranks.double(), torch.zeros_like(ranks, dtype=torch.float64)).sum().item()
+            zero = torch.zeros_like(ranks, dtype=torch.float64)
+            reciprocal += torch.where(hit, 1.0 / ranks.double(), zero).sum().item()
             cases += len(rows)
     return hits / cases, reciprocal / cases, cases
 
@@ -157,7 +159,8 @@ def fit(train, items, args, epochs, validation=None):
         if validation is None:
             continue
         recall, mrr, _ = evaluate(model, validation)
-        print(json.dumps({"epoch": epoch, "loss": loss, "validation_recall@20": recall, "validation_mrr@20": mrr}), flush=True)
+        line = {"epoch": epoch, "loss": loss, "validation_recall@20": recall, "validation_mrr@20": mrr}
+        print(json.dumps(line), flush=True)
         if recall > best:
             best, best_epoch, since = recall, epoch, 0
         else:
@@ -169,7 +172,7 @@ def fit(train, items, args, epochs, validation=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="folder with yoochoose-clicks-100k_{train_full,train_valid,test}.txt")
+    parser.add_argument("--data", required=True, help="folder with PREFIX_{train_full,train_valid,test}.txt")
     parser.add_argument("--prefix", default="yoochoose-clicks-100k")
     parser.add_argument("--hidden", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -195,7 +198,8 @@ def main():
         start = time.perf_counter()
         for _ in range(args.time_epochs):
             train_epoch(model, optimizer, train, args.batch_size, rng)
-        print(json.dumps({"model": "gru4rec-torch", "seconds_per_epoch": (time.perf_counter() - start) / args.time_epochs,
+        seconds = (time.perf_counter() - start) / args.time_epochs
+        print(json.dumps({"model": "gru4rec-torch", "seconds_per_epoch": seconds,
                           "threads": args.threads, "torch": torch.__version__}))
         return
     valid_sessions = read_sessions(path("train_valid"))

@@ -28,7 +28,8 @@ def sequences_from(path):
     with open(path) as handle:
         reader = csv.reader(handle)
         header = next(reader)
-        user_column, item_column, time_column = header.index("userId"), header.index("movieId"), header.index("timestamp")
+        user_column, item_column = header.index("userId"), header.index("movieId")
+        time_column = header.index("timestamp")
         for fields in reader:
             rows.setdefault(int(fields[user_column]), []).append((int(fields[time_column]), int(fields[item_column])))
     items = sorted({item for pairs in rows.values() for _, item in pairs})

@@ -121,8 +121,8 @@ public struct SequenceValidation: Sendable {
         while start < cases.count {
             let batch = cases[start..<min(cases.count, start + 512)]
             let matrix = scores(batch.map(\.prefix))
-            for (row, case_) in batch.enumerated() {
-                let rank = Metrics.nextItemRank(of: Int(case_.target), in: matrix.row(row))
+            for (row, nextCase) in batch.enumerated() {
+                let rank = Metrics.nextItemRank(of: Int(nextCase.target), in: matrix.row(row))
                 if rank <= k {
                     hits += 1
                     reciprocal += 1 / Double(rank)
@@ -160,7 +160,9 @@ extension ConfiguredModel {
     public var takesSequenceValidation: Bool { type is any SequenceValidatedModel.Type }
 
     /// Trains on `train`, a sequence model choosing its epochs on `validation` (other models ignore it).
-    public func fit(_ train: Interactions, validation: SequenceValidation?, context: TrainingContext = TrainingContext())
+    public func fit(
+        _ train: Interactions, validation: SequenceValidation?, context: TrainingContext = TrainingContext()
+    )
         throws -> any TrainableRecommender
     {
         guard let validation, let sequenceType = type as? any SequenceValidatedModel.Type else {

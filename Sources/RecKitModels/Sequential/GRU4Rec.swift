@@ -161,50 +161,53 @@ public struct GRU4Rec: SequenceValidatedModel {
         loop.prefetchDepth = 1
         // A step's products are small ([lanes, hidden] by [hidden, 3·hidden]): BLAS on one thread
         // rather than waking its pool for each (the optimiser's update uses the worker threads).
-        let summary = try BLASLibrary.singleThreaded { try loop.run(
-            network, optimizer: optimizer, context: context,
-            epoch: { epoch in
-                var order = trainable
-                var shuffler = Xoshiro256(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
-                shuffler.shuffle(&order)
-                return EpochBatches(
-                    inputs: SessionParallelStep.schedule(sequences, order: order, batchSize: config.batchSize)
-                ) { $0 }
-            },
-            loss: { step, _ in
-                let rows = step.lanes.count
-                var initial = [Float](repeating: 0, count: rows * hidden)
-                for (row, lane) in step.lanes.enumerated() where !step.starts[row] {
-                    for unit in 0..<hidden { initial[row * hidden + unit] = lanes[lane * hidden + unit] }
-                }
-                let state = network.step(
-                    step.inputs, state: Variable(Tensor(shape: [rows, hidden], scalars: initial)))
-                let values = state.value.scalars
-                for (row, lane) in step.lanes.enumerated() {
-                    for unit in 0..<hidden { lanes[lane * hidden + unit] = values[row * hidden + unit] }
-                }
-                let logits: Variable
-                let targets: [Int32]
-                if let sampler {
-                    let columns = step.targets + (0..<config.negativeCount).map { _ in sampler.sample(using: &generator) }
-                    logits = network.logits(state, columns: columns)
-                    targets = (0..<Int32(rows)).map { $0 }
-                } else {
-                    logits = network.logits(state, columns: nil)
-                    targets = step.targets
-                }
-                switch config.loss {
-                case .crossEntropy: return Loss.softmaxCrossEntropy(logits: logits, labels: targets)
-                case .bprMax: return Loss.bprMax(logits: logits, targets: targets, regularization: config.bprRegularization)
-                case .top1Max: return Loss.top1Max(logits: logits, targets: targets)
-                }
-            },
-            validate: validation.map { part in
-                { _ in
-                    let reader = GRU4RecReader(config: config, parameters: network.namedValues)
-                    return part.measurement(config.validationMetric) { reader.scores(histories: $0) }
-                }
-            })
+        let summary = try BLASLibrary.singleThreaded {
+            try loop.run(
+                network, optimizer: optimizer, context: context,
+                epoch: { epoch in
+                    var order = trainable
+                    var shuffler = Xoshiro256(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+                    shuffler.shuffle(&order)
+                    return EpochBatches(
+                        inputs: SessionParallelStep.schedule(sequences, order: order, batchSize: config.batchSize)
+                    ) { $0 }
+                },
+                loss: { step, _ in
+                    let rows = step.lanes.count
+                    var initial = [Float](repeating: 0, count: rows * hidden)
+                    for (row, lane) in step.lanes.enumerated() where !step.starts[row] {
+                        for unit in 0..<hidden { initial[row * hidden + unit] = lanes[lane * hidden + unit] }
+                    }
+                    let state = network.step(
+                        step.inputs, state: Variable(Tensor(shape: [rows, hidden], scalars: initial)))
+                    let values = state.value.scalars
+                    for (row, lane) in step.lanes.enumerated() {
+                        for unit in 0..<hidden { lanes[lane * hidden + unit] = values[row * hidden + unit] }
+                    }
+                    let logits: Variable
+                    let targets: [Int32]
+                    if let sampler {
+                        let columns =
+                            step.targets + (0..<config.negativeCount).map { _ in sampler.sample(using: &generator) }
+                        logits = network.logits(state, columns: columns)
+                        targets = (0..<Int32(rows)).map { $0 }
+                    } else {
+                        logits = network.logits(state, columns: nil)
+                        targets = step.targets
+                    }
+                    switch config.loss {
+                    case .crossEntropy: return Loss.softmaxCrossEntropy(logits: logits, labels: targets)
+                    case .bprMax:
+                        return Loss.bprMax(logits: logits, targets: targets, regularization: config.bprRegularization)
+                    case .top1Max: return Loss.top1Max(logits: logits, targets: targets)
+                    }
+                },
+                validate: validation.map { part in
+                    { _ in
+                        let reader = GRU4RecReader(config: config, parameters: network.namedValues)
+                        return part.measurement(config.validationMetric) { reader.scores(histories: $0) }
+                    }
+                })
         }
         return (network, summary.bestEpoch)
     }
@@ -247,17 +250,21 @@ final class GRU4RecNetwork: Module {
         let seed = config.seed
         embedding =
             width > 0
-            ? Embedding(itemCount, width, initializer: .glorotUniform, sparse: !config.tied || config.negativeCount > 0, seed: seed &+ 1)
+            ? Embedding(
+                itemCount, width, initializer: .glorotUniform, sparse: !config.tied || config.negativeCount > 0,
+                seed: seed &+ 1)
             : nil
         cell = GRUCell(inputs: width > 0 ? width : itemCount, hidden: hidden, seed: seed &+ 2)
         if width == 0 { cell.input.weight.isSparse = true }
         output =
             config.tied
             ? nil
-            : Embedding(itemCount, hidden, initializer: .glorotUniform, sparse: config.negativeCount > 0, seed: seed &+ 3)
+            : Embedding(
+                itemCount, hidden, initializer: .glorotUniform, sparse: config.negativeCount > 0, seed: seed &+ 3)
         outputBias = Embedding(itemCount, 1, initializer: .zeros, sparse: config.negativeCount > 0)
         dropout = config.dropout > 0 ? Dropout(config.dropout, seed: seed &+ 4) : nil
-        embeddingDropout = config.embeddingDropout > 0 && width > 0 ? Dropout(config.embeddingDropout, seed: seed &+ 5) : nil
+        embeddingDropout =
+            config.embeddingDropout > 0 && width > 0 ? Dropout(config.embeddingDropout, seed: seed &+ 5) : nil
     }
 
     var children: [(name: String, module: any Module)] {

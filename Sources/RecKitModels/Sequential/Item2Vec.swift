@@ -120,8 +120,10 @@ public struct Item2Vec: TrainableRecommender, ItemSimilarity {
                         let range = chunks[chunk]
                         for (position, slot) in range.enumerated() {
                             // The rate falls linearly with the chunk's progress over all epochs.
-                            let progress = (Float(epoch) + Float(position) / Float(range.count)) / Float(
-                                config.epochCount)
+                            let progress =
+                                (Float(epoch) + Float(position) / Float(range.count))
+                                / Float(
+                                    config.epochCount)
                             let rate = config.learningRate * max(1e-4, 1 - progress)
                             let kept = sequences[shuffled[slot]].filter { generator.nextUnitFloat() < keep[Int($0)] }
                             guard kept.count >= 2 else { continue }

@@ -164,7 +164,8 @@ public struct SASRec: SequenceValidatedModel {
                 ])
                 var labels = [Float](repeating: 0, count: rows.count * 2)
                 for row in 0..<rows.count { labels[row * 2] = 1 }
-                return Loss.binaryCrossEntropy(logits: logits, targets: Tensor(shape: [rows.count, 2], scalars: labels))
+                return Loss.binaryCrossEntropy(
+                    logits: logits, targets: Tensor(shape: [rows.count, 2], scalars: labels))
                     * 2
             },
             validate: validation.map { part in
@@ -231,7 +232,9 @@ final class SASRecNetwork: Module, @unchecked Sendable { // read-only after trai
         attentionNorms = (0..<config.blockCount).map { _ in LayerNorm(width, epsilon: 1e-8) }
         feedForwardNorms = (0..<config.blockCount).map { _ in LayerNorm(width, epsilon: 1e-8) }
         feedForward = (0..<config.blockCount).map {
-            MLP([width, width, width], activation: .relu, dropout: config.dropout, seed: seed &+ 100 &+ UInt64($0) &* 10)
+            MLP(
+                [width, width, width], activation: .relu, dropout: config.dropout, seed: seed &+ 100 &+ UInt64($0) &* 10
+            )
         }
         finalNorm = LayerNorm(width, epsilon: 1e-8)
         dropouts = (0..<(1 + 2 * config.blockCount)).map { Dropout(config.dropout, seed: seed &+ 200 &+ UInt64($0)) }

@@ -52,11 +52,13 @@ public struct SessionKNN: TrainableRecommender, ItemSimilarity {
         var pairs = Set<Int64>()
         var users: [Int32] = []
         var items: [Int32] = []
-        for row in 0..<train.count where pairs.insert(Int64(train.items[row]) << 32 | Int64(train.users[row])).inserted {
+        for row in 0..<train.count where pairs.insert(Int64(train.items[row]) << 32 | Int64(train.users[row])).inserted
+        {
             users.append(train.users[row])
             items.append(train.items[row])
         }
-        let distinct = try Interactions(users: users, items: items, userCount: train.userCount, itemCount: train.itemCount)
+        let distinct = try Interactions(
+            users: users, items: items, userCount: train.userCount, itemCount: train.itemCount)
         let withSelf = NeighbourIndex.build(
             rows: InteractionMatrix.byItem(distinct), k: config.neighbourCount + 1, cosine: true,
             shrinkage: config.regularization, threadCount: context.threads(default: Parallel.defaultThreadCount))
@@ -69,8 +71,10 @@ public struct SessionKNN: TrainableRecommender, ItemSimilarity {
             let kept = zip(withSelf.columns(inRow: item), withSelf.values(inRow: item))
                 .filter { Int($0.0) != item && $0.1 > 0 }
                 .sorted { a, b in
-                    a.1 != b.1 ? a.1 > b.1 : support[Int(a.0)] != support[Int(b.0)]
-                        ? support[Int(a.0)] > support[Int(b.0)] : a.0 < b.0
+                    a.1 != b.1
+                        ? a.1 > b.1
+                        : support[Int(a.0)] != support[Int(b.0)]
+                            ? support[Int(a.0)] > support[Int(b.0)] : a.0 < b.0
                 }
                 .prefix(config.neighbourCount).sorted { $0.0 < $1.0 }
             columns += kept.map(\.0)
@@ -100,7 +104,8 @@ public struct SessionKNN: TrainableRecommender, ItemSimilarity {
         self.config = config
         self.userCount = userCount
         self.itemCount = itemCount
-        (neighbours, lastClicks) = try weights.neighbourhood(rows: itemCount, userCount: userCount, itemCount: itemCount)
+        (neighbours, lastClicks) = try weights.neighbourhood(
+            rows: itemCount, userCount: userCount, itemCount: itemCount)
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor {

@@ -226,7 +226,8 @@ struct Evaluate: AsyncParsableCommand {
             "train_fingerprint": trainData.interactions.fingerprint(),
             "test_fingerprint": testData.interactions.fingerprint(),
         ]
-        let chosen = try metrics.map(Experiment.metrics) ?? (nextItem ? NextItemEvaluator.defaultMetrics : MetricSpec.defaults)
+        let chosen =
+            try metrics.map(Experiment.metrics) ?? (nextItem ? NextItemEvaluator.defaultMetrics : MetricSpec.defaults)
         guard nextItem else {
             if validation != nil { throw ValidationError("--validation applies to --protocol next-item") }
             return try model.configured().map { configured in

@@ -90,7 +90,9 @@ enum SettingsFile {
 struct Recommend: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Recommendations from a saved model: for a user, an ad-hoc history, a session so far, or every user (batch export).")
+            "Recommendations from a saved model: for a user, an ad-hoc history, a session so far, or every user "
+            + "(batch export)."
+    )
 
     @Option(help: "The model directory.") var model: String
     @Option(help: "A user ID from the training data.") var user: String?
@@ -144,7 +146,8 @@ struct Recommend: AsyncParsableCommand {
             let ids = history.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let answer =
                 session == nil
-                ? saved.recommend(history: ids, k: k) : saved.recommend(session: ids, k: k, excludingClicked: excludeClicked)
+                ? saved.recommend(history: ids, k: k)
+                : saved.recommend(session: ids, k: k, excludingClicked: excludeClicked)
             if !answer.unknown.isEmpty {
                 Terminal.error(
                     "ignoring \(answer.unknown.count) unknown item ID(s): "
@@ -154,7 +157,9 @@ struct Recommend: AsyncParsableCommand {
             if answer.popular {
                 Terminal.error("no item of the history is known to the model: the most popular items instead")
             }
-            output(rows: [(session == nil ? "history" : "session", answer.recommendations)], kind: answer.popular ? "most popular" : saved.kind)
+            output(
+                rows: [(session == nil ? "history" : "session", answer.recommendations)],
+                kind: answer.popular ? "most popular" : saved.kind)
         } else if let users {
             let ids: [String]
             if users == "all" {

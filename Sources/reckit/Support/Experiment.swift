@@ -165,16 +165,18 @@ enum Experiment {
     /// that part has.
     static func validation(train: Dataset, validation: Dataset) -> SequenceValidation {
         let heldOut = Set(validation.users.ids)
-        let fit = train.interactions.filteringRows { !heldOut.contains(train.users.id(at: train.interactions.users[$0])) }
+        let fit = train.interactions.filteringRows {
+            !heldOut.contains(train.users.id(at: train.interactions.users[$0]))
+        }
         var known = Set<String>()
         for item in Set(fit.items) { known.insert(train.items.id(at: item)) }
         let fitItems = IDMap(sorting: known)
         // Cases over the fit part's items, re-indexed into the training data's map.
-        let cases = validation.nextItemCases(items: fitItems).cases.map { case_ in
+        let cases = validation.nextItemCases(items: fitItems).cases.map { nextCase in
             NextItemCase(
-                sessionID: case_.sessionID,
-                prefix: case_.prefix.map { train.items.index(of: fitItems.id(at: $0))! },
-                target: train.items.index(of: fitItems.id(at: case_.target))!)
+                sessionID: nextCase.sessionID,
+                prefix: nextCase.prefix.map { train.items.index(of: fitItems.id(at: $0))! },
+                target: train.items.index(of: fitItems.id(at: nextCase.target))!)
         }
         return SequenceValidation(fit: fit, cases: cases)
     }
