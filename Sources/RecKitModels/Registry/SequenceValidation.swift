@@ -135,6 +135,36 @@ public struct SequenceValidation: Sendable {
     }
 }
 
+/// The settings of a sequence model that chooses its epoch count on next-item validation.
+public protocol SequenceEpochSettings: ModelConfig {
+    /// The most epochs; the count trained after the choice.
+    var epochCount: Int { get set }
+    /// 0 trains `epochCount` epochs; else the fraction cut (with `Cut.sequences`).
+    var validation: Double { get }
+    var validationCut: SequenceValidation.Cut { get }
+    var validationMetric: SequenceValidation.Metric { get }
+}
+
+extension SequenceValidation {
+    /// Chooses the epoch count and trains on all of `train` for it: `training(data, config,
+    /// validation)` runs one training, returning its network and, with a validation part, its best
+    /// epoch. The part is the caller's `validation`, else the one `config` cuts (none with
+    /// `validation` 0). Returns the configuration with the count trained and the final network.
+    public static func fit<Config: SequenceEpochSettings, Network>(
+        _ train: Interactions, config: Config, validation: SequenceValidation?, model: String,
+        training: (_ data: Interactions, _ config: Config, _ validation: SequenceValidation?) throws -> (Network, Int?)
+    ) throws -> (config: Config, network: Network) {
+        var config = config
+        let own =
+            config.validation > 0
+            ? try SequenceValidation(config.validationCut, of: train, fraction: config.validation, model: model) : nil
+        if let part = validation ?? own {
+            config.epochCount = try training(part.fit, config, part).1 ?? config.epochCount
+        }
+        return (config, try training(train, config, nil).0)
+    }
+}
+
 /// A sequence model that can take its validation part from the caller.
 public protocol SequenceValidatedModel: TrainableRecommender {
     /// Trains on `train`, choosing epochs on `validation` when given (else on a part it cuts).

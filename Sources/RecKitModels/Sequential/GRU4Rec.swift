@@ -39,7 +39,7 @@ public struct GRU4Rec: SequenceValidatedModel {
         case adagrad
     }
 
-    public struct Config: ModelConfig {
+    public struct Config: SequenceEpochSettings {
         public var hiddenSize = 100
         /// Input embedding width; 0 is one-hot input.
         public var embeddingSize = 0
@@ -111,12 +111,9 @@ public struct GRU4Rec: SequenceValidatedModel {
         fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
     ) throws {
         try Self.check(config)
-        var config = config
-        if let part = try validation ?? Self.ownValidation(train, config) {
-            let (_, best) = try Self.train(part.fit, config: config, context: context, validation: part)
-            config.epochCount = best ?? config.epochCount
-        }
-        let (network, _) = try Self.train(train, config: config, context: context, validation: nil)
+        let (config, network) = try SequenceValidation.fit(
+            train, config: config, validation: validation, model: Self.name
+        ) { data, config, part in try Self.train(data, config: config, context: context, validation: part) }
         self.init(
             config: config, parameters: network.namedValues, sequences: train.sequences(), itemCount: train.itemCount)
     }
@@ -128,11 +125,6 @@ public struct GRU4Rec: SequenceValidatedModel {
         self.userCount = sequences.count
         self.itemCount = itemCount
         reader = GRU4RecReader(config: config, parameters: parameters)
-    }
-
-    static func ownValidation(_ train: Interactions, _ config: Config) throws -> SequenceValidation? {
-        config.validation > 0
-            ? try SequenceValidation(config.validationCut, of: train, fraction: config.validation, model: name) : nil
     }
 
     /// One training run; with `validation`, early stopping on its recall@20 and the best epoch.

@@ -21,7 +21,7 @@ public struct SASRec: SequenceValidatedModel {
         "SASRec (Kang and McAuley 2018): causal self-attention over the last items, BCE with sampled negatives"
     public static let details = "scores the next item from the user's or session's sequence"
 
-    public struct Config: ModelConfig {
+    public struct Config: SequenceEpochSettings {
         public var factorCount = 50
         public var blockCount = 2
         public var headCount = 1
@@ -85,12 +85,9 @@ public struct SASRec: SequenceValidatedModel {
         fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
     ) throws {
         try Self.check(config)
-        var config = config
-        if let part = try validation ?? Self.ownValidation(train, config) {
-            let (_, best) = try Self.train(part.fit, config: config, context: context, validation: part)
-            config.epochCount = best ?? config.epochCount
-        }
-        let (network, _) = try Self.train(train, config: config, context: context, validation: nil)
+        let (config, network) = try SequenceValidation.fit(
+            train, config: config, validation: validation, model: Self.name
+        ) { data, config, part in try Self.train(data, config: config, context: context, validation: part) }
         self.init(
             config: config, parameters: network.namedValues, sequences: train.sequences(), itemCount: train.itemCount)
     }
@@ -104,11 +101,6 @@ public struct SASRec: SequenceValidatedModel {
         network = SASRecNetwork(config: config, itemCount: itemCount)
         network.load(parameters)
         network.setTraining(false)
-    }
-
-    static func ownValidation(_ train: Interactions, _ config: Config) throws -> SequenceValidation? {
-        config.validation > 0
-            ? try SequenceValidation(config.validationCut, of: train, fraction: config.validation, model: name) : nil
     }
 
     static func train(
