@@ -137,6 +137,16 @@ import _RecKitTestSupport
         #expect(model.scores(forHistory: [1, 2, 3, 4, 5, 6, 7]) == model.scores(forHistory: [2, 3, 4, 5, 6, 7]))
         let sequence = train.sequences()[3]
         #expect(model.scores(forUsers: [3]).scalars == model.scores(forHistory: sequence))
+        // Softmax cross-entropy over every item, and over sampled items, learn it too.
+        for negatives in [0, 6] {
+            var variant = config
+            variant.loss = .crossEntropy
+            variant.negativeCount = negatives
+            variant.epochCount = 10
+            let other = try SASRec(fitting: train, config: variant, context: context)
+            let value = try Self.nextItemRecall(other, test)
+            #expect(value > 0.8, "cross-entropy with \(negatives) negatives: \(value)")
+        }
     }
 
     /// SASRec's validation: each sequence of three or more loses its last item to a case.

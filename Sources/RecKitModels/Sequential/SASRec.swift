@@ -8,7 +8,9 @@ import RecKitTensor
 ///
 /// Each training sequence's last L + 1 items give L (input, next item) positions, left-padded; every
 /// real position is trained with binary cross-entropy on its next item against one uniformly drawn
-/// item the user never had (the paper's objective). The network: item embeddings × √d plus learned
+/// item the user never had (`loss=bce`, the paper's objective), or with softmax cross-entropy over
+/// every item (`loss=cross-entropy`; with `negatives=N`, over the next item and N items drawn
+/// uniformly for the batch), which later work found much stronger (Klenitskiy and Vasilev 2023). The network: item embeddings × √d plus learned
 /// positions, dropout, `blocks` pre-norm transformer blocks (x + attention(LN x), then x + FFN(LN x)
 /// with ReLU, dropout after each; padding positions zeroed after each block), a final layer norm.
 /// Adam (β₂ 0.98). The epoch count is chosen on validation (each user's last training item by
@@ -21,12 +23,20 @@ public struct SASRec: SequenceValidatedModel {
         "SASRec (Kang and McAuley 2018): causal self-attention over the last items, BCE with sampled negatives"
     public static let details = "scores the next item from the user's or session's sequence"
 
+    public enum LossKind: String, Codable, Sendable, CaseIterable {
+        case bce
+        case crossEntropy = "cross-entropy"
+    }
+
     public struct Config: SequenceEpochSettings {
         public var factorCount = 50
         public var blockCount = 2
         public var headCount = 1
         public var maxLength = 200
         public var dropout: Float = 0.2
+        public var loss = LossKind.bce
+        /// Cross-entropy: shared sampled items per batch; 0 = every item.
+        public var negativeCount = 0
         public var batchSize = 128
         public var learningRate: Float = 0.001
         public var epochCount = 200
@@ -39,7 +49,8 @@ public struct SASRec: SequenceValidatedModel {
 
         enum CodingKeys: String, CodingKey {
             case factorCount = "factors", blockCount = "blocks", headCount = "heads", maxLength = "max_length"
-            case dropout, batchSize = "batch_size", learningRate = "learning_rate", epochCount = "epochs"
+            case dropout, loss, negativeCount = "negatives", batchSize = "batch_size", learningRate = "learning_rate",
+                epochCount = "epochs"
             case validation, validationMetric = "validation_metric", validationCut = "validation_cut", patience, seed
         }
 
@@ -49,6 +60,9 @@ public struct SASRec: SequenceValidatedModel {
             .integer("heads", .between(1, 64), "attention heads (must divide factors)"),
             .integer("max_length", .between(1, 4096), "the most recent items read"),
             .number("dropout", .from(0, below: 1), "dropout on embeddings, attention output and feed-forward"),
+            .choice("loss", LossKind.self, "bce (one sampled negative per position, the paper's) or cross-entropy"),
+            .integer(
+                "negatives", .atLeast(0), "cross-entropy: shared uniformly sampled items per batch; 0 = every item"),
             .batchSize("sequences per step"),
             .learningRate("Adam step"),
             .epochs("the most passes (chosen on validation unless validation=0)"),
@@ -116,6 +130,7 @@ public struct SASRec: SequenceValidatedModel {
         var generator = Xoshiro256(seed: config.seed &+ 11)
         let length = config.maxLength
         let itemCount = data.itemCount
+        let allItems = (0..<Int32(itemCount)).map { $0 }
         var loop = TrainingLoop(
             epochCount: config.epochCount,
             earlyStopping: validation.map { _ in EarlyStopping(patience: config.patience, higherIsBetter: true) })
@@ -138,6 +153,7 @@ public struct SASRec: SequenceValidatedModel {
                     for (offset, target) in window.dropFirst().enumerated() {
                         rows.append(Int32(slot * length + padding + offset))
                         positives.append(target)
+                        guard config.loss == .bce else { continue }
                         var negative = Int32(generator.nextIndex(below: itemCount))
                         var redraws = 0
                         while seen[user].contains(negative) && redraws < 50 {
@@ -149,6 +165,20 @@ public struct SASRec: SequenceValidatedModel {
                 }
                 let states = network(inputs).gathering(rows: rows)
                 let table = network.items.table
+                if config.loss == .crossEntropy {
+                    // Softmax over every item, or over the positive and shared sampled items.
+                    guard config.negativeCount > 0 else {
+                        let logits = states.matmul(table.gathering(rows: allItems), transposingOther: true)
+                        return Loss.softmaxCrossEntropy(logits: logits, labels: positives)
+                    }
+                    let shared = (0..<config.negativeCount).map { _ in Int32(generator.nextIndex(below: itemCount)) }
+                    let positive = (states * table.gathering(rows: positives)).sum(alongAxis: -1)
+                    let logits = Variable.concatenatingColumns([
+                        positive.reshaped([rows.count, 1]),
+                        states.matmul(table.gathering(rows: shared), transposingOther: true),
+                    ])
+                    return Loss.softmaxCrossEntropy(logits: logits, labels: [Int32](repeating: 0, count: rows.count))
+                }
                 let positive = (states * table.gathering(rows: positives)).sum(alongAxis: -1)
                 let negative = (states * table.gathering(rows: negatives)).sum(alongAxis: -1)
                 let logits = Variable.concatenatingColumns([
