@@ -151,56 +151,52 @@ public struct GRU4Rec: SequenceValidatedModel {
             epochCount: config.epochCount,
             earlyStopping: validation.map { _ in EarlyStopping(patience: config.patience, higherIsBetter: true) })
         loop.prefetchDepth = 1
-        // A step's products are small ([lanes, hidden] by [hidden, 3·hidden]): BLAS on one thread
-        // rather than waking its pool for each (the optimiser's update uses the worker threads).
-        let summary = try BLASLibrary.singleThreaded {
-            try loop.run(
-                network, optimizer: optimizer, context: context,
-                epoch: { epoch in
-                    var order = trainable
-                    var shuffler = Xoshiro256(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
-                    shuffler.shuffle(&order)
-                    return EpochBatches(
-                        inputs: SessionParallelStep.schedule(sequences, order: order, batchSize: config.batchSize)
-                    ) { $0 }
-                },
-                loss: { step, _ in
-                    let rows = step.lanes.count
-                    var initial = [Float](repeating: 0, count: rows * hidden)
-                    for (row, lane) in step.lanes.enumerated() where !step.starts[row] {
-                        for unit in 0..<hidden { initial[row * hidden + unit] = lanes[lane * hidden + unit] }
-                    }
-                    let state = network.step(
-                        step.inputs, state: Variable(Tensor(shape: [rows, hidden], scalars: initial)))
-                    let values = state.value.scalars
-                    for (row, lane) in step.lanes.enumerated() {
-                        for unit in 0..<hidden { lanes[lane * hidden + unit] = values[row * hidden + unit] }
-                    }
-                    let logits: Variable
-                    let targets: [Int32]
-                    if let sampler {
-                        let columns =
-                            step.targets + (0..<config.negativeCount).map { _ in sampler.sample(using: &generator) }
-                        logits = network.logits(state, columns: columns)
-                        targets = (0..<Int32(rows)).map { $0 }
-                    } else {
-                        logits = network.logits(state, columns: nil)
-                        targets = step.targets
-                    }
-                    switch config.loss {
-                    case .crossEntropy: return Loss.softmaxCrossEntropy(logits: logits, labels: targets)
-                    case .bprMax:
-                        return Loss.bprMax(logits: logits, targets: targets, regularization: config.bprRegularization)
-                    case .top1Max: return Loss.top1Max(logits: logits, targets: targets)
-                    }
-                },
-                validate: validation.map { part in
-                    { _ in
-                        let reader = GRU4RecReader(config: config, parameters: network.namedValues)
-                        return part.measurement(config.validationMetric) { reader.scores(histories: $0) }
-                    }
-                })
-        }
+        let summary = try loop.run(
+            network, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                var order = trainable
+                var shuffler = Xoshiro256(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
+                shuffler.shuffle(&order)
+                return EpochBatches(
+                    inputs: SessionParallelStep.schedule(sequences, order: order, batchSize: config.batchSize)
+                ) { $0 }
+            },
+            loss: { step, _ in
+                let rows = step.lanes.count
+                var initial = [Float](repeating: 0, count: rows * hidden)
+                for (row, lane) in step.lanes.enumerated() where !step.starts[row] {
+                    for unit in 0..<hidden { initial[row * hidden + unit] = lanes[lane * hidden + unit] }
+                }
+                let state = network.step(
+                    step.inputs, state: Variable(Tensor(shape: [rows, hidden], scalars: initial)))
+                let values = state.value.scalars
+                for (row, lane) in step.lanes.enumerated() {
+                    for unit in 0..<hidden { lanes[lane * hidden + unit] = values[row * hidden + unit] }
+                }
+                let logits: Variable
+                let targets: [Int32]
+                if let sampler {
+                    let columns =
+                        step.targets + (0..<config.negativeCount).map { _ in sampler.sample(using: &generator) }
+                    logits = network.logits(state, columns: columns)
+                    targets = (0..<Int32(rows)).map { $0 }
+                } else {
+                    logits = network.logits(state, columns: nil)
+                    targets = step.targets
+                }
+                switch config.loss {
+                case .crossEntropy: return Loss.softmaxCrossEntropy(logits: logits, labels: targets)
+                case .bprMax:
+                    return Loss.bprMax(logits: logits, targets: targets, regularization: config.bprRegularization)
+                case .top1Max: return Loss.top1Max(logits: logits, targets: targets)
+                }
+            },
+            validate: validation.map { part in
+                { _ in
+                    let reader = GRU4RecReader(config: config, parameters: network.namedValues)
+                    return part.measurement(config.validationMetric) { reader.scores(histories: $0) }
+                }
+            })
         return (network, summary.bestEpoch)
     }
 
