@@ -78,20 +78,7 @@ extension Tensor {
                             pointers.a! + entry * aSize, pointers.b! + entry * bSize, pointers.c! + entry * m * n,
                             m: m, n: n, k: k, transposeA: transposingSelf, transposeB: transposingOther)
                     }
-                    // Many small products (attention's per-head [length, length] ones): spread over the
-                    // workers, as the evaluators' concurrent products are. (Not by switching BLAS to one
-                    // thread: changing its thread count while another thread is inside a threaded BLAS
-                    // call can leave that call waiting forever.) Each product is the same computation
-                    // either way, so the result does not change.
-                    let threads = Parallel.defaultThreadCount
-                    if batch >= 2 * threads && threads > 1 && m * n * k <= 1 << 22 {
-                        let chunks = Parallel.chunks(count: batch, chunkCount: threads)
-                        Parallel.forEach(chunkCount: chunks.count, threadCount: threads) { chunk in
-                            for entry in chunks[chunk] { product(entry) }
-                        }
-                    } else {
-                        for entry in 0..<batch { product(entry) }
-                    }
+                    for entry in 0..<batch { product(entry) }
                 }
             }
         }

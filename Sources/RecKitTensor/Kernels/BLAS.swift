@@ -20,10 +20,12 @@ enum BLAS {
             if beta == 0 { c.update(repeating: 0, count: m * n) }
             return
         }
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c,
-            Int32(n))
+        BLASLibrary.call(work: m * n * k) {
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c,
+                Int32(n))
+        }
     }
 }
 
@@ -74,29 +76,75 @@ public enum BLASLibrary {
     // BLAS calls made from inside our own parallel loops (one small product per row, per worker) must
     // not start BLAS threads of their own: two workers each waking OpenBLAS's pool oversubscribe the
     // cores (exact iALS solves on ml-20m-like: 11.8 s an iteration, 5.0 s with BLAS on one thread).
-    private static let lock = NSLock()
+    //
+    // Threaded OpenBLAS calls from several threads at once can wait on each other forever (OpenBLAS
+    // 0.3.21: two trainings' threaded sgemm calls hung in exec_blas in a test run), and so can a call
+    // in flight while another thread changes the thread count. So a product large enough for BLAS to
+    // thread runs under `callLock`, one at a time (each still on all of BLAS's threads), and the
+    // thread count only changes under that lock too. Inside `singleThreaded` (BLAS on one thread),
+    // calls run concurrently without the lock, counted, and the count is restored once they are done.
+    private static let state = NSCondition()
+    private static let callLock = NSLock()
     nonisolated(unsafe) private static var depth = 0
+    nonisolated(unsafe) private static var unlockedCalls = 0
     nonisolated(unsafe) private static var saved: Int32 = 0
+    /// OpenBLAS runs products of m·n·k up to 65536 · GEMM_MULTITHREAD_THRESHOLD (4 by default) on the
+    /// caller's thread; below the smallest such bound no call touches its thread pool.
+    private static let threadedWork = 65_536
+
+    /// Runs one BLAS call of `work` multiply-adds under the rules above.
+    static func call(work: Int, _ body: () -> Void) {
+        #if canImport(Accelerate)
+            body()
+        #else
+            guard work > threadedWork else {
+                body()
+                return
+            }
+            state.lock()
+            if depth > 0 {
+                unlockedCalls += 1
+                state.unlock()
+                body()
+                state.lock()
+                unlockedCalls -= 1
+                if unlockedCalls == 0 { state.broadcast() }
+                state.unlock()
+            } else {
+                state.unlock()
+                callLock.lock()
+                body()
+                callLock.unlock()
+            }
+        #endif
+    }
 
     /// Runs `body` with the BLAS library on one thread, restoring its thread count afterwards
-    /// (nested and concurrent uses are counted; the last one out restores). Other BLAS callers in the
-    /// process run on one thread meanwhile.
+    /// (nested and concurrent uses are counted; the last one out restores, once the calls made on one
+    /// thread have returned). Other BLAS callers in the process run on one thread meanwhile.
     public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
         #if canImport(Accelerate)
             return try body()
         #else
-            lock.withLock {
-                if depth == 0 {
-                    saved = openblas_get_num_threads()
-                    openblas_set_num_threads(1)
-                }
-                depth += 1
+            state.lock()
+            if depth == 0 {
+                callLock.lock() // no threaded call is in flight while the count changes
+                saved = openblas_get_num_threads()
+                openblas_set_num_threads(1)
+                callLock.unlock()
             }
+            depth += 1
+            state.unlock()
             defer {
-                lock.withLock {
-                    depth -= 1
-                    if depth == 0 { openblas_set_num_threads(saved) }
+                state.lock()
+                depth -= 1
+                if depth == 0 {
+                    while unlockedCalls > 0 { state.wait() }
+                    callLock.lock()
+                    openblas_set_num_threads(saved)
+                    callLock.unlock()
                 }
+                state.unlock()
             }
             return try body()
         #endif
