@@ -46,6 +46,23 @@ import _RecKitTestSupport
         _ = times
     }
 
+    /// Sampled negatives: `count` distinct items per test user, none the user has in training or
+    /// test, the same for the same seed; users without test items get none.
+    @Test func sampledNegativesAvoidTheUsersItems() throws {
+        let train = try Interactions(users: [0, 0, 1, 1, 2], items: [0, 1, 2, 3, 4], userCount: 3, itemCount: 12)
+        let test = try Interactions(users: [0, 1], items: [2, 5], userCount: 3, itemCount: 12)
+        let split = Split(
+            train: train, test: test, users: try IDMap(ids: ["a", "b", "c"]),
+            items: try IDMap(ids: (0..<12).map(String.init)), description: "t")
+        let sampled = split.withSampledNegatives(5, seed: 3)
+        let negatives = try #require(sampled.negatives)
+        #expect(negatives[0].count == 5 && Set(negatives[0]).count == 5 && negatives[2].isEmpty)
+        #expect(Set(negatives[0]).isDisjoint(with: [0, 1, 2]) && Set(negatives[1]).isDisjoint(with: [2, 3, 5]))
+        #expect(sampled.negatives == split.withSampledNegatives(5, seed: 3).negatives)
+        // Fewer available than asked: all of them.
+        #expect(Set(split.withSampledNegatives(20, seed: 1).negatives![0]) == Set((3..<12).map(Int32.init)))
+    }
+
     @Test func strongGeneralisationHoldsOutWholeUsers() throws {
         let split = try dataset.split(.users(fraction: 0.25, testFraction: 0.2), seed: 5)
         let again = try dataset.split(.users(fraction: 0.25, testFraction: 0.2), seed: 5)

@@ -217,6 +217,11 @@ import _RecKitTestSupport
             model, cases: test.nextItemCases(items: train.items), trainInteractionCount: train.interactions.count)
         #expect(result.evaluatedUserCount == 10152)
         #expect(abs(result["recall@20"]! - 0.4056) <= 0.0005 && abs(result["mrr@20"]! - 0.1876) <= 0.0005)
+        // item2vec as a next-item recommender, seeded on one thread (the README's figure).
+        let item2vec = try Item2Vec(fitting: train.interactions, config: .init(), context: .init(threadCount: 1))
+        let vectors = try NextItemEvaluator().evaluate(
+            item2vec, cases: test.nextItemCases(items: train.items), trainInteractionCount: train.interactions.count)
+        #expect(abs(vectors["recall@20"]! - 0.5270) <= 0.0005 && abs(vectors["mrr@20"]! - 0.2757) <= 0.0005)
     }
 
     /// On CI a missing ../shared fails the run: the pins above (and every test on the shared data)

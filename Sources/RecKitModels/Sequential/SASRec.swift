@@ -10,9 +10,10 @@ import RecKitTensor
 /// real position is trained with binary cross-entropy on its next item against one uniformly drawn
 /// item the user never had (`loss=bce`, the paper's objective), or with softmax cross-entropy over
 /// every item (`loss=cross-entropy`; with `negatives=N`, over the next item and N items drawn
-/// uniformly for the batch), which later work found much stronger (Klenitskiy and Vasilev 2023). The network: item embeddings × √d plus learned
-/// positions, dropout, `blocks` pre-norm transformer blocks (x + attention(LN x), then x + FFN(LN x)
-/// with ReLU, dropout after each; padding positions zeroed after each block), a final layer norm.
+/// uniformly for the batch), which later work found much stronger (Klenitskiy and Vasilev 2023).
+/// The network: item embeddings × √d plus learned positions, dropout, `blocks` pre-norm transformer
+/// blocks (x + attention(LN x), then x + FFN(LN x) with ReLU, dropout after each; padding positions
+/// zeroed after each block), a final layer norm.
 /// Adam (β₂ 0.98). The epoch count is chosen on validation (each user's last training item by
 /// default, as the paper does; `validation_cut=sequences` for session data), then the model trains on
 /// all of the training data for that many epochs. A history is read in the order given (its last

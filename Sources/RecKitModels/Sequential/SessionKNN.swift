@@ -49,16 +49,9 @@ public struct SessionKNN: TrainableRecommender, ItemSimilarity {
         try Self.check(config)
         let sequences = train.sequences()
         // Item × session, 1 where the session holds the item (repeats counted once).
-        var pairs = Set<Int64>()
-        var users: [Int32] = []
-        var items: [Int32] = []
-        for row in 0..<train.count where pairs.insert(Int64(train.items[row]) << 32 | Int64(train.users[row])).inserted
-        {
-            users.append(train.users[row])
-            items.append(train.items[row])
-        }
+        let pairs = train.deduplicated(.keepLast)
         let distinct = try Interactions(
-            users: users, items: items, userCount: train.userCount, itemCount: train.itemCount)
+            users: pairs.users, items: pairs.items, userCount: train.userCount, itemCount: train.itemCount)
         let withSelf = NeighbourIndex.build(
             rows: InteractionMatrix.byItem(distinct), k: config.neighbourCount + 1, cosine: true,
             shrinkage: config.regularization, threadCount: context.threads(default: Parallel.defaultThreadCount))
