@@ -43,11 +43,12 @@ public struct TrainedModel: Sendable {
     /// - Throws: `ConfigError` or `FitError` from the fit.
     public init(
         training configured: ConfiguredModel, on interactions: Interactions, users: IDMap, items: IDMap,
-        itemTitles: [String?]? = nil,
+        itemTitles: [String?]? = nil, side: SideData = SideData(),
         context: TrainingContext = TrainingContext()
     ) throws {
         self.init(
-            model: try configured.fit(interactions, context: context), users: users, items: items,
+            model: try configured.fit(interactions, validation: nil, side: side, context: context), users: users,
+            items: items,
             seen: InteractionMatrix.byUser(interactions), itemTitles: itemTitles,
             fingerprint: interactions.fingerprint())
     }
@@ -58,7 +59,7 @@ public struct TrainedModel: Sendable {
     {
         try self.init(
             training: configured, on: dataset.interactions, users: dataset.users, items: dataset.items,
-            itemTitles: dataset.itemCatalog?.titles, context: context)
+            itemTitles: dataset.itemCatalog?.titles, side: dataset.side, context: context)
     }
 
     /// The model's `--model` name.

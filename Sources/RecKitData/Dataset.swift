@@ -39,6 +39,22 @@ public struct Dataset: Sendable {
 
     /// The item × user matrix (CSC).
     public func itemUserMatrix() -> InteractionMatrix { InteractionMatrix.byItem(interactions) }
+
+    /// The side data models may train on, aligned with this data set's indices.
+    public var side: SideData { SideData(items: itemCatalog, users: userAttributes) }
+}
+
+/// What a model may read beside the interactions: item metadata (genres, tags, titles) and user
+/// attributes, aligned with the training interactions' item and user indices. Empty when the source
+/// has none (a session click file, a split folder).
+public struct SideData: Sendable, Equatable {
+    public var items: ItemCatalog?
+    public var users: AttributeTable?
+
+    public init(items: ItemCatalog? = nil, users: AttributeTable? = nil) {
+        self.items = items
+        self.users = users
+    }
 }
 
 /// A directed link between two users.
@@ -118,6 +134,9 @@ public struct MultiValuedColumn: Sendable, Equatable {
 
     public var entityCount: Int { offsets.count - 1 }
 
+    /// The vocabulary indices of `entity`'s values.
+    public func codes(of entity: Int) -> ArraySlice<Int32> { values[offsets[entity]..<offsets[entity + 1]] }
+
     /// The value strings of `entity`.
     public func values(of entity: Int) -> [String] {
         values[offsets[entity]..<offsets[entity + 1]].map { vocabulary[Int($0)] }
@@ -154,6 +173,18 @@ public struct ItemCatalog: Sendable, Equatable {
         let exact = titles.indices.filter { titles[$0]?.lowercased() == wanted }
         if !exact.isEmpty { return exact.map { Int32($0) } }
         return titles.indices.filter { titles[$0]?.lowercased().contains(wanted) ?? false }.map { Int32($0) }
+    }
+
+    /// Genres and tags as one token column (`genre:Comedy`, `tag:pixar`), what metadata-aware
+    /// embedding models read; nil when the catalog has neither. MovieLens's "(no genres listed)" is
+    /// no genre.
+    public func metadataTokens() -> MultiValuedColumn? {
+        guard genres != nil || tags != nil else { return nil }
+        let lists = (0..<count).map { item in
+            (genres?.values(of: item).filter { $0 != "(no genres listed)" }.map { "genre:" + $0 } ?? [])
+                + (tags?.values(of: item).map { "tag:" + $0 } ?? [])
+        }
+        return MultiValuedColumn(lists: lists)
     }
 
     /// The year in a trailing `(1995)` of a MovieLens title.

@@ -15,6 +15,8 @@ public struct Split: Sendable {
     public var foldIn: Interactions?
     /// How the split was made, e.g. `holdout:0.2 seed 42` or `split-dir ml-100k/...`.
     public var description: String
+    /// The data set's side data, aligned with `items` and `users` (empty for a split folder).
+    public var side = SideData()
 
     public init(
         train: Interactions, test: Interactions, users: IDMap, items: IDMap, negatives: [[Int32]]? = nil,
@@ -99,15 +101,20 @@ extension Dataset {
     public func split(_ method: SplitMethod, seed: UInt64) throws(DataError) -> Split {
         let (train, test) = try interactions.split(method, seed: seed)
         guard case .users(_, let testFraction) = method else {
-            return Split(train: train, test: test, users: users, items: items, description: "\(method) seed \(seed)")
+            var split = Split(
+                train: train, test: test, users: users, items: items, description: "\(method) seed \(seed)")
+            split.side = side
+            return split
         }
         // The held-out users' interactions: a test part per user, the rest their fold-in histories.
         var generator = SplitMix64(seed: seed ^ 0x5EED_F01D)
         let isTest = Splitter.perUserHoldout(test, testFraction: testFraction, minimumPerUser: 5, using: &generator)
         let heldOut = test.filteringRows { isTest[$0] }
-        return Split(
+        var split = Split(
             train: train, test: heldOut, users: users, items: items, foldIn: test.filteringRows { !isTest[$0] },
             description: "\(method) seed \(seed): \(Set(test.users).count) held-out users, their histories folded in")
+        split.side = side
+        return split
     }
 
     /// `k` folds: fold `f` tests on the interactions (or, `byUser`, all interactions of the users)
@@ -123,9 +130,11 @@ extension Dataset {
         for (position, unit) in order.enumerated() { fold[unit] = position % k }
         return (0..<k).map { f in
             let inFold = { (row: Int) in fold[byUser ? Int(data.users[row]) : row] == f }
-            return Split(
+            var split = Split(
                 train: data.filteringRows { !inFold($0) }, test: data.filteringRows(inFold), users: users, items: items,
                 description: "\(k)-fold\(byUser ? " by user" : "") fold \(f + 1) seed \(seed)")
+            split.side = side
+            return split
         }
     }
 }

@@ -183,4 +183,57 @@ import _RecKitTestSupport
         let last = try Item2Vec(fitting: train, config: config, context: context)
         #expect(last.scores(forHistory: [7, 4]) == last.scores(forHistory: [4]))
     }
+
+    /// Meta-Prod2vec: metadata tokens train beside the items; without metadata the variant is an
+    /// error. Each item's token names its successor in the rule (4's is "s13"), so an item with no
+    /// interactions but token "s13" gets, under `meta_cold`, a vector next to the items that precede 13.
+    @Test func item2vecMetaTrainsTokensAndPlacesColdItems() throws {
+        let sessions = Self.ruleSessions(count: 400, seed: 6)
+        let train = try Interactions(
+            users: sessions.users, items: sessions.items, timestamps: sessions.timestamps,
+            userCount: sessions.userCount, itemCount: 21)
+        var config = Item2Vec.Config()
+        config.variant = .meta
+        config.factorCount = 16
+        config.window = 1
+        config.minimumCount = 1
+        config.subsample = 0
+        config.metaCold = true
+        let context = TrainingContext(threadCount: 1)
+        #expect(throws: ConfigError.self) { try Item2Vec(fitting: train, config: config, context: context) }
+        let genres = MultiValuedColumn(lists: (0..<21).map { item in ["s\(item == 20 ? 13 : (3 * item + 1) % 20)"] })
+        let side = SideData(items: ItemCatalog(titles: Array(repeating: nil, count: 21), genres: genres))
+        let model = try Item2Vec(fitting: train, side: side, config: config, context: context)
+        #expect(model.similarItems(to: 20, k: 3).map(\.index).contains(4))
+        config.metaCold = false
+        let zero = try Item2Vec(fitting: train, side: side, config: config, context: context)
+        #expect(zero.vectors.row(20).allSatisfy { $0 == 0 })
+        #expect(try Item2Vec(fitting: train, side: side, config: config, context: context).vectors == zero.vectors)
+    }
+
+    /// user-prod2vec: each user's vector is trained to predict its items, so a training user's scores
+    /// (the cosine to the item vectors) put its own items far above chance.
+    @Test func item2vecUserVectorsPredictTheirItems() throws {
+        let train = Self.ruleSessions(count: 400, seed: 6)
+        var config = Item2Vec.Config()
+        config.variant = .user
+        config.factorCount = 16
+        config.window = 1
+        config.minimumCount = 1
+        config.subsample = 0
+        let model = try Item2Vec(fitting: train, config: config, context: TrainingContext(threadCount: 1))
+        #expect(model.userVectors?.shape == [400, 16])
+        let matrix = InteractionMatrix.byUser(train)
+        let scores = model.scores(forUsers: (0..<400).map { Int32($0) })
+        var found = 0.0
+        var chance = 0.0
+        for user in 0..<400 {
+            let own = Set(matrix.columns(inRow: user))
+            let row = Array(scores.row(user))
+            let top = row.indices.sorted { row[$0] > row[$1] }.prefix(own.count)
+            found += Double(top.filter { own.contains(Int32($0)) }.count) / Double(own.count)
+            chance += Double(own.count) / 20
+        }
+        #expect(found > 2 * chance, "own items found \(found / 400), chance \(chance / 400)")
+    }
 }

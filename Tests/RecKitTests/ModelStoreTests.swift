@@ -11,7 +11,8 @@ import _RecKitTestSupport
     func saved(_ name: String, settings: [String: String] = [:]) throws -> TrainedModel {
         try TrainedModel(
             training: try ConfiguredModel(name, settings: settings), on: Self.train, users: Self.data.ratings.users,
-            items: Self.data.ratings.items, itemTitles: Self.data.ratings.itemCatalog?.titles)
+            items: Self.data.ratings.items, itemTitles: Self.data.ratings.itemCatalog?.titles,
+            side: Self.data.ratings.side)
     }
 
     /// Small settings so the tiny set trains in moments; a registered model missing here trains with
@@ -50,6 +51,8 @@ import _RecKitTestSupport
             ),
             ("gru4rec", ["hidden": "8", "tied": "true", "loss": "top1-max", "epochs": "1", "validation": "0"]),
             ("item2vec", ["variant": "bagged", "factors": "8", "epochs": "1", "threads": "1"]),
+            ("item2vec", ["variant": "user", "factors": "8", "epochs": "1", "threads": "1"]),
+            ("item2vec", ["variant": "meta", "factors": "8", "epochs": "1", "threads": "1", "meta_cold": "true"]),
         ]
 
     @Test(arguments: cases)

@@ -165,23 +165,61 @@ extension SequenceValidation {
     }
 }
 
+/// A model that reads side data (item metadata, user attributes) beside the interactions when the
+/// caller has them (`ConfiguredModel.fit(_:validation:side:context:)`); without, it trains on the
+/// interactions alone.
+public protocol SideDataModel: TrainableRecommender {
+    init(fitting train: Interactions, side: SideData, config: Config, context: TrainingContext) throws
+}
+
+extension SideDataModel {
+    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
+        try self.init(fitting: train, side: SideData(), config: config, context: context)
+    }
+}
+
 /// A sequence model that can take its validation part from the caller.
-public protocol SequenceValidatedModel: TrainableRecommender {
-    /// Trains on `train`, choosing epochs on `validation` when given (else on a part it cuts).
-    init(fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?)
-        throws
+public protocol SequenceValidatedModel: SideDataModel {
+    /// Trains on `train`, choosing epochs on `validation` when given (else on a part it cuts), with
+    /// `side` data where the model reads any.
+    init(
+        fitting train: Interactions, side: SideData, config: Config, context: TrainingContext,
+        validation: SequenceValidation?) throws
 }
 
 extension SequenceValidatedModel {
-    public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
-        try self.init(fitting: train, config: config, context: context, validation: nil)
+    public init(fitting train: Interactions, side: SideData, config: Config, context: TrainingContext) throws {
+        try self.init(fitting: train, side: side, config: config, context: context, validation: nil)
     }
 
+    public init(fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?)
+        throws
+    {
+        try self.init(fitting: train, side: SideData(), config: config, context: context, validation: validation)
+    }
+}
+
+extension SideDataModel {
     static func fit(
-        _ train: Interactions, anyConfig: any ModelConfig, context: TrainingContext, validation: SequenceValidation?
+        _ train: Interactions, anyConfig: any ModelConfig, context: TrainingContext, validation: SequenceValidation?,
+        side: SideData
     ) throws -> any TrainableRecommender {
         guard let config = anyConfig as? Config else { preconditionFailure("\(name) given a \(type(of: anyConfig))") }
-        return try Self(fitting: train, config: config, context: context, validation: validation)
+        if let sequenceType = Self.self as? any SequenceValidatedModel.Type {
+            return try sequenceType.fitSequence(
+                train, anyConfig: config, context: context, validation: validation, side: side)
+        }
+        return try Self(fitting: train, side: side, config: config, context: context)
+    }
+}
+
+extension SequenceValidatedModel {
+    static func fitSequence(
+        _ train: Interactions, anyConfig: any ModelConfig, context: TrainingContext, validation: SequenceValidation?,
+        side: SideData
+    ) throws -> any TrainableRecommender {
+        guard let config = anyConfig as? Config else { preconditionFailure("\(name) given a \(type(of: anyConfig))") }
+        return try Self(fitting: train, side: side, config: config, context: context, validation: validation)
     }
 }
 
@@ -189,17 +227,18 @@ extension ConfiguredModel {
     /// Whether the model chooses its epochs on a next-item validation part a caller can give.
     public var takesSequenceValidation: Bool { type is any SequenceValidatedModel.Type }
 
-    /// Trains on `train`, a sequence model choosing its epochs on `validation` (other models ignore it).
+    /// Whether the model reads side data when given.
+    public var readsSideData: Bool { type is any SideDataModel.Type }
+
+    /// Trains on `train`: a sequence model choosing its epochs on `validation`, a model reading side
+    /// data with `side` (other models ignore either).
     public func fit(
-        _ train: Interactions, validation: SequenceValidation?, context: TrainingContext = TrainingContext()
-    )
-        throws -> any TrainableRecommender
-    {
-        guard let validation, let sequenceType = type as? any SequenceValidatedModel.Type else {
-            return try fit(train, context: context)
-        }
+        _ train: Interactions, validation: SequenceValidation?, side: SideData = SideData(),
+        context: TrainingContext = TrainingContext()
+    ) throws -> any TrainableRecommender {
+        guard let sideType = type as? any SideDataModel.Type else { return try fit(train, context: context) }
         var context = context
         if context.threadCount == nil { context.threadCount = threadCount ?? Parallel.defaultThreadCount }
-        return try sequenceType.fit(train, anyConfig: config, context: context, validation: validation)
+        return try sideType.fit(train, anyConfig: config, context: context, validation: validation, side: side)
     }
 }

@@ -108,7 +108,8 @@ public struct GRU4Rec: SequenceValidatedModel {
     let reader: GRU4RecReader
 
     public init(
-        fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
+        fitting train: Interactions, side: SideData, config: Config, context: TrainingContext,
+        validation: SequenceValidation?
     ) throws {
         try Self.check(config)
         let (config, network) = try SequenceValidation.fit(

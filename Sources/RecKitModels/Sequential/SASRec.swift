@@ -97,7 +97,8 @@ public struct SASRec: SequenceValidatedModel {
     let network: SASRecNetwork
 
     public init(
-        fitting train: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
+        fitting train: Interactions, side: SideData, config: Config, context: TrainingContext,
+        validation: SequenceValidation?
     ) throws {
         try Self.check(config)
         let (config, network) = try SequenceValidation.fit(

@@ -251,7 +251,8 @@ struct Evaluate: AsyncParsableCommand {
         return try model.configured().map { configured in
             try Experiment.runNextItem(
                 configured, seeds: seeds.map { (0..<UInt64($0)).map { $0 } }, train: trainData.interactions,
-                cases: cases, validation: sequenceValidation, metrics: chosen, batchSize: batchSize,
+                cases: cases, validation: sequenceValidation, side: trainData.side, metrics: chosen,
+                batchSize: batchSize,
                 threadCount: threads, quiet: quiet, context: context)
         }
     }

@@ -29,7 +29,7 @@ enum Experiment {
         /// The split and the context that reproduces it (source, split, seed, fingerprints).
         func load(_ options: LoadOptions, quiet: Bool) throws -> (Split, [String: String]) {
             var context: [String: String] = ["reckit": RecKitVersion.current]
-            let split: Split
+            var split: Split
             if let splitDirectory {
                 split = try Terminal.withTicker("reading \(splitDirectory)", quiet: quiet) {
                     try SplitDirectory.load(splitDirectory)
@@ -54,6 +54,7 @@ enum Experiment {
                     split = Split(
                         train: train, test: test, users: dataset.users, items: dataset.items,
                         description: "MovieLens 100K \(method)")
+                    split.side = dataset.side
                 }
                 context["data"] = data
                 context["split"] = split.description
@@ -123,7 +124,7 @@ enum Experiment {
         let name = label ?? model.name
         let start = Date()
         let trained = try Terminal.withProgress("training \(name)", quiet: quiet) { report in
-            try model.fit(split.train, context: TrainingContext(progress: report))
+            try model.fit(split.train, validation: nil, side: split.side, context: TrainingContext(progress: report))
         }
         let fitSeconds = Date().timeIntervalSince(start)
         var result = try Terminal.withTicker("evaluating \(name)", quiet: quiet) {
@@ -185,13 +186,13 @@ enum Experiment {
     /// protocol on `cases`; over seeds, mean ± sd.
     static func runNextItem(
         _ model: ConfiguredModel, seeds: [UInt64]?, train: Interactions, cases: NextItemCases,
-        validation: SequenceValidation?, metrics: [MetricSpec], batchSize: Int, threadCount: Int, quiet: Bool,
-        context: [String: String]
+        validation: SequenceValidation?, side: SideData = SideData(), metrics: [MetricSpec], batchSize: Int,
+        threadCount: Int, quiet: Bool, context: [String: String]
     ) throws -> EvaluationResult {
         func once(_ model: ConfiguredModel) throws -> EvaluationResult {
             let start = Date()
             let trained = try Terminal.withProgress("training \(model.name)", quiet: quiet) { report in
-                try model.fit(train, validation: validation, context: TrainingContext(progress: report))
+                try model.fit(train, validation: validation, side: side, context: TrainingContext(progress: report))
             }
             let fitSeconds = Date().timeIntervalSince(start)
             let bar = ProgressBar("evaluating \(model.name)", quiet: quiet)
