@@ -62,7 +62,7 @@ public struct NextItemEvaluator: Sendable {
             batch -> (values: [[Double]], covered: [[Bool]]) in
             defer { progress?(done.add(batches[batch].count), all.count) }
             let range = batches[batch]
-            let scores = model.scores(forHistories: range.map { all[$0].prefix })
+            let scores = model.scores(forCases: range.map { all[$0] })
             var values: [[Double]] = []
             var covered = coverageKs.map { _ in [Bool](repeating: false, count: itemCount) }
             for (row, index) in range.enumerated() {

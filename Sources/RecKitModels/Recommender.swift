@@ -21,6 +21,25 @@ public protocol Recommender: Sendable {
     func scores(forHistories histories: [[Int32]]) -> Tensor
 }
 
+/// A sequence model that also reads each click's context (its time: hour, weekday, gap), as Latent
+/// Cross does. Without contexts it scores through `scores(forHistories:)`.
+public protocol ContextualSequenceModel: Recommender {
+    /// `contexts[i]` holds one context per click of `histories[i]`.
+    func scores(forHistories histories: [[Int32]], contexts: [[ClickContext]]) -> Tensor
+}
+
+extension Recommender {
+    /// Scores of next-item cases: with their click contexts when the model reads them and every
+    /// case has them, else from the items alone.
+    public func scores(forCases cases: [NextItemCase]) -> Tensor {
+        let contexts = cases.compactMap(\.contexts)
+        if let contextual = self as? any ContextualSequenceModel, contexts.count == cases.count {
+            return contextual.scores(forHistories: cases.map(\.prefix), contexts: contexts)
+        }
+        return scores(forHistories: cases.map(\.prefix))
+    }
+}
+
 extension Recommender {
     /// The best `k` items for `user`, skipping the items `seen` holds in the user's row.
     public func recommend(user: Int32, k: Int, excludingSeen seen: InteractionMatrix? = nil) -> [ScoredIndex] {

@@ -167,6 +167,44 @@ public final class MLP: Module {
     }
 }
 
+/// Latent Cross (Beutel et al. 2018): contexts multiplied into a hidden representation as
+/// (1 + w_c) ⊙ x, w_c the sum of one learned vector per categorical context feature (hour, weekday,
+/// device …). The vectors start at zero, so the layer starts as the identity.
+public final class LatentCross: Module {
+    /// One table per feature, `[cardinality, width]`.
+    public let tables: [Embedding]
+
+    public init(cardinalities: [Int], width: Int) {
+        tables = cardinalities.map { Embedding($0, width, initializer: .zeros) }
+    }
+
+    public var children: [(name: String, module: any Module)] {
+        tables.enumerated().map { ("\($0.offset)", $0.element as any Module) }
+    }
+
+    /// `x` `[rows, width]` crossed with the contexts, `features[f][row]` the value of feature f.
+    public func callAsFunction(_ x: Variable, features: [[Int32]]) -> Variable {
+        precondition(
+            features.count == tables.count, "LatentCross: \(features.count) features for \(tables.count) tables")
+        var w = tables[0](features[0])
+        for (table, values) in zip(tables, features).dropFirst() { w = w + table(values) }
+        return x * (w + 1)
+    }
+
+    /// The factors 1 + w_c on plain tensors, `[rows, width]`, from the tables' values (inference).
+    public static func factors(tables: [Tensor], features: [[Int32]]) -> Tensor {
+        let width = tables[0].shape[1]
+        let rows = features[0].count
+        var values = [Float](repeating: 1, count: rows * width)
+        for (table, column) in zip(tables, features) {
+            for (row, value) in column.enumerated() {
+                for f in 0..<width { values[row * width + f] += table.scalars[Int(value) * width + f] }
+            }
+        }
+        return Tensor(shape: [rows, width], scalars: values)
+    }
+}
+
 /// A gated recurrent unit (Cho et al. 2014), as in GRU4Rec:
 /// r = σ(x W_r + h U_r + b_r), z = σ(x W_z + h U_z + b_z), n = tanh(x W_n + r ⊙ (h U_n) + b_n),
 /// h' = (1 − z) ⊙ n + z ⊙ h.

@@ -68,12 +68,34 @@ import _RecKitTestSupport
             items: try IDMap(ids: ["10", "20", "30", "99"]))
         let cases = test.nextItemCases(items: trainItems)
         #expect(cases.removedClicks == 2 && cases.droppedSequences == 1 && cases.sequenceCount == 2)
+        // Each prefix click keeps its context; a removed click still counts for the next gap.
+        let first = ClickContext(hour: 0, weekday: 3, gap: 0)
         #expect(
             cases.cases == [
-                NextItemCase(sessionID: "s1", prefix: [0], target: 1),
-                NextItemCase(sessionID: "s3", prefix: [1], target: 0),
-                NextItemCase(sessionID: "s3", prefix: [1, 0], target: 2),
+                NextItemCase(sessionID: "s1", prefix: [0], target: 1, contexts: [first]),
+                NextItemCase(sessionID: "s3", prefix: [1], target: 0, contexts: [first]),
+                NextItemCase(
+                    sessionID: "s3", prefix: [1, 0], target: 2,
+                    contexts: [first, ClickContext(hour: 0, weekday: 3, gap: 2)]),
             ])
+    }
+
+    /// Click contexts by hand: hour and weekday in UTC (1 January 1970 was a Thursday), the gap to
+    /// the previous click in log₂-second buckets, and the storage code round trip.
+    @Test func clickContextsByHand() throws {
+        #expect(ClickContext(time: 0, previous: nil) == ClickContext(hour: 0, weekday: 3, gap: 0))
+        // 2014-04-02 11:17:46 UTC, a Wednesday; 1969-12-31 23:00 UTC, also a Wednesday.
+        #expect(ClickContext(time: 1_396_437_466, previous: nil) == ClickContext(hour: 11, weekday: 2, gap: 0))
+        #expect(ClickContext(time: -3_600, previous: nil) == ClickContext(hour: 23, weekday: 2, gap: 0))
+        // Gaps 0 s, 1 s, 3 s, an hour, a year and a negative one: 1 + ⌊log₂(gap + 1)⌋, capped at 17.
+        let gaps: [Int64] = [0, 1, 3, 3_600, 31_536_000, -5]
+        #expect(gaps.map { ClickContext(time: 100, previous: 100 - $0).gap } == [1, 2, 3, 12, 17, 1])
+        let context = ClickContext(hour: 23, weekday: 6, gap: 17)
+        #expect(ClickContext(code: context.code) == context && context.code == ClickContext.codeCount - 1)
+        let interactions = try Interactions(
+            users: [1, 0, 1, 1, 0], items: [5, 2, 3, 4, 1], timestamps: [9, 4, 2, 9, 3], userCount: 3, itemCount: 6)
+        #expect(
+            interactions.sequenceContexts()?.map { $0.map(\.gap) } == [[0, 2], [0, 4, 1], []])
     }
 
     /// Sequences follow time, then row order for equal times.

@@ -183,6 +183,15 @@ import Testing
         check([x, h] + cell.parameters.map(\.variable)) { self.weighted(cell(x, state: h)) }
         let oneHot = GRUCell(inputs: 5, hidden: 3, seed: 4)
         check([h] + oneHot.parameters.map(\.variable)) { self.weighted(oneHot(items: [4, 0, 4], state: h)) }
+        let cross = LatentCross(cardinalities: [3, 2], width: 4)
+        let features: [[Int32]] = [[2, 0, 2], [1, 1, 0]]
+        #expect(GradientRecording.disabled { cross(x, features: features) }.value == x.value)
+        for (index, table) in cross.tables.enumerated() {
+            table.table.value = G.random(table.table.shape, seed: 40 + UInt64(index)).value
+        }
+        check([x] + cross.parameters.map(\.variable)) { self.weighted(cross(x, features: features)) }
+        let factors = LatentCross.factors(tables: cross.tables.map(\.table.value), features: features)
+        #expect(GradientRecording.disabled { cross(x, features: features) }.value == x.value * factors)
         let attention = MultiHeadSelfAttention(width: 4, heads: 2, maxLength: 3, seed: 3)
         let sequence = G.random([6, 4], seed: 30)
         check([sequence] + attention.parameters.map(\.variable)) {

@@ -50,6 +50,13 @@ import _RecKitTestSupport
                 ]
             ),
             ("gru4rec", ["hidden": "8", "tied": "true", "loss": "top1-max", "epochs": "1", "validation": "0"]),
+            (
+                "gru4rec",
+                [
+                    "hidden": "8", "embedding": "4", "latent_cross": "true", "auxiliary": "genres", "epochs": "1",
+                    "validation": "0",
+                ]
+            ),
             ("item2vec", ["variant": "bagged", "factors": "8", "epochs": "1", "threads": "1"]),
             ("item2vec", ["variant": "user", "factors": "8", "epochs": "1", "threads": "1"]),
             ("item2vec", ["variant": "meta", "factors": "8", "epochs": "1", "threads": "1", "meta_cold": "true"]),

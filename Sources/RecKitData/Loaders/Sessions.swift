@@ -92,11 +92,14 @@ public struct NextItemCase: Sendable, Equatable {
     public var sessionID: String
     public var prefix: [Int32]
     public var target: Int32
+    /// The prefix's click contexts (from their times), when the data has times.
+    public var contexts: [ClickContext]?
 
-    public init(sessionID: String, prefix: [Int32], target: Int32) {
+    public init(sessionID: String, prefix: [Int32], target: Int32, contexts: [ClickContext]? = nil) {
         self.sessionID = sessionID
         self.prefix = prefix
         self.target = target
+        self.contexts = contexts
     }
 }
 

@@ -33,12 +33,18 @@ public struct SequenceValidation: Sendable {
         let fit = train.filteringRows { !heldOut[Int(train.users[$0])] }
         var known = [Bool](repeating: false, count: train.itemCount)
         for item in fit.items { known[Int(item)] = true }
+        let contexts = train.sequenceContexts()
         var cases: [NextItemCase] = []
         for user in byEnd.suffix(heldCount) {
-            let kept = sequences[user].filter { known[Int($0)] }
+            let positions = sequences[user].indices.filter { known[Int(sequences[user][$0])] }
+            let kept = positions.map { sequences[user][$0] }
+            let keptContexts = contexts.map { all in positions.map { all[user][$0] } }
             guard kept.count >= 2 else { continue }
             for t in 1..<kept.count {
-                cases.append(NextItemCase(sessionID: String(user), prefix: Array(kept[..<t]), target: kept[t]))
+                cases.append(
+                    NextItemCase(
+                        sessionID: String(user), prefix: Array(kept[..<t]), target: kept[t],
+                        contexts: keptContexts.map { Array($0[..<t]) }))
             }
         }
         guard !cases.isEmpty else {
@@ -56,8 +62,9 @@ public struct SequenceValidation: Sendable {
         case mrr
     }
 
-    /// `metric`@20 of `scores`, as the training loop's validation measurement.
-    public func measurement(_ metric: Metric, _ scores: ([[Int32]]) -> Tensor) -> ValidationMeasurement {
+    /// `metric`@20 of `scores` (of a batch of cases' prefixes), as the training loop's validation
+    /// measurement.
+    public func measurement(_ metric: Metric, _ scores: ([NextItemCase]) -> Tensor) -> ValidationMeasurement {
         let measured = measure(k: 20, scores)
         return ValidationMeasurement(
             name: "validation \(metric.rawValue)@20", value: metric == .recall ? measured.recall : measured.mrr)
@@ -100,10 +107,14 @@ public struct SequenceValidation: Sendable {
         var known = [Bool](repeating: false, count: train.itemCount)
         for item in fit.items { known[Int(item)] = true }
         let sequences = fit.sequences()
+        let contexts = fit.sequenceContexts()
         var cases: [NextItemCase] = []
         for row in heldOut.sorted() where known[Int(train.items[row])] {
             let user = Int(train.users[row])
-            cases.append(NextItemCase(sessionID: String(user), prefix: sequences[user], target: train.items[row]))
+            cases.append(
+                NextItemCase(
+                    sessionID: String(user), prefix: sequences[user], target: train.items[row],
+                    contexts: contexts?[user]))
         }
         guard !cases.isEmpty else {
             throw ConfigError(
@@ -113,14 +124,14 @@ public struct SequenceValidation: Sendable {
     }
 
     /// Mean recall@`k` (the next click in the top k, all items ranked, none excluded, ties against
-    /// the target) and MRR@`k` over the cases, scoring prefixes in batches with `scores`.
-    public func measure(k: Int = 20, _ scores: ([[Int32]]) -> Tensor) -> (recall: Double, mrr: Double) {
+    /// the target) and MRR@`k` over the cases, scoring their prefixes in batches with `scores`.
+    public func measure(k: Int = 20, _ scores: ([NextItemCase]) -> Tensor) -> (recall: Double, mrr: Double) {
         var hits = 0.0
         var reciprocal = 0.0
         var start = 0
         while start < cases.count {
             let batch = cases[start..<min(cases.count, start + 512)]
-            let matrix = scores(batch.map(\.prefix))
+            let matrix = scores(Array(batch))
             for (row, nextCase) in batch.enumerated() {
                 let rank = Metrics.nextItemRank(of: Int(nextCase.target), in: matrix.row(row))
                 if rank <= k {

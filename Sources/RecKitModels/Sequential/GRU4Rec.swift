@@ -18,11 +18,22 @@ import RecKitTensor
 /// PyTorch's dense Adam does (row-only "lazy" updates learned markedly slower on yoochoose: validation
 /// recall@20 after 10 epochs 0.513 against 0.565).
 ///
+/// Latent Cross (Beutel et al. 2018, `latent_cross=true`): each click's context — hour of day,
+/// weekday and the gap since the previous click, read from its time (`ClickContext`) — is embedded
+/// (the sum of one learned vector per feature, w_c, starting at zero) and multiplied in as
+/// (1 + w_c) ⊙ x on the input embedding before the GRU (with `embedding` > 0) and as (1 + w_c) ⊙ h on
+/// the state before the output layer. Histories scored without times (`recommend --session`) get
+/// w_c = 0.
+///
+/// Multi-task (`auxiliary=genres|tags`): a second head on the same state predicts the next item's
+/// genres (or tags), softmax over the vocabulary against the item's tokens as a distribution,
+/// weighted by `auxiliary_weight` in the loss; it shapes the state and is not used in scoring.
+///
 /// The epoch count is chosen on validation: the caller's (`evaluate --validation FILE`) or the most
 /// recent `validation` fraction of the training sequences, by recall@20 of the next-item protocol;
 /// then the model trains on all of the training data for that many epochs. A training user's
 /// scores come from its whole sequence; a history (a session so far) is read in the order given.
-public struct GRU4Rec: SequenceValidatedModel {
+public struct GRU4Rec: SequenceValidatedModel, ContextualSequenceModel {
     public static let name = "gru4rec"
     public static let summary =
         "GRU4Rec (Hidasi et al. 2016/2018): a GRU over the session, session-parallel batches, CE / BPR-max / TOP1-max"
@@ -37,6 +48,13 @@ public struct GRU4Rec: SequenceValidatedModel {
     public enum OptimizerChoice: String, Codable, Sendable, CaseIterable {
         case adam
         case adagrad
+    }
+
+    /// What the multi-task head predicts of the next item.
+    public enum AuxiliaryTarget: String, Codable, Sendable, CaseIterable {
+        case none
+        case genres
+        case tags
     }
 
     public struct Config: SequenceEpochSettings {
@@ -55,6 +73,9 @@ public struct GRU4Rec: SequenceValidatedModel {
         public var optimizer = OptimizerChoice.adam
         public var dropout: Float = 0
         public var embeddingDropout: Float = 0
+        public var latentCross = false
+        public var auxiliary = AuxiliaryTarget.none
+        public var auxiliaryWeight: Float = 1
         /// The most epochs; with validation, the count is chosen on it.
         public var epochCount = 20
         public var validation = 0.1
@@ -68,6 +89,7 @@ public struct GRU4Rec: SequenceValidatedModel {
             case hiddenSize = "hidden", embeddingSize = "embedding", tied, loss, negativeCount = "negatives"
             case sampleAlpha = "sample_alpha", bprRegularization = "bpreg", batchSize = "batch_size"
             case learningRate = "learning_rate", optimizer, dropout, embeddingDropout = "dropout_embedding"
+            case latentCross = "latent_cross", auxiliary, auxiliaryWeight = "auxiliary_weight"
             case epochCount = "epochs", validation, validationMetric = "validation_metric"
             case validationCut = "validation_cut", patience, seed
         }
@@ -85,6 +107,9 @@ public struct GRU4Rec: SequenceValidatedModel {
             .choice("optimizer", OptimizerChoice.self, "adam or adagrad"),
             .number("dropout", .from(0, below: 1), "dropout on the hidden state before the output"),
             .number("dropout_embedding", .from(0, below: 1), "dropout on the input embedding"),
+            .boolean("latent_cross", "Latent Cross: hour, weekday and click-gap contexts multiplied into the GRU"),
+            .choice("auxiliary", AuxiliaryTarget.self, "multi-task head predicting the next item's genres or tags"),
+            .number("auxiliary_weight", .atLeast(0), "weight of the multi-task head's loss"),
             .epochs("the most passes (chosen on validation unless validation=0)"),
             .validation,
             .choice(
@@ -105,6 +130,8 @@ public struct GRU4Rec: SequenceValidatedModel {
     public let parameters: [String: Tensor]
     /// Each training user's (session's) items in time order.
     let sequences: [[Int32]]
+    /// With Latent Cross, their click contexts.
+    let contexts: [[ClickContext]]?
     let reader: GRU4RecReader
 
     public init(
@@ -112,33 +139,71 @@ public struct GRU4Rec: SequenceValidatedModel {
         validation: SequenceValidation?
     ) throws {
         try Self.check(config)
+        if config.latentCross && train.timestamps == nil {
+            throw ConfigError(model: Self.name, key: "latent_cross", "needs click times, and the data has none")
+        }
+        let tokens = try Self.auxiliaryTokens(config, side: side, itemCount: train.itemCount)
         let (config, network) = try SequenceValidation.fit(
             train, config: config, validation: validation, model: Self.name
-        ) { data, config, part in try Self.train(data, config: config, context: context, validation: part) }
+        ) { data, config, part in
+            try Self.train(data, config: config, tokens: tokens, context: context, validation: part)
+        }
         self.init(
-            config: config, parameters: network.namedValues, sequences: train.sequences(), itemCount: train.itemCount)
+            config: config, parameters: network.namedValues, sequences: train.sequences(),
+            contexts: config.latentCross ? train.sequenceContexts() : nil, itemCount: train.itemCount)
     }
 
-    init(config: Config, parameters: [String: Tensor], sequences: [[Int32]], itemCount: Int) {
+    init(
+        config: Config, parameters: [String: Tensor], sequences: [[Int32]], contexts: [[ClickContext]]?,
+        itemCount: Int
+    ) {
         self.config = config
         self.parameters = parameters
         self.sequences = sequences
+        self.contexts = contexts
         self.userCount = sequences.count
         self.itemCount = itemCount
         reader = GRU4RecReader(config: config, parameters: parameters)
     }
 
+    /// The multi-task head's targets: each item's tokens as a distribution (rows of zeros for items
+    /// without any), nil without the head.
+    /// - Throws: `ConfigError` when the data has no such tokens.
+    static func auxiliaryTokens(_ config: Config, side: SideData, itemCount: Int) throws(ConfigError)
+        -> MultiValuedColumn?
+    {
+        guard config.auxiliary != .none else { return nil }
+        let column = config.auxiliary == .genres ? side.items?.genres : side.items?.tags
+        guard let column, column.entityCount == itemCount, !column.vocabulary.isEmpty else {
+            throw ConfigError(
+                model: name, key: "auxiliary", "the data has no item \(config.auxiliary.rawValue) to predict")
+        }
+        return column
+    }
+
     /// One training run; with `validation`, early stopping on its recall@20 and the best epoch.
     static func train(
-        _ data: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
+        _ data: Interactions, config: Config, tokens: MultiValuedColumn?, context: TrainingContext,
+        validation: SequenceValidation?
     ) throws -> (GRU4RecNetwork, Int?) {
-        let network = GRU4RecNetwork(config: config, itemCount: data.itemCount)
+        let network = GRU4RecNetwork(
+            config: config, itemCount: data.itemCount, tokenCount: tokens?.vocabulary.count ?? 0)
         let variables = network.parameters.map(\.variable)
         let optimizer: any Optimizer =
             config.optimizer == .adam
             ? Adam(variables, learningRate: config.learningRate, lazy: false)
             : Adagrad(variables, learningRate: config.learningRate)
         let sequences = data.sequences()
+        // Steps are scheduled over click positions, which name both the item and its context.
+        let clickItems = sequences.flatMap { $0 }
+        let clickContexts = config.latentCross ? data.sequenceContexts()!.flatMap { $0 } : nil
+        var position: Int32 = 0
+        let positions = sequences.map { sequence in
+            sequence.map { _ in
+                defer { position += 1 }
+                return position
+            }
+        }
         let trainable = (0..<sequences.count).filter { sequences[$0].count >= 2 }
         let sampler =
             config.negativeCount > 0
@@ -159,70 +224,120 @@ public struct GRU4Rec: SequenceValidatedModel {
                 var shuffler = Xoshiro256(seed: config.seed &+ UInt64(epoch) &* 0x9E37_79B9)
                 shuffler.shuffle(&order)
                 return EpochBatches(
-                    inputs: SessionParallelStep.schedule(sequences, order: order, batchSize: config.batchSize)
+                    inputs: SessionParallelStep.schedule(positions, order: order, batchSize: config.batchSize)
                 ) { $0 }
             },
             loss: { step, _ in
                 let rows = step.lanes.count
+                let inputs = step.inputs.map { clickItems[Int($0)] }
+                let nextItems = step.targets.map { clickItems[Int($0)] }
+                let contexts = clickContexts.map { all in step.inputs.map { all[Int($0)] } }
                 var initial = [Float](repeating: 0, count: rows * hidden)
                 for (row, lane) in step.lanes.enumerated() where !step.starts[row] {
                     for unit in 0..<hidden { initial[row * hidden + unit] = lanes[lane * hidden + unit] }
                 }
                 let state = network.step(
-                    step.inputs, state: Variable(Tensor(shape: [rows, hidden], scalars: initial)))
+                    inputs, contexts: contexts, state: Variable(Tensor(shape: [rows, hidden], scalars: initial)))
                 let values = state.value.scalars
                 for (row, lane) in step.lanes.enumerated() {
                     for unit in 0..<hidden { lanes[lane * hidden + unit] = values[row * hidden + unit] }
                 }
+                let output = network.outputState(state, contexts: contexts)
                 let logits: Variable
                 let targets: [Int32]
                 if let sampler {
                     let columns =
-                        step.targets + (0..<config.negativeCount).map { _ in sampler.sample(using: &generator) }
-                    logits = network.logits(state, columns: columns)
+                        nextItems + (0..<config.negativeCount).map { _ in sampler.sample(using: &generator) }
+                    logits = network.logits(output, columns: columns)
                     targets = (0..<Int32(rows)).map { $0 }
                 } else {
-                    logits = network.logits(state, columns: nil)
-                    targets = step.targets
+                    logits = network.logits(output, columns: nil)
+                    targets = nextItems
                 }
+                let loss: Variable
                 switch config.loss {
-                case .crossEntropy: return Loss.softmaxCrossEntropy(logits: logits, labels: targets)
+                case .crossEntropy: loss = Loss.softmaxCrossEntropy(logits: logits, labels: targets)
                 case .bprMax:
-                    return Loss.bprMax(logits: logits, targets: targets, regularization: config.bprRegularization)
-                case .top1Max: return Loss.top1Max(logits: logits, targets: targets)
+                    loss = Loss.bprMax(logits: logits, targets: targets, regularization: config.bprRegularization)
+                case .top1Max: loss = Loss.top1Max(logits: logits, targets: targets)
                 }
+                guard let tokens, let head = network.auxiliary else { return loss }
+                return loss
+                    + Loss.multinomialLogLikelihood(
+                        logits: head(output), counts: Self.distributions(of: nextItems, tokens: tokens))
+                    * config.auxiliaryWeight
             },
             validate: validation.map { part in
                 { _ in
                     let reader = GRU4RecReader(config: config, parameters: network.namedValues)
-                    return part.measurement(config.validationMetric) { reader.scores(histories: $0) }
+                    return part.measurement(config.validationMetric) { cases in
+                        reader.scores(histories: cases.map(\.prefix), contexts: Self.contexts(of: cases))
+                    }
                 }
             })
         return (network, summary.bestEpoch)
     }
 
+    /// `[items.count, vocabulary]`: each item's tokens, each 1/(its token count).
+    static func distributions(of items: [Int32], tokens: MultiValuedColumn) -> Tensor {
+        let width = tokens.vocabulary.count
+        var values = [Float](repeating: 0, count: items.count * width)
+        for (row, item) in items.enumerated() {
+            let codes = tokens.codes(of: Int(item))
+            for code in codes { values[row * width + Int(code)] += 1 / Float(codes.count) }
+        }
+        return Tensor(shape: [items.count, width], scalars: values)
+    }
+
+    /// The cases' click contexts when every case has them.
+    static func contexts(of cases: [NextItemCase]) -> [[ClickContext]]? {
+        let contexts = cases.compactMap(\.contexts)
+        return contexts.count == cases.count ? contexts : nil
+    }
+
     public func save(into weights: inout ModelWeights) {
         weights.store(parameters: parameters)
         weights.store(sequences: sequences, as: "sequences")
+        if let contexts { weights.store(sequences: contexts.map { $0.map(\.code) }, as: "contexts") }
     }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
-        let shapes = GRU4RecNetwork(config: config, itemCount: itemCount).namedShapes
+        var tokenCount = 0
+        if config.auxiliary != .none {
+            guard case .float32(let head)? = weights.entries["auxiliary.weight"], head.shape.count == 2 else {
+                throw RestoreError("missing float tensor 'auxiliary.weight'")
+            }
+            tokenCount = head.shape[1]
+        }
+        let shapes = GRU4RecNetwork(config: config, itemCount: itemCount, tokenCount: tokenCount).namedShapes
+        let contexts =
+            config.latentCross
+            ? try weights.sequences("contexts", count: userCount, itemCount: ClickContext.codeCount)
+                .map { $0.map(ClickContext.init(code:)) } : nil
         self.init(
             config: config, parameters: try weights.parameters(shapes: shapes),
-            sequences: try weights.sequences("sequences", count: userCount, itemCount: itemCount), itemCount: itemCount)
+            sequences: try weights.sequences("sequences", count: userCount, itemCount: itemCount), contexts: contexts,
+            itemCount: itemCount)
     }
 
     public func scores(forUsers users: [Int32]) -> Tensor {
-        reader.scores(histories: users.map { Int($0) < sequences.count ? sequences[Int($0)] : [] })
+        let known = users.map { Int($0) < sequences.count ? Int($0) : nil }
+        return reader.scores(
+            histories: known.map { $0.map { sequences[$0] } ?? [] },
+            contexts: contexts.map { all in known.map { $0.map { all[$0] } ?? [] } })
     }
 
     public func scores(forHistory history: [Int32]) -> [Float] { reader.scores(histories: [history]).scalars }
 
     public func scores(forHistories histories: [[Int32]]) -> Tensor { reader.scores(histories: histories) }
+
+    public func scores(forHistories histories: [[Int32]], contexts: [[ClickContext]]) -> Tensor {
+        reader.scores(histories: histories, contexts: config.latentCross ? contexts : nil)
+    }
 }
 
-/// GRU4Rec's network for training: input lookup, one GRU cell, output table and bias.
+/// GRU4Rec's network for training: input lookup, one GRU cell, output table and bias; Latent
+/// Cross layers before and after the cell and the multi-task head when configured.
 final class GRU4RecNetwork: Module {
     let cell: GRUCell
     /// The input embedding (also the output table when tied); nil for one-hot input.
@@ -232,8 +347,13 @@ final class GRU4RecNetwork: Module {
     let outputBias: Embedding
     let dropout: Dropout?
     let embeddingDropout: Dropout?
+    /// Latent Cross on the input embedding (with embedding input) and on the state.
+    let crossBefore: LatentCross?
+    let crossAfter: LatentCross?
+    /// The multi-task head: the next item's tokens from the state.
+    let auxiliary: Linear?
 
-    init(config: GRU4Rec.Config, itemCount: Int) {
+    init(config: GRU4Rec.Config, itemCount: Int, tokenCount: Int) {
         let hidden = config.hiddenSize
         let width = config.tied ? hidden : config.embeddingSize
         let seed = config.seed
@@ -254,6 +374,10 @@ final class GRU4RecNetwork: Module {
         dropout = config.dropout > 0 ? Dropout(config.dropout, seed: seed &+ 4) : nil
         embeddingDropout =
             config.embeddingDropout > 0 && width > 0 ? Dropout(config.embeddingDropout, seed: seed &+ 5) : nil
+        let cardinalities = [ClickContext.hourCount, ClickContext.weekdayCount, ClickContext.gapCount]
+        crossBefore = config.latentCross && width > 0 ? LatentCross(cardinalities: cardinalities, width: width) : nil
+        crossAfter = config.latentCross ? LatentCross(cardinalities: cardinalities, width: hidden) : nil
+        auxiliary = tokenCount > 0 ? Linear(hidden, tokenCount, seed: seed &+ 6) : nil
     }
 
     var children: [(name: String, module: any Module)] {
@@ -262,15 +386,25 @@ final class GRU4RecNetwork: Module {
         if let output { parts.append(("output", output)) }
         if let dropout { parts.append(("dropout", dropout)) }
         if let embeddingDropout { parts.append(("embedding_dropout", embeddingDropout)) }
+        if let crossBefore { parts.append(("cross_before", crossBefore)) }
+        if let crossAfter { parts.append(("cross_after", crossAfter)) }
+        if let auxiliary { parts.append(("auxiliary", auxiliary)) }
         return parts
     }
 
-    /// The state after reading `items` from `state`.
-    func step(_ items: [Int32], state: Variable) -> Variable {
+    /// The state after reading `items` (in `contexts`, with Latent Cross) from `state`.
+    func step(_ items: [Int32], contexts: [ClickContext]?, state: Variable) -> Variable {
         guard let embedding else { return cell(items: items, state: state) }
         var x = embedding(items)
+        if let crossBefore, let contexts { x = crossBefore(x, features: GRU4RecNetwork.features(contexts)) }
         if let embeddingDropout { x = embeddingDropout(x) }
         return cell(x, state: state)
+    }
+
+    /// The state the output layer reads: crossed with the contexts under Latent Cross.
+    func outputState(_ state: Variable, contexts: [ClickContext]?) -> Variable {
+        guard let crossAfter, let contexts else { return state }
+        return crossAfter(state, features: GRU4RecNetwork.features(contexts))
     }
 
     /// Scores of `columns` (all items when nil) from the states, after the hidden dropout.
@@ -283,6 +417,11 @@ final class GRU4RecNetwork: Module {
         return h.matmul(table.gathering(rows: columns), transposingOther: true)
             + outputBias.table.gathering(rows: columns).reshaped([columns.count])
     }
+
+    /// Latent Cross's features of clicks: hours, weekdays, gaps.
+    static func features(_ contexts: [ClickContext]) -> [[Int32]] {
+        [contexts.map(\.hour), contexts.map(\.weekday), contexts.map(\.gap)]
+    }
 }
 
 /// A trained GRU4Rec's forward pass on plain tensors: final states of histories and their scores.
@@ -294,6 +433,9 @@ struct GRU4RecReader: Sendable {
     let embedding: Tensor? // [items, width]
     let output: Tensor // [items, hidden]
     let outputBias: Tensor // [items]
+    /// Latent Cross's tables (hour, weekday, gap) before and after the cell.
+    let crossBefore: [Tensor]?
+    let crossAfter: [Tensor]?
 
     init(config: GRU4Rec.Config, parameters: [String: Tensor]) {
         hidden = config.hiddenSize
@@ -304,18 +446,37 @@ struct GRU4RecReader: Sendable {
         output = parameters["output.weight"] ?? parameters["embedding.weight"]!
         let bias = parameters["output_bias.weight"]!
         outputBias = bias.reshaped([bias.shape[0]])
+        let tables = { (name: String) -> [Tensor]? in
+            parameters["\(name).0.weight"].map { first in
+                [first, parameters["\(name).1.weight"]!, parameters["\(name).2.weight"]!]
+            }
+        }
+        crossBefore = tables("cross_before")
+        crossAfter = tables("cross_after")
     }
 
-    /// Each history's final state, `[histories.count, hidden]` (zeros for an empty one).
-    func states(_ histories: [[Int32]]) -> Tensor {
+    /// Each history's final state, `[histories.count, hidden]` (zeros for an empty one), its clicks
+    /// crossed with `contexts` (one per click) when given and the model has Latent Cross.
+    func states(_ histories: [[Int32]], contexts: [[ClickContext]]? = nil) -> Tensor {
         let h3 = 3 * hidden
         var states = [Float](repeating: 0, count: histories.count * hidden)
         let longest = histories.map(\.count).max() ?? 0
         for t in 0..<longest {
             let rows = histories.indices.filter { histories[$0].count > t }
             let items = rows.map { histories[$0][t] }
-            let projected: Tensor =
-                embedding.map { $0.gathering(rows: items).matmul(inputWeight) } ?? inputWeight.gathering(rows: items)
+            let projected: Tensor
+            if let embedding {
+                var x = embedding.gathering(rows: items)
+                if let crossBefore, let contexts {
+                    x =
+                        x
+                        * LatentCross.factors(
+                            tables: crossBefore, features: GRU4RecNetwork.features(rows.map { contexts[$0][t] }))
+                }
+                projected = x.matmul(inputWeight)
+            } else {
+                projected = inputWeight.gathering(rows: items)
+            }
             var previous = [Float](repeating: 0, count: rows.count * hidden)
             for (slot, row) in rows.enumerated() {
                 for unit in 0..<hidden { previous[slot * hidden + unit] = states[row * hidden + unit] }
@@ -335,11 +496,19 @@ struct GRU4RecReader: Sendable {
                 }
             }
         }
-        return Tensor(shape: [histories.count, hidden], scalars: states)
+        let final = Tensor(shape: [histories.count, hidden], scalars: states)
+        guard let crossAfter, let contexts else { return final }
+        // The state the output reads is crossed with the last click's context (none for an empty history).
+        let last = contexts.map { $0.last ?? ClickContext(hour: 0, weekday: 0, gap: 0) }
+        var factors = LatentCross.factors(tables: crossAfter, features: GRU4RecNetwork.features(last))
+        for (row, history) in histories.enumerated() where history.isEmpty {
+            for unit in 0..<hidden { factors.scalars[row * hidden + unit] = 1 }
+        }
+        return final * factors
     }
 
     /// Scores of every item after each history, `[histories.count, items]`.
-    func scores(histories: [[Int32]]) -> Tensor {
-        states(histories).matmul(output, transposingOther: true) + outputBias
+    func scores(histories: [[Int32]], contexts: [[ClickContext]]? = nil) -> Tensor {
+        states(histories, contexts: contexts).matmul(output, transposingOther: true) + outputBias
     }
 }

@@ -194,8 +194,8 @@ public struct SASRec: SequenceValidatedModel {
             },
             validate: validation.map { part in
                 { _ in
-                    part.measurement(config.validationMetric) { histories in
-                        GradientRecording.disabled { network.scores(histories: histories) }
+                    part.measurement(config.validationMetric) { cases in
+                        GradientRecording.disabled { network.scores(histories: cases.map(\.prefix)) }
                     }
                 }
             })

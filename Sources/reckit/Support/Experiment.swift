@@ -177,7 +177,7 @@ enum Experiment {
             NextItemCase(
                 sessionID: nextCase.sessionID,
                 prefix: nextCase.prefix.map { train.items.index(of: fitItems.id(at: $0))! },
-                target: train.items.index(of: fitItems.id(at: nextCase.target))!)
+                target: train.items.index(of: fitItems.id(at: nextCase.target))!, contexts: nextCase.contexts)
         }
         return SequenceValidation(fit: fit, cases: cases)
     }
