@@ -62,14 +62,20 @@ import _RecKitTestSupport
             "recall@3"]!
     }
 
-    @Test func gru4recLearnsTheRuleAndRepeatsBitForBit() throws {
-        let train = Self.ruleSessions(count: 400, seed: 1)
-        let test = Self.ruleSessions(count: 100, seed: 2)
+    /// The small GRU4Rec the rule tests train: 16 units, 6 epochs at 0.01, no validation.
+    static func smallGRU4Rec() -> GRU4Rec.Config {
         var config = GRU4Rec.Config()
         config.hiddenSize = 16
         config.epochCount = 6
         config.learningRate = 0.01
         config.validation = 0
+        return config
+    }
+
+    @Test func gru4recLearnsTheRuleAndRepeatsBitForBit() throws {
+        let train = Self.ruleSessions(count: 400, seed: 1)
+        let test = Self.ruleSessions(count: 100, seed: 2)
+        let config = Self.smallGRU4Rec()
         let context = TrainingContext(threadCount: 1)
         let model = try GRU4Rec(fitting: train, config: config, context: context)
         let popularity = try Popularity(fitting: train)
@@ -164,13 +170,21 @@ import _RecKitTestSupport
     /// prod2vec learns which items appear in the same contexts: skip-gram's input vectors grow alike
     /// when their items share contexts (after i comes 3i + 1 mod 20, so 4 and 0 share 13: 4 → 13 → 0);
     /// as a next-item recommender it beats popularity; one seeded thread repeats bit for bit.
-    @Test func item2vecLearnsNeighboursAndRepeats() throws {
-        let train = Self.ruleSessions(count: 400, seed: 6)
+    /// A small item2vec for the rule sessions: 16 factors, a window of one, every item trained, no
+    /// subsampling (twenty items of ~5 % each: word2vec's subsampling would drop most clicks).
+    static func smallItem2Vec(_ variant: Item2Vec.Variant) -> Item2Vec.Config {
         var config = Item2Vec.Config()
+        config.variant = variant
         config.factorCount = 16
         config.window = 1
         config.minimumCount = 1
-        config.subsample = 0 // twenty items of ~5 % each: word2vec's subsampling would drop most clicks
+        config.subsample = 0
+        return config
+    }
+
+    @Test func item2vecLearnsNeighboursAndRepeats() throws {
+        let train = Self.ruleSessions(count: 400, seed: 6)
+        var config = Self.smallItem2Vec(.prod2vec)
         let context = TrainingContext(threadCount: 1)
         let model = try Item2Vec(fitting: train, config: config, context: context)
         #expect(model.similarItems(to: 4, k: 3).map(\.index).contains(0))
@@ -194,12 +208,7 @@ import _RecKitTestSupport
         let train = try Interactions(
             users: sessions.users, items: sessions.items, timestamps: sessions.timestamps,
             userCount: sessions.userCount, itemCount: 21)
-        var config = Item2Vec.Config()
-        config.variant = .meta
-        config.factorCount = 16
-        config.window = 1
-        config.minimumCount = 1
-        config.subsample = 0
+        var config = Self.smallItem2Vec(.meta)
         config.metaCold = true
         let context = TrainingContext(threadCount: 1)
         #expect(throws: ConfigError.self) { try Item2Vec(fitting: train, config: config, context: context) }
@@ -217,12 +226,7 @@ import _RecKitTestSupport
     /// (the cosine to the item vectors) put its own items far above chance.
     @Test func item2vecUserVectorsPredictTheirItems() throws {
         let train = Self.ruleSessions(count: 400, seed: 6)
-        var config = Item2Vec.Config()
-        config.variant = .user
-        config.factorCount = 16
-        config.window = 1
-        config.minimumCount = 1
-        config.subsample = 0
+        let config = Self.smallItem2Vec(.user)
         let model = try Item2Vec(fitting: train, config: config, context: TrainingContext(threadCount: 1))
         #expect(model.userVectors?.shape == [400, 16])
         let matrix = InteractionMatrix.byUser(train)
@@ -274,12 +278,9 @@ import _RecKitTestSupport
             items: try IDMap(ids: (0..<20).map(String.init)))
         let cases = dataset.nextItemCases(items: dataset.items)
         #expect(cases.cases.allSatisfy { $0.contexts?.count == $0.prefix.count })
-        var config = GRU4Rec.Config()
-        config.hiddenSize = 16
+        var config = Self.smallGRU4Rec()
         config.embeddingSize = 8
         config.epochCount = 8
-        config.learningRate = 0.01
-        config.validation = 0
         let context = TrainingContext(threadCount: 1)
         let recall = { (model: GRU4Rec) in
             try NextItemEvaluator(metrics: [.recall(1)]).evaluate(model, cases: cases, trainInteractionCount: 0)[
@@ -308,11 +309,7 @@ import _RecKitTestSupport
     @Test func gru4recAuxiliaryHeadNeedsGenresAndLearns() throws {
         let train = Self.ruleSessions(count: 400, seed: 1)
         let test = Self.ruleSessions(count: 100, seed: 2)
-        var config = GRU4Rec.Config()
-        config.hiddenSize = 16
-        config.epochCount = 6
-        config.learningRate = 0.01
-        config.validation = 0
+        var config = Self.smallGRU4Rec()
         config.auxiliary = .genres
         let context = TrainingContext(threadCount: 1)
         #expect(throws: ConfigError.self) { try GRU4Rec(fitting: train, config: config, context: context) }
