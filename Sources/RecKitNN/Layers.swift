@@ -307,28 +307,9 @@ public final class MultiHeadSelfAttention: Module {
         precondition(
             x.shape == [batch * length, width], "attention input \(x.shape) for \(batch) × \(length) × \(width)")
         let input = positions.map { x + $0((0..<(batch * length)).map { Int32($0 % length) }) } ?? x
-        let headWidth = width / headCount
-        // [b·t, w] → [b, t, h, d] → [b, h, t, d] → [b·h, t, d]
-        func split(_ v: Variable) -> Variable {
-            v.reshaped([batch, length, headCount, headWidth]).permuted([0, 2, 1, 3]).reshaped([
-                batch * headCount, length, headWidth,
-            ])
-        }
-        let q = split(query(input))
-        let k = split(key(input))
-        let v = split(value(input))
-        var scores = q.batchedMatmul(k, transposingOther: true) * (1 / Float(headWidth).squareRoot())
-        if causal {
-            var mask = [Float](repeating: 0, count: length * length)
-            for row in 0..<length {
-                for column in (row + 1)..<max(row + 1, length) { mask[row * length + column] = -1e9 }
-            }
-            scores = scores + Tensor(shape: [length, length], scalars: mask)
-        }
-        let attended = scores.softmax().batchedMatmul(v) // [b·h, t, d]
-        let merged = attended.reshaped([batch, headCount, length, headWidth]).permuted([0, 2, 1, 3]).reshaped([
-            batch * length, width,
-        ])
-        return output(merged)
+        let attended = Variable.selfAttention(
+            query: query(input), key: key(input), value: value(input), batch: batch, length: length,
+            heads: headCount, causal: causal)
+        return output(attended)
     }
 }

@@ -164,6 +164,25 @@ extension Variable {
         }
     }
 
+    /// Scaled dot-product self-attention of `heads` heads over `batch` sequences of `length`
+    /// positions (`SelfAttention`): query, key and value are `[batch·length, width]`, sequence-major,
+    /// and so is the result; `causal` lets each position see only itself and earlier ones.
+    public static func selfAttention(
+        query: Variable, key: Variable, value: Variable, batch: Int, length: Int, heads: Int, causal: Bool
+    ) -> Variable {
+        let (output, weights) = SelfAttention.forward(
+            query: query.value, key: key.value, value: value.value, batch: batch, length: length, heads: heads,
+            causal: causal)
+        return Variable.result(output, [query, key, value]) { g, x in
+            let (dq, dk, dv) = SelfAttention.backward(
+                g, query: x[0].value, key: x[1].value, value: x[2].value, weights: weights, batch: batch,
+                length: length, heads: heads)
+            if x[0].requiresGradient { x[0].accumulate(dq) }
+            if x[1].requiresGradient { x[1].accumulate(dk) }
+            if x[2].requiresGradient { x[2].accumulate(dv) }
+        }
+    }
+
     // MARK: Rows and columns
 
     /// The rows of a 2-D table at `indices` (an embedding lookup); the table's gradient comes back as

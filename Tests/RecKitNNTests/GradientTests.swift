@@ -199,6 +199,39 @@ import Testing
         }
     }
 
+    /// The fused self-attention against the same attention composed of reshapes, permutes, batched
+    /// products, an additive mask and a softmax (values within 1e-5), and its gradients against
+    /// finite differences, with and without the causal mask, one head and two.
+    @Test func selfAttentionEqualsTheComposedOps() {
+        let (batch, length, width) = (2, 3, 4)
+        let q = G.random([batch * length, width], seed: 50)
+        let k = G.random([batch * length, width], seed: 51)
+        let v = G.random([batch * length, width], seed: 52)
+        for heads in [1, 2] {
+            for causal in [true, false] {
+                let d = width / heads
+                func split(_ x: Variable) -> Variable {
+                    x.reshaped([batch, length, heads, d]).permuted([0, 2, 1, 3]).reshaped([batch * heads, length, d])
+                }
+                var scores = split(q).batchedMatmul(split(k), transposingOther: true) * (1 / Float(d).squareRoot())
+                if causal {
+                    let mask = (0..<(length * length)).map { $0 % length > $0 / length ? Float(-1e9) : 0 }
+                    scores = scores + Tensor(shape: [length, length], scalars: mask)
+                }
+                let composed = scores.softmax().batchedMatmul(split(v)).reshaped([batch, heads, length, d])
+                    .permuted([0, 2, 1, 3]).reshaped([batch * length, width])
+                let fused = Variable.selfAttention(
+                    query: q, key: k, value: v, batch: batch, length: length, heads: heads, causal: causal)
+                for (a, b) in zip(fused.value.scalars, composed.value.scalars) { #expect(abs(a - b) < 1e-5) }
+                check([q, k, v]) {
+                    self.weighted(
+                        Variable.selfAttention(
+                            query: q, key: k, value: v, batch: batch, length: length, heads: heads, causal: causal))
+                }
+            }
+        }
+    }
+
     @Test func sharedInputsAccumulateAndGraphsAreFreed() {
         let x = Variable(Tensor(shape: [2], scalars: [3, -1]), requiresGradient: true)
         let y = (x * x + x).sum() // dy/dx = 2x + 1

@@ -15,16 +15,26 @@ enum BLAS {
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool, beta: Float = 0
     ) {
+        gemm(
+            a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, lda: transposeA ? m : k,
+            ldb: transposeB ? k : n, ldc: n, beta: beta)
+    }
+
+    /// `gemm` on blocks inside larger row-major matrices: row strides `lda`, `ldb`, `ldc` (one head's
+    /// columns of a `[rows, width]` matrix have stride `width`).
+    static func gemm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, lda: Int, ldb: Int, ldc: Int, beta: Float = 0
+    ) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
-            if beta == 0 { c.update(repeating: 0, count: m * n) }
+            if beta == 0 { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
             return
         }
         BLASLibrary.call(work: m * n * k) {
             cblas_sgemm(
                 CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), 1, a, Int32(transposeA ? m : k), b, Int32(transposeB ? k : n), beta, c,
-                Int32(n))
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         }
     }
 }
