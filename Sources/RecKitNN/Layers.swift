@@ -117,9 +117,7 @@ public final class LayerNorm: Module {
     public var ownParameters: [NamedParameter] { [NamedParameter("weight", gain), NamedParameter("bias", bias)] }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let centred = x - x.mean(alongAxis: -1)
-        let deviation = (centred.squared().mean(alongAxis: -1) + epsilon).squareRoot()
-        return centred / deviation * gain + bias
+        x.layerNormalized(gain: gain, bias: bias, epsilon: epsilon)
     }
 }
 

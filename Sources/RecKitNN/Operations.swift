@@ -183,6 +183,74 @@ extension Variable {
         }
     }
 
+    /// Layer normalisation of each row (the last axis) in one op: x̂ = (x − mean) / √(variance + ε),
+    /// then x̂ ⊙ gain + bias; the backward pass is the closed form dx = (dx̂ − mean(dx̂) − x̂ ·
+    /// mean(dx̂ ⊙ x̂)) / √(variance + ε) with dx̂ = g ⊙ gain.
+    public func layerNormalized(gain: Variable, bias: Variable, epsilon: Float) -> Variable {
+        let width = shape.last ?? 0
+        precondition(
+            gain.shape == [width] && bias.shape == [width],
+            "layer norm: \(shape), gain \(gain.shape), bias \(bias.shape)")
+        let rows = width == 0 ? 0 : value.scalarCount / width
+        var normalized = [Float](repeating: 0, count: value.scalarCount)
+        var inverse = [Float](repeating: 0, count: rows)
+        var output = [Float](repeating: 0, count: value.scalarCount)
+        let x = value.scalars
+        let gamma = gain.value.scalars
+        let beta = bias.value.scalars
+        for row in 0..<rows {
+            let base = row * width
+            var sum: Float = 0
+            for j in 0..<width { sum += x[base + j] }
+            let mean = sum / Float(width)
+            var squares: Float = 0
+            for j in 0..<width { squares += (x[base + j] - mean) * (x[base + j] - mean) }
+            let r = 1 / (squares / Float(width) + epsilon).squareRoot()
+            inverse[row] = r
+            for j in 0..<width {
+                let n = (x[base + j] - mean) * r
+                normalized[base + j] = n
+                output[base + j] = n * gamma[j] + beta[j]
+            }
+        }
+        return Variable.result(Tensor(shape: shape, scalars: output), [self, gain, bias]) { g, inputs in
+            let dy = g.scalars
+            if inputs[0].requiresGradient {
+                var dx = [Float](repeating: 0, count: dy.count)
+                for row in 0..<rows {
+                    let base = row * width
+                    var meanD: Float = 0
+                    var meanDN: Float = 0
+                    for j in 0..<width {
+                        let d = dy[base + j] * gamma[j]
+                        meanD += d
+                        meanDN += d * normalized[base + j]
+                    }
+                    meanD /= Float(width)
+                    meanDN /= Float(width)
+                    for j in 0..<width {
+                        let d = dy[base + j] * gamma[j]
+                        dx[base + j] = (d - meanD - normalized[base + j] * meanDN) * inverse[row]
+                    }
+                }
+                inputs[0].accumulate(Tensor(shape: g.shape, scalars: dx))
+            }
+            if inputs[1].requiresGradient || inputs[2].requiresGradient {
+                var dGain = [Float](repeating: 0, count: width)
+                var dBias = [Float](repeating: 0, count: width)
+                for row in 0..<rows {
+                    let base = row * width
+                    for j in 0..<width {
+                        dGain[j] += dy[base + j] * normalized[base + j]
+                        dBias[j] += dy[base + j]
+                    }
+                }
+                if inputs[1].requiresGradient { inputs[1].accumulate(Tensor(shape: [width], scalars: dGain)) }
+                if inputs[2].requiresGradient { inputs[2].accumulate(Tensor(shape: [width], scalars: dBias)) }
+            }
+        }
+    }
+
     // MARK: Rows and columns
 
     /// The rows of a 2-D table at `indices` (an embedding lookup); the table's gradient comes back as

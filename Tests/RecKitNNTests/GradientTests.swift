@@ -232,6 +232,18 @@ import Testing
         }
     }
 
+    /// The fused layer norm against its definition composed of means, a square root and a division.
+    @Test func layerNormEqualsItsDefinition() {
+        let x = G.random([5, 6], seed: 60, scale: 2, offset: 0.5)
+        let gain = G.random([6], seed: 61, offset: 1)
+        let bias = G.random([6], seed: 62)
+        let centred = x - x.mean(alongAxis: -1)
+        let composed = centred / (centred.squared().mean(alongAxis: -1) + 1e-5).squareRoot() * gain + bias
+        let fused = x.layerNormalized(gain: gain, bias: bias, epsilon: 1e-5)
+        for (a, b) in zip(fused.value.scalars, composed.value.scalars) { #expect(abs(a - b) < 1e-5) }
+        check([x, gain, bias]) { self.weighted(x.layerNormalized(gain: gain, bias: bias, epsilon: 1e-5)) }
+    }
+
     @Test func sharedInputsAccumulateAndGraphsAreFreed() {
         let x = Variable(Tensor(shape: [2], scalars: [3, -1]), requiresGradient: true)
         let y = (x * x + x).sum() // dy/dx = 2x + 1
