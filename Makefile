@@ -16,7 +16,7 @@ SEED ?= 42
 PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
-	bench-multvae bench-gru4rec clean
+	bench-multvae bench-gru4rec bench-sasrec clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -94,6 +94,9 @@ bench-multvae: release
 
 bench-gru4rec: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/gru4rec-vs-torch.sh
+
+bench-sasrec: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/sasrec-vs-torch.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)
