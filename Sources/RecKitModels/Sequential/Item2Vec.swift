@@ -21,9 +21,10 @@ import RecKitTensor
 /// Meta-Prod2vec's loss for a pair (item i, context item j) is L(j|i) + λ·(L(M(j)|i) + L(j|M(i)) +
 /// L(M(j)|M(i)) + L(i|M(i))), λ = `meta_weight`, each term a skip-gram pair with negatives of the
 /// target's kind (items or tokens, ∝ count^alpha). An item with several tokens contributes one drawn
-/// at random per pair (an unbiased estimate of their sum at a fifth of the cost). An item too rare to
-/// train (`min_count`) but with metadata gets the mean of its tokens' vectors: the cold-start use
-/// the paper argues for.
+/// at random per pair (proportional in expectation to their mean, at the cost of one). With
+/// `meta_cold`, an item too rare to train (`min_count`) but with metadata gets the mean of its tokens'
+/// vectors: the cold-start use the paper argues for (off by default: on MovieLens leave-last-out the
+/// thousands of rare items so placed crowd the rankings).
 ///
 /// `similar` is the cosine of the input vectors; as a recommender an item scores the summed cosine
 /// to the last `history` items of the sequence (`recommend --session`, a user's last items), or for
