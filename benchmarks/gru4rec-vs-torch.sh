@@ -19,12 +19,4 @@ fit() {
 short="$(fit 2)"
 long="$(fit 6)"
 torch_line="$("$python" benchmarks/peers/gru4rec_torch.py --data "$data" --time-epochs 3 --threads "$threads")"
-"$python" - "$short" "$long" "$torch_line" "$threads" <<'PY'
-import json, sys
-short, long, torch = float(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
-epoch = (long - short) / 4
-print(json.dumps({"benchmark": "gru4rec-epoch", "threads": int(sys.argv[4]),
-                  "reckit_seconds_per_epoch": round(epoch, 4),
-                  "pytorch_seconds_per_epoch": round(torch["seconds_per_epoch"], 4),
-                  "ratio": round(epoch / torch["seconds_per_epoch"], 3)}))
-PY
+"$python" benchmarks/epoch-ratio.py gru4rec "$short" 2 "$long" 6 "$torch_line" "$threads"

@@ -19,13 +19,5 @@ for model in vae dae; do
     long="$(fit "mult$model" 30)"
     torch_line="$("$python" benchmarks/peers/multvae_torch.py --split-dir "$split" --model "$model" \
         --time-epochs 10 --threads "$threads")"
-    "$python" - "$model" "$short" "$long" "$torch_line" "$threads" <<'PY'
-import json, sys
-model, short, long, torch = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), json.loads(sys.argv[4])
-epoch = (long - short) / 20
-print(json.dumps({"benchmark": "mult" + model + "-epoch", "threads": int(sys.argv[5]),
-                  "reckit_seconds_per_epoch": round(epoch, 4),
-                  "pytorch_seconds_per_epoch": round(torch["seconds_per_epoch"], 4),
-                  "ratio": round(epoch / torch["seconds_per_epoch"], 3)}))
-PY
+    "$python" benchmarks/epoch-ratio.py "mult$model" "$short" 10 "$long" 30 "$torch_line" "$threads"
 done
