@@ -238,9 +238,6 @@ extension ConfiguredModel {
     /// Whether the model chooses its epochs on a next-item validation part a caller can give.
     public var takesSequenceValidation: Bool { type is any SequenceValidatedModel.Type }
 
-    /// Whether the model reads side data when given.
-    public var readsSideData: Bool { type is any SideDataModel.Type }
-
     /// Trains on `train`: a sequence model choosing its epochs on `validation`, a model reading side
     /// data with `side` (other models ignore either).
     public func fit(
