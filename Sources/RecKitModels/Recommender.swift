@@ -32,8 +32,7 @@ extension Recommender {
     /// Scores of next-item cases: with their click contexts when the model reads them and every
     /// case has them, else from the items alone.
     public func scores(forCases cases: [NextItemCase]) -> Tensor {
-        let contexts = cases.compactMap(\.contexts)
-        if let contextual = self as? any ContextualSequenceModel, contexts.count == cases.count {
+        if let contextual = self as? any ContextualSequenceModel, let contexts = NextItemCase.contexts(of: cases) {
             return contextual.scores(forHistories: cases.map(\.prefix), contexts: contexts)
         }
         return scores(forHistories: cases.map(\.prefix))

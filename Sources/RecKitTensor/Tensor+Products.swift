@@ -72,13 +72,12 @@ extension Tensor {
             other.scalars.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { c in
                     guard m > 0 && n > 0 else { return }
-                    let pointers = ElementPointers(a: a.baseAddress, b: b.baseAddress, c: c.baseAddress)
-                    let product: @Sendable (Int) -> Void = { entry in
+                    for entry in 0..<batch {
                         BLAS.gemm(
-                            pointers.a! + entry * aSize, pointers.b! + entry * bSize, pointers.c! + entry * m * n,
-                            m: m, n: n, k: k, transposeA: transposingSelf, transposeB: transposingOther)
+                            a.baseAddress! + entry * aSize, b.baseAddress! + entry * bSize,
+                            c.baseAddress! + entry * m * n, m: m, n: n, k: k, transposeA: transposingSelf,
+                            transposeB: transposingOther)
                     }
-                    for entry in 0..<batch { product(entry) }
                 }
             }
         }

@@ -101,6 +101,12 @@ public struct NextItemCase: Sendable, Equatable {
         self.target = target
         self.contexts = contexts
     }
+
+    /// The prefixes' click contexts when every case has them, else nil.
+    public static func contexts(of cases: [NextItemCase]) -> [[ClickContext]]? {
+        let contexts = cases.compactMap(\.contexts)
+        return contexts.count == cases.count ? contexts : nil
+    }
 }
 
 extension SessionLog {

@@ -271,7 +271,7 @@ public struct GRU4Rec: SequenceValidatedModel, ContextualSequenceModel {
                 { _ in
                     let reader = GRU4RecReader(config: config, parameters: network.namedValues)
                     return part.measurement(config.validationMetric) { cases in
-                        reader.scores(histories: cases.map(\.prefix), contexts: Self.contexts(of: cases))
+                        reader.scores(histories: cases.map(\.prefix), contexts: NextItemCase.contexts(of: cases))
                     }
                 }
             })
@@ -287,12 +287,6 @@ public struct GRU4Rec: SequenceValidatedModel, ContextualSequenceModel {
             for code in codes { values[row * width + Int(code)] += 1 / Float(codes.count) }
         }
         return Tensor(shape: [items.count, width], scalars: values)
-    }
-
-    /// The cases' click contexts when every case has them.
-    static func contexts(of cases: [NextItemCase]) -> [[ClickContext]]? {
-        let contexts = cases.compactMap(\.contexts)
-        return contexts.count == cases.count ? contexts : nil
     }
 
     public func save(into weights: inout ModelWeights) {

@@ -280,20 +280,21 @@ public struct Item2Vec: SideDataModel, ItemSimilarity {
     /// A training user's scores: with user vectors the cosine to each item, else (and for a user
     /// without a trained vector) the similarity to its last items.
     public func scores(forUsers users: [Int32]) -> Tensor {
-        let fromHistory = scores(forHistories: users.map { Int($0) < recent.count ? recent[Int($0)] : [] })
-        guard let userVectors else { return fromHistory }
-        let width = config.factorCount
-        let known = users.map { user in
-            Int(user) < userCount && (0..<width).contains { userVectors.scalars[Int(user) * width + $0] != 0 }
+        let histories = users.map { Int($0) < recent.count ? recent[Int($0)] : [] }
+        guard let userVectors else { return scores(forHistories: histories) }
+        let untrained = users.indices.filter { row in
+            Int(users[row]) >= userCount || userVectors.row(Int(users[row])).allSatisfy { $0 == 0 }
         }
-        guard known.contains(true) else { return fromHistory }
-        let fromVector = userVectors.gathering(rows: users.map { Int($0) < userCount ? $0 : 0 })
+        var result = userVectors.gathering(rows: users.map { Int($0) < userCount ? $0 : 0 })
             .matmul(vectors, transposingOther: true)
-        var scalars = fromHistory.scalars
-        for (row, isKnown) in known.enumerated() where isKnown {
-            for item in 0..<itemCount { scalars[row * itemCount + item] = fromVector.scalars[row * itemCount + item] }
+        guard !untrained.isEmpty else { return result }
+        let fallback = scores(forHistories: untrained.map { histories[$0] })
+        for (slot, row) in untrained.enumerated() {
+            for item in 0..<itemCount {
+                result.scalars[row * itemCount + item] = fallback.scalars[slot * itemCount + item]
+            }
         }
-        return Tensor(shape: fromHistory.shape, scalars: scalars)
+        return result
     }
 
     public func scores(forHistory history: [Int32]) -> [Float] { scores(forHistories: [history]).scalars }
