@@ -23,8 +23,9 @@ import RecKitTensor
 /// target's kind (items or tokens, ∝ count^alpha). An item with several tokens contributes one drawn
 /// at random per pair (proportional in expectation to their mean, at the cost of one). With
 /// `meta_cold`, an item too rare to train (`min_count`) but with metadata gets the mean of its tokens'
-/// vectors: the cold-start use the paper argues for (off by default: on MovieLens leave-last-out the
-/// thousands of rare items so placed crowd the rankings).
+/// vectors: the cold-start use the paper argues for. Off by default, which keeps prod2vec's zero
+/// vectors for untrained items (where rare items seldom come next, the thousands so placed crowd
+/// the rankings).
 ///
 /// `similar` is the cosine of the input vectors; as a recommender an item scores the summed cosine
 /// to the last `history` items of the sequence (`recommend --session`, a user's last items), or for
