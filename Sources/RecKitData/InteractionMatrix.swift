@@ -161,6 +161,18 @@ public struct InteractionMatrix: Sendable, Equatable {
         return low < rowOffsets[row + 1] && columnIndices[low] == column
     }
 
+    /// The same pattern with every stored value 1 (a binary matrix).
+    public func binarized() -> InteractionMatrix {
+        InteractionMatrix(
+            unchecked: rowCount, columnCount, rowOffsets, columnIndices, [Float](repeating: 1, count: nonzeroCount))
+    }
+
+    /// The same pattern with `values` (one per stored entry).
+    public func replacingValues(_ values: [Float]) -> InteractionMatrix {
+        precondition(values.count == nonzeroCount, "\(values.count) values for \(nonzeroCount) entries")
+        return InteractionMatrix(unchecked: rowCount, columnCount, rowOffsets, columnIndices, values)
+    }
+
     /// The transpose (CSR ↔ CSC), in O(nnz).
     public func transposed() -> InteractionMatrix {
         var offsets = [Int](repeating: 0, count: columnCount + 1)

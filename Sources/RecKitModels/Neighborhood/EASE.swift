@@ -26,7 +26,7 @@ public struct EASE: TrainableRecommender {
     /// `[itemCount, itemCount]`, zero diagonal.
     public let weights: Tensor
     /// Each user's training row (binary), to score known users.
-    let history: InteractionMatrix
+    public let history: InteractionMatrix
 
     /// - Throws: `ConfigError` for a bad λ or a catalogue above `maximumItemCount`.
     public init(fitting train: Interactions, config: Config, context: TrainingContext) throws {
@@ -43,25 +43,13 @@ public struct EASE: TrainableRecommender {
                 "\(n) items need a dense \(n)×\(n) matrix; EASE is limited to \(maximumItemCount)")
         }
         let byUser = InteractionMatrix.byUser(train.deduplicated(.max))
-        // G = XᵀX (binary X) + λI, accumulated user by user.
-        var gram = [Float](repeating: 0, count: n * n)
-        for user in 0..<byUser.rowCount {
-            let items = byUser.columns(inRow: user)
-            for i in items { for j in items { gram[Int(i) * n + Int(j)] += 1 } }
-        }
-        for i in 0..<n { gram[i * n + i] += config.regularization }
-        guard let inverse = Tensor(shape: [n, n], scalars: gram).invertedSymmetricPositiveDefinite() else {
-            throw ConfigError(model: "ease", key: "regularization", "XᵀX + λI is not positive definite; raise λ")
-        }
-        var b = inverse.scalars
-        let diagonal = (0..<n).map { inverse.scalars[$0 * n + $0] }
-        for i in 0..<n {
-            for j in 0..<n { b[i * n + j] = i == j ? 0 : -b[i * n + j] / diagonal[j] }
+        let weights = try Self.closedForm(byUser, itemCount: n, model: Self.name) { _ in
+            [Float](repeating: config.regularization, count: n)
         }
         self.config = config
         self.userCount = train.userCount
         self.itemCount = n
-        self.weights = Tensor(shape: [n, n], scalars: b)
+        self.weights = weights
         self.history = byUser
     }
 
@@ -77,7 +65,47 @@ public struct EASE: TrainableRecommender {
         self.weights = try weights.tensor("weights", shape: [itemCount, itemCount])
         self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
     }
+}
 
+extension EASE {
+    /// The zero-diagonal closed form B = I − P·diag(1/diag P) with P = (XᵀX + Λ)⁻¹ for binary X
+    /// (the users' rows of `byUser`) and the diagonal Λ that `penalty(diag XᵀX)` returns.
+    /// - Throws: `ConfigError` (key `regularization`) when XᵀX + Λ is not positive definite.
+    static func closedForm(
+        _ byUser: InteractionMatrix, itemCount n: Int, model: String, penalty: ([Float]) -> [Float]
+    ) throws(ConfigError) -> Tensor {
+        // G = XᵀX (binary X), accumulated user by user.
+        var gram = [Float](repeating: 0, count: n * n)
+        for user in 0..<byUser.rowCount {
+            let items = byUser.columns(inRow: user)
+            for i in items { for j in items { gram[Int(i) * n + Int(j)] += 1 } }
+        }
+        let lambda = penalty((0..<n).map { gram[$0 * n + $0] })
+        for i in 0..<n { gram[i * n + i] += lambda[i] }
+        guard let inverse = Tensor(shape: [n, n], scalars: gram).invertedSymmetricPositiveDefinite() else {
+            throw ConfigError(model: model, key: "regularization", "XᵀX + Λ is not positive definite; raise λ")
+        }
+        var b = inverse.scalars
+        let diagonal = (0..<n).map { inverse.scalars[$0 * n + $0] }
+        for i in 0..<n {
+            for j in 0..<n { b[i * n + j] = i == j ? 0 : -b[i * n + j] / diagonal[j] }
+        }
+        return Tensor(shape: [n, n], scalars: b)
+    }
+}
+
+extension EASE: DenseItemItemModel {}
+
+/// A model scoring through a dense item × item matrix B (EASE, EDLAE): a user's scores are x_u · B
+/// for the binary training row x_u.
+public protocol DenseItemItemModel: Recommender, ItemSimilarity {
+    /// `[itemCount, itemCount]`.
+    var weights: Tensor { get }
+    /// Each user's training row (scored as binary).
+    var history: InteractionMatrix { get }
+}
+
+extension DenseItemItemModel {
     public func scores(forUsers users: [Int32]) -> Tensor {
         var rows = [Float](repeating: 0, count: users.count * itemCount)
         for (row, user) in users.enumerated() where Int(user) < history.rowCount {
@@ -91,9 +119,7 @@ public struct EASE: TrainableRecommender {
         for item in items where item >= 0 && Int(item) < itemCount { row[Int(item)] = 1 }
         return Tensor(shape: [1, itemCount], scalars: row).matmul(weights).scalars
     }
-}
 
-extension EASE: ItemSimilarity {
     /// The largest weights B[item, j]: how much having `item` raises j's score.
     public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
         guard item >= 0 && Int(item) < itemCount else { return [] }

@@ -51,7 +51,7 @@ public struct ItemKNN: TrainableRecommender {
     public let itemCount: Int
     /// Row i: item i's neighbours j with sim(i, j).
     public let neighbours: InteractionMatrix
-    let history: InteractionMatrix
+    public let history: InteractionMatrix
     public var name: String { config.weighting == .cosine ? "itemknn" : "itemknn-\(config.weighting.rawValue)" }
 
     /// Builds the neighbour lists on all cores unless the context says otherwise (threads never
@@ -118,39 +118,6 @@ public struct ItemKNN: TrainableRecommender {
             rowCount: items, columnCount: users, rowOffsets: byItem.rowOffsets, columnIndices: byItem.columnIndices,
             values: values)
     }
-
-    public func scores(forUsers users: [Int32]) -> Tensor {
-        var scalars = [Float](repeating: 0, count: users.count * itemCount)
-        for (row, user) in users.enumerated() where Int(user) < history.rowCount {
-            let base = row * itemCount
-            for (item, value) in zip(history.columns(inRow: Int(user)), history.values(inRow: Int(user))) {
-                for (neighbour, similarity) in zip(
-                    neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item)))
-                {
-                    scalars[base + Int(neighbour)] += value * similarity
-                }
-            }
-        }
-        return Tensor(shape: [users.count, itemCount], scalars: scalars)
-    }
-
-    public func scores(forHistory items: [Int32]) -> [Float] {
-        var scores = [Float](repeating: 0, count: itemCount)
-        for item in items where item >= 0 && Int(item) < itemCount {
-            for (neighbour, similarity) in zip(
-                neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item)))
-            {
-                scores[Int(neighbour)] += similarity
-            }
-        }
-        return scores
-    }
-
-    /// The `k` items most similar to `item`, itself excluded.
-    public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
-        zip(neighbours.columns(inRow: Int(item)), neighbours.values(inRow: Int(item)))
-            .filter { $0.0 != item }.map { ScoredIndex(index: $0.0, score: $0.1) }.topK(k)
-    }
 }
 
 /// The K most similar rows of a sparse matrix (rows are the entities, columns their features):
@@ -162,7 +129,8 @@ public struct ItemKNN: TrainableRecommender {
 /// halves the Σ_feature n_f² accumulation that dominates. Threads take interleaved rows into their
 /// own `RowTopK`, merged at the end; each pair's sum runs over the features of the lower row in
 /// order, so neither threads nor the split change a similarity, and the kept sets do not depend on
-/// the order of offers.
+/// the order of offers. `includingSelf: false` leaves each row out of its own list; `scales` turns
+/// the symmetric dot products into directed weights (RP3beta).
 ///
 /// Equal similarities, common on sparse data (two items rated by the same single user have cosine
 /// 1; on ml-latest-small 90 % of the items have a tie at their K-th neighbour), go to the neighbour
@@ -172,9 +140,20 @@ public struct ItemKNN: TrainableRecommender {
 /// 0.1884.) Offers carry each row's rank in that order, which `RowTopK`'s lower-index rule then
 /// applies; the kept ranks are mapped back to rows at the end.
 enum NeighbourIndex {
-    static func build(rows: InteractionMatrix, k: Int, cosine: Bool, shrinkage: Float, threadCount: Int)
+    /// A directed weighting of the dot products instead of cosine: row i's entry for row j is
+    /// dot(i, j) · `row[i]` · `candidate[j]` (RP3beta's popularity penalties).
+    struct Scales: Sendable {
+        var row: [Float]
+        var candidate: [Float]
+    }
+
+    static func build(
+        rows: InteractionMatrix, k: Int, cosine: Bool, shrinkage: Float, threadCount: Int, scales: Scales? = nil,
+        includingSelf: Bool = true
+    )
         -> InteractionMatrix
     {
+        precondition(!(cosine && scales != nil), "cosine and directed scales exclude each other")
         let count = rows.rowCount
         let byTies = (0..<count).sorted { a, b in
             let (supportA, supportB) = (
@@ -255,8 +234,23 @@ enum NeighbourIndex {
                                                             similarity = denominator > 0 ? similarity / denominator : 0
                                                         }
                                                         guard similarity != 0 else { continue }
-                                                        best.offer(row: row, index: rank[other], score: similarity)
-                                                        if other != row {
+                                                        if other == row {
+                                                            if includingSelf {
+                                                                best.offer(
+                                                                    row: row, index: rank[row], score: similarity)
+                                                            }
+                                                        } else if let scales {
+                                                            let dot = similarity
+                                                            best.offer(
+                                                                row: row, index: rank[other],
+                                                                score: dot * scales.row[row]
+                                                                    * scales.candidate[other])
+                                                            best.offer(
+                                                                row: other, index: rank[row],
+                                                                score: dot * scales.row[other]
+                                                                    * scales.candidate[row])
+                                                        } else {
+                                                            best.offer(row: row, index: rank[other], score: similarity)
                                                             best.offer(row: other, index: rank[row], score: similarity)
                                                         }
                                                     }
@@ -293,4 +287,4 @@ enum NeighbourIndex {
     }
 }
 
-extension ItemKNN: ItemSimilarity {}
+extension ItemKNN: ItemItemModel {}

@@ -1,0 +1,42 @@
+/// Dense linear solves that models need outside tensors: small systems, in double precision (their
+/// conditioning is more than Float32 carries), in plain Swift so that the result never depends on
+/// the BLAS library's thread count or on other work in the process.
+public enum LinearSolve {
+    /// x with A x = b for a symmetric positive-definite `n × n` A (row-major; the lower triangle is
+    /// read), by Cholesky: A = L Lᵀ, then L y = b and Lᵀ x = y. Nil when A is not positive definite.
+    /// - Complexity: n³/6 multiply-adds, as dot products of contiguous row prefixes.
+    public static func symmetricPositiveDefinite(_ matrix: [Double], n: Int, _ b: [Double]) -> [Double]? {
+        precondition(matrix.count == n * n && b.count == n, "a \(n)×\(n) system needs n² and n values")
+        var factor = matrix // its lower triangle becomes L
+        var x = b
+        let positive = factor.withUnsafeMutableBufferPointer { l -> Bool in
+            for i in 0..<n {
+                for j in 0...i {
+                    var sum = l[i * n + j]
+                    for k in 0..<j { sum -= l[i * n + k] * l[j * n + k] }
+                    if i == j {
+                        guard sum > 0 else { return false }
+                        l[i * n + i] = sum.squareRoot()
+                    } else {
+                        l[i * n + j] = sum / l[j * n + j]
+                    }
+                }
+            }
+            return true
+        }
+        guard positive else { return nil }
+        factor.withUnsafeBufferPointer { l in
+            for i in 0..<n { // L y = b
+                var sum = x[i]
+                for k in 0..<i { sum -= l[i * n + k] * x[k] }
+                x[i] = sum / l[i * n + i]
+            }
+            for i in stride(from: n - 1, through: 0, by: -1) { // Lᵀ x = y
+                var sum = x[i]
+                for k in (i + 1)..<max(i + 1, n) { sum -= l[k * n + i] * x[k] }
+                x[i] = sum / l[i * n + i]
+            }
+        }
+        return x
+    }
+}
