@@ -16,7 +16,7 @@ SEED ?= 42
 PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
-	bench-multvae bench-gru4rec bench-sasrec clean
+	bench-multvae bench-gru4rec bench-sasrec bench-linear clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -97,6 +97,10 @@ bench-gru4rec: release
 
 bench-sasrec: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/sasrec-vs-torch.sh
+
+# RP3beta, EDLAE and SLIM against numpy/scikit-learn (4 decimals on ml-100k; SLIM's time on ml-latest-small).
+bench-linear: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/linear-vs-numpy.sh
 
 clean:
 	rm -rf .build $(DEMO_DIR)

@@ -51,6 +51,13 @@ import _RecKitTestSupport
                 folder: holdout, model: "ials", settings: ["factors": "128", "regularization": "50", "alpha": "10"],
                 metric: "ndcg@10", expected: 0.4363),
             Pin(folder: holdout, model: "ease", settings: [:], metric: "ndcg@10", expected: 0.4381),
+            // The strongest simple baselines, each equal to benchmarks/peers/linear_models.py's numpy/scikit-learn
+            // implementation of its definition (SLIM converged: tolerance 1e-6, scikit-learn's tol 1e-6).
+            Pin(folder: holdout, model: "rp3beta", settings: [:], metric: "ndcg@10", expected: 0.3934),
+            Pin(folder: holdout, model: "edlae", settings: [:], metric: "ndcg@10", expected: 0.3908),
+            Pin(
+                folder: holdout, model: "slim", settings: ["tolerance": "0.000001"], metric: "ndcg@10", expected: 0.4253
+            ),
             // "Past one machine": RecKit's ials with Spark's objective (weighted λ, exact solves).
             Pin(
                 folder: holdout, model: "ials", settings: ["solver": "cholesky", "regularization_scaling": "count"],

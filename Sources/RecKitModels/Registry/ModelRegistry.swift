@@ -9,7 +9,7 @@ public enum ModelRegistry {
     public static var all: [any TrainableRecommender.Type] {
         [
             Popularity.self, MostRecent.self, RandomRecommender.self, ItemKNN.self, UserKNN.self, ImplicitALS.self,
-            EASE.self,
+            EASE.self, EDLAE.self, RP3beta.self, SLIM.self,
             BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, MultDAE.self, CDAE.self, AutoRec.self, RBM.self,
             BiasedMF.self,
             SVDPlusPlus.self, SessionKNN.self, GRU4Rec.self, SASRec.self, Item2Vec.self,
