@@ -104,7 +104,8 @@ public enum Report {
         return body
     }
 
-    static func page(title: String, body: String) -> String {
+    /// A complete HTML page with the reports' style around `body`.
+    public static func page(title: String, body: String) -> String {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
@@ -171,7 +172,8 @@ public enum Report {
         return svg + "</svg>\n"
     }
 
-    static func escape(_ text: String) -> String {
+    /// `text` safe inside HTML text and attribute values.
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }

@@ -23,18 +23,19 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    var settingValues: [String: String] {
-        get throws {
-            var values: [String: String] = [:]
-            for setting in settings {
-                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2, !parts[0].isEmpty else {
-                    throw ValidationError("--set expects key=value, not '\(setting)'")
-                }
-                values[parts[0]] = parts[1]
+    var settingValues: [String: String] { get throws { try Self.parse(settings) } }
+
+    /// `key=value` texts of `--set` → settings.
+    static func parse(_ settings: [String]) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--set expects key=value, not '\(setting)'")
             }
-            return values
+            values[parts[0]] = parts[1]
         }
+        return values
     }
 
     /// Each `--model` with the `--set` settings (plus `extra`, which `--set` overrides), checked.

@@ -1,0 +1,224 @@
+import Foundation
+
+/// One tried setting and what validation made of it: a line of a tuning run's results file.
+public struct TrialRecord: Codable, Sendable, Equatable {
+    public var trial: Int
+    /// The trial's settings (drawn ones and the fixed `--set` ones), as `--set` text.
+    public var settings: [String: String]
+    /// The validation metric (the mean over seeds when several), nil when the trial failed.
+    public var value: Double?
+    /// Why the trial failed (a setting the data cannot take, a diverging fit).
+    public var error: String?
+    /// Seconds since the search began, when this trial ended (the report's progress axis).
+    public var elapsed: Double
+    /// Training and evaluation seconds of this trial.
+    public var seconds: Double
+}
+
+/// Random search over a model's settings, measured on a validation split cut from the training part
+/// (never the test split), kept trial by trial in a results file that an interrupted or crashed run
+/// resumes from without repeating a finished trial.
+///
+/// Trial i's settings depend only on the search seed and i, so a resumed search draws what an
+/// uninterrupted one would have. The file's first line records what was searched (model, space,
+/// metric, seed, the validation split's fingerprint); a file of another search is refused rather
+/// than mixed in.
+public struct Tuner: Sendable {
+    public struct Header: Codable, Sendable, Equatable {
+        public var model: String
+        public var space: String
+        public var fixed: [String: String]
+        public var metric: String
+        public var seed: UInt64
+        public var seeds: Int
+        public var validation: String
+    }
+
+    public let model: String
+    public let space: SearchSpace
+    /// Settings every trial takes (`--set`), over the space's.
+    public let fixed: [String: String]
+    public let metric: MetricSpec
+    public let seed: UInt64
+    /// Seeds per trial for a seeded model: its value is the mean over seeds 0..<seeds.
+    public let seeds: Int
+    public let resultsFile: URL
+
+    /// - Throws: `ConfigError` for an unknown model, a space key the model does not take, or fixed
+    ///   settings it rejects.
+    public init(
+        model: String, space: SearchSpace, fixed: [String: String] = [:], metric: MetricSpec, seed: UInt64 = 0,
+        seeds: Int = 1, resultsFile: URL
+    ) throws(ConfigError) {
+        let type = try ModelRegistry.model(named: model)
+        let keys = Set(type.settings.flatMap { [$0.key] + $0.aliases }).union(["threads"])
+        for key in space.dimensions.keys.sorted() where !keys.contains(key) {
+            throw ConfigError(
+                model: model, key: key,
+                "is not a setting of \(model); it takes \(type.settings.map(\.key).sorted().joined(separator: ", "))")
+        }
+        _ = try ConfiguredModel(model, settings: fixed)
+        self.model = model
+        self.space = space
+        self.fixed = fixed
+        self.metric = metric
+        self.seed = seed
+        self.seeds = max(1, seeds)
+        self.resultsFile = resultsFile
+    }
+
+    /// Whether higher values of the metric are better (rmse and mae: lower).
+    public var higherIsBetter: Bool { !metric.isRatingMetric }
+
+    /// The header of this search on `validation`.
+    public func header(validation: Split) -> Header {
+        Header(
+            model: model, space: space.description, fixed: fixed, metric: metric.description, seed: seed,
+            seeds: seeds,
+            validation: "\(validation.description); train \(validation.train.fingerprint()); "
+                + "test \(validation.test.fingerprint())")
+    }
+
+    /// The trials already in the results file (none when it does not exist). A last line cut short by
+    /// a crash is ignored: that trial runs again.
+    /// - Throws: `TuningError` when the file belongs to another search or a complete line is unreadable.
+    public func finishedTrials(validation: Split) throws -> [TrialRecord] {
+        guard let data = FileManager.default.contents(atPath: resultsFile.path), !data.isEmpty else { return [] }
+        let text = String(decoding: data, as: UTF8.self)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        lines.removeLast() // "" after the final newline, or a line a crash cut short
+        guard let first = lines.first else { return [] }
+        let decoder = JSONDecoder()
+        guard let header = try? decoder.decode(Header.self, from: Data(first.utf8)) else {
+            throw TuningError("\(resultsFile.path):1: not a RecKit tuning results file")
+        }
+        guard header == self.header(validation: validation) else {
+            throw TuningError(
+                "\(resultsFile.path) holds another search (\(header.model), \(header.metric), seed \(header.seed)); "
+                    + "give another --out or remove it")
+        }
+        return try lines.dropFirst().enumerated().map { offset, line in
+            do { return try decoder.decode(TrialRecord.self, from: Data(line.utf8)) } catch {
+                throw TuningError("\(resultsFile.path):\(offset + 2): not a trial record: \(error)")
+            }
+        }
+    }
+
+    /// Runs trials until `budget` trials exist in the results file or `timeLimit` seconds have passed
+    /// (at least one of them set), each trained on `validation.train` and measured on
+    /// `validation.test`; `progress` hears of every trial as it ends. Returns every trial, the resumed
+    /// ones first.
+    /// - Throws: `TuningError` for a results file of another search or one that cannot be written.
+    public func search(
+        validation: Split, budget: Int?, timeLimit: TimeInterval?, threadCount: Int? = nil,
+        progress: (TrialRecord, _ resumed: Bool) -> Void = { _, _ in }
+    ) throws -> [TrialRecord] {
+        precondition(budget != nil || timeLimit != nil, "a search needs a budget or a time limit")
+        var trials = try finishedTrials(validation: validation)
+        for trial in trials { progress(trial, true) }
+        let handle = try openResults(validation: validation, existing: trials)
+        defer { try? handle.close() }
+        let start = Date()
+        let offset = trials.last?.elapsed ?? 0
+        var index = (trials.map(\.trial).max() ?? -1) + 1
+        while budget.map({ trials.count < $0 }) ?? true {
+            if let timeLimit, Date().timeIntervalSince(start) >= timeLimit { break }
+            let settings = space.draw(trial: index, seed: seed).merging(fixed) { _, given in given }
+            let began = Date()
+            var record = TrialRecord(
+                trial: index, settings: settings, value: nil, error: nil, elapsed: 0, seconds: 0)
+            do {
+                record.value = try measure(settings: settings, on: validation, threadCount: threadCount)
+            } catch {
+                record.error = "\(error)"
+            }
+            record.seconds = Date().timeIntervalSince(began)
+            record.elapsed = offset + Date().timeIntervalSince(start)
+            try append(record, to: handle)
+            trials.append(record)
+            progress(record, false)
+            index += 1
+        }
+        return trials
+    }
+
+    /// The validation metric of `settings` (mean over `seeds` seeds for a seeded model).
+    public func measure(settings: [String: String], on split: Split, threadCount: Int?) throws -> Double {
+        let base = try ConfiguredModel(model, settings: settings)
+        let runs = try base.isSeeded ? (0..<seeds).map { try base.seeded(UInt64($0)) } : [base]
+        var values: [Double] = []
+        for configured in runs {
+            let result = try Self.evaluate(configured, on: split, metrics: [metric], threadCount: threadCount)
+            guard let value = result[metric.description], value.isFinite else {
+                throw TuningError("\(metric) is not finite")
+            }
+            values.append(value)
+        }
+        return values.reduce(0, +) / Double(values.count)
+    }
+
+    /// Trains `model` on `split.train` and measures `metrics` on `split.test` (full ranking, or
+    /// rating error for rmse/mae).
+    public static func evaluate(
+        _ model: ConfiguredModel, on split: Split, metrics: [MetricSpec], threadCount: Int?
+    ) throws -> EvaluationResult {
+        let started = Date()
+        let trained = try model.fit(
+            split.train, validation: nil, side: split.side, context: TrainingContext(threadCount: threadCount))
+        let seconds = Date().timeIntervalSince(started)
+        var result: EvaluationResult
+        if metrics.contains(where: \.isRatingMetric) {
+            guard let predictor = trained as? any RatingPredictor else {
+                throw TuningError("\(model.name) does not predict ratings; rmse and mae need a rating model")
+            }
+            result = try RatingEvaluator(metrics: metrics).evaluate(predictor, train: split.train, test: split.test)
+        } else {
+            result = try FullRankingEvaluator(metrics: metrics, threadCount: threadCount ?? Parallel.defaultThreadCount)
+                .evaluate(trained, train: split.train, test: split.test, foldIn: split.foldIn)
+        }
+        result.model = model.name
+        result.fitSeconds = seconds
+        result.context["settings"] = model.settingsDescription
+        return result
+    }
+
+    /// The best trial: the highest value (lowest for rmse/mae), the earlier trial on a tie.
+    public func best(of trials: [TrialRecord]) -> TrialRecord? {
+        trials.filter { $0.value != nil }.min { a, b in
+            a.value! != b.value! ? (higherIsBetter ? a.value! > b.value! : a.value! < b.value!) : a.trial < b.trial
+        }
+    }
+
+    private func openResults(validation: Split, existing: [TrialRecord]) throws -> FileHandle {
+        let manager = FileManager.default
+        try manager.createDirectory(at: resultsFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        // Rewritten from what was read: drops a line a crash cut short.
+        var text = String(decoding: try Self.encoder.encode(header(validation: validation)), as: UTF8.self) + "\n"
+        for record in existing { text += String(decoding: try Self.encoder.encode(record), as: UTF8.self) + "\n" }
+        let temporary = resultsFile.appendingPathExtension("partial")
+        try Data(text.utf8).write(to: temporary)
+        if manager.fileExists(atPath: resultsFile.path) { try manager.removeItem(at: resultsFile) }
+        try manager.moveItem(at: temporary, to: resultsFile)
+        let handle = try FileHandle(forWritingTo: resultsFile)
+        try handle.seekToEnd()
+        return handle
+    }
+
+    private func append(_ record: TrialRecord, to handle: FileHandle) throws {
+        try handle.write(
+            contentsOf: Data((String(decoding: try Self.encoder.encode(record), as: UTF8.self) + "\n").utf8))
+        try handle.synchronize() // a finished trial survives a crash
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+}
+
+/// A tuning run that cannot go on: its results file belongs to another search or is damaged.
+public struct TuningError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
