@@ -83,6 +83,8 @@ import _RecKitTestSupport
             return "32,16,8"
         case .seed:
             return "18446744073709551615"
+        case .text(_, let example):
+            return example
         }
     }
 

@@ -31,6 +31,7 @@ import _RecKitTestSupport
         "gru4rec": ["hidden": "8", "epochs": "2", "validation": "0"],
         "sasrec": ["factors": "8", "max_length": "10", "epochs": "1", "validation": "0"],
         "item2vec": ["factors": "8", "epochs": "1", "threads": "1"],
+        "ensemble": ["members": "popularity,ease:regularization=50,ials:factors=4:iterations=2", "weights": "1,2,1"],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.
@@ -58,6 +59,7 @@ import _RecKitTestSupport
                 ]
             ),
             ("item2vec", ["variant": "bagged", "factors": "8", "epochs": "1", "threads": "1"]),
+            ("ensemble", ["members": "itemknn:neighbors=5,bpr:factors=4:epochs=2", "fusion": "rank"]),
             ("item2vec", ["variant": "user", "factors": "8", "epochs": "1", "threads": "1"]),
             ("item2vec", ["variant": "meta", "factors": "8", "epochs": "1", "threads": "1", "meta_cold": "true"]),
         ]

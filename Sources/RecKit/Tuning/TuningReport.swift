@@ -60,7 +60,8 @@ public enum TuningReport {
         title: String, xs: [Double], ys: [Double], logarithmic: Bool, xLabel: String, line: Bool
     ) -> String {
         var svg =
-            "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(Report.escape(title))\">"
+            "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" "
+            + "aria-label=\"\(Report.escape(title))\">"
         svg += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(Report.escape(title))</text>"
         svg += String(
             format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, height - margin,

@@ -78,6 +78,8 @@ extension ModelSetting {
             guard case .string(let text) = value, values.contains(text) else { throw fail() }
         case .boolean, .seed:
             break
+        case .text:
+            guard case .string = value else { throw fail() }
         }
     }
 
@@ -118,6 +120,8 @@ extension ModelSetting {
                 throw ConfigError(model: model, key: key, "\"\(text)\" is not a whole number in 0…2⁶⁴−1")
             }
             value = .unsigned(seed)
+        case .text:
+            value = .string(trimmed)
         }
         try check(value, model: model)
         return value

@@ -16,7 +16,9 @@ extension ModelRegistry {
         return model.settings.map { setting in
             SettingDoc(
                 key: setting.key, type: setting.kind.typeName,
-                defaultValue: defaults[setting.key]?.settingText ?? setting.absentText ?? "none",
+                defaultValue: defaults[setting.key].flatMap { $0 == .string("") ? String?.none : $0.settingText }
+                    ?? setting
+                    .absentText ?? "none",
                 allowed: setting.kind.allowed,
                 help: setting.help, aliases: setting.aliases)
         }

@@ -13,6 +13,9 @@ public struct ModelSetting: Sendable, Equatable {
         case integers(NumberRange)
         /// A random seed: a whole number in 0…2⁶⁴−1.
         case seed
+        /// Free text in the format described (checked by the model's `validate`), with a valid example
+        /// other than the default.
+        case text(format: String, example: String)
 
         /// The type's name in help text.
         public var typeName: String {
@@ -23,6 +26,7 @@ public struct ModelSetting: Sendable, Equatable {
             case .choice: return "choice"
             case .integers: return "integers"
             case .seed: return "seed"
+            case .text: return "text"
             }
         }
 
@@ -36,6 +40,7 @@ public struct ModelSetting: Sendable, Equatable {
             case .choice(let values): return "one of \(values.joined(separator: ", "))"
             case .boolean: return "true or false"
             case .seed: return "a whole number in 0…2⁶⁴−1"
+            case .text(let format, _): return format
             }
         }
 
@@ -49,6 +54,7 @@ public struct ModelSetting: Sendable, Equatable {
             case .boolean: return "true, false"
             case .choice(let values): return values.joined(separator: ", ")
             case .seed: return "0…2⁶⁴−1"
+            case .text(let format, _): return format
             }
         }
     }
