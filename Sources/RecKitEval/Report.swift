@@ -156,12 +156,7 @@ public enum Report {
             "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" "
             + "aria-label=\"\(escape(metric)) against training time\">"
         svg += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(escape(metric)) vs training seconds</text>"
-        svg += String(
-            format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, height - margin,
-            width - 10, height - margin)
-        svg += String(
-            format: "<line x1=\"%.0f\" y1=\"30\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, margin,
-            height - margin)
+        svg += axes(width: width, height: height, margin: margin)
         for (name, time, value) in points {
             let x = margin + (width - margin - 20) * time / maxTime
             let y = (height - margin) - (height - margin - 30) * value / maxValue
@@ -170,6 +165,17 @@ public enum Report {
         }
         svg += String(format: "<text x=\"%.0f\" y=\"%.0f\">%.2f s</text>", width - 60, height - margin + 16, maxTime)
         return svg + "</svg>\n"
+    }
+
+    /// The x and y axis lines of a chart `width` × `height` with its plot area `margin` from the left and
+    /// bottom (30 from the top).
+    public static func axes(width: Double, height: Double, margin: Double) -> String {
+        String(
+            format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, height - margin,
+            width - 10, height - margin)
+            + String(
+                format: "<line x1=\"%.0f\" y1=\"30\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, margin,
+                height - margin)
     }
 
     /// `text` safe inside HTML text and attribute values.

@@ -63,12 +63,7 @@ public enum TuningReport {
             "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" role=\"img\" "
             + "aria-label=\"\(Report.escape(title))\">"
         svg += "<text x=\"0\" y=\"14\" font-weight=\"bold\">\(Report.escape(title))</text>"
-        svg += String(
-            format: "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, height - margin,
-            width - 10, height - margin)
-        svg += String(
-            format: "<line x1=\"%.0f\" y1=\"30\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>", margin, margin,
-            height - margin)
+        svg += Report.axes(width: width, height: height, margin: margin)
         guard !xs.isEmpty else { return svg + "</svg>\n" }
         let scaled = logarithmic ? xs.map { log10(max($0, 1e-12)) } : xs
         let (xLow, xHigh) = (scaled.min()!, max(scaled.max()!, scaled.min()! + 1e-12))

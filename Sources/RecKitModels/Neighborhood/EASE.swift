@@ -53,17 +53,11 @@ public struct EASE: TrainableRecommender {
         self.history = byUser
     }
 
-    public func save(into weights: inout ModelWeights) {
-        weights.entries["weights"] = .float32(self.weights)
-        weights.store(history, as: "history")
-    }
-
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
         self.userCount = userCount
         self.itemCount = itemCount
-        self.weights = try weights.tensor("weights", shape: [itemCount, itemCount])
-        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
+        (self.weights, self.history) = try Self.denseTables(weights, userCount: userCount, itemCount: itemCount)
     }
 }
 
@@ -106,6 +100,22 @@ public protocol DenseItemItemModel: Recommender, ItemSimilarity {
 }
 
 extension DenseItemItemModel {
+    /// B and the training rows, as `denseTables` reads them back.
+    public func save(into weights: inout ModelWeights) {
+        weights.entries["weights"] = .float32(self.weights)
+        weights.store(history, as: "history")
+    }
+
+    /// What `save(into:)` wrote.
+    static func denseTables(_ weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError)
+        -> (Tensor, InteractionMatrix)
+    {
+        (
+            try weights.tensor("weights", shape: [itemCount, itemCount]),
+            try weights.matrix("history", rows: userCount, columns: itemCount)
+        )
+    }
+
     public func scores(forUsers users: [Int32]) -> Tensor {
         var rows = [Float](repeating: 0, count: users.count * itemCount)
         for (row, user) in users.enumerated() where Int(user) < history.rowCount {

@@ -58,16 +58,10 @@ public struct EDLAE: TrainableRecommender, DenseItemItemModel {
         self.history = byUser
     }
 
-    public func save(into weights: inout ModelWeights) {
-        weights.entries["weights"] = .float32(self.weights)
-        weights.store(history, as: "history")
-    }
-
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
         self.userCount = userCount
         self.itemCount = itemCount
-        self.weights = try weights.tensor("weights", shape: [itemCount, itemCount])
-        self.history = try weights.matrix("history", rows: userCount, columns: itemCount)
+        (self.weights, self.history) = try Self.denseTables(weights, userCount: userCount, itemCount: itemCount)
     }
 }

@@ -12,6 +12,9 @@ public protocol ItemItemModel: Recommender, ItemSimilarity {
 }
 
 extension ItemItemModel {
+    /// W and the training rows (`ModelWeights.neighbourhood` reads them back).
+    public func save(into weights: inout ModelWeights) { weights.store(neighbours: neighbours, history: history) }
+
     public func scores(forUsers users: [Int32]) -> Tensor {
         var scalars = [Float](repeating: 0, count: users.count * itemCount)
         for (row, user) in users.enumerated() where Int(user) < history.rowCount {

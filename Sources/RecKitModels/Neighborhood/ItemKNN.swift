@@ -73,8 +73,6 @@ public struct ItemKNN: TrainableRecommender {
         self.history = byUser
     }
 
-    public func save(into weights: inout ModelWeights) { weights.store(neighbours: neighbours, history: history) }
-
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
         self.userCount = userCount

@@ -79,8 +79,6 @@ public struct RP3beta: TrainableRecommender, ItemItemModel {
         degree > 0 ? Float(pow(Double(degree), Double(exponent))) : 0
     }
 
-    public func save(into weights: inout ModelWeights) { weights.store(neighbours: neighbours, history: history) }
-
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
         self.userCount = userCount

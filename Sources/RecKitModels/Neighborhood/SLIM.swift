@@ -140,8 +140,6 @@ public struct SLIM: TrainableRecommender, ItemItemModel {
             values: sorted.map(\.weight))
     }
 
-    public func save(into weights: inout ModelWeights) { weights.store(neighbours: neighbours, history: history) }
-
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
         self.userCount = userCount
