@@ -65,6 +65,45 @@ import _RecKitTestSupport
         #expect(markdown.contains("| popularity |"))
     }
 
+    @Test func entriesRunOnTheirDataSetsAndTuneFirst() async throws {
+        let folder = try await folderWithData()
+        let suite = folder.write(
+            "tuned.yaml",
+            """
+            metrics: [ndcg@10]
+            datasets:
+              - {data: data, seed: 7, name: a}
+              - {data: data, seed: 8, name: b}
+            models:
+              - popularity
+              - {model: ease, datasets: [a], tune: {budget: 3}}
+              - {model: ease, name: ease, datasets: [b], settings: {regularization: 20}}
+            """)
+        var command = try #require(
+            try RecKitCommand.parseAsRoot(
+                ["benchmark", suite, "--markdown", folder.path + "/r.md", "--tune-dir", folder.path + "/t", "--quiet"])
+                as? AsyncParsableCommand)
+        try await command.run()
+        let markdown = try String(contentsOfFile: folder.path + "/r.md", encoding: .utf8)
+        let sections = markdown.components(separatedBy: "## ")
+        #expect(sections.count == 3 && sections[1].contains("| ease |") && sections[2].contains("| ease |"))
+        // a's ease was tuned: its three trials are kept, and its row is that of the best trial's settings.
+        let trials = try String(contentsOfFile: folder.path + "/t/a/ease/trials.jsonl", encoding: .utf8)
+        #expect(trials.split(separator: "\n").count == 4)
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/t/b"))
+        // Two entries of one label on overlapping data sets are refused.
+        let clash = folder.write(
+            "clash.yaml",
+            """
+            datasets: [{data: data, name: a}]
+            models: [{model: ease, datasets: [a]}, {model: ease}]
+            """)
+        #expect(throws: (any Error).self) { try BenchmarkSuite.read(clash) }
+        let unknown = folder.write(
+            "unknown.yaml", "datasets: [{data: data, name: a}]\nmodels: [{model: ease, datasets: [c]}]\n")
+        do { _ = try BenchmarkSuite.read(unknown) } catch { #expect("\(error)".contains("'c' is not a data set")) }
+    }
+
     @Test func seededModelsRunOncePerSeedAndAreAveraged() async throws {
         let folder = try await folderWithData()
         let suite = folder.write(

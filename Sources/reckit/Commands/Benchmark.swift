@@ -24,6 +24,10 @@ struct Benchmark: AsyncParsableCommand {
                 - model: bpr
                   name: bpr-warp                     # default: the model name
                   settings: {sampling: warp, epochs: 40}
+                - model: ease
+                  datasets: [ml-100k]                # only these data sets (by name)
+                  tune: {budget: 30}                 # settings chosen by `reckit tune` on each data set first
+                                                     # (budget, time: 10m, space: FILE.yaml, metric: ndcg@10)
 
             Relative paths are read from the suite file's folder. Every entry is checked before anything
             is trained; an error names the file, line and field.
@@ -37,6 +41,8 @@ struct Benchmark: AsyncParsableCommand {
     @Option(help: "Users per scoring batch.") var batchSize = 256
     @Option(help: "Worker threads for evaluation (default: all cores).") var threads: Int?
     @Flag(help: "No progress on stderr.") var quiet = false
+    @Option(help: "Where entries with `tune:` keep their trials (DIR/DATASET/ENTRY/trials.jsonl; resumable).")
+    var tuneDir = "tune-runs"
 
     func validate() throws {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -58,13 +64,16 @@ struct Benchmark: AsyncParsableCommand {
             }
             let metrics = plan.metrics ?? Experiment.defaultMetrics(sampled: sampled)
             var results: [EvaluationResult] = []
-            for entry in plan.models {
+            for entry in plan.models where entry.datasets?.contains(dataset.name) ?? true {
+                let model = try entry.tune.map { try tuned(entry, tune: $0, dataset: dataset, split: split) }
                 var result = try Experiment.run(
-                    entry.model, label: entry.label, seeds: entry.seeds ?? plan.seeds, split: split, metrics: metrics,
+                    model?.0 ?? entry.model, label: entry.label, seeds: entry.seeds ?? plan.seeds, split: split,
+                    metrics: metrics,
                     sampled: sampled, batchSize: batchSize, threadCount: threads ?? Parallel.defaultThreadCount,
                     quiet: quiet)
                 result.context.merge(context) { own, _ in own }
                 result.context["model_kind"] = entry.model.name
+                if let (_, note) = model { result.context["tuned"] = note }
                 results.append(result)
             }
             sections.append(Report.Section(title: dataset.name, results: results))
@@ -81,6 +90,36 @@ struct Benchmark: AsyncParsableCommand {
     }
 }
 
+extension Benchmark {
+    /// `entry` with the settings `reckit tune`'s search picks on a validation split cut from `split`'s
+    /// training part (as `tune` cuts it), and a note of what was searched.
+    func tuned(
+        _ entry: BenchmarkSuite.ModelEntry, tune: BenchmarkSuite.TuneSpec, dataset: BenchmarkSuite.DataSet, split: Split
+    )
+        throws -> (ConfiguredModel, String)
+    {
+        let method = dataset.source.data != nil ? dataset.source.method : "holdout:0.2"
+        let folder = URL(fileURLWithPath: tuneDir).appendingPathComponent(Self.slug(dataset.name))
+            .appendingPathComponent(Self.slug(entry.label))
+        let (tuner, validation, trials) = try Tune.search(
+            model: entry.model.name, fixed: entry.model.given, space: tune.space, split: split,
+            validationMethod: method, seed: dataset.source.seed &+ 1, metric: tune.metric, seeds: 1, searchSeed: 0,
+            budget: tune.budget, time: tune.time, folder: folder, quiet: quiet || json)
+        guard let best = tuner.best(of: trials) else {
+            throw RuntimeError("\(dataset.name) \(entry.label): no trial succeeded; see \(folder.path)/trials.jsonl")
+        }
+        let note =
+            "\(trials.count) trials on \(validation.description), best validation \(tune.metric) "
+            + String(format: "%.4f", best.value!)
+        return (try ConfiguredModel(entry.model.name, settings: best.settings), note)
+    }
+
+    /// A folder name for a label: letters, digits, dots and dashes.
+    static func slug(_ text: String) -> String {
+        String(text.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+    }
+}
+
 /// A parsed and checked suite file.
 struct BenchmarkSuite {
     struct DataSet {
@@ -92,6 +131,17 @@ struct BenchmarkSuite {
         var model: ConfiguredModel
         var label: String
         var seeds: [UInt64]?
+        /// The data sets (by name) the entry runs on; nil: all.
+        var datasets: Set<String>?
+        /// Settings chosen by a tuning search on each data set first.
+        var tune: TuneSpec?
+    }
+
+    struct TuneSpec {
+        var budget: Int?
+        var time: TimeInterval?
+        var space: SearchSpace
+        var metric = MetricSpec.ndcg(10)
     }
 
     var title: String
@@ -228,7 +278,7 @@ struct BenchmarkSuite {
         guard let modelNodes = top["models"]?.sequence, !modelNodes.isEmpty else {
             throw problem(top["models"] ?? root, "models", "a non-empty list of models is required")
         }
-        var labels: Set<String> = []
+        var labels: [String: [Set<String>?]] = [:] // the data sets each label already runs on
         for (index, node) in modelNodes.enumerated() {
             let field = "models[\(index)]"
             let kindNode: Node
@@ -236,12 +286,26 @@ struct BenchmarkSuite {
             var settings: [String: String] = [:]
             var settingsNode = node
             var entrySeeds: [UInt64]?
+            var entryDatasets: Set<String>?
+            var tuneNode: Node?
             if node.scalar != nil {
                 kindNode = node
                 label = nil
             } else {
-                let entry = try mapping(node, field, keys: ["model", "name", "settings", "seeds"])
+                let entry = try mapping(
+                    node, field, keys: ["model", "name", "settings", "seeds", "datasets", "tune"])
                 entrySeeds = try entry["seeds"].map { try seeds($0, field + ".seeds") }
+                if let node = entry["datasets"] {
+                    let names = try (node.sequence ?? [node]).map { try scalar($0, field + ".datasets") }
+                    let known = Set(suite.datasets.map(\.name))
+                    if let unknown = names.first(where: { !known.contains($0) }) {
+                        throw problem(
+                            node, field + ".datasets",
+                            "'\(unknown)' is not a data set of this suite (\(known.sorted().joined(separator: ", ")))")
+                    }
+                    entryDatasets = Set(names)
+                }
+                tuneNode = entry["tune"]
                 guard let model = entry["model"] else { throw problem(node, field + ".model", "is required") }
                 kindNode = model
                 label = try entry["name"].map { try scalar($0, field + ".name") }
@@ -265,10 +329,53 @@ struct BenchmarkSuite {
                 throw problem(settingsNode, field + ".settings", error.description)
             }
             let entryLabel = label ?? name
-            guard labels.insert(entryLabel).inserted else {
+            let overlapping = (labels[entryLabel] ?? []).contains { other in
+                guard let other, let entryDatasets else { return true }
+                return !other.isDisjoint(with: entryDatasets)
+            }
+            guard !overlapping else {
                 throw problem(node, field + ".name", "'\(entryLabel)' is used twice; give each entry of a model a name")
             }
-            suite.models.append(ModelEntry(model: configured, label: entryLabel, seeds: entrySeeds))
+            labels[entryLabel, default: []].append(entryDatasets)
+            var tune: TuneSpec?
+            if let tuneNode {
+                let spec = try mapping(tuneNode, field + ".tune", keys: ["budget", "time", "space", "metric"])
+                let budget = try spec["budget"].map { node -> Int in
+                    guard let value = Int(try scalar(node, field + ".tune.budget")), value >= 1 else {
+                        throw problem(node, field + ".tune.budget", "must be a whole number ≥ 1")
+                    }
+                    return value
+                }
+                let time = try spec["time"].map { node -> TimeInterval in
+                    guard let value = Tune.seconds(try scalar(node, field + ".tune.time")) else {
+                        throw problem(node, field + ".tune.time", "must look like 90s, 10m or 1h")
+                    }
+                    return value
+                }
+                guard budget != nil || time != nil else {
+                    throw problem(tuneNode, field + ".tune", "give budget (trials) or time (e.g. 10m)")
+                }
+                let space: SearchSpace
+                if let node = spec["space"] {
+                    space = try SpaceFile.read(resolved(try scalar(node, field + ".tune.space")))
+                } else if let defaults = SearchSpace.defaults(for: name) {
+                    space = defaults
+                } else {
+                    throw problem(
+                        tuneNode, field + ".tune", "\(name) has no default search space; give space: FILE.yaml")
+                }
+                var metric = MetricSpec.ndcg(10)
+                if let node = spec["metric"] {
+                    guard let value = MetricSpec(try scalar(node, field + ".tune.metric")) else {
+                        throw problem(node, field + ".tune.metric", "unknown metric")
+                    }
+                    metric = value
+                }
+                tune = TuneSpec(budget: budget, time: time, space: space, metric: metric)
+            }
+            suite.models.append(
+                ModelEntry(
+                    model: configured, label: entryLabel, seeds: entrySeeds, datasets: entryDatasets, tune: tune))
         }
         return suite
     }

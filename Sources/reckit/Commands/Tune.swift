@@ -91,18 +91,9 @@ struct Tune: AsyncParsableCommand {
         AllocatorTuning.retainFreedMemory()
         let quietProgress = quiet || json
         let (split, context) = try source.load(load, quiet: quietProgress)
-        guard split.negatives == nil, split.foldIn == nil else {
-            throw ValidationError("tune measures full-ranking (or rating) splits, not the sampled or users:F protocols")
-        }
         let method =
             validationSplit ?? (data != nil && SplitMethod(argument: self.split) != nil ? self.split : "holdout:0.2")
-        let (fit, heldOut) = try split.train.split(SplitMethod(argument: method)!, seed: seed &+ 1)
-        var validation = Split(
-            train: fit, test: heldOut, users: split.users, items: split.items,
-            description: "\(method) of the training part, seed \(seed &+ 1)")
-        validation.side = split.side
         let metric = MetricSpec(self.metric)!
-        let fixed = try ModelOptions.parse(settings)
         let searchSpace: SearchSpace
         if let space {
             searchSpace = try SpaceFile.read(space)
@@ -112,27 +103,10 @@ struct Tune: AsyncParsableCommand {
             throw ValidationError("\(model) has no default search space; give --space FILE.yaml")
         }
         let folder = URL(fileURLWithPath: out ?? "tune-\(model)")
-        let tuner: Tuner
-        do {
-            tuner = try Tuner(
-                model: model, space: searchSpace, fixed: fixed, metric: metric, seed: searchSeed, seeds: seeds,
-                resultsFile: folder.appendingPathComponent("trials.jsonl"))
-        } catch { throw ValidationError("\(error)") }
-        var bestSoFar: Double?
-        let trials = try tuner.search(
-            validation: validation, budget: budget, timeLimit: time.flatMap(Self.seconds)
-        ) { record, resumed in
-            if let value = record.value {
-                bestSoFar = bestSoFar.map { tuner.higherIsBetter ? max($0, value) : min($0, value) } ?? value
-            }
-            guard !quietProgress else { return }
-            let settings = record.settings.keys.sorted().map { "\($0)=\(record.settings[$0]!)" }.joined(separator: " ")
-            let value = record.value.map { String(format: "%.4f", $0) } ?? "failed (\(record.error ?? ""))"
-            Terminal.error(
-                "\(resumed ? "resumed" : "trial") \(record.trial): \(metric) \(value)  best "
-                    + "\(bestSoFar.map { String(format: "%.4f", $0) } ?? "-")  \(settings)  "
-                    + String(format: "%.1f s", record.seconds))
-        }
+        let (tuner, validation, trials) = try Self.search(
+            model: model, fixed: try ModelOptions.parse(settings), space: searchSpace, split: split,
+            validationMethod: method, seed: seed &+ 1, metric: metric, seeds: seeds, searchSeed: searchSeed,
+            budget: budget, time: time.flatMap(Self.seconds), folder: folder, quiet: quietProgress)
         guard let best = tuner.best(of: trials) else {
             throw RuntimeError("no trial succeeded; see \(folder.path)/trials.jsonl for their errors")
         }
@@ -175,6 +149,47 @@ struct Tune: AsyncParsableCommand {
                     + best.settings.keys.sorted().map { "\($0)=\(best.settings[$0]!)" }.joined(separator: " "))
             print("Settings: \(folder.path)/best.yaml (reckit train --config); report: \(folder.path)/report.html")
         }
+    }
+
+    /// The search `tune` and tuning suite entries run: a validation split cut from `split`'s training part
+    /// by `validationMethod` (seeded by `seed`), then trials until the budget or time is spent, kept in
+    /// `folder/trials.jsonl`; progress on stderr unless `quiet`.
+    static func search(
+        model: String, fixed: [String: String], space: SearchSpace, split: Split, validationMethod: String,
+        seed: UInt64, metric: MetricSpec, seeds: Int, searchSeed: UInt64, budget: Int?, time: TimeInterval?,
+        folder: URL, quiet: Bool
+    ) throws -> (Tuner, Split, [TrialRecord]) {
+        guard split.negatives == nil, split.foldIn == nil else {
+            throw ValidationError("tune measures full-ranking (or rating) splits, not the sampled or users:F protocols")
+        }
+        guard let method = SplitMethod(argument: validationMethod) else {
+            throw ValidationError("'\(validationMethod)' is not a split method such as holdout:0.2")
+        }
+        let (fit, heldOut) = try split.train.split(method, seed: seed)
+        var validation = Split(
+            train: fit, test: heldOut, users: split.users, items: split.items,
+            description: "\(validationMethod) of the training part, seed \(seed)")
+        validation.side = split.side
+        let tuner: Tuner
+        do {
+            tuner = try Tuner(
+                model: model, space: space, fixed: fixed, metric: metric, seed: searchSeed, seeds: seeds,
+                resultsFile: folder.appendingPathComponent("trials.jsonl"))
+        } catch { throw ValidationError("\(error)") }
+        var bestSoFar: Double?
+        let trials = try tuner.search(validation: validation, budget: budget, timeLimit: time) { record, resumed in
+            if let value = record.value {
+                bestSoFar = bestSoFar.map { tuner.higherIsBetter ? max($0, value) : min($0, value) } ?? value
+            }
+            guard !quiet else { return }
+            let settings = record.settings.keys.sorted().map { "\($0)=\(record.settings[$0]!)" }.joined(separator: " ")
+            let value = record.value.map { String(format: "%.4f", $0) } ?? "failed (\(record.error ?? ""))"
+            Terminal.error(
+                "\(resumed ? "resumed" : "trial") \(record.trial): \(metric) \(value)  best "
+                    + "\(bestSoFar.map { String(format: "%.4f", $0) } ?? "-")  \(settings)  "
+                    + String(format: "%.1f s", record.seconds))
+        }
+        return (tuner, validation, trials)
     }
 
     /// The best settings as a flat mapping `reckit train --config` reads, with where they came from.
