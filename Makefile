@@ -16,7 +16,7 @@ SEED ?= 42
 PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
-	bench-multvae bench-gru4rec bench-sasrec bench-linear clean
+	bench-multvae bench-gru4rec bench-sasrec bench-linear bench-frontier bench-tune clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -97,6 +97,14 @@ bench-gru4rec: release
 
 bench-sasrec: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/sasrec-vs-torch.sh
+
+# Every family tuned on validation per data set, then tested over 5 seeds; rewrites benchmarks/frontier.yaml.
+bench-frontier: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/frontier.sh
+
+# Does validation pick well? tune's iALS (50 trials) against a test-split grid over the same space.
+bench-tune: release
+	benchmarks/tune-vs-grid.sh ials 50
 
 # RP3beta, EDLAE and SLIM against numpy/scikit-learn (4 decimals on ml-100k; SLIM's time on ml-latest-small).
 bench-linear: release
