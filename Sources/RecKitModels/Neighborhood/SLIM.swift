@@ -11,13 +11,15 @@ import RecKitTensor
 /// l1_ratio, positive=True, fit_intercept=False)` solves and the evaluation study of Dacrema et al.
 /// (2019) runs per item. Each column keeps its `neighbors` largest weights; scores are x_u · W.
 ///
-/// Solved by cyclic coordinate descent on the Gram matrix G = XᵀX, kept sparse: only items that
-/// co-occur with j can get a positive weight (a coordinate's gradient is G_kj − (Gw)_k, never
-/// positive when G_kj = 0), so each column is a small problem over its co-occurring items. After
-/// a full sweep, sweeps run over the non-zero weights until they settle, then a full sweep checks
-/// that none other enters (glmnet's active-set strategy). A column stops when no weight moved more
-/// than `tolerance` × its largest weight. Columns are independent: solved in parallel, the result
-/// does not depend on the thread count.
+/// Solved column by column: only items that co-occur with j can get a positive weight (a
+/// coordinate's gradient X_kᵀ(x_j − Xw) is never positive when X_kᵀx_j = 0), so each column is a small
+/// problem over its co-occurring items. Full sweeps of cyclic coordinate descent run on the residual
+/// over users (as scikit-learn's solver does); once a sweep leaves the set of non-zero weights
+/// unchanged, the problem on that set is solved exactly (Cholesky on its block of the Gram matrix
+/// G = XᵀX, kept sparse), and the next full sweep checks that no other weight enters (glmnet's
+/// active-set strategy). A column stops when a full sweep moves no weight more than `tolerance` ×
+/// its largest. Columns are independent: solved in parallel, the result does not depend on the
+/// thread count.
 public struct SLIM: TrainableRecommender, ItemItemModel {
     public static let name = "slim"
     public static let summary = "SLIM (Ning and Karypis 2011): sparse non-negative item weights by elastic net"
@@ -165,6 +167,9 @@ struct ElasticNetColumns: Sendable {
     let tolerance: Float
     let maximumIterations: Int
 
+    /// The most non-zero weights a column solves exactly (a 512² system: about 22M multiply-adds).
+    static let largestExactSolve = 512
+
     /// Per-thread work space.
     struct Scratch {
         /// Each item's slot among the active weights, −1 elsewhere.
@@ -222,9 +227,12 @@ struct ElasticNetColumns: Sendable {
             sweeps += 1
             if change <= tolerance * (weights.max() ?? 0) { break }
             // Once a full sweep leaves the non-zero set as it was, solve on it exactly, then take
-            // the residual afresh; while it still changes, full sweeps are cheaper than solves.
+            // the residual afresh; while it still changes, full sweeps are cheaper than solves. So
+            // are they for a large non-zero set (near-ridge settings), whose dense solve costs
+            // |A|³/6 against a sweep's interactions of the candidates: those columns settle by sweeps.
             if supportChanged { continue }
             let active = weights.indices.filter { weights[$0] > 0 }
+            if active.count > Self.largestExactSolve { continue }
             settle(
                 active: active.map { candidates[$0] }, targets: active.map { targets[$0] }, weights: &weights,
                 at: active, scratch: &scratch)
