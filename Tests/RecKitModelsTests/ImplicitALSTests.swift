@@ -161,6 +161,39 @@ import _RecKitTestSupport
         #expect(parsed.regularizationScaling == .count)
     }
 
+    @Test func frequencyScalingFollowsRendleEtAl() throws {
+        // λ·(n + N/α)^ν: 2·(3 + 20/4)^0.5 = 2·√8.
+        var frequency = config {
+            $0.regularizationScaling = .frequency
+            $0.regularization = 2
+            $0.alpha = 4
+            $0.frequencyExponent = 0.5
+        }
+        #expect(abs(ImplicitALS.rowRegularization(count: 3, columns: 20, frequency) - 2 * Float(8).squareRoot()) < 1e-5)
+        #expect(ImplicitALS.rowRegularization(count: 3, columns: 20, config { $0.regularization = 2 }) == 2)
+        #expect(
+            ImplicitALS.rowRegularization(
+                count: 3, columns: 20,
+                config {
+                    $0.regularization = 2
+                    $0.regularizationScaling = .count
+                }) == 6)
+        // ν = 0 is the constant λ (the same solves, rounded in another order).
+        let train = SyntheticData.generate(preset: .tiny, seed: 24).ratings.interactions
+        frequency.frequencyExponent = 0
+        frequency.iterationCount = 3
+        frequency.solver = .cholesky
+        var constant = frequency
+        constant.regularizationScaling = .constant
+        let a = try ImplicitALS(fitting: train, config: frequency).factors.userFactors.scalars
+        let b = try ImplicitALS(fitting: train, config: constant).factors.userFactors.scalars
+        #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-4 })
+        // It needs α > 0 for N/α.
+        #expect(throws: ConfigError.self) {
+            try ImplicitALS.config(from: ["regularization_scaling": "frequency", "alpha": "0"])
+        }
+    }
+
     @Test func implicitsConfidenceIsOursWithAlphaMinusOne() throws {
         // On binary data implicit's c = α·r equals c = 1 + (α − 1)·r: the same factors, bit for bit.
         let train = SyntheticData.generate(preset: .tiny, seed: 23).ratings.interactions

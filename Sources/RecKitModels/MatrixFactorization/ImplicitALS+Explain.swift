@@ -22,7 +22,7 @@ extension ImplicitALS {
         let extra = ImplicitALS.confidences(known.map(\.value), config)
         // A = YᵀY + λI + Σ c'_j y_j y_jᵀ.
         var a = factors.itemFactors.gram().scalars
-        let lambda = ImplicitALS.rowRegularization(count: known.count, config)
+        let lambda = ImplicitALS.rowRegularization(count: known.count, columns: itemCount, config)
         for d in 0..<f { a[d * f + d] += lambda }
         for (index, entry) in known.enumerated() {
             let row = Int(entry.item) * f

@@ -9,7 +9,10 @@ import RecKitTensor
 ///
 /// Minimises Σ_u,i c_ui (p_ui − x_u·y_i)² + λ(Σ‖x_u‖² + Σ‖y_i‖²) with p_ui = 1 for observed pairs
 /// (else 0) and confidence c_ui = 1 + α·r_ui (or 1 + α·log(1 + r_ui/ε)) for observed pairs, 1 otherwise;
-/// with `regularization_scaling=count` each row's λ is multiplied by its interaction count (Spark's ALS).
+/// with `regularization_scaling=count` each row's λ is multiplied by its interaction count (Spark's ALS),
+/// with `frequency` by (n + N/α)^ν for a row with n interactions among N columns: the frequency-scaled
+/// regularisation λ(|I_u| + α₀|I|)^ν of Rendle et al. 2022 ("Revisiting the Performance of iALS on Item
+/// Recommendation Benchmarks"), whose unobserved weight α₀ is 1/α in this confidence's units.
 /// Each half-sweep forms YᵀY once; users (then items) are solved in parallel chunks, each row
 /// independently, so threads never change the result.
 public struct ImplicitALS: FactorRecommender {
@@ -29,14 +32,22 @@ public struct ImplicitALS: FactorRecommender {
         /// ε of the log confidence 1 + α·log(1 + r/ε).
         public var logEpsilon: Float = 1
         public var regularizationScaling = RegularizationScaling.constant
+        /// ν of the frequency scaling.
+        public var frequencyExponent: Float = 1
         public var seed: UInt64 = 0
 
         public init() {}
 
+        public func validate(model: String) throws(ConfigError) {
+            if regularizationScaling == .frequency && alpha <= 0 {
+                throw ConfigError(model: model, key: "alpha", "regularization_scaling=frequency needs α > 0 (N/α)")
+            }
+        }
+
         enum CodingKeys: String, CodingKey {
             case factorCount = "factors", regularization, alpha, iterationCount = "iterations", solver
             case cgSteps = "cg_steps", confidence, logEpsilon = "epsilon"
-            case regularizationScaling = "regularization_scaling", seed
+            case regularizationScaling = "regularization_scaling", frequencyExponent = "frequency_exponent", seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -52,7 +63,9 @@ public struct ImplicitALS: FactorRecommender {
             .number("epsilon", .above(0), "ε of the log confidence"),
             .choice(
                 "regularization_scaling", RegularizationScaling.self,
-                "constant (λ for every row) or count (λ·n for a row with n interactions: ALS-WR, Spark's ALS)"),
+                "constant (λ for every row), count (λ·n for a row with n interactions: ALS-WR, Spark's ALS) or "
+                    + "frequency (λ·(n + N/α)^ν over N columns: Rendle et al. 2022)"),
+            .number("frequency_exponent", .between(0, 2), "ν of regularization_scaling=frequency"),
             .seed,
         ]
     }
@@ -79,6 +92,9 @@ public struct ImplicitALS: FactorRecommender {
         /// λ·n_u‖x_u‖² with n_u the row's interactions (at least 1): the weighted-λ of ALS-WR (Zhou et al.
         /// 2008), which Spark MLlib's ALS uses — models imported from Spark fold in new users this way.
         case count
+        /// λ·(n_u + N/α)^ν with N the number of columns (items for a user): the frequency-scaled λ of
+        /// Rendle et al. 2022, the unobserved pairs' weight α₀ = 1/α; ν = 0 is `constant`.
+        case frequency
     }
 
     public let config: Config
@@ -136,9 +152,16 @@ public struct ImplicitALS: FactorRecommender {
         return Tensor(shape: [1, k], scalars: user).matmul(factors.itemFactors, transposingOther: true).scalars
     }
 
-    /// λ for a row with `count` interactions: λ, or λ·max(1, count) under `regularization_scaling=count`.
-    static func rowRegularization(count: Int, _ config: Config) -> Float {
-        config.regularizationScaling == .count ? config.regularization * Float(max(1, count)) : config.regularization
+    /// λ for a row with `count` interactions among `columns`: λ, λ·max(1, count) under
+    /// `regularization_scaling=count`, λ·(count + columns/α)^ν under `frequency`.
+    static func rowRegularization(count: Int, columns: Int, _ config: Config) -> Float {
+        switch config.regularizationScaling {
+        case .constant: return config.regularization
+        case .count: return config.regularization * Float(max(1, count))
+        case .frequency:
+            let base = Double(count) + Double(columns) / Double(config.alpha)
+            return config.regularization * Float(pow(base, Double(config.frequencyExponent)))
+        }
     }
 
     /// c_ui − 1 for each stored value (the extra confidence of an observed pair).
@@ -159,7 +182,7 @@ public struct ImplicitALS: FactorRecommender {
         let fixedCount = fixed.count / k
         // YᵀY + λI, once per half-sweep.
         var gram = Tensor(shape: [fixedCount, k], scalars: fixed).gram().scalars
-        let scaled = config.regularizationScaling == .count
+        let scaled = config.regularizationScaling != .constant
         if !scaled { for f in 0..<k { gram[f * k + f] += config.regularization } }
         let rows = matrix.rowCount
         let chunks = Parallel.chunks(count: rows, chunkCount: max(1, min(rows, threadCount * 16)))
@@ -175,7 +198,10 @@ public struct ImplicitALS: FactorRecommender {
                         for row in chunks[chunk] {
                             let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
                             let x = shared.target.baseAddress! + row * k
-                            let ridge = scaled ? ImplicitALS.rowRegularization(count: range.count, config) : 0
+                            let ridge =
+                                scaled
+                                ? ImplicitALS.rowRegularization(
+                                    count: range.count, columns: matrix.columnCount, config) : 0
                             switch config.solver {
                             case .conjugateGradient:
                                 workspace.conjugateGradient(
