@@ -58,6 +58,31 @@ import _RecKitTestSupport
             Pin(
                 folder: holdout, model: "slim", settings: ["tolerance": "0.000001"], metric: "ndcg@10", expected: 0.4253
             ),
+            // Settings `reckit tune` chose on a holdout of the training part (README "Tuning"; benchmarks/frontier.yaml).
+            Pin(
+                folder: holdout, model: "ease", settings: ["regularization": "719.914"], metric: "ndcg@10",
+                expected: 0.4336),
+            Pin(
+                folder: holdout, model: "edlae", settings: ["dropout": "0.193721", "regularization": "393.66"],
+                metric: "ndcg@10", expected: 0.4406),
+            Pin(
+                folder: holdout, model: "ensemble",
+                settings: [
+                    "members":
+                        "edlae:dropout=0.193721:regularization=393.66,ials:alpha=0.849682:factors=169:"
+                        + "regularization=25.4337,slim:alpha=0.324425:l1_ratio=0.0217613:neighbors=62",
+                    "fusion": "rank",
+                ], metric: "ndcg@10", expected: 0.4401),
+            Pin(
+                folder: latestSmall, model: "ease", settings: ["regularization": "336.839"], metric: "ndcg@10",
+                expected: 0.3505),
+            Pin(
+                folder: latestSmall, model: "ensemble",
+                settings: [
+                    "members":
+                        "ease:regularization=336.839,slim:alpha=0.151782:l1_ratio=0.022179:neighbors=65,"
+                        + "ials:alpha=5.08804:factors=22:regularization=0.0479449"
+                ], metric: "ndcg@10", expected: 0.3562),
             // "Past one machine": RecKit's ials with Spark's objective (weighted λ, exact solves).
             Pin(
                 folder: holdout, model: "ials", settings: ["solver": "cholesky", "regularization_scaling": "count"],

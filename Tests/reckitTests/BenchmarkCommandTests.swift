@@ -65,6 +65,19 @@ import _RecKitTestSupport
         #expect(markdown.contains("| popularity |"))
     }
 
+    /// Every suite in benchmarks/ reads and checks (paths, models, settings) against the shared data.
+    @Test func theRepositorysSuitesAreValid() throws {
+        guard SharedData.peerSplits != nil, SharedData.root != nil else {
+            #expect(SharedData.requiredButMissing.isEmpty, "shared data missing on CI")
+            print("skipped: ../shared is not beside the project")
+            return
+        }
+        let folder = SharedData.packageRoot + "/benchmarks"
+        let suites = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }
+        #expect(suites.contains("frontier.yaml") && suites.contains("frontier-tune.yaml"))
+        for suite in suites.sorted() { _ = try BenchmarkSuite.read(folder + "/" + suite) }
+    }
+
     @Test func entriesRunOnTheirDataSetsAndTuneFirst() async throws {
         let folder = try await folderWithData()
         let suite = folder.write(
