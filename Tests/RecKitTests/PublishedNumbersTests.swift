@@ -83,6 +83,14 @@ import _RecKitTestSupport
                         "ease:regularization=336.839,slim:alpha=0.151782:l1_ratio=0.022179:neighbors=65,"
                         + "ials:alpha=5.08804:factors=22:regularization=0.0479449"
                 ], metric: "ndcg@10", expected: 0.3562),
+            Pin(
+                folder: lastFM, model: "ensemble",
+                settings: [
+                    "members":
+                        "edlae:dropout=0.715774:regularization=17.508,ials:alpha=5.08804:factors=22:"
+                        + "regularization=0.0479449,rp3beta:alpha=0.417027:beta=0.371272:neighbors=329",
+                    "fusion": "rank",
+                ], metric: "ndcg@10", expected: 0.2382),
             // "Past one machine": RecKit's ials with Spark's objective (weighted λ, exact solves).
             Pin(
                 folder: holdout, model: "ials", settings: ["solver": "cholesky", "regularization_scaling": "count"],
