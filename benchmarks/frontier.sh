@@ -13,7 +13,8 @@ import json, sys
 run = json.load(open(sys.argv[1]))
 suite = open("benchmarks/frontier-tune.yaml").read()
 head = suite[: suite.index("models:")]
-head = head.replace("The frontier, re-tuned", "The frontier at the settings tune chose (written by benchmarks/frontier.sh)")
+head = head.replace(
+    "The frontier, re-tuned", "The frontier at the settings tune chose (written by benchmarks/frontier.sh)")
 lines = [head.rstrip("\n"), "models:", "  - popularity"]
 for dataset in run["datasets"]:
     for result in dataset["results"]:

@@ -11,7 +11,8 @@ budget="${2:-50}"
 split="../shared/peers/splits/ml-100k/topn_user_holdout20_all_ratings_seed42"
 out="${TMPDIR:-/tmp}/reckit-tune-vs-grid-$model"
 ndcg() { python3 -c 'import json,sys; print(json.load(sys.stdin)["ndcg@10"])'; }
-tuned="$(.build/release/reckit tune --split-dir "$split" --model "$model" --budget "$budget" --out "$out" --json --quiet | ndcg)"
+tuned="$(.build/release/reckit tune --split-dir "$split" --model "$model" --budget "$budget" --out "$out" \
+    --json --quiet | ndcg)"
 case "$model" in
 ials)
     grid=()
@@ -25,13 +26,15 @@ best=0
 best_settings=""
 for settings in "${grid[@]}"; do
     # shellcheck disable=SC2086
-    value="$(.build/release/reckit evaluate --split-dir "$split" --model "$model" $settings --metrics ndcg@10 --json --quiet | ndcg)"
+    value="$(.build/release/reckit evaluate --split-dir "$split" --model "$model" $settings --metrics ndcg@10 \
+        --json --quiet | ndcg)"
     if python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$value" "$best"; then
         best="$value"
         best_settings="$settings"
     fi
 done
 python3 -c "import sys; t, g = float(sys.argv[1]), float(sys.argv[2]); \
-print(f'tuned on validation ({sys.argv[4]} trials): test ndcg@10 {t:.4f}; best of the {sys.argv[5]}-point grid on test: \
+print(f'tuned on validation ({sys.argv[4]} trials): test ndcg@10 {t:.4f}; \
+best of the {sys.argv[5]}-point grid on test: \
 {g:.4f} ({sys.argv[3]}); gap {g - t:.4f}' + ('' if g - t <= 0.01 else '  > 0.01'))" \
     "$tuned" "$best" "$best_settings" "$budget" "${#grid[@]}"

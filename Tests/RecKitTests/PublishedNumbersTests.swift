@@ -58,7 +58,8 @@ import _RecKitTestSupport
             Pin(
                 folder: holdout, model: "slim", settings: ["tolerance": "0.000001"], metric: "ndcg@10", expected: 0.4253
             ),
-            // Settings `reckit tune` chose on a holdout of the training part (README "Tuning"; benchmarks/frontier.yaml).
+            // Settings `reckit tune` chose on a holdout of the training part (README "Tuning";
+            // benchmarks/frontier.yaml).
             Pin(
                 folder: holdout, model: "ease", settings: ["regularization": "719.914"], metric: "ndcg@10",
                 expected: 0.4336),

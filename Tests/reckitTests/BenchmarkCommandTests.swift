@@ -152,7 +152,8 @@ import _RecKitTestSupport
         #expect(markdown.contains(String(format: "| two | %.4f ± %.4f |", mean, deviation)), "\(markdown)")
         #expect(markdown.contains(String(format: "| fixed | %.4f |", five)))
         #expect(
-            markdown.contains("| three | ") && markdown.contains(" ± ") && !markdown.contains("| popularity | 0.0000 ±")
+            markdown.contains("| three | ") && markdown.contains(" ± ")
+                && !markdown.contains("| popularity | 0.0000 ±")
         )
         #expect(markdown.contains("over 3 seeds"))
     }

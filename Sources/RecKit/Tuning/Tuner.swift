@@ -83,6 +83,11 @@ public struct Tuner: Sendable {
     /// a crash is ignored: that trial runs again.
     /// - Throws: `TuningError` when the file belongs to another search or a complete line is unreadable.
     public func finishedTrials(validation: Split) throws -> [TrialRecord] {
+        try finishedTrials(header: header(validation: validation))
+    }
+
+    /// The trials of the search `expected` describes (its fingerprints are computed once per search).
+    func finishedTrials(header expected: Header) throws -> [TrialRecord] {
         guard let data = FileManager.default.contents(atPath: resultsFile.path), !data.isEmpty else { return [] }
         let text = String(decoding: data, as: UTF8.self)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -92,7 +97,7 @@ public struct Tuner: Sendable {
         guard let header = try? decoder.decode(Header.self, from: Data(first.utf8)) else {
             throw TuningError("\(resultsFile.path):1: not a RecKit tuning results file")
         }
-        guard header == self.header(validation: validation) else {
+        guard header == expected else {
             throw TuningError(
                 "\(resultsFile.path) holds another search (\(header.model), \(header.metric), seed \(header.seed)); "
                     + "give another --out or remove it")
@@ -114,9 +119,10 @@ public struct Tuner: Sendable {
         progress: (TrialRecord, _ resumed: Bool) -> Void = { _, _ in }
     ) throws -> [TrialRecord] {
         precondition(budget != nil || timeLimit != nil, "a search needs a budget or a time limit")
-        var trials = try finishedTrials(validation: validation)
+        let header = self.header(validation: validation)
+        var trials = try finishedTrials(header: header)
         for trial in trials { progress(trial, true) }
-        let handle = try openResults(validation: validation, existing: trials)
+        let handle = try openResults(header: header, existing: trials)
         defer { try? handle.close() }
         let start = Date()
         let offset = trials.last?.elapsed ?? 0
@@ -189,11 +195,11 @@ public struct Tuner: Sendable {
         }
     }
 
-    private func openResults(validation: Split, existing: [TrialRecord]) throws -> FileHandle {
+    private func openResults(header: Header, existing: [TrialRecord]) throws -> FileHandle {
         let manager = FileManager.default
         try manager.createDirectory(at: resultsFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         // Rewritten from what was read: drops a line a crash cut short.
-        var text = String(decoding: try Self.encoder.encode(header(validation: validation)), as: UTF8.self) + "\n"
+        var text = String(decoding: try Self.encoder.encode(header), as: UTF8.self) + "\n"
         for record in existing { text += String(decoding: try Self.encoder.encode(record), as: UTF8.self) + "\n" }
         let temporary = resultsFile.appendingPathExtension("partial")
         try Data(text.utf8).write(to: temporary)

@@ -26,7 +26,8 @@ public struct EDLAE: TrainableRecommender, DenseItemItemModel {
         }
 
         public static let settings: [ModelSetting] = [
-            .number("dropout", .from(0, below: 1), "p, the input dropout probability: Λ = p/(1−p)·diag(XᵀX) + λ"),
+            .number(
+                "dropout", .from(0, below: 1), "p, the input dropout probability: Λ = p/(1−p)·diag(XᵀX) + λ"),
             .number("regularization", .atLeast(0), "λ, the constant part of the L2 weight"),
         ]
     }
