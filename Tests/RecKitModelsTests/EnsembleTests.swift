@@ -77,4 +77,17 @@ import _RecKitTestSupport
             }
         }
     }
+
+    @Test func itsSeedReachesSeededMembersThatGiveNone() throws {
+        #expect(try ConfiguredModel("ensemble", settings: ["members": "ease,ials"]).isSeeded)
+        #expect(try !ConfiguredModel("ensemble", settings: ["members": "ease,rp3beta"]).isSeeded)
+        #expect(try !ConfiguredModel("ensemble", settings: ["members": "ease,ials:seed=3"]).isSeeded)
+        let scores = { (seed: String, members: String) -> [Float] in
+            let model = try self.ensemble(["members": members, "seed": seed])
+            return model.scores(forUsers: [0, 1]).scalars
+        }
+        #expect(try scores("1", "ease,ials") != scores("2", "ease,ials"))
+        #expect(try scores("1", "ease,ials") == scores("1", "ease,ials"))
+        #expect(try scores("1", "ease,ials:seed=3") == scores("2", "ease,ials:seed=3"))
+    }
 }

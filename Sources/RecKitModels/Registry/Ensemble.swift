@@ -27,6 +27,8 @@ public struct Ensemble: TrainableRecommender {
         /// Comma-separated weights, one per member (empty: equal).
         public var weights = ""
         public var fusion = Fusion.score
+        /// The seed of every member that draws random numbers and gives no seed of its own.
+        public var seed: UInt64 = 0
         public init() {}
 
         public static let settings: [ModelSetting] = [
@@ -37,6 +39,7 @@ public struct Ensemble: TrainableRecommender {
                 "weights", .text(format: "comma-separated numbers ≥ 0, one per member", example: "1,2"),
                 "each member's weight", absentText: "equal"),
             .choice("fusion", Fusion.self, "score: weighted sum of per-user z-scores; rank: weighted 1/(60 + rank)"),
+            ModelSetting("seed", .seed, "the seed of each seeded member that does not give its own"),
         ]
 
         public func validate(model: String) throws(ConfigError) {
@@ -53,6 +56,17 @@ public struct Ensemble: TrainableRecommender {
 
     /// The members of `config`, each checked as its own model would check it.
     static func members(of config: Config) throws(ConfigError) -> [ConfiguredModel] {
+        var seeded: [ConfiguredModel] = []
+        for member in try parsedMembers(of: config) {
+            do { seeded.append(member.isSeeded ? try member.seeded(config.seed) : member) } catch {
+                throw ConfigError(model: name, key: "seed", "\(member.name): \(error)")
+            }
+        }
+        return seeded
+    }
+
+    /// The members as `members` gives them (before the ensemble's seed).
+    static func parsedMembers(of config: Config) throws(ConfigError) -> [ConfiguredModel] {
         let parts = config.members.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.count >= 2 else {
             throw ConfigError(
@@ -77,6 +91,11 @@ public struct Ensemble: TrainableRecommender {
             }
         }
         return configured
+    }
+
+    /// Seeds give different ensembles when a member is seeded and gives no seed of its own.
+    public static func drawsRandomNumbers(_ config: Config) -> Bool {
+        (try? parsedMembers(of: config))?.contains(where: \.isSeeded) ?? true
     }
 
     static func weights(of config: Config, count: Int) throws(ConfigError) -> [Float] {

@@ -76,7 +76,7 @@ public struct ConfiguredModel: Sendable {
 
     /// Whether the model draws random numbers and no seed was given (so runs over several seeds
     /// differ).
-    public var isSeeded: Bool { type.settings.contains { $0.key == "seed" } && given["seed"] == nil }
+    public var isSeeded: Bool { given["seed"] == nil && type.drawsRandomNumbers(anyConfig: config) }
 
     /// The same model with `seed`.
     public func seeded(_ seed: UInt64) throws(ConfigError) -> ConfiguredModel {

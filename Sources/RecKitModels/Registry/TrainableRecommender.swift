@@ -25,10 +25,18 @@ public protocol TrainableRecommender: Recommender {
     /// The model `save(into:)` wrote, for `userCount` users and `itemCount` items.
     /// - Throws: `RestoreError` for a missing or mis-shaped tensor.
     init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError)
+    /// Whether training with `config` draws random numbers, so that seeds give different models
+    /// (default: whether the model takes a `seed`).
+    static func drawsRandomNumbers(_ config: Config) -> Bool
 }
 
 extension TrainableRecommender {
     public static var details: String { "" }
+    public static func drawsRandomNumbers(_ config: Config) -> Bool { Config.settings.contains { $0.key == "seed" } }
+
+    static func drawsRandomNumbers(anyConfig: any ModelConfig) -> Bool {
+        (anyConfig as? Config).map(drawsRandomNumbers) ?? true
+    }
     /// The registry name (a model whose variants report differently overrides it).
     public var name: String { Self.name }
 
