@@ -110,4 +110,46 @@ import _RecKitTestSupport
             threadCount: 1)
         #expect(value == direct["ndcg@10"])
     }
+    @Test func successiveHalvingPromotesTheBestThirdAndResumes() throws {
+        let halving = try SuccessiveHalving(resource: "epochs", minimum: 2, maximum: 18, eta: 3, settingCount: 9)
+        #expect(halving.budgets == [2, 6, 18] && (0..<3).map(halving.kept) == [9, 3, 1])
+        #expect(try SuccessiveHalving.epochs(of: "bpr", fixed: [:], settingCount: 9).budgets == [11, 33, 100])
+        #expect(
+            try SuccessiveHalving.epochs(of: "bpr", fixed: ["epochs": "30"], settingCount: 9).budgets == [3, 10, 30])
+        #expect(throws: ConfigError.self) { try SuccessiveHalving.epochs(of: "ease", fixed: [:], settingCount: 9) }
+        let folder = TemporaryDirectory()
+        let file = URL(fileURLWithPath: folder.path + "/trials.jsonl")
+        let space = SearchSpace(["learning_rate": .logUniform(0.001, 0.3), "factors": .integer(4, 32, log: true)])
+        #expect(throws: ConfigError.self) {
+            try Tuner(
+                model: "bpr", space: SearchSpace(["epochs": .integer(1, 9, log: false)]), metric: .ndcg(10),
+                resultsFile: file, halving: halving)
+        }
+        let tuner = try Tuner(
+            model: "bpr", space: space, fixed: ["threads": "1"], metric: .ndcg(10), seed: 2, resultsFile: file,
+            halving: halving)
+        let trials = try tuner.search(validation: Self.validation, budget: nil, timeLimit: nil)
+        #expect(trials.map { $0.rung ?? -1 } == Array(repeating: 0, count: 9) + [1, 1, 1, 2])
+        for record in trials { #expect(record.settings["epochs"] == String(halving.budgets[record.rung!])) }
+        // Each rung trains the best of the one before, best first; the best is the last rung's.
+        let promoted = tuner.ranked(Array(trials.prefix(9))).prefix(3).map(\.trial)
+        #expect(trials[9..<12].map(\.trial) == promoted)
+        #expect(trials[12].trial == tuner.ranked(Array(trials[9..<12]))[0].trial)
+        #expect(tuner.best(of: trials) == trials[12])
+        // Cut after the first promoted trial: a re-run trains only what is missing, to the same values.
+        let lines = try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
+        try (lines.prefix(11).joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        var ran: [Int] = []
+        let resumed = try tuner.search(validation: Self.validation, budget: nil, timeLimit: nil) { record, old in
+            if !old { ran.append(record.rung!) }
+        }
+        #expect(ran == [1, 1, 2])
+        #expect(resumed.map { [$0.trial, $0.rung!] } == trials.map { [$0.trial, $0.rung!] })
+        #expect(resumed.map(\.value) == trials.map(\.value))
+        // Another bracket (more settings) is another search: refused, not mixed in.
+        let wider = try Tuner(
+            model: "bpr", space: space, fixed: ["threads": "1"], metric: .ndcg(10), seed: 2, resultsFile: file,
+            halving: try SuccessiveHalving(resource: "epochs", minimum: 2, maximum: 18, eta: 3, settingCount: 27))
+        #expect(throws: TuningError.self) { try wider.search(validation: Self.validation, budget: nil, timeLimit: nil) }
+    }
 }

@@ -13,6 +13,82 @@ public struct TrialRecord: Codable, Sendable, Equatable {
     public var elapsed: Double
     /// Training and evaluation seconds of this trial.
     public var seconds: Double
+    /// With successive halving: the rung (0 = the smallest epoch budget) this measurement belongs to.
+    public var rung: Int?
+}
+
+/// Successive halving (Jamieson and Talwalkar 2016; the synchronous form of Li et al.'s Hyperband
+/// bracket): every drawn setting trains for a few epochs, the best 1/eta go on to eta times as many,
+/// and so on up to the full count, so poor settings of an epoch-based model stop early. A setting
+/// promoted to a larger budget trains again from the start (models keep no checkpoints between
+/// trials), which costs at most 1/(eta − 1) more than training only the survivors.
+public struct SuccessiveHalving: Sendable, Equatable, CustomStringConvertible {
+    /// The setting that measures a trial's budget (`epochs`).
+    public let resource: String
+    /// The budget of each rung, increasing; the last is the full count.
+    public let budgets: [Int]
+    /// Each rung keeps the best 1/eta of the one before.
+    public let eta: Int
+    /// Settings drawn for the first rung.
+    public let settingCount: Int
+
+    /// Rungs from `maximum` down by factors of `eta` while at least `minimum`.
+    /// - Throws: `ConfigError` (key `resource`) for a budget range or eta that cannot make two rungs.
+    public init(resource: String, minimum: Int, maximum: Int, eta: Int = 3, settingCount: Int) throws(ConfigError) {
+        guard eta >= 2 else { throw ConfigError(model: "tune", key: resource, "halving's eta must be at least 2") }
+        guard minimum >= 1, maximum >= minimum else {
+            throw ConfigError(
+                model: "tune", key: resource, "halving needs 1 ≤ minimum (\(minimum)) ≤ maximum (\(maximum))")
+        }
+        guard settingCount >= 1 else {
+            throw ConfigError(model: "tune", key: resource, "halving needs at least one setting to start")
+        }
+        var budgets = [maximum]
+        while true {
+            let next = Int((Double(budgets[0]) / Double(eta)).rounded())
+            guard next >= minimum, next < budgets[0] else { break }
+            budgets.insert(next, at: 0)
+        }
+        self.resource = resource
+        self.budgets = budgets
+        self.eta = eta
+        self.settingCount = settingCount
+    }
+
+    /// Halving over `model`'s `epochs`, up to the count `fixed` gives or else the model's default,
+    /// down to `minimum` (default: the full count / eta², i.e. three rungs).
+    /// - Throws: `ConfigError` when the model has no `epochs` setting or the range cannot make rungs.
+    public static func epochs(
+        of model: String, fixed: [String: String], minimum: Int? = nil, eta: Int = 3, settingCount: Int
+    ) throws(ConfigError) -> SuccessiveHalving {
+        let type = try ModelRegistry.model(named: model)
+        guard let doc = ModelRegistry.settingDocs(type).first(where: { $0.key == "epochs" }) else {
+            throw ConfigError(
+                model: model, key: "epochs",
+                "successive halving needs a model trained in epochs; \(model) has no epochs setting "
+                    + "(use random search)")
+        }
+        let given = fixed["epochs"] ?? doc.defaultValue
+        guard let maximum = Int(given), maximum >= 1 else {
+            throw ConfigError(model: model, key: "epochs", "'\(given)' is not a whole number of epochs")
+        }
+        return try SuccessiveHalving(
+            resource: "epochs", minimum: minimum ?? max(1, maximum / (eta * eta)), maximum: maximum, eta: eta,
+            settingCount: settingCount)
+    }
+
+    /// How many settings rung `rung` trains: settingCount / etaʳ, at least one.
+    public func kept(rung: Int) -> Int {
+        var count = settingCount
+        for _ in 0..<rung { count /= eta }
+        return max(1, count)
+    }
+
+    public var description: String {
+        "successive halving on \(resource) "
+            + budgets.indices.map { "\(budgets[$0]) (\(kept(rung: $0)))" }.joined(separator: ", ")
+            + ", keeping 1/\(eta)"
+    }
 }
 
 /// Random search over a model's settings, measured on a validation split cut from the training part
@@ -32,6 +108,8 @@ public struct Tuner: Sendable {
         public var seed: UInt64
         public var seeds: Int
         public var validation: String
+        /// Successive halving's rungs; nil for random search (files written before halving existed).
+        public var strategy: String?
     }
 
     public let model: String
@@ -43,12 +121,14 @@ public struct Tuner: Sendable {
     /// Seeds per trial for a seeded model: its value is the mean over seeds 0..<seeds.
     public let seeds: Int
     public let resultsFile: URL
+    /// Successive halving instead of plain random search (its draws are the same).
+    public let halving: SuccessiveHalving?
 
     /// - Throws: `ConfigError` for an unknown model, a space key the model does not take, or fixed
     ///   settings it rejects.
     public init(
         model: String, space: SearchSpace, fixed: [String: String] = [:], metric: MetricSpec, seed: UInt64 = 0,
-        seeds: Int = 1, resultsFile: URL
+        seeds: Int = 1, resultsFile: URL, halving: SuccessiveHalving? = nil
     ) throws(ConfigError) {
         let type = try ModelRegistry.model(named: model)
         let keys = Set(type.settings.flatMap { [$0.key] + $0.aliases }).union(["threads"])
@@ -58,7 +138,20 @@ public struct Tuner: Sendable {
                 "is not a setting of \(model); it takes \(type.settings.map(\.key).sorted().joined(separator: ", "))")
         }
         _ = try ConfiguredModel(model, settings: fixed)
+        if let halving {
+            guard keys.contains(halving.resource) else {
+                throw ConfigError(
+                    model: model, key: halving.resource,
+                    "successive halving needs a model trained in \(halving.resource); \(model) has no such setting")
+            }
+            guard space.dimensions[halving.resource] == nil else {
+                throw ConfigError(
+                    model: model, key: halving.resource,
+                    "successive halving chooses \(halving.resource) itself; take it out of the search space")
+            }
+        }
         self.model = model
+        self.halving = halving
         self.space = space
         self.fixed = fixed
         self.metric = metric
@@ -76,7 +169,7 @@ public struct Tuner: Sendable {
             model: model, space: space.description, fixed: fixed, metric: metric.description, seed: seed,
             seeds: seeds,
             validation: "\(validation.description); train \(validation.train.fingerprint()); "
-                + "test \(validation.test.fingerprint())")
+                + "test \(validation.test.fingerprint())", strategy: halving?.description)
     }
 
     /// The trials already in the results file (none when it does not exist). A last line cut short by
@@ -98,9 +191,10 @@ public struct Tuner: Sendable {
             throw TuningError("\(resultsFile.path):1: not a RecKit tuning results file")
         }
         guard header == expected else {
+            let strategy = header.strategy ?? "random search"
             throw TuningError(
-                "\(resultsFile.path) holds another search (\(header.model), \(header.metric), seed \(header.seed)); "
-                    + "give another --out or remove it")
+                "\(resultsFile.path) holds another search (\(header.model), \(header.metric), seed \(header.seed), "
+                    + "\(strategy)); give another --out or remove it")
         }
         return try lines.dropFirst().enumerated().map { offset, line in
             do { return try decoder.decode(TrialRecord.self, from: Data(line.utf8)) } catch {
@@ -112,13 +206,15 @@ public struct Tuner: Sendable {
     /// Runs trials until `budget` trials exist in the results file or `timeLimit` seconds have passed
     /// (at least one of them set), each trained on `validation.train` and measured on
     /// `validation.test`; `progress` hears of every trial as it ends. Returns every trial, the resumed
-    /// ones first.
+    /// ones first. With `halving`, its rungs run in order instead (its setting count replaces
+    /// `budget`) until the last rung is done or the time is up.
     /// - Throws: `TuningError` for a results file of another search or one that cannot be written.
     public func search(
         validation: Split, budget: Int?, timeLimit: TimeInterval?, threadCount: Int? = nil,
         progress: (TrialRecord, _ resumed: Bool) -> Void = { _, _ in }
     ) throws -> [TrialRecord] {
-        precondition(budget != nil || timeLimit != nil, "a search needs a budget or a time limit")
+        precondition(
+            halving != nil || budget != nil || timeLimit != nil, "a search needs a budget or a time limit")
         let header = self.header(validation: validation)
         var trials = try finishedTrials(header: header)
         for trial in trials { progress(trial, true) }
@@ -126,13 +222,13 @@ public struct Tuner: Sendable {
         defer { try? handle.close() }
         let start = Date()
         let offset = trials.last?.elapsed ?? 0
-        var index = (trials.map(\.trial).max() ?? -1) + 1
-        while budget.map({ trials.count < $0 }) ?? true {
-            if let timeLimit, Date().timeIntervalSince(start) >= timeLimit { break }
-            let settings = space.draw(trial: index, seed: seed).merging(fixed) { _, given in given }
+        var timeLeft: Bool { timeLimit.map { Date().timeIntervalSince(start) < $0 } ?? true }
+        func run(_ index: Int, rung: Int?) throws {
+            var settings = space.draw(trial: index, seed: seed).merging(fixed) { _, given in given }
+            if let halving, let rung { settings[halving.resource] = String(halving.budgets[rung]) }
             let began = Date()
             var record = TrialRecord(
-                trial: index, settings: settings, value: nil, error: nil, elapsed: 0, seconds: 0)
+                trial: index, settings: settings, value: nil, error: nil, elapsed: 0, seconds: 0, rung: rung)
             do {
                 record.value = try measure(settings: settings, on: validation, threadCount: threadCount)
             } catch {
@@ -143,9 +239,40 @@ public struct Tuner: Sendable {
             try append(record, to: handle)
             trials.append(record)
             progress(record, false)
+        }
+        if let halving {
+            for rung in halving.budgets.indices {
+                let candidates =
+                    rung == 0
+                    ? Array(0..<halving.settingCount)
+                    : ranked(trials.filter { $0.rung == rung - 1 }).prefix(halving.kept(rung: rung)).map(\.trial)
+                let done = Set(trials.filter { $0.rung == rung }.map(\.trial))
+                for index in candidates where !done.contains(index) {
+                    guard timeLeft else { return trials }
+                    try run(index, rung: rung)
+                }
+            }
+            return trials
+        }
+        var index = (trials.map(\.trial).max() ?? -1) + 1
+        while budget.map({ trials.count < $0 }) ?? true {
+            guard timeLeft else { break }
+            try run(index, rung: nil)
             index += 1
         }
         return trials
+    }
+
+    /// `trials` best first (failed ones last, the earlier trial first on a tie).
+    func ranked(_ trials: [TrialRecord]) -> [TrialRecord] {
+        trials.sorted { a, b in
+            switch (a.value, b.value) {
+            case (let x?, let y?) where x != y: return higherIsBetter ? x > y : x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            default: return a.trial < b.trial
+            }
+        }
     }
 
     /// The validation metric of `settings` (mean over `seeds` seeds for a seeded model).
@@ -188,11 +315,13 @@ public struct Tuner: Sendable {
         return result
     }
 
-    /// The best trial: the highest value (lowest for rmse/mae), the earlier trial on a tie.
+    /// The best trial: the highest value (lowest for rmse/mae), the earlier trial on a tie; with
+    /// successive halving, among the measurements of the largest budget reached (values at different
+    /// budgets do not compare).
     public func best(of trials: [TrialRecord]) -> TrialRecord? {
-        trials.filter { $0.value != nil }.min { a, b in
-            a.value! != b.value! ? (higherIsBetter ? a.value! > b.value! : a.value! < b.value!) : a.trial < b.trial
-        }
+        let measured = trials.filter { $0.value != nil }
+        let top = measured.compactMap(\.rung).max()
+        return ranked(measured.filter { $0.rung == top }).first
     }
 
     private func openResults(header: Header, existing: [TrialRecord]) throws -> FileHandle {

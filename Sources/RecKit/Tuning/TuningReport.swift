@@ -10,7 +10,8 @@ public enum TuningReport {
         let metric = tuner.metric.description
         var body = "<h1>Tuning \(Report.escape(tuner.model))</h1>\n"
         body +=
-            "<p>\(trials.count) trials, random search (seed \(tuner.seed)); \(Report.escape(metric)) measured on a "
+            "<p>\(trials.count) trials, \(Report.escape(tuner.halving?.description ?? "random search")) "
+            + "(seed \(tuner.seed)); \(Report.escape(metric)) measured on a "
             + "validation split cut from the training part (\(Report.escape(validation))); the test split is used "
             + "once, for the best settings.</p>\n"
         if let best {
@@ -35,15 +36,20 @@ public enum TuningReport {
         for key in tuner.space.dimensions.keys.sorted() {
             let dimension = tuner.space.dimensions[key]!
             if case .fixed = dimension { continue }
-            body += settingChart(measured, key: key, dimension: dimension, metric: metric)
+            // With halving, the first rung: every setting at the same budget.
+            body += settingChart(
+                measured.filter { $0.rung ?? 0 == 0 }, key: key, dimension: dimension, metric: metric)
         }
         body += "</div>\n<h2>Trials</h2>\n<table><tr><th>trial</th>"
         let keys = Set(trials.flatMap(\.settings.keys)).sorted()
         for key in keys { body += "<th>\(Report.escape(key))</th>" }
+        let rungs = trials.contains { $0.rung != nil }
+        if rungs { body += "<th>rung</th>" }
         body += "<th>\(Report.escape(metric))</th><th>seconds</th></tr>\n"
         for trial in trials {
             body += "<tr><td>\(trial.trial)</td>"
             for key in keys { body += "<td>\(Report.escape(trial.settings[key] ?? ""))</td>" }
+            if rungs { body += "<td>\(trial.rung.map(String.init) ?? "")</td>" }
             let value = trial.value.map { String(format: "%.4f", $0) } ?? "failed: \(trial.error ?? "")"
             body += "<td>\(Report.escape(value))</td><td>\(String(format: "%.1f", trial.seconds))</td></tr>\n"
         }

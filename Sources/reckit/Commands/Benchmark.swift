@@ -104,7 +104,7 @@ extension Benchmark {
         let (tuner, validation, trials) = try Tune.search(
             model: entry.model.name, fixed: entry.model.given, space: tune.space, split: split,
             validationMethod: method, seed: dataset.source.seed &+ 1, metric: tune.metric, seeds: 1, searchSeed: 0,
-            budget: tune.budget, time: tune.time, folder: folder, quiet: quiet || json)
+            budget: tune.budget, time: tune.time, halving: tune.halving, folder: folder, quiet: quiet || json)
         guard let best = tuner.best(of: trials) else {
             throw RuntimeError("\(dataset.name) \(entry.label): no trial succeeded; see \(folder.path)/trials.jsonl")
         }
@@ -142,6 +142,8 @@ struct BenchmarkSuite {
         var time: TimeInterval?
         var space: SearchSpace
         var metric = MetricSpec.ndcg(10)
+        /// Successive halving over the model's epochs instead of random search.
+        var halving: SuccessiveHalving?
     }
 
     var title: String
@@ -339,7 +341,8 @@ struct BenchmarkSuite {
             labels[entryLabel, default: []].append(entryDatasets)
             var tune: TuneSpec?
             if let tuneNode {
-                let spec = try mapping(tuneNode, field + ".tune", keys: ["budget", "time", "space", "metric"])
+                let spec = try mapping(
+                    tuneNode, field + ".tune", keys: ["budget", "time", "space", "metric", "strategy"])
                 let budget = try spec["budget"].map { node -> Int in
                     guard let value = Int(try scalar(node, field + ".tune.budget")), value >= 1 else {
                         throw problem(node, field + ".tune.budget", "must be a whole number ≥ 1")
@@ -371,7 +374,22 @@ struct BenchmarkSuite {
                     }
                     metric = value
                 }
-                tune = TuneSpec(budget: budget, time: time, space: space, metric: metric)
+                var halving: SuccessiveHalving?
+                if let node = spec["strategy"] {
+                    switch try scalar(node, field + ".tune.strategy") {
+                    case "random": break
+                    case "halving":
+                        guard let budget else {
+                            throw problem(tuneNode, field + ".tune", "halving needs budget: the settings to start")
+                        }
+                        do {
+                            halving = try SuccessiveHalving.epochs(
+                                of: name, fixed: settings, settingCount: budget)
+                        } catch { throw problem(node, field + ".tune.strategy", "\(error)") }
+                    default: throw problem(node, field + ".tune.strategy", "must be random or halving")
+                    }
+                }
+                tune = TuneSpec(budget: budget, time: time, space: space, metric: metric, halving: halving)
             }
             suite.models.append(
                 ModelEntry(

@@ -34,7 +34,12 @@ struct Tune: AsyncParsableCommand {
     @Option(name: .customLong("set"), help: "A setting every trial takes, key=value (repeatable).")
     var settings: [String] = []
     @Option(help: "A YAML search space (default: the model's own).") var space: String?
-    @Option(help: "Trials in all (finished ones in OUT count).") var budget: Int?
+    @Option(help: "Trials in all (finished ones in OUT count); with --strategy halving, the settings drawn.")
+    var budget: Int?
+    @Option(help: "random, or halving: successive halving over the epochs of an epoch-based model.")
+    var strategy = "random"
+    @Option(help: "Halving: each rung keeps the best 1/eta for eta times the epochs.") var eta = 3
+    @Option(help: "Halving: the first rung's epochs (default: the full count / eta²).") var minEpochs: Int?
     @Option(help: "Stop starting trials after this long: 90s, 10m, 1h.") var time: String?
     @Option(help: "The validation metric to optimise (rmse and mae are minimised).") var metric = "ndcg@10"
     @Option(help: "Test metrics, comma-separated (default: the @10 set and --metric).") var metrics: String?
@@ -55,6 +60,13 @@ struct Tune: AsyncParsableCommand {
     func validate() throws {
         try source.validate()
         if budget == nil && time == nil { throw ValidationError("give --budget N or --time DURATION (or both)") }
+        guard ["random", "halving"].contains(strategy) else {
+            throw ValidationError("--strategy must be random or halving")
+        }
+        if strategy == "halving" && budget == nil {
+            throw ValidationError("--strategy halving needs --budget: how many settings to start")
+        }
+        if eta < 2 { throw ValidationError("--eta must be at least 2") }
         if let budget, budget < 1 { throw ValidationError("--budget must be at least 1") }
         if let time, Self.seconds(time) == nil { throw ValidationError("--time must look like 90s, 10m or 1h") }
         guard MetricSpec(metric) != nil else { throw ValidationError("unknown metric '\(metric)'") }
@@ -103,10 +115,18 @@ struct Tune: AsyncParsableCommand {
             throw ValidationError("\(model) has no default search space; give --space FILE.yaml")
         }
         let folder = URL(fileURLWithPath: out ?? "tune-\(model)")
+        let fixed = try ModelOptions.parse(settings)
+        let halving: SuccessiveHalving?
+        do {
+            halving =
+                strategy == "halving"
+                ? try SuccessiveHalving.epochs(
+                    of: model, fixed: fixed, minimum: minEpochs, eta: eta, settingCount: budget ?? 1) : nil
+        } catch { throw ValidationError("\(error)") }
         let (tuner, validation, trials) = try Self.search(
-            model: model, fixed: try ModelOptions.parse(settings), space: searchSpace, split: split,
-            validationMethod: method, seed: seed &+ 1, metric: metric, seeds: seeds, searchSeed: searchSeed,
-            budget: budget, time: time.flatMap(Self.seconds), folder: folder, quiet: quietProgress)
+            model: model, fixed: fixed, space: searchSpace, split: split, validationMethod: method, seed: seed &+ 1,
+            metric: metric, seeds: seeds, searchSeed: searchSeed, budget: budget, time: time.flatMap(Self.seconds),
+            halving: halving, folder: folder, quiet: quietProgress)
         guard let best = tuner.best(of: trials) else {
             throw RuntimeError("no trial succeeded; see \(folder.path)/trials.jsonl for their errors")
         }
@@ -157,7 +177,7 @@ struct Tune: AsyncParsableCommand {
     static func search(
         model: String, fixed: [String: String], space: SearchSpace, split: Split, validationMethod: String,
         seed: UInt64, metric: MetricSpec, seeds: Int, searchSeed: UInt64, budget: Int?, time: TimeInterval?,
-        folder: URL, quiet: Bool
+        halving: SuccessiveHalving? = nil, folder: URL, quiet: Bool
     ) throws -> (Tuner, Split, [TrialRecord]) {
         guard split.negatives == nil, split.foldIn == nil else {
             throw ValidationError("tune measures full-ranking (or rating) splits, not the sampled or users:F protocols")
@@ -174,10 +194,12 @@ struct Tune: AsyncParsableCommand {
         do {
             tuner = try Tuner(
                 model: model, space: space, fixed: fixed, metric: metric, seed: searchSeed, seeds: seeds,
-                resultsFile: folder.appendingPathComponent("trials.jsonl"))
+                resultsFile: folder.appendingPathComponent("trials.jsonl"), halving: halving)
         } catch { throw ValidationError("\(error)") }
         var bestSoFar: Double?
+        var rungSoFar: Int?
         let trials = try tuner.search(validation: validation, budget: budget, timeLimit: time) { record, resumed in
+            if record.rung != rungSoFar { (bestSoFar, rungSoFar) = (nil, record.rung) } // values of a rung compare
             if let value = record.value {
                 bestSoFar = bestSoFar.map { tuner.higherIsBetter ? max($0, value) : min($0, value) } ?? value
             }
@@ -185,7 +207,8 @@ struct Tune: AsyncParsableCommand {
             let settings = record.settings.keys.sorted().map { "\($0)=\(record.settings[$0]!)" }.joined(separator: " ")
             let value = record.value.map { String(format: "%.4f", $0) } ?? "failed (\(record.error ?? ""))"
             Terminal.error(
-                "\(resumed ? "resumed" : "trial") \(record.trial): \(metric) \(value)  best "
+                "\(resumed ? "resumed" : "trial") \(record.trial)\(record.rung.map { " (rung \($0))" } ?? ""): "
+                    + "\(metric) \(value)  best "
                     + "\(bestSoFar.map { String(format: "%.4f", $0) } ?? "-")  \(settings)  "
                     + String(format: "%.1f s", record.seconds))
         }
