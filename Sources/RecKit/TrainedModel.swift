@@ -87,17 +87,14 @@ public struct TrainedModel: Sendable {
         return model.recommend(users: indices, k: k, excludingSeen: seen).map(recommendations)
     }
 
-    /// The best `k` items for someone who interacted with `itemIDs` (fold-in: no retraining), those
-    /// items excluded. IDs the model does not know are left out and returned as `unknown`; when none
-    /// is known, the answer is the cold-start one, the most popular training items (`popular` says so).
-    public func recommend(history itemIDs: [String], k: Int = 10) -> HistoryRecommendations {
-        let known = itemIDs.compactMap { items.index(of: $0) }
-        let unknown = itemIDs.filter { items.index(of: $0) == nil }
-        guard !known.isEmpty else {
-            return HistoryRecommendations(recommendations: popular(k: k), unknown: unknown, popular: true)
-        }
-        return HistoryRecommendations(
-            recommendations: recommendations(model.recommend(history: known, k: k)), unknown: unknown, popular: false)
+    /// The best `k` items for someone who interacted with `itemIDs` (no retraining), those items
+    /// excluded, by `policy` (`RecommendationPolicy`: fold-in, or item similarity for a short history).
+    /// IDs the model does not know are left out and returned as `unknown`; when none is known, the
+    /// answer is the cold-start one, the most popular training items (`path` says which).
+    public func recommend(
+        history itemIDs: [String], k: Int = 10, policy: RecommendationPolicy = RecommendationPolicy()
+    ) -> HistoryRecommendations {
+        HistoryRecommendations(policy.recommend(RecommendationPolicy.Request(history: itemIDs, k: k), with: self))
     }
 
     /// The next `k` items for an anonymous session: `itemIDs` are its clicks so far, in order (unknown
@@ -107,23 +104,25 @@ public struct TrainedModel: Sendable {
     public func recommend(session itemIDs: [String], k: Int = 10, excludingClicked: Bool = false)
         -> HistoryRecommendations
     {
-        let known = itemIDs.compactMap { items.index(of: $0) }
-        let unknown = itemIDs.filter { items.index(of: $0) == nil }
-        guard !known.isEmpty else {
-            return HistoryRecommendations(recommendations: popular(k: k), unknown: unknown, popular: true)
-        }
-        let scores = Tensor(shape: [1, items.count], scalars: model.scores(forHistory: known))
-        let list = scores.topKPerRow(min(k, items.count), excluding: [excludingClicked ? known : []])[0]
-        return HistoryRecommendations(recommendations: recommendations(list), unknown: unknown, popular: false)
+        HistoryRecommendations(
+            RecommendationPolicy().recommend(
+                RecommendationPolicy.Request(history: itemIDs, isSession: true, k: k, excludeSeen: excludingClicked),
+                with: self))
+    }
+
+    /// Training interactions per item: the popularity the cold-start answer ranks by.
+    public var popularityScores: [Float] {
+        var counts = [Float](repeating: 0, count: items.count)
+        for item in seen.columnIndices { counts[Int(item)] += 1 }
+        return counts
     }
 
     /// The `k` items with the most training interactions (ties to the lower item index): the answer
     /// for someone the model knows nothing about.
     public func popular(k: Int = 10) -> [Recommendation] {
-        var counts = [Float](repeating: 0, count: items.count)
-        for item in seen.columnIndices { counts[Int(item)] += 1 }
-        return recommendations(
-            Tensor(shape: [1, items.count], scalars: counts).topKPerRow(min(k, items.count), excluding: [[]])[0])
+        recommendations(
+            Tensor(shape: [1, items.count], scalars: popularityScores).topKPerRow(min(k, items.count), excluding: [[]])[
+                0])
     }
 
     /// The item an ID or a title names: the ID first, then an exact title (case-insensitive), then a
@@ -161,11 +160,17 @@ public struct TrainedModel: Sendable {
 }
 
 /// Recommendations for an ad-hoc history: the items, the history's IDs the model does not know, and
-/// whether nothing was known so the answer is the most popular items.
+/// the policy's path (`popular` when nothing was known).
 public struct HistoryRecommendations: Sendable, Equatable {
     public var recommendations: [Recommendation]
     public var unknown: [String]
-    public var popular: Bool
+    public var path: RecommendationPolicy.Path
+    /// Whether nothing of the history was known, so these are the most popular items.
+    public var popular: Bool { path == .popular }
+
+    init(_ answer: RecommendationPolicy.Answer) {
+        (recommendations, unknown, path) = (answer.recommendations, answer.unknown, answer.path)
+    }
 }
 
 /// An item in external IDs with its score (and title, when known).

@@ -96,7 +96,10 @@ struct Recommend: AsyncParsableCommand {
 
     @Option(help: "The model directory.") var model: String
     @Option(help: "A user ID from the training data.") var user: String?
-    @Option(help: "Item IDs the person interacted with, comma-separated (fold-in for a new user).") var history: String?
+    @Option(
+        help: "Item IDs the person interacted with, comma-separated (a newcomer: fold-in; fewer than 3: similar items)."
+    )
+    var history: String?
     @Option(
         help: ArgumentHelp(
             "Item IDs clicked so far in an anonymous session, in order, comma-separated: the next items "
@@ -159,7 +162,7 @@ struct Recommend: AsyncParsableCommand {
             }
             output(
                 rows: [(session == nil ? "history" : "session", answer.recommendations)],
-                kind: answer.popular ? "most popular" : saved.kind)
+                kind: answer.popular ? "most popular" : "\(saved.kind), \(answer.path.rawValue)")
         } else if let users {
             let ids: [String]
             if users == "all" {

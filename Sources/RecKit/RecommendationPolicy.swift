@@ -1,0 +1,105 @@
+import Foundation
+
+/// Who gets which answer: the one cold-start policy that `reckit recommend` and `reckit serve` share.
+///
+/// - a training user with no events since training → the model's own recommendations (`model`);
+/// - anyone with a history (a training user's items plus new events, or an anonymous history):
+///   at least `foldInThreshold` known items → the model folds the history in (`fold-in`); fewer
+///   → the items most similar to them (`similar-items`, when the model has a notion of similar
+///   items; else fold-in);
+/// - an ordered session → the model reads it as a sequence (`session`);
+/// - nothing known → the most popular training items (`popular`).
+///
+/// Items already in the history and any `exclude`d ones are never recommended; every answer says
+/// which path produced it.
+public struct RecommendationPolicy: Sendable, Equatable {
+    /// The path an answer took.
+    public enum Path: String, Codable, Sendable, CaseIterable {
+        case model
+        case foldIn = "fold-in"
+        case similarItems = "similar-items"
+        case session
+        case popular
+    }
+
+    /// What a request asks for.
+    public struct Request: Sendable, Equatable {
+        /// A user ID (a training user, or one known only by `history`).
+        public var user: String?
+        /// Items the user interacted with beyond what the model was trained on, oldest first.
+        public var history: [String]
+        /// Whether `history` is an ordered session (next-item models read the order).
+        public var isSession: Bool
+        public var k: Int
+        /// Items never to recommend.
+        public var exclude: [String]
+        /// Whether items the user has interacted with are left out (sessions often revisit items:
+        /// the server's default for them is false).
+        public var excludeSeen: Bool
+
+        public init(
+            user: String? = nil, history: [String] = [], isSession: Bool = false, k: Int = 10,
+            exclude: [String] = [], excludeSeen: Bool = true
+        ) {
+            self.user = user
+            self.history = history
+            self.isSession = isSession
+            self.k = k
+            self.exclude = exclude
+            self.excludeSeen = excludeSeen
+        }
+    }
+
+    /// The recommendations, the path that produced them, and the history's IDs the model does not know.
+    public struct Answer: Sendable, Equatable {
+        public var recommendations: [Recommendation]
+        public var path: Path
+        public var unknown: [String]
+    }
+
+    /// Fewer known history items than this are answered by item similarity (default 3).
+    public var foldInThreshold: Int
+
+    public init(foldInThreshold: Int = 3) { self.foldInThreshold = max(1, foldInThreshold) }
+
+    /// The answer for `request` from `model`.
+    public func recommend(_ request: Request, with model: TrainedModel) -> Answer {
+        let knownUser = request.user.flatMap { model.users.index(of: $0) }
+        let known = request.history.compactMap { model.items.index(of: $0) }
+        let unknown = request.history.filter { model.items.index(of: $0) == nil }
+        var excluded = Set(request.exclude.compactMap { model.items.index(of: $0) })
+        var history = known
+        if let knownUser {
+            let trained = model.seen.columns(inRow: Int(knownUser))
+            if request.excludeSeen { excluded.formUnion(trained) }
+            history = Array(trained) + known.filter { !trained.contains($0) }
+        }
+        if request.excludeSeen { excluded.formUnion(known) }
+        let k = min(max(0, request.k), model.items.count)
+        func answer(_ scores: [Float], _ path: Path) -> Answer {
+            let list = Tensor(shape: [1, scores.count], scalars: scores).topKPerRow(k, excluding: [Array(excluded)])[0]
+            return Answer(recommendations: model.recommendations(list), path: path, unknown: unknown)
+        }
+        if let knownUser, known.isEmpty {
+            return answer(model.model.scores(forUsers: [knownUser]).scalars, .model)
+        }
+        if history.isEmpty { return answer(model.popularityScores, .popular) }
+        if request.isSession { return answer(model.model.scores(forHistory: history), .session) }
+        if history.count < foldInThreshold, let similarity = model.model as? any ItemSimilarity {
+            return answer(Self.similarityScores(of: history, similarity, itemCount: model.items.count), .similarItems)
+        }
+        return answer(model.model.scores(forHistory: history), .foldIn)
+    }
+
+    /// Σ over the history of each item's similarity to it (its 100 nearest neighbours each); items
+    /// near none of them score 0.
+    static func similarityScores(of history: [Int32], _ similarity: any ItemSimilarity, itemCount: Int) -> [Float] {
+        var scores = [Float](repeating: 0, count: itemCount)
+        for item in history {
+            for neighbour in similarity.similarItems(to: item, k: min(100, itemCount)) {
+                scores[Int(neighbour.index)] += neighbour.score
+            }
+        }
+        return scores
+    }
+}
