@@ -60,6 +60,10 @@ demo: release
 		--metrics precision@10,recall@10,ndcg@10,hr@10,map@10,coverage@10,novelty@10 \
 		--markdown $(DEMO_DIR)/leaderboard.md --report $(DEMO_DIR)/report.html
 	@echo "leaderboard: $(DEMO_DIR)/leaderboard.md   report: $(DEMO_DIR)/report.html"
+	.build/release/reckit train --data $(DEMO_DIR)/data --model ials --out $(DEMO_DIR)/models/v1
+	@echo "serve it:  .build/release/reckit serve --models-dir $(DEMO_DIR)/models" \
+		"--events sqlite:$(DEMO_DIR)/events.sqlite"
+	@echo "then open  http://127.0.0.1:8080/  (API: curl 'http://127.0.0.1:8080/v1/recommendations?user=1')"
 
 # Benchmark: parse a 20M-row synthetic ratings CSV into Interactions + CSR, against pandas.read_csv.
 bench-parse: release

@@ -14,6 +14,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -37,10 +42,23 @@ let package = Package(
         .target(name: "RecKitEval", dependencies: ["RecKitTensor", "RecKitData", "RecKitModels"]),
         .target(
             name: "RecKit", dependencies: ["RecKitTensor", "RecKitData", "RecKitNN", "RecKitModels", "RecKitEval"]),
+        // The HTTP server (`reckit serve`): API, web page, event store, hot reload, metrics.
+        .target(
+            name: "RecKitServe",
+            dependencies: [
+                "RecKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.copy("Resources")]
+        ),
         .executableTarget(
             name: "reckit",
             dependencies: [
-                "RecKit",
+                "RecKit", "RecKitServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -68,5 +86,13 @@ let package = Package(
         .testTarget(name: "RecKitEvalTests", dependencies: ["RecKitEval", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitTests", dependencies: ["RecKit", "_RecKitTestSupport"]),
         .testTarget(name: "reckitTests", dependencies: ["reckit", "_RecKitTestSupport"]),
+        .testTarget(
+            name: "RecKitServeTests",
+            dependencies: [
+                "RecKitServe", "_RecKitTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
     ]
 )

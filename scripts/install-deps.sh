@@ -5,6 +5,7 @@ if [[ "$(uname -s)" != "Linux" ]]; then exit 0; fi
 missing=()
 pkg-config --exists openblas 2>/dev/null || missing+=(libopenblas-dev)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev) # the server's event store (GRDB)
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}" >&2
     SUDO=""

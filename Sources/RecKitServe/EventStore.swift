@@ -1,0 +1,131 @@
+import Foundation
+import GRDB
+
+/// One interaction an application reports: a user did something with an item, with a strength
+/// (a rating, a play count, 1 for a click) at a time (Unix seconds).
+public struct Event: Codable, Sendable, Equatable {
+    public var user: String
+    public var item: String
+    public var value: Float
+    public var time: Int64
+
+    public init(user: String, item: String, value: Float = 1, time: Int64) {
+        self.user = user
+        self.item = item
+        self.value = value
+        self.time = time
+    }
+}
+
+/// What storing a batch did: how many events it holds, and whether the batch had been stored before
+/// under the same idempotency key (then nothing was stored again).
+public struct AppendResult: Codable, Sendable, Equatable {
+    public var stored: Int
+    public var duplicate: Bool
+}
+
+/// Where the server keeps the events it acknowledges. A batch is stored whole or not at all, and is
+/// durable when `append` returns (a 2xx is sent only then); a batch retried with the same
+/// idempotency key is stored once.
+public protocol EventStore: Sendable {
+    func append(_ events: [Event], idempotencyKey: String?) async throws -> AppendResult
+    /// The user's events, oldest first (ties in the order they were stored).
+    func events(user: String) async throws -> [Event]
+    /// Every event, in the order stored.
+    func allEvents() async throws -> [Event]
+    func count() async throws -> Int
+}
+
+/// A store that cannot be opened, or an append it refused.
+public struct EventStoreError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The default event store: one SQLite file through GRDB, in WAL mode with `synchronous=FULL`, so a
+/// committed batch survives a crash of the process or the machine.
+public final class SQLiteEventStore: EventStore {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (or creates) the store at `path`.
+    /// - Throws: `EventStoreError` naming the file when it cannot be opened or is not an event store.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try pool.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE IF NOT EXISTS events (
+                            id INTEGER PRIMARY KEY AUTOINCREMENT,
+                            user TEXT NOT NULL, item TEXT NOT NULL, value REAL NOT NULL, time INTEGER NOT NULL,
+                            batch TEXT);
+                        CREATE INDEX IF NOT EXISTS events_by_user ON events(user, id);
+                        CREATE TABLE IF NOT EXISTS batches (
+                            key TEXT PRIMARY KEY, count INTEGER NOT NULL, received INTEGER NOT NULL);
+                        """)
+            }
+        } catch {
+            throw EventStoreError("\(path): cannot be opened as an event store: \(error)")
+        }
+    }
+
+    public func append(_ events: [Event], idempotencyKey: String?) async throws -> AppendResult {
+        try await pool.write { db in
+            if let idempotencyKey {
+                if let count = try Int.fetchOne(
+                    db, sql: "SELECT count FROM batches WHERE key = ?", arguments: [idempotencyKey])
+                {
+                    return AppendResult(stored: count, duplicate: true)
+                }
+                try db.execute(
+                    sql: "INSERT INTO batches (key, count, received) VALUES (?, ?, ?)",
+                    arguments: [idempotencyKey, events.count, Int64(Date().timeIntervalSince1970)])
+            }
+            let statement = try db.cachedStatement(
+                sql: "INSERT INTO events (user, item, value, time, batch) VALUES (?, ?, ?, ?, ?)")
+            for event in events {
+                try statement.execute(arguments: [
+                    event.user, event.item, Double(event.value), event.time, idempotencyKey,
+                ])
+            }
+            return AppendResult(stored: events.count, duplicate: false)
+        }
+    }
+
+    public func events(user: String) async throws -> [Event] {
+        try await pool.read { db in
+            try Self.events(db, sql: "SELECT user, item, value, time FROM events WHERE user = ? ORDER BY id", [user])
+        }
+    }
+
+    public func allEvents() async throws -> [Event] {
+        try await pool.read { db in try Self.events(db, sql: "SELECT user, item, value, time FROM events ORDER BY id") }
+    }
+
+    public func count() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    static func events(_ db: Database, sql: String, _ arguments: StatementArguments = []) throws -> [Event] {
+        try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+            Event(user: row[0], item: row[1], value: Float(row[2] as Double), time: row[3])
+        }
+    }
+}
+
+/// Opens the store a `--events` text names: `sqlite:PATH` (or a plain path).
+public enum EventStores {
+    public static func open(_ text: String) throws -> any EventStore {
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            throw EventStoreError("\(text): PostgreSQL event stores are not built yet; use sqlite:PATH")
+        }
+        let path = text.hasPrefix("sqlite:") ? String(text.dropFirst("sqlite:".count)) : text
+        guard !path.isEmpty else { throw EventStoreError("--events sqlite:PATH needs a file path") }
+        return try SQLiteEventStore(path: path)
+    }
+}

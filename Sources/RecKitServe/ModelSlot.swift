@@ -1,0 +1,93 @@
+import Foundation
+import RecKit
+
+/// A model the server answers with: the trained model, where it came from and when it was loaded.
+public struct ServedModel: Sendable {
+    public let trained: TrainedModel
+    /// The model directory it was read from.
+    public let path: String
+    /// The version's name: the model directory's folder name.
+    public let version: String
+    public let loadedAt: Date
+    /// What `GET /v1/models` says of it.
+    public var description: [String: JSONValue] {
+        var object: [String: JSONValue] = [
+            "version": .string(version),
+            "kind": .string(trained.kind),
+            "config": .object(trained.model.configObject),
+            "training_fingerprint": .string(trained.fingerprint),
+            "users": .integer(Int64(trained.users.count)),
+            "items": .integer(Int64(trained.items.count)),
+            "interactions": .integer(Int64(trained.seen.columnIndices.count)),
+            "loaded_at": .string(ISO8601DateFormatter().string(from: loadedAt)),
+        ]
+        if let provenance = trained.provenance { object["imported_from"] = .object(provenance) }
+        return object
+    }
+}
+
+/// Where the served model lives and how a reload finds the next one: one model directory (a
+/// retrain replaces it in place, `ModelStore` writes atomically), or a folder of version
+/// directories of which the greatest name is the newest (`models/2026-12-03T10-00`, ...).
+public enum ModelSource: Sendable, Equatable {
+    case directory(String)
+    case versions(String)
+
+    /// The model directory to load now.
+    /// - Throws: `ModelStoreError` when a versions folder holds no model directory.
+    public func current() throws(ModelStoreError) -> String {
+        switch self {
+        case .directory(let path): return path
+        case .versions(let folder):
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            let candidates = names.filter { name in
+                !name.hasPrefix(".")
+                    && FileManager.default.fileExists(atPath: folder + "/" + name + "/manifest.json")
+            }.sorted()
+            guard let newest = candidates.last else {
+                throw ModelStoreError(path: folder, "holds no model directory (a folder with manifest.json)")
+            }
+            return folder + "/" + newest
+        }
+    }
+}
+
+/// The model requests are answered with, swapped atomically on reload: a request takes the model
+/// once and finishes with it even when a reload lands meanwhile; a model directory that does not
+/// load is refused and the old model keeps serving.
+public final class ModelSlot: @unchecked Sendable { // `served` is guarded by `lock`
+    private let lock = NSLock()
+    private var served: ServedModel
+    public let source: ModelSource
+
+    /// Loads the source's current model.
+    /// - Throws: `ModelStoreError` for a directory that is not a readable model.
+    public init(source: ModelSource) throws(ModelStoreError) {
+        self.source = source
+        served = try Self.load(source.current())
+    }
+
+    public init(model: TrainedModel, path: String = "memory") {
+        source = .directory(path)
+        served = ServedModel(
+            trained: model, path: path, version: URL(fileURLWithPath: path).lastPathComponent, loadedAt: Date())
+    }
+
+    /// The model to answer the next request with.
+    public var current: ServedModel { lock.withLock { served } }
+
+    /// Loads the source's current model directory and swaps it in.
+    /// - Throws: `ModelStoreError` (the old model stays) when it does not load.
+    @discardableResult
+    public func reload() throws(ModelStoreError) -> ServedModel {
+        let next = try Self.load(source.current())
+        lock.withLock { served = next }
+        return next
+    }
+
+    static func load(_ path: String) throws(ModelStoreError) -> ServedModel {
+        let trained = try TrainedModel.load(path)
+        return ServedModel(
+            trained: trained, path: path, version: URL(fileURLWithPath: path).lastPathComponent, loadedAt: Date())
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import RecKit
+import RecKitServe
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a trained model over HTTP: the JSON API, a web page, events, metrics.",
+        discussion: """
+            Examples:
+              reckit serve --model models/ials
+              reckit serve --models-dir models --events sqlite:events.sqlite --api-key-file keys.txt --port 8080
+            The page is at http://HOST:PORT/, the API under /v1 (contract: /openapi.yaml), Prometheus metrics at
+            /metrics. Posted events are stored durably (--events) and change a user's recommendations at once by
+            fold-in. POST /v1/models/reload loads the newest version (the --models-dir folder with the greatest
+            name, or --model again after a retrain replaced it); a model that does not load is refused and the
+            old one keeps serving. A key file holds `write KEY` and `admin KEY` lines; without one, writes are open.
+            """)
+
+    @Option(help: "A model directory (reckit train --out).") var model: String?
+    @Option(help: "A folder of model directories, one per version; the greatest name is served.") var modelsDir: String?
+    @Option(help: "The address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).")
+    var host = "127.0.0.1"
+    @Option(help: "The port.") var port = 8080
+    @Option(help: "Where events are stored: sqlite:PATH.") var events = "sqlite:reckit-events.sqlite"
+    @Option(help: "A file of `write KEY` / `admin KEY` lines guarding writes and admin routes.") var apiKeyFile: String?
+    @Option(help: "Histories with fewer known items than this are answered by item similarity.")
+    var foldInThreshold = 3
+
+    func validate() throws {
+        if (model == nil) == (modelsDir == nil) { throw ValidationError("give --model DIR or --models-dir DIR") }
+        if !(1...65535).contains(port) { throw ValidationError("--port must be in 1...65535") }
+        if foldInThreshold < 1 { throw ValidationError("--fold-in-threshold must be at least 1") }
+    }
+
+    func run() async throws {
+        let source: ModelSource = model.map { .directory($0) } ?? .versions(modelsDir!)
+        let slot: ModelSlot
+        do { slot = try ModelSlot(source: source) } catch { throw RuntimeError(error.description) }
+        let store: any EventStore
+        do { store = try EventStores.open(events) } catch { throw RuntimeError("\(error)") }
+        var options = RecKitServer.Options()
+        options.host = host
+        options.port = port
+        options.policy = RecommendationPolicy(foldInThreshold: foldInThreshold)
+        if let apiKeyFile {
+            do { options.keys = try APIKeys.read(apiKeyFile) } catch { throw RuntimeError("\(error)") }
+        } else {
+            Terminal.error("no --api-key-file: anyone who can reach the port may post events and reload the model")
+        }
+        let served = slot.current
+        Terminal.error(
+            "serving \(served.trained.kind) \(served.version) (\(served.trained.users.count) users, "
+                + "\(served.trained.items.count) items) at http://\(host):\(port)/  events: \(events)")
+        try await RecKitServer(slot: slot, store: store, options: options).application().runService()
+    }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import RecKit
+import Testing
+import _RecKitTestSupport
+
+@testable import RecKitServe
+
+/// The API in process (HummingbirdTesting's router mode): every route's answers and errors, events
+/// changing recommendations at once, keys, reload, metrics, and the routes against openapi.yaml.
+@Suite struct ServerTests {
+    static let dataset = SyntheticData.generate(preset: .tiny, seed: 8).ratings
+    static let trained: TrainedModel = {
+        let ials = try! ConfiguredModel("ials", settings: ["factors": "8", "alpha": "10", "iterations": "3"])
+        return try! TrainedModel(training: ials, on: dataset)
+    }()
+    static let writeKey = "write-key-0123456789", adminKey = "admin-key-0123456789"
+
+    /// A server over a fresh event store in `folder`, with the models directory `folder/models`.
+    func server(_ folder: TemporaryDirectory, keys: APIKeys? = nil) throws -> RecKitServer {
+        try Self.trained.save(to: folder.path + "/models/v1")
+        var options = RecKitServer.Options()
+        options.keys = keys
+        return RecKitServer(
+            slot: try ModelSlot(source: .versions(folder.path + "/models")),
+            store: try SQLiteEventStore(path: folder.path + "/events.sqlite"), options: options)
+    }
+
+    func application(_ server: RecKitServer) -> some ApplicationProtocol { Application(router: server.router()) }
+
+    static func object(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+    }
+
+    static func items(_ object: [String: Any]) -> [String] {
+        (object["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }
+    }
+
+    static func body(_ json: String) -> ByteBuffer { ByteBuffer(string: json) }
+
+    @Test func recommendationsFollowThePolicyAndEventsChangeThemAtOnce() async throws {
+        let folder = TemporaryDirectory()
+        let server = try server(folder)
+        let user = Self.dataset.users.id(at: 7)
+        let expected = try Self.trained.recommend(user: user, k: 5).map(\.item)
+        try await application(server).test(.router) { client in
+            try await client.execute(uri: "/v1/recommendations?user=\(user)&k=5", method: .get) { response in
+                #expect(response.status == .ok)
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "model" && Self.items(object) == expected)
+                #expect(object["model_version"] as? String == "v1")
+            }
+            // An unknown user with no events: the popular items, labelled.
+            try await client.execute(uri: "/v1/recommendations?user=nobody&k=5", method: .get) { response in
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "popular")
+                #expect(Self.items(object) == Self.trained.popular(k: 5).map(\.item))
+            }
+            // Events for that user: acknowledged once, then similar items from them at once.
+            let first = Self.dataset.items.id(at: 1)
+            let second = Self.dataset.items.id(at: 2)
+            let batch =
+                #"{"events":[{"user":"nobody","item":"\#(first)"},{"user":"nobody","item":"\#(second)","value":2}]}"#
+            for (attempt, status) in [(0, HTTPResponse.Status.created), (1, .ok)] {
+                try await client.execute(
+                    uri: "/v1/events", method: .post, headers: [HTTPField.Name("Idempotency-Key")!: "batch-1"],
+                    body: Self.body(batch)
+                ) { response in
+                    #expect(response.status == status)
+                    let object = try Self.object(response)
+                    #expect(object["stored"] as? Int == 2 && object["duplicate"] as? Bool == (attempt == 1))
+                }
+            }
+            #expect(try await server.store.count() == 2)
+            try await client.execute(uri: "/v1/recommendations?user=nobody&k=5", method: .get) { response in
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "similar-items")
+                let direct = RecommendationPolicy().recommend(
+                    .init(history: [first, second], k: 5), with: Self.trained)
+                #expect(Self.items(object) == direct.recommendations.map(\.item))
+            }
+            // POST: an ad-hoc history (fold-in), unknown items reported, exclusions honoured.
+            let history = (1...4).map { Self.dataset.items.id(at: Int32($0)) }
+            let excluded = Self.trained.recommend(history: history, k: 1).recommendations[0].item
+            let request = #"{"history":\#(history + ["zzz"]),"k":5,"exclude":["\#(excluded)"]}"#
+            try await client.execute(uri: "/v1/recommendations", method: .post, body: Self.body(request)) { response in
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "fold-in" && object["unknown_items"] as? [String] == ["zzz"])
+                #expect(!Self.items(object).contains(excluded) && Self.items(object).count == 5)
+            }
+            // Items by title, similar items, the model.
+            let title = try #require(Self.dataset.itemCatalog?.titles[3])
+            let query = title.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let found = try await client.execute(uri: "/v1/items?q=\(query)&k=3", method: .get)
+            #expect(Self.items(try Self.object(found)).first == Self.dataset.items.id(at: 3))
+            let id = Self.dataset.items.id(at: 3)
+            let similar = try Self.object(try await client.execute(uri: "/v1/items/\(id)/similar?k=4", method: .get))
+            #expect(Self.items(similar) == (try Self.trained.similar(to: id, k: 4)).similar.map(\.item))
+            try await client.execute(uri: "/v1/items/no-such-item/similar", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/users/\(user)/explain?item=\(id)", method: .get) { response in
+                let contributions = try Self.object(response)["contributions"] as? [[String: Any]]
+                #expect(response.status == .ok && contributions?.isEmpty == false)
+            }
+            try await client.execute(uri: "/v1/models", method: .get) { response in
+                let active = try Self.object(response)["active"] as? [String: Any]
+                #expect(
+                    active?["kind"] as? String == "ials"
+                        && active?["training_fingerprint"] as? String == Self.trained.fingerprint)
+            }
+        }
+    }
+
+    @Test func badRequestsAreJSONErrorsWithStableCodes() async throws {
+        let folder = TemporaryDirectory()
+        let server = try server(folder)
+        try await application(server).test(.router) { client in
+            for (uri, method, body, status, code) in [
+                ("/v1/recommendations", HTTPRequest.Method.get, nil, HTTPResponse.Status.badRequest, "missing_user"),
+                ("/v1/recommendations?user=1&k=0", .get, nil, .badRequest, "bad_request"),
+                ("/v1/recommendations?user=1&k=1001", .get, nil, .badRequest, "bad_request"),
+                ("/v1/recommendations?user=1&exclude_seen=maybe", .get, nil, .badRequest, "bad_request"),
+                ("/v1/recommendations", .post, #"{"history":[1]}"#, .badRequest, "bad_request"),
+                ("/v1/recommendations", .post, #"{"history":["1"],"session":["1"]}"#, .badRequest, "bad_request"),
+                ("/v1/recommendations", .post, "not json", .badRequest, "bad_request"),
+                ("/v1/events", .post, #"{"events":[]}"#, .badRequest, "bad_request"),
+                ("/v1/events", .post, #"{"events":[{"user":"","item":"1"}]}"#, .badRequest, "bad_request"),
+                ("/v1/users/1/explain", .get, nil, .badRequest, "missing_item"),
+                ("/v1/no-such-route", .get, nil, .notFound, "not_found"),
+            ] {
+                try await client.execute(uri: uri, method: method, body: body.map(Self.body)) { response in
+                    #expect(response.status == status, "\(method) \(uri)")
+                    let error = try Self.object(response)["error"] as? [String: Any]
+                    #expect(error?["code"] as? String == code && (error?["message"] as? String)?.isEmpty == false)
+                }
+            }
+            // A body over the bound is refused, not read.
+            let huge = #"{"history":["\#(String(repeating: "x", count: 5 << 20))"]}"#
+            try await client.execute(uri: "/v1/recommendations", method: .post, body: Self.body(huge)) { response in
+                #expect(response.status == .contentTooLarge)
+            }
+        }
+    }
+
+    @Test func keysGuardWritesAndReloadSwapsOrRefuses() async throws {
+        let folder = TemporaryDirectory()
+        let server = try server(folder, keys: APIKeys(write: [Self.writeKey], admin: [Self.adminKey]))
+        let event = Self.body(#"{"events":[{"user":"a","item":"\#(Self.dataset.items.id(at: 0))"}]}"#)
+        let apiKey = HTTPField.Name("X-API-Key")!
+        try await application(server).test(.router) { client in
+            for (headers, status) in [
+                (HTTPFields(), HTTPResponse.Status.unauthorized), ([apiKey: "wrong-key-0123456789"], .forbidden),
+                ([apiKey: Self.writeKey], .created), ([.authorization: "Bearer \(Self.adminKey)"], .created),
+            ] {
+                try await client.execute(uri: "/v1/events", method: .post, headers: headers, body: event) { response in
+                    #expect(response.status == status)
+                }
+            }
+            try await client.execute(uri: "/v1/models/reload", method: .post, headers: [apiKey: Self.writeKey]) {
+                #expect($0.status == .forbidden)
+            }
+            // A newer version directory is picked up; a corrupt newer one is refused and v2 keeps serving.
+            let ease = try TrainedModel(training: try ConfiguredModel("ease"), on: Self.dataset)
+            try ease.save(to: folder.path + "/models/v2")
+            let reloaded = try await client.execute(
+                uri: "/v1/models/reload", method: .post, headers: [apiKey: Self.adminKey])
+            #expect(reloaded.status == .ok)
+            #expect((try Self.object(reloaded)["active"] as? [String: Any])?["version"] as? String == "v2")
+            try FileManager.default.copyItem(atPath: folder.path + "/models/v2", toPath: folder.path + "/models/v3")
+            try Data("not safetensors".utf8).write(
+                to: URL(fileURLWithPath: folder.path + "/models/v3/weights.safetensors"))
+            let refused = try await client.execute(
+                uri: "/v1/models/reload", method: .post, headers: [apiKey: Self.adminKey])
+            #expect(refused.status == .conflict)
+            #expect((try Self.object(refused)["error"] as? [String: Any])?["code"] as? String == "reload_refused")
+            try await client.execute(uri: "/v1/models", method: .get) { response in
+                let active = try Self.object(response)["active"] as? [String: Any]
+                #expect(active?["version"] as? String == "v2" && active?["kind"] as? String == "ease")
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"reckit_http_requests_total{route="/v1/events",method="POST",status="201"} 2"#))
+                #expect(text.contains(#"reckit_http_requests_total{route="/v1/events",method="POST",status="401"} 1"#))
+                #expect(text.contains("reckit_events_stored_total 2"))
+                #expect(text.contains(#"reckit_model_loaded_timestamp_seconds{version="v2",kind="ease"}"#))
+            }
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains("<title>RecKit</title>"))
+            }
+        }
+    }
+
+    @Test func everyRouteIsInTheOpenAPIDocument() async throws {
+        let folder = TemporaryDirectory()
+        let server = try server(folder)
+        let document = try await application(server).test(.router) { client in
+            let response = try await client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(response.status == .ok)
+            return String(buffer: response.body)
+        }
+        #expect(document.hasPrefix("openapi: 3.1.0"))
+        for route in [
+            "/v1/recommendations", "/v1/items", "/v1/items/{id}/similar", "/v1/users/{id}/explain", "/v1/events",
+            "/v1/models", "/v1/models/reload", "/healthz", "/readyz", "/metrics",
+        ] {
+            #expect(document.contains("\n  \(route):\n"), "\(route) is not in openapi.yaml")
+        }
+    }
+
+    @Test func storedEventsSurviveReopeningAndKeysStayUnique() async throws {
+        let folder = TemporaryDirectory()
+        let path = folder.path + "/events.sqlite"
+        let events = (0..<100).map { Event(user: "u\($0 % 7)", item: "i\($0)", value: 1, time: Int64($0)) }
+        do {
+            let store = try SQLiteEventStore(path: path)
+            #expect(
+                try await store.append(Array(events[..<60]), idempotencyKey: "a")
+                    == AppendResult(stored: 60, duplicate: false))
+            #expect(try await store.append(Array(events[60...]), idempotencyKey: nil).stored == 40)
+        }
+        let reopened = try SQLiteEventStore(path: path)
+        #expect(try await reopened.allEvents() == events)
+        #expect(
+            try await reopened.append(Array(events[..<5]), idempotencyKey: "a")
+                == AppendResult(stored: 60, duplicate: true))
+        #expect(try await reopened.count() == 100)
+        #expect(try await reopened.events(user: "u3") == events.filter { $0.user == "u3" })
+        #expect(throws: EventStoreError.self) { try SQLiteEventStore(path: folder.path + "/no/such/folder/e.sqlite") }
+    }
+
+    @Test func keyFilesAreCheckedLineByLine() throws {
+        let folder = TemporaryDirectory()
+        let good = folder.write("keys.txt", "# keys\nwrite \(Self.writeKey)\nadmin \(Self.adminKey)\n")
+        #expect(try APIKeys.read(good) == APIKeys(write: [Self.writeKey], admin: [Self.adminKey]))
+        let bad = folder.write("bad.txt", "write \(Self.writeKey)\nroot short\n")
+        #expect { try APIKeys.read(bad) } throws: { "\($0)".contains("bad.txt:2:") }
+    }
+}
