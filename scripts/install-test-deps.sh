@@ -4,6 +4,16 @@
 # Spark hand-over end to end in local mode, on the machine's Java 17. Best effort: without Python, a
 # package index or Java those tests skip, saying why.
 set -uo pipefail
+# The web page's test drives a real browser: Debian's chromium and its chromedriver.
+if [[ "$(uname -s)" == "Linux" ]] && ! command -v chromedriver >/dev/null 2>&1 \
+    && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium and chromium-driver for the web page's test" >&2
+    SUDO=""
+    if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+    { $SUDO apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 \
+        || echo "could not install chromium; the page test fails on CI, skips elsewhere" >&2
+fi
 python="${RECKIT_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || exit 0
 install() { # module-to-import pip-package...

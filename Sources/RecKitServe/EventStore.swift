@@ -43,10 +43,14 @@ public struct EventStoreError: Error, Sendable, CustomStringConvertible {
 }
 
 /// The default event store: one SQLite file through GRDB, in WAL mode with `synchronous=FULL`, so a
-/// committed batch survives a crash of the process or the machine.
-public final class SQLiteEventStore: EventStore {
+/// committed batch survives a crash of the process or the machine. One server process owns the file:
+/// it keeps the set of users with events in memory, so that asking for a user without any costs no
+/// read (replicas share PostgreSQL instead).
+public final class SQLiteEventStore: EventStore, @unchecked Sendable { // `users` is guarded by `lock`
     let pool: DatabasePool
     public let path: String
+    private let lock = NSLock()
+    private var users: Set<String> = []
 
     /// Opens (or creates) the store at `path`.
     /// - Throws: `EventStoreError` naming the file when it cannot be opened or is not an event store.
@@ -69,13 +73,14 @@ public final class SQLiteEventStore: EventStore {
                             key TEXT PRIMARY KEY, count INTEGER NOT NULL, received INTEGER NOT NULL);
                         """)
             }
+            users = Set(try pool.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT user FROM events") })
         } catch {
             throw EventStoreError("\(path): cannot be opened as an event store: \(error)")
         }
     }
 
     public func append(_ events: [Event], idempotencyKey: String?) async throws -> AppendResult {
-        try await pool.write { db in
+        let result = try await pool.write { db in
             if let idempotencyKey {
                 if let count = try Int.fetchOne(
                     db, sql: "SELECT count FROM batches WHERE key = ?", arguments: [idempotencyKey])
@@ -95,10 +100,13 @@ public final class SQLiteEventStore: EventStore {
             }
             return AppendResult(stored: events.count, duplicate: false)
         }
+        if !result.duplicate { lock.withLock { users.formUnion(events.map(\.user)) } }
+        return result
     }
 
     public func events(user: String) async throws -> [Event] {
-        try await pool.read { db in
+        guard lock.withLock({ users.contains(user) }) else { return [] }
+        return try await pool.read { db in
             try Self.events(db, sql: "SELECT user, item, value, time FROM events WHERE user = ? ORDER BY id", [user])
         }
     }

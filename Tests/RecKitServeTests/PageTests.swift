@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import RecKit
+import Testing
+import _RecKitTestSupport
+
+@testable import RecKitServe
+
+/// The web page in a real browser: headless Chromium through chromedriver, against the server on a
+/// loopback port. Searches a title, builds a history of three items by clicking, and reads the
+/// recommendations and similar items the page shows. On ml-latest-small when ../shared is present
+/// ("Toy Story"), else on the synthetic set. The screenshot goes to `RECKIT_SCREENSHOT` when set.
+@Suite struct PageTests {
+    /// On CI the browser must be there (scripts/install-test-deps.sh installs it): a skip would hide a break.
+    static let browserAvailable = WebDriver.executables != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+
+    @Test(.enabled(if: browserAvailable, "chromium and chromium-driver are not installed (apt-get install them)"))
+    func searchBuildAHistoryAndGetRecommendations() async throws {
+        let (browser, driver) = try #require(WebDriver.executables, "chromium and chromedriver must be installed")
+        let dataset: Dataset
+        let query: String
+        if let path = SharedData.path("ml-latest-small-2016") {
+            dataset = try Dataset.load(path)
+            query = "Toy Story"
+        } else {
+            dataset = SyntheticData.generate(preset: .tiny, seed: 8).ratings
+            query = String(try #require(dataset.itemCatalog?.titles[3]).prefix(6))
+        }
+        let ials = try ConfiguredModel("ials", settings: ["factors": "32", "iterations": "5"])
+        let trained = try TrainedModel(training: ials, on: dataset)
+        let folder = TemporaryDirectory()
+        var options = RecKitServer.Options()
+        options.port = 0
+        let server = RecKitServer(
+            slot: ModelSlot(model: trained, path: folder.path + "/v1"),
+            store: try SQLiteEventStore(path: folder.path + "/events.sqlite"), options: options)
+        let page = try await WebDriver(browser: browser, driver: driver)
+        do { try await drive(page, server: server, query: query) } catch {
+            await page.quit()
+            throw error
+        }
+        await page.quit()
+    }
+
+    func drive(_ page: WebDriver, server: RecKitServer, query: String) async throws {
+        try await server.application().test(.live) { client in
+            let port = try #require(client.port)
+            try await page.open("http://127.0.0.1:\(port)/")
+            let search = try await page.wait(for: "#search")[0]
+            try await page.type(query, into: search)
+            // The first result is the best match; add it and the next two results.
+            let deadline = Date().addingTimeInterval(15)
+            var first = ""
+            while Date() < deadline {
+                if let row = try await page.elements("#results li").first {
+                    first = try await page.text(row)
+                    if first.localizedCaseInsensitiveContains(query) { break }
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(first.localizedCaseInsensitiveContains(query), "the first result is '\(first)'")
+            for index in 0..<3 {
+                let buttons = try await page.wait(for: "#results li button.add", count: 3)
+                try await page.click(buttons[index])
+                _ = try await page.wait(for: "#history li", count: index + 1)
+            }
+            let history = try await page.elements("#history li")
+            #expect(history.count == 3)
+            // Recommendations for the three items, by fold-in, none of them in the history.
+            let pathDeadline = Date().addingTimeInterval(15)
+            var path = ""
+            while Date() < pathDeadline && path != "fold-in" {
+                path = try await page.text(try await page.wait(for: "#path")[0])
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(path == "fold-in")
+            let recommended = try await page.wait(for: "#recommendations li", count: 10)
+            var historyTexts: [String] = []
+            for row in history { historyTexts.append(try await page.text(row)) }
+            for row in recommended {
+                let text = try await page.text(row)
+                #expect(!historyTexts.contains { text.hasPrefix($0) }, "\(text) is in the history")
+            }
+            let similar = try await page.wait(for: "#similar li", count: 5)
+            #expect(!(try await page.text(similar[0])).isEmpty)
+            #expect(try await page.text(try await page.wait(for: "#error")[0]).isEmpty)
+            if let target = ProcessInfo.processInfo.environment["RECKIT_SCREENSHOT"] {
+                try await page.screenshot().write(to: URL(fileURLWithPath: target))
+            }
+        }
+    }
+}
