@@ -127,9 +127,14 @@ public struct ImplicitALS: FactorRecommender {
         self.init(config: config, factors: FactorModel(name: Self.name, users: users, items: items, width: k))
     }
 
+    /// YᵀY of the item factors, kept for fold-in (computing it per request would read the whole item
+    /// table, k² multiply-adds per item, for each new user).
+    let itemGram: [Float]
+
     public init(config: Config, factors: FactorModel) {
         self.config = config
         self.factors = factors
+        itemGram = factors.itemFactors.gram().scalars
     }
 
     public static func factorWidth(_ config: Config) -> Int { config.factorCount }
@@ -148,7 +153,8 @@ public struct ImplicitALS: FactorRecommender {
         exact.solver = .cholesky
         ImplicitALS.halfSweep(
             solving: &user, fixed: factors.itemFactors.scalars, matrix: matrix,
-            confidence: ImplicitALS.confidences(matrix.values, config), config: exact, threadCount: 1)
+            confidence: ImplicitALS.confidences(matrix.values, config), config: exact, threadCount: 1,
+            fixedGram: itemGram)
         return Tensor(shape: [1, k], scalars: user).matmul(factors.itemFactors, transposingOther: true).scalars
     }
 
@@ -176,12 +182,12 @@ public struct ImplicitALS: FactorRecommender {
     /// Solves every row of `solving` against the fixed factors.
     static func halfSweep(
         solving target: inout [Float], fixed: [Float], matrix: InteractionMatrix, confidence: [Float], config: Config,
-        threadCount: Int
+        threadCount: Int, fixedGram: [Float]? = nil
     ) {
         let k = config.factorCount
         let fixedCount = fixed.count / k
-        // YᵀY + λI, once per half-sweep.
-        var gram = Tensor(shape: [fixedCount, k], scalars: fixed).gram().scalars
+        // YᵀY + λI, once per half-sweep (or given: fold-in keeps the item table's).
+        var gram = fixedGram ?? Tensor(shape: [fixedCount, k], scalars: fixed).gram().scalars
         let scaled = config.regularizationScaling != .constant
         if !scaled { for f in 0..<k { gram[f * k + f] += config.regularization } }
         let rows = matrix.rowCount
