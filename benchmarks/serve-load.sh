@@ -40,7 +40,7 @@ wrk.headers["Content-Type"] = "application/json"
 request = function()
   local ids = {}
   for i = 1, 50 do ids[i] = '"' .. math.random(1, $items) .. '"' end
-  return wrk.format(nil, nil, nil, '{"k":10,"history":[' .. table.concat(ids, ",") .. ']}')
+  return wrk.format(nil, "/v1/recommendations", nil, '{"k":10,"history":[' .. table.concat(ids, ",") .. ']}')
 end
 LUA
 echo "GET /v1/recommendations, random users of $users:"

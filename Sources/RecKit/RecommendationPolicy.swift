@@ -55,6 +55,12 @@ public struct RecommendationPolicy: Sendable, Equatable {
         public var recommendations: [Recommendation]
         public var path: Path
         public var unknown: [String]
+
+        public init(recommendations: [Recommendation], path: Path, unknown: [String]) {
+            self.recommendations = recommendations
+            self.path = path
+            self.unknown = unknown
+        }
     }
 
     /// Fewer known history items than this are answered by item similarity (default 3).
@@ -62,8 +68,26 @@ public struct RecommendationPolicy: Sendable, Equatable {
 
     public init(foldInThreshold: Int = 3) { self.foldInThreshold = max(1, foldInThreshold) }
 
+    /// What answering `request` takes: the model's scores for a training user (which a server may
+    /// compute for many users in one matrix product), or an answer computed here.
+    public enum Route: Sendable {
+        /// The best `k` of `model.scores(forUsers: [user])` without `excluded`.
+        case userScores(user: Int32, excluded: [Int32], k: Int)
+        case answered(Answer)
+    }
+
     /// The answer for `request` from `model`.
     public func recommend(_ request: Request, with model: TrainedModel) -> Answer {
+        switch route(request, with: model) {
+        case .answered(let answer): return answer
+        case .userScores(let user, let excluded, let k):
+            let list = model.model.scores(forUsers: [user]).topKPerRow(k, excluding: [excluded])[0]
+            return Answer(recommendations: model.recommendations(list), path: .model, unknown: [])
+        }
+    }
+
+    /// Which path answers `request`, computed unless it is a training user's own list.
+    public func route(_ request: Request, with model: TrainedModel) -> Route {
         let knownUser = request.user.flatMap { model.users.index(of: $0) }
         let known = request.history.compactMap { model.items.index(of: $0) }
         let unknown = request.history.filter { model.items.index(of: $0) == nil }
@@ -76,12 +100,10 @@ public struct RecommendationPolicy: Sendable, Equatable {
         }
         if request.excludeSeen { excluded.formUnion(known) }
         let k = min(max(0, request.k), model.items.count)
-        func answer(_ scores: [Float], _ path: Path) -> Answer {
+        if let knownUser, known.isEmpty { return .userScores(user: knownUser, excluded: Array(excluded), k: k) }
+        func answer(_ scores: [Float], _ path: Path) -> Route {
             let list = Tensor(shape: [1, scores.count], scalars: scores).topKPerRow(k, excluding: [Array(excluded)])[0]
-            return Answer(recommendations: model.recommendations(list), path: path, unknown: unknown)
-        }
-        if let knownUser, known.isEmpty {
-            return answer(model.model.scores(forUsers: [knownUser]).scalars, .model)
+            return .answered(Answer(recommendations: model.recommendations(list), path: path, unknown: unknown))
         }
         if history.isEmpty { return answer(model.popularityScores, .popular) }
         if request.isSession { return answer(model.model.scores(forHistory: history), .session) }

@@ -150,7 +150,8 @@ public struct TrainedModel: Sendable {
         Recommendation(item: items.id(at: scored.index), score: scored.score, title: title(of: scored.index))
     }
 
-    func recommendations(_ list: [ScoredIndex]) -> [Recommendation] { list.map(recommendation) }
+    /// `list` (item indices and scores) in external IDs, with titles.
+    public func recommendations(_ list: [ScoredIndex]) -> [Recommendation] { list.map(recommendation) }
 
     /// Writes the model directory (see `ModelStore`).
     public func save(to path: String) throws(ModelStoreError) { try ModelStore.save(self, to: path) }

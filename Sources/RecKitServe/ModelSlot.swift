@@ -9,6 +9,8 @@ public struct ServedModel: Sendable {
     /// The version's name: the model directory's folder name.
     public let version: String
     public let loadedAt: Date
+    /// Counts loads in this process: requests scored together must use the same model.
+    public var generation = 0
     /// What `GET /v1/models` says of it.
     public var description: [String: JSONValue] {
         var object: [String: JSONValue] = [
@@ -58,6 +60,7 @@ public enum ModelSource: Sendable, Equatable {
 public final class ModelSlot: @unchecked Sendable { // `served` is guarded by `lock`
     private let lock = NSLock()
     private var served: ServedModel
+    private var loads = 0
     public let source: ModelSource
 
     /// Loads the source's current model.
@@ -80,8 +83,12 @@ public final class ModelSlot: @unchecked Sendable { // `served` is guarded by `l
     /// - Throws: `ModelStoreError` (the old model stays) when it does not load.
     @discardableResult
     public func reload() throws(ModelStoreError) -> ServedModel {
-        let next = try Self.load(source.current())
-        lock.withLock { served = next }
+        var next = try Self.load(source.current())
+        lock.withLock {
+            loads += 1
+            next.generation = loads
+            served = next
+        }
         return next
     }
 

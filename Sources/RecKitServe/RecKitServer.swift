@@ -64,6 +64,7 @@ public struct RecKitServer: Sendable {
     public let store: any EventStore
     public let options: Options
     public let metrics = ServeMetrics()
+    let batcher = UserScoringBatcher()
 
     public init(slot: ModelSlot, store: any EventStore, options: Options = Options()) {
         self.slot = slot
@@ -140,7 +141,7 @@ public struct RecKitServer: Sendable {
         let k = try count(query["k"].map(String.init), name: "k", default: 10, maximum: options.maxK)
         let excludeSeen = try flag(query["exclude_seen"].map(String.init), name: "exclude_seen", default: true)
         let events = try await store.events(user: user)
-        return try answer(
+        return try await answer(
             RecommendationPolicy.Request(user: user, history: events.map(\.item), k: k, excludeSeen: excludeSeen),
             ignored: nil)
     }
@@ -180,16 +181,24 @@ public struct RecKitServer: Sendable {
         if body.userFeatures != nil { ignored.append("user_features (the served model reads no features)") }
         if body.context != nil { ignored.append("context (the served model reads no context)") }
         let isSession = body.session != nil
-        return try answer(
+        return try await answer(
             RecommendationPolicy.Request(
                 user: body.user, history: history, isSession: isSession, k: k, exclude: body.exclude ?? [],
                 excludeSeen: body.excludeSeen ?? !isSession),
             ignored: ignored.isEmpty ? nil : ignored)
     }
 
-    func answer(_ request: RecommendationPolicy.Request, ignored: [String]?) throws -> Response {
+    func answer(_ request: RecommendationPolicy.Request, ignored: [String]?) async throws -> Response {
         let served = slot.current
-        let answer = options.policy.recommend(request, with: served.trained)
+        let answer: RecommendationPolicy.Answer
+        switch options.policy.route(request, with: served.trained) {
+        case .answered(let computed): answer = computed
+        case .userScores(let user, let excluded, let k):
+            let list = await batcher.topK(
+                model: served.trained.model, generation: served.generation, user: user, excluded: excluded, k: k)
+            answer = RecommendationPolicy.Answer(
+                recommendations: served.trained.recommendations(list), path: .model, unknown: [])
+        }
         metrics.answered(path: answer.path.rawValue)
         return try json(
             Recommendations(

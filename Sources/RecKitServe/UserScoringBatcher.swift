@@ -1,0 +1,73 @@
+import Foundation
+import RecKit
+
+/// Concurrent requests for training users' own lists, scored together: whatever arrived while the
+/// previous batch was being scored becomes the next batch, one matrix product and one top-k pass
+/// over all of them. One user at a time, each request would read the whole item table (27,000 × 64
+/// floats, ~7 MB) for a single dot product per item; a batch reads it once for up to `maxBatch`
+/// users. Nothing waits for a batch to fill: a lone request is scored at once.
+final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started` are guarded by `condition`
+    struct Job {
+        let generation: Int
+        let model: any Recommender
+        let user: Int32
+        let excluded: [Int32]
+        let k: Int
+        let continuation: CheckedContinuation<[ScoredIndex], Never>
+    }
+
+    private let condition = NSCondition()
+    private var pending: [Job] = []
+    private var started = false
+    let maxBatch: Int
+
+    init(maxBatch: Int = 256) { self.maxBatch = maxBatch }
+
+    /// The best `k` items of `model` for `user` without `excluded`, as `model.scores(forUsers:)` and
+    /// `topKPerRow` give them one by one. `generation` tells models apart across reloads.
+    func topK(model: any Recommender, generation: Int, user: Int32, excluded: [Int32], k: Int) async
+        -> [ScoredIndex]
+    {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            pending.append(
+                Job(
+                    generation: generation, model: model, user: user, excluded: excluded, k: k,
+                    continuation: continuation))
+            if !started {
+                started = true
+                let thread = Thread { [self] in run() }
+                thread.name = "reckit-scoring"
+                thread.start()
+            }
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty { condition.wait() }
+            let generation = pending[0].generation
+            var batch: [Job] = []
+            var rest: [Job] = []
+            for job in pending {
+                if job.generation == generation && batch.count < maxBatch {
+                    batch.append(job)
+                } else {
+                    rest.append(job)
+                }
+            }
+            pending = rest
+            condition.unlock()
+            score(batch)
+        }
+    }
+
+    private func score(_ jobs: [Job]) {
+        let scores = jobs[0].model.scores(forUsers: jobs.map(\.user))
+        let lists = scores.topKPerRow(jobs.map(\.k).max() ?? 0, excluding: jobs.map(\.excluded))
+        for (job, list) in zip(jobs, lists) { job.continuation.resume(returning: Array(list.prefix(job.k))) }
+    }
+}

@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import RecKit
+import Testing
+import _RecKitTestSupport
+
+@testable import RecKitServe
+
+/// Acknowledged events survive a crash: the built `reckit serve` takes batches from 8 concurrent
+/// clients and is killed with SIGKILL at a random moment, then restarted; the clients retry every
+/// batch that was not acknowledged, with its idempotency key. Afterwards every event is in the store
+/// exactly once.
+@Suite(.serialized) struct DurabilityTests {
+    /// The `reckit` built beside this test bundle.
+    static var binary: String {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let beside = folder.appendingPathComponent("reckit").path
+        return FileManager.default.isExecutableFile(atPath: beside)
+            ? beside : SharedData.packageRoot + "/.build-test/release/reckit"
+    }
+
+    final class Server: @unchecked Sendable { // the process is started and killed by one task at a time
+        var process: Process?
+        let arguments: [String]
+        let log: String
+
+        init(arguments: [String], log: String) {
+            self.arguments = arguments
+            self.log = log
+        }
+
+        func start() throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: DurabilityTests.binary)
+            process.arguments = arguments
+            if !FileManager.default.fileExists(atPath: log) {
+                FileManager.default.createFile(atPath: log, contents: nil)
+            }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            handle.seekToEndOfFile()
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            self.process = process
+        }
+
+        func kill() {
+            guard let process else { return }
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Batches acknowledged so far, across clients.
+    final class Counter: @unchecked Sendable { // guarded by `lock`
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
+
+    @Test func everyAcknowledgedEventIsStoredExactlyOnceAcrossAKill() async throws {
+        let folder = TemporaryDirectory()
+        let data = SyntheticData.generate(preset: .tiny, seed: 8).ratings
+        try TrainedModel(training: try ConfiguredModel("popularity"), on: data).save(to: folder.path + "/model")
+        let port = Int.random(in: 30_000..<60_000)
+        let store = folder.path + "/events.sqlite"
+        let server = Server(
+            arguments: [
+                "serve", "--model", folder.path + "/model", "--port", "\(port)", "--events", "sqlite:" + store,
+            ],
+            log: folder.path + "/serve.log")
+        try server.start()
+        let base = "http://127.0.0.1:\(port)"
+        try await Self.waitUntilUp(base)
+        let clients = 8
+        let batchesPerClient = 50
+        let eventsPerBatch = 250 // 100,000 events
+        let acknowledged = Counter()
+        let killAfter = Int.random(in: 20...300) // of 400 batches: the kill lands while clients are posting
+        let killer = Task {
+            while acknowledged.value < killAfter { try await Task.sleep(for: .milliseconds(2)) }
+            server.kill()
+            try await Task.sleep(for: .milliseconds(200))
+            try server.start()
+        }
+        let retries = try await withThrowingTaskGroup(of: Int.self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    var retries = 0
+                    for batch in 0..<batchesPerClient {
+                        let events = (0..<eventsPerBatch).map { #"{"user":"c\#(client)","item":"b\#(batch)-\#($0)"}"# }
+                        let body = #"{"events":[\#(events.joined(separator: ","))]}"#
+                        var request = HTTPClientRequest(url: base + "/v1/events")
+                        request.method = .POST
+                        request.headers.add(name: "Content-Type", value: "application/json")
+                        request.headers.add(name: "Idempotency-Key", value: "c\(client)-b\(batch)")
+                        request.body = .bytes(ByteBuffer(string: body))
+                        let deadline = Date().addingTimeInterval(60)
+                        while true {
+                            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
+                                (200..<300).contains(Int(response.status.code))
+                            {
+                                acknowledged.add()
+                                break
+                            }
+                            retries += 1
+                            guard Date() < deadline else { throw WebDriver.Failure(description: "no answer in 60 s") }
+                            try await Task.sleep(for: .milliseconds(50))
+                        }
+                    }
+                    return retries
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        try await killer.value
+        server.kill()
+        let reopened = try SQLiteEventStore(path: store)
+        let events = try await reopened.allEvents()
+        #expect(events.count == clients * batchesPerClient * eventsPerBatch, "retries: \(retries)")
+        #expect(retries > 0, "the kill landed while batches were in flight (after \(killAfter) acknowledged)")
+        #expect(Set(events.map { $0.user + "/" + $0.item }).count == events.count)
+        let log = (try? String(contentsOfFile: folder.path + "/serve.log", encoding: .utf8)) ?? ""
+        #expect(log.components(separatedBy: "Server started").count - 1 == 2, "the server was killed and restarted")
+    }
+
+    static func waitUntilUp(_ base: String) async throws {
+        for _ in 0..<200 {
+            let request = HTTPClientRequest(url: base + "/healthz")
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(1)),
+                response.status == .ok
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw WebDriver.Failure(description: "the server did not start at \(base)")
+    }
+}
