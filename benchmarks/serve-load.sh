@@ -49,3 +49,24 @@ wrk -t 1 -c "$connections" -d "${duration}s" --latency -s "$work/get.lua" "http:
 echo "POST /v1/recommendations, 50-item histories:"
 wrk -t 1 -c "$connections" -d "${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port" |
     grep -E "Requests/sec|99%|90%|50%|Non-2xx|Socket errors"
+# Hot reload under load (acceptance 3): GET load for 3 × DURATION seconds while 10 new versions are
+# copied in (hard links) and reloaded; every response must be 2xx.
+echo "GET under 10 reloads:"
+wrk -t 1 -c "$connections" -d "$((3 * duration))s" --latency -s "$work/get.lua" "http://127.0.0.1:$port" \
+    > "$work/reload-wrk.txt" &
+load=$!
+sleep 1
+reloads=0
+for i in $(seq -w 1 10); do
+    rm -rf "$work/models/ials64-r$i"
+    cp -al "$work/models/ials64" "$work/models/ials64-r$i"
+    status=$(curl -s -o /dev/null -w "%{http_code}" -X POST "http://127.0.0.1:$port/v1/models/reload")
+    [[ "$status" == 200 ]] && reloads=$((reloads + 1))
+    sleep "$(python3 -c "print($duration * 2.5 / 10)")"
+done
+wait "$load"
+grep -E "Requests/sec|99%|Non-2xx|Socket errors" "$work/reload-wrk.txt" || true
+grep -q "Non-2xx" "$work/reload-wrk.txt" || echo "  0 non-2xx responses"
+echo "  reloads answered 200: $reloads of 10; now serving $(curl -sf "http://127.0.0.1:$port/v1/models" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["active"]["version"])')"
+rm -rf "$work"/models/ials64-r*
