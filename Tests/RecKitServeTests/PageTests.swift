@@ -47,44 +47,26 @@ import _RecKitTestSupport
         try await server.application().test(.live) { client in
             let port = try #require(client.port)
             try await page.open("http://127.0.0.1:\(port)/")
-            let search = try await page.wait(for: "#search")[0]
-            try await page.type(query, into: search)
+            try await page.wait(for: "#model") { $0.first?.contains("version") == true }
+            try await page.type(query, into: "#search")
             // The first result is the best match; add it and the next two results.
-            let deadline = Date().addingTimeInterval(15)
-            var first = ""
-            while Date() < deadline {
-                if let row = try await page.elements("#results li").first {
-                    first = try await page.text(row)
-                    if first.localizedCaseInsensitiveContains(query) { break }
-                }
-                try await Task.sleep(for: .milliseconds(100))
+            let results = try await page.wait(for: "#results li") { rows in
+                rows.count >= 3 && rows[0].localizedCaseInsensitiveContains(query)
             }
-            #expect(first.localizedCaseInsensitiveContains(query), "the first result is '\(first)'")
+            #expect(results[0].localizedCaseInsensitiveContains(query))
             for index in 0..<3 {
-                let buttons = try await page.wait(for: "#results li button.add", count: 3)
-                try await page.click(buttons[index])
-                _ = try await page.wait(for: "#history li", count: index + 1)
+                try await page.click("#results li button.add", index: index)
+                try await page.wait(for: "#history li") { $0.count == index + 1 }
             }
-            let history = try await page.elements("#history li")
+            let history = try await page.texts("#history li")
             #expect(history.count == 3)
             // Recommendations for the three items, by fold-in, none of them in the history.
-            let pathDeadline = Date().addingTimeInterval(15)
-            var path = ""
-            while Date() < pathDeadline && path != "fold-in" {
-                path = try await page.text(try await page.wait(for: "#path")[0])
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            #expect(path == "fold-in")
-            let recommended = try await page.wait(for: "#recommendations li", count: 10)
-            var historyTexts: [String] = []
-            for row in history { historyTexts.append(try await page.text(row)) }
-            for row in recommended {
-                let text = try await page.text(row)
-                #expect(!historyTexts.contains { text.hasPrefix($0) }, "\(text) is in the history")
-            }
-            let similar = try await page.wait(for: "#similar li", count: 5)
-            #expect(!(try await page.text(similar[0])).isEmpty)
-            #expect(try await page.text(try await page.wait(for: "#error")[0]).isEmpty)
+            try await page.wait(for: "#path") { $0 == ["fold-in"] }
+            let recommended = try await page.wait(for: "#recommendations li") { $0.count == 10 }
+            for text in recommended { #expect(!history.contains { text.hasPrefix($0) }, "\(text) is in the history") }
+            let similar = try await page.wait(for: "#similar li") { $0.count >= 5 }
+            #expect(!similar[0].isEmpty)
+            #expect(try await page.texts("#error") == [""])
             if let target = ProcessInfo.processInfo.environment["RECKIT_SCREENSHOT"] {
                 try await page.screenshot().write(to: URL(fileURLWithPath: target))
             }

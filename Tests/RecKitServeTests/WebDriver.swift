@@ -83,33 +83,47 @@ final class WebDriver: @unchecked Sendable { // used from one test at a time
 
     func open(_ url: String) async throws { try await call("POST", "/session/\(session)/url", ["url": url]) }
 
-    /// The IDs of the elements `css` selects now.
-    func elements(_ css: String) async throws -> [String] {
-        let found = try await call(
-            "POST", "/session/\(session)/elements", ["using": "css selector", "value": css])
-        return (found["value"] as? [[String: String]] ?? []).compactMap { $0.values.first }
+    /// Runs `script` in the page (its `arguments` are `args`) and returns what it returns.
+    func run(_ script: String, _ args: [Any] = []) async throws -> Any {
+        try await call("POST", "/session/\(session)/execute/sync", ["script": script, "args": args])["value"]
+            ?? NSNull()
     }
 
-    /// Waits (up to `seconds`) until `css` selects at least `count` elements; returns them.
-    func wait(for css: String, count: Int = 1, seconds: Double = 15) async throws -> [String] {
+    /// The text of every element `css` selects now, read in one step (no element can go stale between
+    /// finding it and reading it while the page re-renders).
+    func texts(_ css: String) async throws -> [String] {
+        try await run("return [...document.querySelectorAll(arguments[0])].map(e => e.textContent)", [css])
+            as? [String] ?? []
+    }
+
+    /// Waits (up to `seconds`) until the texts `css` selects satisfy `condition`; returns them.
+    @discardableResult
+    func wait(
+        for css: String, seconds: Double = 20, until condition: ([String]) -> Bool = { !$0.isEmpty }
+    ) async throws -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
+        var last: [String] = []
         while Date() < deadline {
-            let found = try await elements(css)
-            if found.count >= count { return found }
+            last = try await texts(css)
+            if condition(last) { return last }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw Failure(description: "no \(count) element(s) for \(css) within \(seconds) s")
+        throw Failure(description: "\(css) did not come as expected within \(seconds) s; last: \(last)")
     }
 
-    func text(_ element: String) async throws -> String {
-        try await call("GET", "/session/\(session)/element/\(element)/text")["value"] as? String ?? ""
+    /// Clicks the `index`th element `css` selects.
+    func click(_ css: String, index: Int = 0) async throws {
+        let done = try await run(
+            "const e = document.querySelectorAll(arguments[0])[arguments[1]]; "
+                + "if (!e) return false; e.click(); return true",
+            [css, index])
+        guard done as? Bool == true else { throw Failure(description: "no element \(index) for \(css)") }
     }
 
-    func click(_ element: String) async throws {
-        try await call("POST", "/session/\(session)/element/\(element)/click", [:])
-    }
-
-    func type(_ text: String, into element: String) async throws {
+    /// Types `text` into the field `css` selects (replacing its value) as a person would.
+    func type(_ text: String, into css: String) async throws {
+        let found = try await call("POST", "/session/\(session)/element", ["using": "css selector", "value": css])
+        guard let element = found.values.first as? String else { throw Failure(description: "no \(css)") }
         try await call("POST", "/session/\(session)/element/\(element)/clear", [:])
         try await call("POST", "/session/\(session)/element/\(element)/value", ["text": text])
     }
