@@ -16,7 +16,7 @@ SEED ?= 42
 PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
-	bench-multvae bench-gru4rec bench-sasrec bench-serve bench-linear bench-frontier bench-tune clean
+	bench-multvae bench-gru4rec bench-sasrec bench-serve check-api bench-linear bench-frontier bench-tune clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -105,6 +105,10 @@ bench-sasrec: release
 # The server under load (wrk; loopback): GET and POST recommendations, and 10 hot reloads under load.
 bench-serve: release
 	benchmarks/serve-load.sh
+
+# schemathesis against the OpenAPI document: no 5xx, no schema violation (PEERS_PYTHON: a python with it).
+check-api: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/serve-schemathesis.sh
 
 # Every family tuned on validation per data set, then tested over 5 seeds; rewrites benchmarks/frontier.yaml.
 bench-frontier: release

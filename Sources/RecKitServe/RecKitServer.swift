@@ -82,31 +82,45 @@ public struct RecKitServer: Sendable {
             logger: logger)
     }
 
+    /// Every route: method, path, handler. The one list the router and the 405 answers are made from.
+    typealias Handler = @Sendable (Request, BasicRequestContext) async throws -> Response
+    var routes: [(method: HTTPRequest.Method, path: String, handler: Handler)] {
+        [
+            (.get, "/v1/recommendations", { request, _ in try await recommendationsForUser(request) }),
+            (.post, "/v1/recommendations", { request, _ in try await recommendationsForRequest(request) }),
+            (.get, "/v1/items", { request, _ in try searchItems(request) }),
+            (
+                .get, "/v1/items/{id}/similar",
+                { request, context in try similarItems(request, id: context.parameters.get("id") ?? "") }
+            ),
+            (
+                .get, "/v1/users/{id}/explain",
+                { request, context in try explain(request, user: context.parameters.get("id") ?? "") }
+            ),
+            (.post, "/v1/events", { request, _ in try await postEvents(request) }),
+            (.get, "/v1/models", { _, _ in try json(["active": slot.current.description]) }),
+            (.post, "/v1/models/reload", { request, context in try reload(request, logger: context.logger) }),
+            (.get, "/healthz", { _, _ in try json(["status": "ok"]) }),
+            (.get, "/readyz", { _, _ in try await ready() }),
+            (
+                .get, "/metrics",
+                { _, _ in
+                    Response(
+                        status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
+                }
+            ),
+            (.get, "/openapi.yaml", { _, _ in try resource("openapi.yaml", type: "application/yaml") }),
+            (.get, "/", { _, _ in try resource("index.html", type: "text/html; charset=utf-8") }),
+        ]
+    }
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
+        let routes = self.routes
         router.middlewares.add(MetricsMiddleware(metrics: metrics))
-        router.middlewares.add(JSONErrorMiddleware())
-        router.get("/v1/recommendations") { request, _ in try await recommendationsForUser(request) }
-        router.post("/v1/recommendations") { request, _ in try await recommendationsForRequest(request) }
-        router.get("/v1/items") { request, _ in try searchItems(request) }
-        router.get("/v1/items/{id}/similar") { request, context in
-            try similarItems(request, id: context.parameters.get("id") ?? "")
-        }
-        router.get("/v1/users/{id}/explain") { request, context in
-            try explain(request, user: context.parameters.get("id") ?? "")
-        }
-        router.post("/v1/events") { request, _ in try await postEvents(request) }
-        router.get("/v1/models") { _, _ in try json(["active": slot.current.description]) }
-        router.post("/v1/models/reload") { request, context in try reload(request, logger: context.logger) }
-        router.get("/healthz") { _, _ in try json(["status": "ok"]) }
-        router.get("/readyz") { _, _ in try await ready() }
-        router.get("/metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.text())))
-        }
-        router.get("/openapi.yaml") { _, _ in try resource("openapi.yaml", type: "application/yaml") }
-        router.get("/") { _, _ in try resource("index.html", type: "text/html; charset=utf-8") }
+        router.middlewares.add(JSONErrorMiddleware(routes: routes.map { ("\($0.method)", $0.path) }))
+        for route in routes { router.on(RouterPath(route.path), method: route.method, use: route.handler) }
         return router
     }
 
@@ -164,15 +178,19 @@ public struct RecKitServer: Sendable {
     }
 
     func recommendationsForRequest(_ request: Request) async throws -> Response {
-        let body: RecommendationRequest = try await decode(request)
+        let body: RecommendationRequest = try await decode(
+            request,
+            allowed: ["user", "history", "session", "user_features", "context", "k", "exclude", "exclude_seen"])
         if body.history != nil && body.session != nil {
             throw APIError.badRequest("give history or session, not both")
         }
         let k = body.k ?? 10
         guard (1...options.maxK).contains(k) else { throw APIError.badRequest("k must be in 1...\(options.maxK)") }
         let given = body.session ?? body.history ?? []
-        guard given.count + (body.exclude?.count ?? 0) <= options.maxBatch else {
-            throw APIError(.contentTooLarge, "too_large", "at most \(options.maxBatch) items in a request")
+        guard given.count <= options.maxBatch, (body.exclude?.count ?? 0) <= options.maxBatch else {
+            throw APIError(
+                .badRequest, "too_many_items", "at most \(options.maxBatch) items in a history, session or exclude list"
+            )
         }
         var history: [String] = []
         if let user = body.user { history = try await store.events(user: user).map(\.item) }
@@ -314,7 +332,7 @@ public struct RecKitServer: Sendable {
     struct EventInput: Decodable {
         var user: String
         var item: String
-        var value: Float?
+        var value: Double?
         var time: Int64?
     }
 
@@ -328,10 +346,11 @@ public struct RecKitServer: Sendable {
         if let key, key.isEmpty || key.count > 200 {
             throw APIError.badRequest("Idempotency-Key must be 1 to 200 characters")
         }
-        let batch: EventBatch = try await decode(request)
+        let batch: EventBatch = try await decode(
+            request, allowed: ["events"], nested: ("events", ["user", "item", "value", "time"]))
         guard !batch.events.isEmpty else { throw APIError.badRequest("events is empty") }
         guard batch.events.count <= options.maxBatch else {
-            throw APIError(.contentTooLarge, "too_large", "at most \(options.maxBatch) events in a batch")
+            throw APIError(.badRequest, "too_many_items", "at most \(options.maxBatch) events in a batch")
         }
         let now = Int64(Date().timeIntervalSince1970)
         var events: [Event] = []
@@ -341,8 +360,10 @@ public struct RecKitServer: Sendable {
                 throw APIError.badRequest("events[\(index)]: user and item must be 1 to 256 characters")
             }
             let value = input.value ?? 1
-            guard value.isFinite else { throw APIError.badRequest("events[\(index)].value must be a finite number") }
-            events.append(Event(user: input.user, item: input.item, value: value, time: input.time ?? now))
+            guard value.isFinite, abs(value) <= 3e38 else {
+                throw APIError.badRequest("events[\(index)].value must be a number within ±3e38")
+            }
+            events.append(Event(user: input.user, item: input.item, value: Float(value), time: input.time ?? now))
         }
         let result = try await store.append(events, idempotencyKey: key)
         if !result.duplicate { metrics.eventsStored(result.stored) }
@@ -386,11 +407,31 @@ public struct RecKitServer: Sendable {
         }
     }
 
-    func decode<T: Decodable>(_ request: Request) async throws -> T {
+    /// The body as `T`, after checking that it names no key `T` does not take (`allowed`, and
+    /// `nested`: the keys of each object in an array field): a misspelt `histroy` is an error, not an
+    /// empty history.
+    func decode<T: Decodable>(
+        _ request: Request, allowed: Set<String>, nested: (field: String, keys: Set<String>)? = nil
+    ) async throws -> T {
         var request = request
         let buffer: ByteBuffer
         do { buffer = try await request.collectBody(upTo: options.maxBodyBytes) } catch {
             throw APIError(.contentTooLarge, "too_large", "the body is over \(options.maxBodyBytes) bytes")
+        }
+        if let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any] {
+            if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+                throw APIError.badRequest(
+                    "unknown field '\(unknown)'; this route takes \(allowed.sorted().joined(separator: ", "))")
+            }
+            if let nested, let list = object[nested.field] as? [[String: Any]] {
+                for (index, entry) in list.enumerated() {
+                    if let unknown = entry.keys.sorted().first(where: { !nested.keys.contains($0) }) {
+                        throw APIError.badRequest(
+                            "\(nested.field)[\(index)]: unknown field '\(unknown)'; an entry takes "
+                                + nested.keys.sorted().joined(separator: ", "))
+                    }
+                }
+            }
         }
         do { return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView)) } catch let error
             as DecodingError

@@ -130,12 +130,23 @@ import _RecKitTestSupport
                 ("/v1/events", .post, #"{"events":[{"user":"","item":"1"}]}"#, .badRequest, "bad_request"),
                 ("/v1/users/1/explain", .get, nil, .badRequest, "missing_item"),
                 ("/v1/no-such-route", .get, nil, .notFound, "not_found"),
+                ("/v1/recommendations", .post, #"{"histroy":["1"]}"#, .badRequest, "bad_request"),
+                ("/v1/events", .post, #"{"events":[{"user":"a","item":"1","when":3}]}"#, .badRequest, "bad_request"),
+                (
+                    "/v1/events", .post, #"{"events":[{"user":"a","item":"1","value":1e39}]}"#, .badRequest,
+                    "bad_request"
+                ),
+                ("/v1/models", .delete, nil, .methodNotAllowed, "method_not_allowed"),
+                ("/v1/items/1/similar", .post, nil, .methodNotAllowed, "method_not_allowed"),
             ] {
                 try await client.execute(uri: uri, method: method, body: body.map(Self.body)) { response in
                     #expect(response.status == status, "\(method) \(uri)")
                     let error = try Self.object(response)["error"] as? [String: Any]
                     #expect(error?["code"] as? String == code && (error?["message"] as? String)?.isEmpty == false)
                 }
+            }
+            try await client.execute(uri: "/v1/recommendations", method: .delete) { response in
+                #expect(response.headers[.allow] == "GET, POST")
             }
             // A body over the bound is refused, not read.
             let huge = #"{"history":["\#(String(repeating: "x", count: 5 << 20))"]}"#
