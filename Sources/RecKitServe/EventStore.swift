@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RecKit
 
 /// One interaction an application reports: a user did something with an item, with a strength
 /// (a rating, a play count, 1 for a click) at a time (Unix seconds).
@@ -135,5 +136,48 @@ public enum EventStores {
         let path = text.hasPrefix("sqlite:") ? String(text.dropFirst("sqlite:".count)) : text
         guard !path.isEmpty else { throw EventStoreError("--events sqlite:PATH needs a file path") }
         return try SQLiteEventStore(path: path)
+    }
+}
+
+extension Dataset {
+    /// Stored events as a data set to train on: values as ratings, times as timestamps, users and
+    /// items numbered in the loaders' order.
+    /// - Throws: `EventStoreError` when there is no event.
+    public init(events: [Event], name: String) throws {
+        guard !events.isEmpty else { throw EventStoreError("\(name): holds no event to train on") }
+        let users = IDMap(sorting: events.map(\.user))
+        let items = IDMap(sorting: events.map(\.item))
+        let interactions = try Interactions(
+            users: events.map { users.index(of: $0.user)! }, items: events.map { items.index(of: $0.item)! },
+            ratings: events.map(\.value), timestamps: events.map(\.time), userCount: users.count,
+            itemCount: items.count)
+        self.init(name: name, format: .delimited, interactions: interactions, users: users, items: items)
+    }
+
+    /// The interactions as events (value: rating, else weight, else 1; time: timestamp, else `time`).
+    public func events(defaultTime time: Int64) -> [Event] {
+        (0..<interactions.count).map { row in
+            Event(
+                user: users.id(at: interactions.users[row]), item: items.id(at: interactions.items[row]),
+                value: interactions.ratings?[row] ?? interactions.weights?[row] ?? 1,
+                time: interactions.timestamps?[row] ?? time)
+        }
+    }
+}
+
+/// Events as CSV: a `user,item,value,time` header, then one line per event (fields quoted when they
+/// hold a comma, a quote or a line break) — what `reckit events export` writes and `import` reads.
+public enum EventCSV {
+    public static func text(_ events: [Event]) -> String {
+        var text = "user,item,value,time\n"
+        for event in events {
+            text += "\(field(event.user)),\(field(event.item)),\(event.value),\(event.time)\n"
+        }
+        return text
+    }
+
+    static func field(_ value: String) -> String {
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -86,6 +86,34 @@ import _RecKitTestSupport
     }
 
     /// The loading options: a headerless, tab-separated file with its columns in another order.
+    /// Events in and out of a server's store: an import stored once however often it runs, an export
+    /// that reads back, and a model trained from the store that recommends as one trained from the file.
+    @Test func eventsImportExportAndTrain() throws {
+        #expect(Self.prepared)
+        let store = "sqlite:" + Self.folder.path + "/events-\(UUID().uuidString).sqlite"
+        let first = try Self.reckit(["events", "import", Self.data, "--events", store])
+        #expect(first.status == 0 && first.stderr.contains("stored ") && !first.stderr.contains("stored 0 "))
+        let again = try Self.reckit(["events", "import", Self.data, "--events", store])
+        #expect(again.status == 0 && again.stderr.contains("stored 0 events"))
+        let csv = Self.folder.path + "/events.csv"
+        #expect(try Self.reckit(["events", "export", "--events", store, "--out", csv]).status == 0)
+        let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        let ratings = try Self.reckit(["data", "inspect", Self.data, "--json"]).json()
+        #expect(lines[0] == "user,item,value,time" && "\(ratings)".contains("\(lines.count - 1)"))
+        let fromEvents = Self.folder.path + "/ials-events"
+        let train = try Self.reckit([
+            "train", "--events", store, "--model", "ials", "--set", "factors=8", "--out", fromEvents, "--quiet",
+        ])
+        #expect(train.status == 0)
+        let a = try Self.reckit(["recommend", "--model", fromEvents, "--user", "3", "--tsv"])
+        let b = try Self.reckit(["recommend", "--model", Self.model, "--user", "3", "--tsv"])
+        #expect(a.status == 0 && a.stdout == b.stdout)
+        let missing = try Self.reckit([
+            "events", "export", "--events", "sqlite:" + Self.folder.path + "/no/such/e.sqlite",
+        ])
+        #expect(missing.status != 0 && missing.stderr.contains("cannot be opened"))
+    }
+
     @Test func loadingOptions() throws {
         let file = Self.folder.write("plays.tsv", "a\tu1\t3\nb\tu1\t5\na\tu2\t1\nc\tu3\t2\nc\tu3\t4\n")
         let run = try Self.reckit([

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RecKit
+import RecKitServe
 import Yams
 
 struct Train: AsyncParsableCommand {
@@ -14,6 +15,7 @@ struct Train: AsyncParsableCommand {
 
     @Option(help: "A data-set folder or interaction file.") var data: String?
     @Option(help: "A split folder; its train.tsv is used.") var splitDir: String?
+    @Option(help: "A server's event store to train on: sqlite:PATH (reckit serve --events).") var events: String?
     @OptionGroup var model: ModelOptions
     @Option(help: "Settings file: a flat YAML mapping, key: value per line.") var config: String?
     @Option(help: "Keep only ratings ≥ this value as positives.") var positiveThreshold: Float?
@@ -22,7 +24,9 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var load: LoadOptions
 
     func validate() throws {
-        if (data == nil) == (splitDir == nil) { throw ValidationError("give exactly one of --data and --split-dir") }
+        if [data, splitDir, events].compactMap({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --data, --split-dir and --events")
+        }
         if try model.names.count != 1 { throw ValidationError("train takes one --model") } // names also demands --model
     }
 
@@ -37,6 +41,12 @@ struct Train: AsyncParsableCommand {
         if let splitDir {
             let split = try SplitDirectory.load(splitDir)
             (train, users, items) = (split.train, split.users, split.items)
+        } else if let events {
+            let dataset: Dataset
+            do { dataset = try Dataset(events: try await EventStores.open(events).allEvents(), name: events) } catch {
+                throw RuntimeError("\(error)")
+            }
+            (train, users, items) = (dataset.interactions, dataset.users, dataset.items)
         } else {
             let dataset = try load.load(data!, quiet: quiet)
             (train, users, items) = (dataset.interactions, dataset.users, dataset.items)
