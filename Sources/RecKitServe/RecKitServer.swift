@@ -134,7 +134,9 @@ public struct RecKitServer: Sendable {
         var title: String?
     }
 
-    struct Recommendations: Encodable {
+    /// A recommendation response, written by hand (`JSONWriter`): keys in sorted order, as the
+    /// server's JSONEncoder writes every other response.
+    struct Recommendations {
         var user: String?
         var path: String
         var modelVersion: String
@@ -142,8 +144,51 @@ public struct RecKitServer: Sendable {
         var unknownItems: [String]
         var ignored: [String]?
 
-        enum CodingKeys: String, CodingKey {
-            case user, path, modelVersion = "model_version", items, unknownItems = "unknown_items", ignored
+        var json: [UInt8] {
+            var writer = JSONWriter(capacity: 128 + items.count * 96)
+            if let ignored {
+                writer.raw("{")
+                writer.key("ignored")
+                writer.strings(ignored)
+                writer.raw(",")
+            } else {
+                writer.raw("{")
+            }
+            writer.key("items")
+            writer.raw("[")
+            for (index, item) in items.enumerated() {
+                writer.raw(index == 0 ? "{" : ",{")
+                writer.key("item")
+                writer.string(item.item)
+                writer.raw(",")
+                writer.key("rank")
+                writer.number(item.rank)
+                writer.raw(",")
+                writer.key("score")
+                writer.number(item.score)
+                if let title = item.title {
+                    writer.raw(",")
+                    writer.key("title")
+                    writer.string(title)
+                }
+                writer.raw("}")
+            }
+            writer.raw("],")
+            writer.key("model_version")
+            writer.string(modelVersion)
+            writer.raw(",")
+            writer.key("path")
+            writer.string(path)
+            writer.raw(",")
+            writer.key("unknown_items")
+            writer.strings(unknownItems)
+            if let user {
+                writer.raw(",")
+                writer.key("user")
+                writer.string(user)
+            }
+            writer.raw("}")
+            return writer.bytes
         }
     }
 
@@ -218,12 +263,14 @@ public struct RecKitServer: Sendable {
                 recommendations: served.trained.recommendations(list), path: .model, unknown: [])
         }
         metrics.answered(path: answer.path.rawValue)
-        return try json(
-            Recommendations(
-                user: request.user, path: answer.path.rawValue, modelVersion: served.version,
-                items: answer.recommendations.enumerated().map { rank, item in
-                    Item(item: item.item, score: item.score, rank: rank + 1, title: item.title)
-                }, unknownItems: answer.unknown, ignored: ignored))
+        let body = Recommendations(
+            user: request.user, path: answer.path.rawValue, modelVersion: served.version,
+            items: answer.recommendations.enumerated().map { rank, item in
+                Item(item: item.item, score: item.score, rank: rank + 1, title: item.title)
+            }, unknownItems: answer.unknown, ignored: ignored)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.json)))
     }
 
     // MARK: Items

@@ -65,8 +65,10 @@ final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started`
         }
     }
 
+    /// One product for the batch, with BLAS on this thread alone: the other core is busy with the
+    /// network and the next requests (OpenBLAS's waiting workers cost more than they save here).
     private func score(_ jobs: [Job]) {
-        let scores = jobs[0].model.scores(forUsers: jobs.map(\.user))
+        let scores = BLASLibrary.singleThreaded { jobs[0].model.scores(forUsers: jobs.map(\.user)) }
         let lists = scores.topKPerRow(jobs.map(\.k).max() ?? 0, excluding: jobs.map(\.excluded))
         for (job, list) in zip(jobs, lists) { job.continuation.resume(returning: Array(list.prefix(job.k))) }
     }

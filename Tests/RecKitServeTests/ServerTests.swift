@@ -250,4 +250,24 @@ import _RecKitTestSupport
         let bad = folder.write("bad.txt", "write \(Self.writeKey)\nroot short\n")
         #expect { try APIKeys.read(bad) } throws: { "\($0)".contains("bad.txt:2:") }
     }
+
+    /// The hand-written recommendation JSON says what JSONEncoder would, escapes included.
+    @Test func recommendationJSONIsWhatTheEncoderWouldWrite() throws {
+        let tricky = "a \"quoted\" \\ title,\n\ttab \u{01} é ☃ 🎬"
+        let response = RecKitServer.Recommendations(
+            user: "u\"1", path: "fold-in", modelVersion: "v1",
+            items: [
+                .init(item: "i1", score: 1.25, rank: 1, title: tricky),
+                .init(item: "i2", score: -0.5, rank: 2, title: nil),
+                .init(item: "i3", score: .infinity, rank: 3, title: nil),
+            ], unknownItems: ["x", "y\u{1F}"], ignored: ["context"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.json)) as? [String: Any])
+        let items = try #require(object["items"] as? [[String: Any]])
+        #expect(items[0]["title"] as? String == tricky && items[0]["score"] as? Double == 1.25)
+        #expect(items[1]["title"] == nil && items[1]["rank"] as? Int == 2 && items[1]["score"] as? Double == -0.5)
+        #expect((items[2]["score"] as? Double).map { Float($0) } == Float.greatestFiniteMagnitude)
+        #expect(object["user"] as? String == "u\"1" && object["unknown_items"] as? [String] == ["x", "y\u{1F}"])
+        #expect(object["ignored"] as? [String] == ["context"] && object["model_version"] as? String == "v1")
+        #expect(Set(object.keys) == ["ignored", "items", "model_version", "path", "unknown_items", "user"])
+    }
 }
