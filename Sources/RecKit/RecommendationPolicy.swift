@@ -73,6 +73,8 @@ public struct RecommendationPolicy: Sendable, Equatable {
     public enum Route: Sendable {
         /// The best `k` of `model.scores(forUsers: [user])` without `excluded`.
         case userScores(user: Int32, excluded: [Int32], k: Int)
+        /// Fold-in: the best `k` of `model.scores(forHistory: history)` without `excluded`.
+        case historyScores(history: [Int32], excluded: [Int32], k: Int, unknown: [String])
         case answered(Answer)
     }
 
@@ -83,6 +85,10 @@ public struct RecommendationPolicy: Sendable, Equatable {
         case .userScores(let user, let excluded, let k):
             let list = model.model.scores(forUsers: [user]).topKPerRow(k, excluding: [excluded])[0]
             return Answer(recommendations: model.recommendations(list), path: .model, unknown: [])
+        case .historyScores(let history, let excluded, let k, let unknown):
+            let scores = model.model.scores(forHistory: history)
+            let list = Tensor(shape: [1, scores.count], scalars: scores).topKPerRow(k, excluding: [excluded])[0]
+            return Answer(recommendations: model.recommendations(list), path: .foldIn, unknown: unknown)
         }
     }
 
@@ -110,7 +116,7 @@ public struct RecommendationPolicy: Sendable, Equatable {
         if history.count < foldInThreshold, let similarity = model.model as? any ItemSimilarity {
             return answer(Self.similarityScores(of: history, similarity, itemCount: model.items.count), .similarItems)
         }
-        return answer(model.model.scores(forHistory: history), .foldIn)
+        return .historyScores(history: history, excluded: Array(excluded), k: k, unknown: unknown)
     }
 
     /// Σ over the history of each item's similarity to it (its 100 nearest neighbours each); items

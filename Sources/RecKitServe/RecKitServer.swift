@@ -258,9 +258,16 @@ public struct RecKitServer: Sendable {
         case .answered(let computed): answer = computed
         case .userScores(let user, let excluded, let k):
             let list = await batcher.topK(
-                model: served.trained.model, generation: served.generation, user: user, excluded: excluded, k: k)
+                model: served.trained.model, generation: served.generation, input: .user(user), excluded: excluded,
+                k: k)
             answer = RecommendationPolicy.Answer(
                 recommendations: served.trained.recommendations(list), path: .model, unknown: [])
+        case .historyScores(let history, let excluded, let k, let unknown):
+            let list = await batcher.topK(
+                model: served.trained.model, generation: served.generation, input: .history(history),
+                excluded: excluded, k: k)
+            answer = RecommendationPolicy.Answer(
+                recommendations: served.trained.recommendations(list), path: .foldIn, unknown: unknown)
         }
         metrics.answered(path: answer.path.rawValue)
         let body = Recommendations(

@@ -1,16 +1,23 @@
 import Foundation
 import RecKit
 
-/// Concurrent requests for training users' own lists, scored together: whatever arrived while the
-/// previous batch was being scored becomes the next batch, one matrix product and one top-k pass
-/// over all of them. One user at a time, each request would read the whole item table (27,000 × 64
+/// Concurrent requests for training users' own lists (or for fold-in histories), scored together:
+/// whatever arrived while the previous batch was being scored becomes the next batch, one matrix
+/// product and one top-k pass over all of them. One user at a time, each request would read the whole item table (27,000 × 64
 /// floats, ~7 MB) for a single dot product per item; a batch reads it once for up to `maxBatch`
 /// users. Nothing waits for a batch to fill: a lone request is scored at once.
 final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started` are guarded by `condition`
+    /// Whose scores: a training user's, or a history's (fold-in).
+    enum Input {
+        case user(Int32)
+        case history([Int32])
+        var isUser: Bool { if case .user = self { return true } else { return false } }
+    }
+
     struct Job {
         let generation: Int
         let model: any Recommender
-        let user: Int32
+        let input: Input
         let excluded: [Int32]
         let k: Int
         let continuation: CheckedContinuation<[ScoredIndex], Never>
@@ -25,14 +32,14 @@ final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started`
 
     /// The best `k` items of `model` for `user` without `excluded`, as `model.scores(forUsers:)` and
     /// `topKPerRow` give them one by one. `generation` tells models apart across reloads.
-    func topK(model: any Recommender, generation: Int, user: Int32, excluded: [Int32], k: Int) async
+    func topK(model: any Recommender, generation: Int, input: Input, excluded: [Int32], k: Int) async
         -> [ScoredIndex]
     {
         await withCheckedContinuation { continuation in
             condition.lock()
             pending.append(
                 Job(
-                    generation: generation, model: model, user: user, excluded: excluded, k: k,
+                    generation: generation, model: model, input: input, excluded: excluded, k: k,
                     continuation: continuation))
             if !started {
                 started = true
@@ -68,7 +75,12 @@ final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started`
     /// One product for the batch, with BLAS on this thread alone: the other core is busy with the
     /// network and the next requests (OpenBLAS's waiting workers cost more than they save here).
     private func score(_ jobs: [Job]) {
-        let scores = BLASLibrary.singleThreaded { jobs[0].model.scores(forUsers: jobs.map(\.user)) }
+        let model = jobs[0].model
+        let scores = BLASLibrary.singleThreaded {
+            jobs[0].input.isUser
+                ? model.scores(forUsers: jobs.map { if case .user(let user) = $0.input { user } else { -1 } })
+                : model.scores(forHistories: jobs.map { if case .history(let items) = $0.input { items } else { [] } })
+        }
         let lists = scores.topKPerRow(jobs.map(\.k).max() ?? 0, excluding: jobs.map(\.excluded))
         for (job, list) in zip(jobs, lists) { job.continuation.resume(returning: Array(list.prefix(job.k))) }
     }

@@ -11,6 +11,20 @@ import _RecKitTestSupport
     static let data = SyntheticData.generate(preset: .small, seed: 21)
     static let split = try! data.ratings.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 21)
 
+    /// Batched fold-in (the server scores concurrent histories together) gives each history's own
+    /// scores, up to BLAS's summation order; an empty history scores 0.
+    @Test func batchedFoldInMatchesOneByOne() throws {
+        let model = try ImplicitALS(fitting: Self.split.train, config: config())
+        let histories: [[Int32]] = [[1, 2, 3], [], [7, 7, 40, 1000], Array(0..<60)]
+        let batch = model.scores(forHistories: histories)
+        for (row, history) in histories.enumerated() {
+            let single = model.scores(forHistory: history)
+            let difference = (0..<model.itemCount).map { abs(batch.scalars[row * model.itemCount + $0] - single[$0]) }
+            #expect(difference.max()! < 1e-5, "history \(row)")
+        }
+        #expect(model.scores(forHistory: []).allSatisfy { $0 == 0 })
+    }
+
     func config(_ change: (inout ImplicitALS.Config) -> Void = { _ in }) -> ImplicitALS.Config {
         var config = ImplicitALS.Config()
         config.factorCount = 16

@@ -141,21 +141,34 @@ public struct ImplicitALS: FactorRecommender {
 
     /// Fold-in: one regularised least-squares solve for a user with this history (exact).
     public func scores(forHistory history: [Int32]) -> [Float] {
+        Tensor(shape: [1, config.factorCount], scalars: foldIn(history))
+            .matmul(factors.itemFactors, transposingOther: true).scalars
+    }
+
+    /// Fold-in for several histories: one solve each, then one matrix product for all (each row is
+    /// `scores(forHistory:)`'s, up to the order BLAS sums a product of several rows in).
+    public func scores(forHistories histories: [[Int32]]) -> Tensor {
+        Tensor(shape: [histories.count, config.factorCount], scalars: histories.flatMap(foldIn))
+            .matmul(factors.itemFactors, transposingOther: true)
+    }
+
+    /// The user vector of the exact solve for `history` (zero for an empty one).
+    func foldIn(_ history: [Int32]) -> [Float] {
         let k = config.factorCount
         let known = Array(Set(history.filter { $0 >= 0 && Int($0) < itemCount })).sorted()
+        var user = [Float](repeating: 0, count: k)
         guard
             let matrix = try? InteractionMatrix(
                 rowCount: 1, columnCount: itemCount, rowOffsets: [0, known.count], columnIndices: known,
                 values: [Float](repeating: 1, count: known.count))
-        else { return [Float](repeating: 0, count: itemCount) }
-        var user = [Float](repeating: 0, count: k)
+        else { return user }
         var exact = config
         exact.solver = .cholesky
         ImplicitALS.halfSweep(
             solving: &user, fixed: factors.itemFactors.scalars, matrix: matrix,
             confidence: ImplicitALS.confidences(matrix.values, config), config: exact, threadCount: 1,
             fixedGram: itemGram)
-        return Tensor(shape: [1, k], scalars: user).matmul(factors.itemFactors, transposingOther: true).scalars
+        return user
     }
 
     /// λ for a row with `count` interactions among `columns`: λ, λ·max(1, count) under
