@@ -72,15 +72,15 @@ final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started`
         }
     }
 
-    /// One product for the batch, with BLAS on this thread alone: the other core is busy with the
-    /// network and the next requests (OpenBLAS's waiting workers cost more than they save here).
+    /// One product and one top-k pass for the batch.
     private func score(_ jobs: [Job]) {
         let model = jobs[0].model
-        let scores = BLASLibrary.singleThreaded {
+        // Not BLASLibrary.singleThreaded: it changes BLAS's thread count for the whole process, and a
+        // training in the same process (the test suite) must not see it change (measured: no faster).
+        let scores =
             jobs[0].input.isUser
-                ? model.scores(forUsers: jobs.map { if case .user(let user) = $0.input { user } else { -1 } })
-                : model.scores(forHistories: jobs.map { if case .history(let items) = $0.input { items } else { [] } })
-        }
+            ? model.scores(forUsers: jobs.map { if case .user(let user) = $0.input { user } else { -1 } })
+            : model.scores(forHistories: jobs.map { if case .history(let items) = $0.input { items } else { [] } })
         let lists = scores.topKPerRow(jobs.map(\.k).max() ?? 0, excluding: jobs.map(\.excluded))
         for (job, list) in zip(jobs, lists) { job.continuation.resume(returning: Array(list.prefix(job.k))) }
     }
