@@ -40,7 +40,10 @@ final class WebDriver: @unchecked Sendable { // used from one test at a time
             try await Task.sleep(for: .milliseconds(100))
             do { ready = (try await call("GET", "/status")["ready"] as? Bool) == true } catch { problem = "\(error)" }
         }
-        guard ready else { throw Failure(description: "chromedriver did not start on port \(port): \(problem)") }
+        guard ready else {
+            stop()
+            throw Failure(description: "chromedriver did not start on port \(port): \(problem)")
+        }
         let options: [String: Any] = [
             "binary": browser,
             "args": [
@@ -50,16 +53,25 @@ final class WebDriver: @unchecked Sendable { // used from one test at a time
         let created = try await call(
             "POST", "/session", ["capabilities": ["alwaysMatch": ["goog:chromeOptions": options]]])
         guard let id = created["sessionId"] as? String else {
+            stop()
             throw Failure(description: "no session: \(created)")
         }
         session = id
     }
 
-    deinit { process.terminate() }
+    deinit { stop() }
 
+    /// Ends the browser session, then the driver (SIGKILL: a SIGTERMed chromedriver was seen to outlive
+    /// the test run).
     func quit() async {
-        _ = try? await call("DELETE", "/session/\(session)")
-        process.terminate()
+        if !session.isEmpty { _ = try? await call("DELETE", "/session/\(session)") }
+        stop()
+    }
+
+    private func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// One WebDriver command; returns its `value` (an object, or `["value": x]` for a scalar or list).
