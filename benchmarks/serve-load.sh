@@ -24,7 +24,10 @@ port=${port//_/}
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
-count() { curl -sf "http://127.0.0.1:$port/v1/models" | python3 -c "import json,sys; print(json.load(sys.stdin)['active']['$1'])"; }
+count() {
+    curl -sf "http://127.0.0.1:$port/v1/models" |
+        python3 -c "import json,sys; print(json.load(sys.stdin)['active']['$1'])"
+}
 users=$(count users)
 items=$(count items)
 cat > "$work/get.lua" <<LUA

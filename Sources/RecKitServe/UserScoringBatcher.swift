@@ -3,9 +3,9 @@ import RecKit
 
 /// Concurrent requests for training users' own lists (or for fold-in histories), scored together:
 /// whatever arrived while the previous batch was being scored becomes the next batch, one matrix
-/// product and one top-k pass over all of them. One user at a time, each request would read the whole item table (27,000 × 64
-/// floats, ~7 MB) for a single dot product per item; a batch reads it once for up to `maxBatch`
-/// users. Nothing waits for a batch to fill: a lone request is scored at once.
+/// product and one top-k pass over all of them. One user at a time, each request would read the
+/// whole item table (27,000 × 64 floats, ~7 MB) for a single dot product per item; a batch reads it
+/// once for up to `maxBatch` users. Nothing waits for a batch to fill: a lone request is scored at once.
 final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started` are guarded by `condition`
     /// Whose scores: a training user's, or a history's (fold-in).
     enum Input {
