@@ -15,7 +15,8 @@ struct Train: AsyncParsableCommand {
 
     @Option(help: "A data-set folder or interaction file.") var data: String?
     @Option(help: "A split folder; its train.tsv is used.") var splitDir: String?
-    @Option(help: "A server's event store to train on: sqlite:PATH (reckit serve --events).") var events: String?
+    @Option(help: "A server's event store to train on: sqlite:PATH or postgres://USER@HOST/DB (serve --events).")
+    var events: String?
     @OptionGroup var model: ModelOptions
     @Option(help: "Settings file: a flat YAML mapping, key: value per line.") var config: String?
     @Option(help: "Keep only ratings ≥ this value as positives.") var positiveThreshold: Float?
@@ -199,7 +200,7 @@ struct Recommend: AsyncParsableCommand {
             for (user, items) in rows {
                 for (rank, item) in items.enumerated() { text += "\(user)\t\(item.item)\t\(rank + 1)\n" }
             }
-            FileHandle.standardOutput.write(Data(text.utf8))
+            Terminal.output(text)
         } else if json {
             let objects = rows.map { user, items -> [String: Any] in
                 [

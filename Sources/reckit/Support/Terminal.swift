@@ -7,6 +7,12 @@ enum Terminal {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// Writes `text` to standard output. A reader that went away (`reckit … | head`) ends the
+    /// output quietly instead of crashing on the broken pipe.
+    static func output(_ text: String) {
+        do { try FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) } catch { exit(0) }
+    }
+
     static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     /// Prints `object` (dictionaries, arrays, strings, numbers) as one line of JSON with sorted keys:
