@@ -16,7 +16,10 @@ public struct TrainedModel: Sendable {
     public var users: IDMap
     public var items: IDMap
     /// User × item training matrix.
-    public var seen: InteractionMatrix
+    public let seen: InteractionMatrix
+    /// Training interactions per item: the popularity the cold-start answer ranks by (counted once:
+    /// a server answers every newcomer from it).
+    public let popularityScores: [Float]
     /// Titles aligned with `items`, when known.
     public var itemTitles: [String?]?
     /// The training data's fingerprint.
@@ -34,6 +37,7 @@ public struct TrainedModel: Sendable {
         self.users = users
         self.items = items
         self.seen = seen
+        popularityScores = Self.interactionCounts(seen, itemCount: items.count)
         self.itemTitles = itemTitles
         self.fingerprint = fingerprint
         self.provenance = provenance
@@ -110,10 +114,9 @@ public struct TrainedModel: Sendable {
                 with: self))
     }
 
-    /// Training interactions per item: the popularity the cold-start answer ranks by.
-    public var popularityScores: [Float] {
-        var counts = [Float](repeating: 0, count: items.count)
-        for item in seen.columnIndices { counts[Int(item)] += 1 }
+    static func interactionCounts(_ seen: InteractionMatrix, itemCount: Int) -> [Float] {
+        var counts = [Float](repeating: 0, count: itemCount)
+        for item in seen.columnIndices where Int(item) < itemCount { counts[Int(item)] += 1 }
         return counts
     }
 
