@@ -14,6 +14,16 @@ if [[ "$(uname -s)" == "Linux" ]] && ! command -v chromedriver >/dev/null 2>&1 \
         && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 \
         || echo "could not install chromium; the page test fails on CI, skips elsewhere" >&2
 fi
+# The event store's PostgreSQL tests start a throw-away cluster: Debian's postgresql (initdb, pg_ctl).
+if [[ "$(uname -s)" == "Linux" ]] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
+    && command -v apt-get >/dev/null 2>&1; then
+    echo "installing postgresql for the event store's tests" >&2
+    SUDO=""
+    if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+    { $SUDO apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql; } >/dev/null 2>&1 \
+        || echo "could not install postgresql; its tests fail on CI, skip elsewhere" >&2
+fi
 python="${RECKIT_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || exit 0
 install() { # module-to-import pip-package...

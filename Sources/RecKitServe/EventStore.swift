@@ -127,11 +127,12 @@ public final class SQLiteEventStore: EventStore, @unchecked Sendable { // `users
     }
 }
 
-/// Opens the store a `--events` text names: `sqlite:PATH` (or a plain path).
+/// Opens the store a `--events` text names: `sqlite:PATH` (or a plain path) or a
+/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` URL.
 public enum EventStores {
-    public static func open(_ text: String) throws -> any EventStore {
+    public static func open(_ text: String) async throws -> any EventStore {
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
-            throw EventStoreError("\(text): PostgreSQL event stores are not built yet; use sqlite:PATH")
+            return try await PostgresEventStore.connect(text)
         }
         let path = text.hasPrefix("sqlite:") ? String(text.dropFirst("sqlite:".count)) : text
         guard !path.isEmpty else { throw EventStoreError("--events sqlite:PATH needs a file path") }

@@ -62,14 +62,33 @@ import _RecKitTestSupport
 
     @Test func everyAcknowledgedEventIsStoredExactlyOnceAcrossAKill() async throws {
         let folder = TemporaryDirectory()
+        let store = folder.path + "/events.sqlite"
+        try await Self.killAndRetry(folder, events: "sqlite:" + store) {
+            try await SQLiteEventStore(path: store).allEvents()
+        }
+    }
+
+    @Test(.enabled(if: PostgresCluster.enabled, Comment(rawValue: PostgresCluster.missing)))
+    func everyAcknowledgedEventIsStoredExactlyOnceAcrossAKillOnPostgres() async throws {
+        try await PostgresCluster.with { cluster in
+            try await Self.killAndRetry(TemporaryDirectory(), events: cluster.url) {
+                let store = try await PostgresEventStore.connect(cluster.url)
+                defer { store.close() }
+                return try await store.allEvents()
+            }
+        }
+    }
+
+    /// Serves a model with events stored in `events`, kills the server while 8 clients post 100,000
+    /// events, restarts it, and checks `stored()` holds each event once.
+    static func killAndRetry(
+        _ folder: TemporaryDirectory, events: String, stored: () async throws -> [Event]
+    ) async throws {
         let data = SyntheticData.generate(preset: .tiny, seed: 8).ratings
         try TrainedModel(training: try ConfiguredModel("popularity"), on: data).save(to: folder.path + "/model")
-        let port = Int.random(in: 30_000..<60_000)
-        let store = folder.path + "/events.sqlite"
+        let port = try PostgresCluster.freePort()
         let server = Server(
-            arguments: [
-                "serve", "--model", folder.path + "/model", "--port", "\(port)", "--events", "sqlite:" + store,
-            ],
+            arguments: ["serve", "--model", folder.path + "/model", "--port", "\(port)", "--events", events],
             log: folder.path + "/serve.log")
         try server.start()
         let base = "http://127.0.0.1:\(port)"
@@ -117,8 +136,7 @@ import _RecKitTestSupport
         }
         try await killer.value
         server.kill()
-        let reopened = try SQLiteEventStore(path: store)
-        let events = try await reopened.allEvents()
+        let events = try await stored()
         #expect(events.count == clients * batchesPerClient * eventsPerBatch, "retries: \(retries)")
         #expect(retries > 0, "the kill landed while batches were in flight (after \(killAfter) acknowledged)")
         #expect(Set(events.map { $0.user + "/" + $0.item }).count == events.count)

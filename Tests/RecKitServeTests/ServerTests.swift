@@ -222,27 +222,6 @@ import _RecKitTestSupport
         }
     }
 
-    @Test func storedEventsSurviveReopeningAndKeysStayUnique() async throws {
-        let folder = TemporaryDirectory()
-        let path = folder.path + "/events.sqlite"
-        let events = (0..<100).map { Event(user: "u\($0 % 7)", item: "i\($0)", value: 1, time: Int64($0)) }
-        do {
-            let store = try SQLiteEventStore(path: path)
-            #expect(
-                try await store.append(Array(events[..<60]), idempotencyKey: "a")
-                    == AppendResult(stored: 60, duplicate: false))
-            #expect(try await store.append(Array(events[60...]), idempotencyKey: nil).stored == 40)
-        }
-        let reopened = try SQLiteEventStore(path: path)
-        #expect(try await reopened.allEvents() == events)
-        #expect(
-            try await reopened.append(Array(events[..<5]), idempotencyKey: "a")
-                == AppendResult(stored: 60, duplicate: true))
-        #expect(try await reopened.count() == 100)
-        #expect(try await reopened.events(user: "u3") == events.filter { $0.user == "u3" })
-        #expect(throws: EventStoreError.self) { try SQLiteEventStore(path: folder.path + "/no/such/folder/e.sqlite") }
-    }
-
     @Test func keyFilesAreCheckedLineByLine() throws {
         let folder = TemporaryDirectory()
         let good = folder.write("keys.txt", "# keys\nwrite \(Self.writeKey)\nadmin \(Self.adminKey)\n")

@@ -20,14 +20,14 @@ struct EventsImport: AsyncParsableCommand {
             """)
 
     @Argument(help: "A data-set folder or interaction file.") var path: String
-    @Option(help: "The event store: sqlite:PATH.") var events: String
+    @Option(help: "The event store: sqlite:PATH or postgres://USER@HOST[:PORT]/DATABASE.") var events: String
     @Flag(help: "No progress on stderr.") var quiet = false
     @OptionGroup var load: LoadOptions
 
     func run() async throws {
         let dataset = try load.load(path, quiet: quiet)
         let store: any EventStore
-        do { store = try EventStores.open(events) } catch { throw RuntimeError("\(error)") }
+        do { store = try await EventStores.open(events) } catch { throw RuntimeError("\(error)") }
         let all = dataset.events(defaultTime: Int64(Date().timeIntervalSince1970))
         let digest = Fingerprint.hex(Data(EventCSV.text(all).utf8))
         var stored = 0
@@ -49,13 +49,13 @@ struct EventsExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write every stored event as CSV (user,item,value,time).")
 
-    @Option(help: "The event store: sqlite:PATH.") var events: String
+    @Option(help: "The event store: sqlite:PATH or postgres://USER@HOST[:PORT]/DATABASE.") var events: String
     @Option(help: "The CSV file to write (default: standard output).") var out: String?
 
     func run() async throws {
         let store: any EventStore
-        do { store = try EventStores.open(events) } catch { throw RuntimeError("\(error)") }
+        do { store = try await EventStores.open(events) } catch { throw RuntimeError("\(error)") }
         let text = EventCSV.text(try await store.allEvents())
-        if let out { try AtomicFile.write(text, to: out) } else { FileHandle.standardOutput.write(Data(text.utf8)) }
+        if let out { try AtomicFile.write(text, to: out) } else { Terminal.output(text) }
     }
 }

@@ -22,7 +22,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on (127.0.0.1: this machine only; 0.0.0.0: every interface).")
     var host = "127.0.0.1"
     @Option(help: "The port.") var port = 8080
-    @Option(help: "Where events are stored: sqlite:PATH.") var events = "sqlite:reckit-events.sqlite"
+    @Option(help: "Where events are stored: sqlite:PATH, or postgres://USER@HOST[:PORT]/DATABASE shared by replicas.")
+    var events = "sqlite:reckit-events.sqlite"
     @Option(help: "A file of `write KEY` / `admin KEY` lines guarding writes and admin routes.") var apiKeyFile: String?
     @Option(help: "Histories with fewer known items than this are answered by item similarity.")
     var foldInThreshold = 3
@@ -38,7 +39,7 @@ struct Serve: AsyncParsableCommand {
         let slot: ModelSlot
         do { slot = try ModelSlot(source: source) } catch { throw RuntimeError(error.description) }
         let store: any EventStore
-        do { store = try EventStores.open(events) } catch { throw RuntimeError("\(error)") }
+        do { store = try await EventStores.open(events) } catch { throw RuntimeError("\(error)") }
         var options = RecKitServer.Options()
         options.host = host
         options.port = port
