@@ -37,6 +37,8 @@ public enum ModelStore {
         var files: [String: String]
         /// For imported models: where they came from (see `TrainedModel.provenance`).
         var importedFrom: [String: JSONValue]?
+        /// How the same settings scored on a split of the training data (`reckit train --evaluate`).
+        var evaluation: [String: JSONValue]?
     }
 
     struct IDs: Codable {
@@ -64,7 +66,7 @@ public enum ModelStore {
             trainingFingerprint: trained.fingerprint, userCount: trained.users.count, itemCount: trained.items.count,
             trainInteractionCount: trained.seen.nonzeroCount,
             files: [weightsFile: Fingerprint.hex(weightData), idsFile: Fingerprint.hex(idData)],
-            importedFrom: trained.provenance)
+            importedFrom: trained.provenance, evaluation: trained.evaluation)
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         guard let manifestData = try? encoder.encode(manifest) else {
             throw ModelStoreError(path: path, "cannot encode the manifest")
@@ -182,9 +184,11 @@ public enum ModelStore {
             let seen = try weights.matrix("seen", rows: users.count, columns: items.count)
             let model = try type.restore(
                 config: config, weights: weights, userCount: users.count, itemCount: items.count)
-            return TrainedModel(
+            var trained = TrainedModel(
                 model: model, users: users, items: items, seen: seen, itemTitles: ids.itemTitles,
                 fingerprint: manifest.trainingFingerprint, provenance: manifest.importedFrom)
+            trained.evaluation = manifest.evaluation
+            return trained
         } catch {
             throw ModelStoreError(path: path, "\(weightsFile): \(error)")
         }

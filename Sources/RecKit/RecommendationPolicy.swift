@@ -8,7 +8,9 @@ import Foundation
 ///   → the items most similar to them (`similar-items`, when the model has a notion of similar
 ///   items; else fold-in);
 /// - an ordered session → the model reads it as a sequence (`session`);
-/// - nothing known → the most popular training items (`popular`).
+/// - nothing known → the items most interacted with recently when the caller counts them
+///   (`trending`: a server's stored events over a window), else the most popular training items
+///   (`popular`).
 ///
 /// Items already in the history and any `exclude`d ones are never recommended; every answer says
 /// which path produced it.
@@ -19,6 +21,7 @@ public struct RecommendationPolicy: Sendable, Equatable {
         case foldIn = "fold-in"
         case similarItems = "similar-items"
         case session
+        case trending
         case popular
     }
 
@@ -79,8 +82,8 @@ public struct RecommendationPolicy: Sendable, Equatable {
     }
 
     /// The answer for `request` from `model`.
-    public func recommend(_ request: Request, with model: TrainedModel) -> Answer {
-        switch route(request, with: model) {
+    public func recommend(_ request: Request, with model: TrainedModel, trending: [Float]? = nil) -> Answer {
+        switch route(request, with: model, trending: trending) {
         case .answered(let answer): return answer
         case .userScores(let user, let excluded, let k):
             let list = model.model.scores(forUsers: [user]).topKPerRow(k, excluding: [excluded])[0]
@@ -92,8 +95,9 @@ public struct RecommendationPolicy: Sendable, Equatable {
         }
     }
 
-    /// Which path answers `request`, computed unless it is a training user's own list.
-    public func route(_ request: Request, with model: TrainedModel) -> Route {
+    /// Which path answers `request`, computed unless it is a training user's own list. `trending`,
+    /// one score per model item (see `trendingScores`), answers those with nothing known.
+    public func route(_ request: Request, with model: TrainedModel, trending: [Float]? = nil) -> Route {
         let knownUser = request.user.flatMap { model.users.index(of: $0) }
         let known = request.history.compactMap { model.items.index(of: $0) }
         let unknown = request.history.filter { model.items.index(of: $0) == nil }
@@ -111,12 +115,31 @@ public struct RecommendationPolicy: Sendable, Equatable {
             let list = Tensor(shape: [1, scores.count], scalars: scores).topKPerRow(k, excluding: [Array(excluded)])[0]
             return .answered(Answer(recommendations: model.recommendations(list), path: path, unknown: unknown))
         }
-        if history.isEmpty { return answer(model.popularityScores, .popular) }
+        if history.isEmpty {
+            if let trending, trending.count == model.items.count { return answer(trending, .trending) }
+            return answer(model.popularityScores, .popular)
+        }
         if request.isSession { return answer(model.model.scores(forHistory: history), .session) }
         if history.count < foldInThreshold, let similarity = model.model as? any ItemSimilarity {
             return answer(Self.similarityScores(of: history, similarity, itemCount: model.items.count), .similarItems)
         }
         return .historyScores(history: history, excluded: Array(excluded), k: k, unknown: unknown)
+    }
+
+    /// Scores for the `trending` path: each item's recent interaction count (`counts`, by item ID;
+    /// IDs the model does not know are skipped), ties broken by training popularity; nil when none
+    /// of the counted items is known.
+    public static func trendingScores(_ counts: [String: Int], model: TrainedModel) -> [Float]? {
+        let popularity = model.popularityScores
+        let tieBreak = 1 / ((popularity.max() ?? 0) + 1)
+        var scores = popularity.map { $0 * tieBreak }
+        var any = false
+        for (item, count) in counts where count > 0 {
+            guard let index = model.items.index(of: item) else { continue }
+            scores[Int(index)] += Float(count)
+            any = true
+        }
+        return any ? scores : nil
     }
 
     /// Σ over the history of each item's similarity to it (its 100 nearest neighbours each); items

@@ -27,6 +27,10 @@ public struct TrainedModel: Sendable {
     /// Where a model trained outside RecKit came from (`reckit import`): the tool, its settings and
     /// the checksums of the files read; nil for models RecKit trained.
     public var provenance: [String: JSONValue]?
+    /// How the same configuration scored when trained on part of the data and tested on the rest
+    /// (`reckit train --evaluate`: the split, the metrics, the sizes), saved with the model and shown
+    /// by `GET /v1/models`; nil when not measured.
+    public var evaluation: [String: JSONValue]?
 
     public init(
         model: any TrainableRecommender, users: IDMap, items: IDMap, seen: InteractionMatrix,

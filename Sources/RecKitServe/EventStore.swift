@@ -35,6 +35,8 @@ public protocol EventStore: Sendable {
     /// Every event, in the order stored.
     func allEvents() async throws -> [Event]
     func count() async throws -> Int
+    /// How many events each item has with a time at or after `time` (Unix seconds).
+    func itemCounts(since time: Int64) async throws -> [String: Int]
 }
 
 /// A store that cannot be opened, or an append it refused.
@@ -70,6 +72,7 @@ public final class SQLiteEventStore: EventStore, @unchecked Sendable { // `users
                             user TEXT NOT NULL, item TEXT NOT NULL, value REAL NOT NULL, time INTEGER NOT NULL,
                             batch TEXT);
                         CREATE INDEX IF NOT EXISTS events_by_user ON events(user, id);
+                        CREATE INDEX IF NOT EXISTS events_by_time ON events(time);
                         CREATE TABLE IF NOT EXISTS batches (
                             key TEXT PRIMARY KEY, count INTEGER NOT NULL, received INTEGER NOT NULL);
                         """)
@@ -118,6 +121,16 @@ public final class SQLiteEventStore: EventStore, @unchecked Sendable { // `users
 
     public func count() async throws -> Int {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM events") ?? 0 }
+    }
+
+    public func itemCounts(since time: Int64) async throws -> [String: Int] {
+        try await pool.read { db in
+            var counts: [String: Int] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT item, COUNT(*) FROM events WHERE time >= ? GROUP BY item", arguments: [time])
+            while let row = try rows.next() { counts[row[0]] = row[1] }
+            return counts
+        }
     }
 
     static func events(_ db: Database, sql: String, _ arguments: StatementArguments = []) throws -> [Event] {

@@ -24,6 +24,7 @@ public struct ServedModel: Sendable {
             "loaded_at": .string(ISO8601DateFormatter().string(from: loadedAt)),
         ]
         if let provenance = trained.provenance { object["imported_from"] = .object(provenance) }
+        if let evaluation = trained.evaluation { object["evaluation"] = .object(evaluation) }
         return object
     }
 }

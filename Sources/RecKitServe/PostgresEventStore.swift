@@ -67,6 +67,7 @@ public final class PostgresEventStore: EventStore, Sendable {
                 """, logger: logger)
             try await connection.query(
                 #"CREATE INDEX IF NOT EXISTS events_by_user ON events("user", id)"#, logger: logger)
+            try await connection.query("CREATE INDEX IF NOT EXISTS events_by_time ON events(time)", logger: logger)
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS batches (
@@ -128,6 +129,14 @@ public final class PostgresEventStore: EventStore, Sendable {
             count = Int(value)
         }
         return count
+    }
+
+    public func itemCounts(since time: Int64) async throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        let rows = try await client.query(
+            "SELECT item, COUNT(*) FROM events WHERE time >= \(time) GROUP BY item", logger: logger)
+        for try await (item, count) in rows.decode((String, Int64).self) { counts[item] = Int(count) }
+        return counts
     }
 
     func events(_ query: PostgresQuery) async throws -> [Event] {

@@ -57,6 +57,10 @@ public struct RecKitServer: Sendable {
         public var maxBatch = 10_000
         /// The largest request body, in bytes.
         public var maxBodyBytes = 4 << 20
+        /// With a window (seconds), those with nothing known get the items with the most stored
+        /// events over that window (`trending`), recounted every `trendingRefresh` seconds.
+        public var trendingWindow: Int64?
+        public var trendingRefresh: TimeInterval = 10
         public init() {}
     }
 
@@ -65,11 +69,13 @@ public struct RecKitServer: Sendable {
     public let options: Options
     public let metrics = ServeMetrics()
     let batcher = UserScoringBatcher()
+    let trending: TrendingCache?
 
     public init(slot: ModelSlot, store: any EventStore, options: Options = Options()) {
         self.slot = slot
         self.store = store
         self.options = options
+        trending = options.trendingWindow.map { TrendingCache(window: $0, refresh: options.trendingRefresh) }
         metrics.modelLoaded(slot.current)
     }
 
@@ -254,7 +260,8 @@ public struct RecKitServer: Sendable {
     func answer(_ request: RecommendationPolicy.Request, ignored: [String]?) async throws -> Response {
         let served = slot.current
         let answer: RecommendationPolicy.Answer
-        switch options.policy.route(request, with: served.trained) {
+        let trending = await trending?.scores(for: served, store: store)
+        switch options.policy.route(request, with: served.trained, trending: trending) {
         case .answered(let computed): answer = computed
         case .userScores(let user, let excluded, let k):
             let list = await batcher.topK(

@@ -97,14 +97,13 @@ import _RecKitTestSupport
                 error is EventStoreError && !"\(error)".contains("secret")
             }
         }
-        // Nothing listens: an error at once that names the address, not a retry loop.
+        // Nothing listens: the direct connection's own error, naming the address (a pool would retry
+        // for a minute and then report only that its circuit breaker tripped).
         let port = try PostgresCluster.freePort()
-        let started = Date()
         await #expect {
             _ = try await EventStores.open("postgres://me:secret@127.0.0.1:\(port)/db?sslmode=disable")
         } throws: { error in
             "\(error)".contains("127.0.0.1:\(port)") && "\(error)".contains("refused") && !"\(error)".contains("secret")
         }
-        #expect(Date().timeIntervalSince(started) < 5)
     }
 }

@@ -28,7 +28,11 @@ import _RecKitTestSupport
             query = String(try #require(dataset.itemCatalog?.titles[3]).prefix(6))
         }
         let ials = try ConfiguredModel("ials", settings: ["factors": "32", "iterations": "5"])
-        let trained = try TrainedModel(training: ials, on: dataset)
+        var trained = try TrainedModel(training: ials, on: dataset)
+        trained.evaluation = [
+            "split": .string("holdout:0.2 seed 42"),
+            "metrics": .object(["ndcg@10": .number(0.25), "recall@10": .number(0.125)]),
+        ]
         let folder = TemporaryDirectory()
         var options = RecKitServer.Options()
         options.port = 0
@@ -47,7 +51,9 @@ import _RecKitTestSupport
         try await server.application().test(.live) { client in
             let port = try #require(client.port)
             try await page.open("http://127.0.0.1:\(port)/")
-            try await page.wait(for: "#model") { $0.first?.contains("version") == true }
+            try await page.wait(for: "#model") {
+                $0.first?.contains("version") == true && $0.first?.contains("ndcg@10 0.2500, recall@10 0.1250") == true
+            }
             try await page.type(query, into: "#search")
             // The first result is the best match; add it and the next two results.
             let results = try await page.wait(for: "#results li") { rows in

@@ -19,9 +19,11 @@ import _RecKitTestSupport
     static let writeKey = "write-key-0123456789", adminKey = "admin-key-0123456789"
 
     /// A server over a fresh event store in `folder`, with the models directory `folder/models`.
-    func server(_ folder: TemporaryDirectory, keys: APIKeys? = nil) throws -> RecKitServer {
+    func server(
+        _ folder: TemporaryDirectory, keys: APIKeys? = nil, options: RecKitServer.Options = RecKitServer.Options()
+    ) throws -> RecKitServer {
         try Self.trained.save(to: folder.path + "/models/v1")
-        var options = RecKitServer.Options()
+        var options = options
         options.keys = keys
         return RecKitServer(
             slot: try ModelSlot(source: .versions(folder.path + "/models")),
@@ -110,6 +112,47 @@ import _RecKitTestSupport
                 #expect(
                     active?["kind"] as? String == "ials"
                         && active?["training_fingerprint"] as? String == Self.trained.fingerprint)
+            }
+        }
+    }
+
+    /// `--trending 1h`: those with nothing known get the items with the most events in the last hour
+    /// (older events and unknown items do not count), ties by training popularity.
+    @Test func trendingItemsAnswerNewcomersWhenAWindowIsSet() async throws {
+        let folder = TemporaryDirectory()
+        var options = RecKitServer.Options()
+        options.trendingWindow = 3600
+        options.trendingRefresh = 0
+        let server = try server(folder, options: options)
+        let now = Int64(Date().timeIntervalSince1970)
+        let (hot, warm, old) = (
+            Self.dataset.items.id(at: 5), Self.dataset.items.id(at: 9), Self.dataset.items.id(at: 11)
+        )
+        let events =
+            [(hot, now), (hot, now - 10), (hot, now - 20), (warm, now - 30), (old, now - 7200), (old, now - 7300)]
+            .enumerated().map { #"{"user":"u\#($0.offset)","item":"\#($0.element.0)","time":\#($0.element.1)}"# }
+            + [#"{"user":"x","item":"not-in-the-model","time":\#(now)}"#]
+        try await application(server).test(.router) { client in
+            try await client.execute(uri: "/v1/recommendations?user=nobody&k=5", method: .get) { response in
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "popular", "no events yet")
+            }
+            try await client.execute(
+                uri: "/v1/events", method: .post, body: Self.body(#"{"events":[\#(events.joined(separator: ","))]}"#)
+            ) { response in #expect(response.status == .created) }
+            try await client.execute(uri: "/v1/recommendations?user=nobody&k=5", method: .get) { response in
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "trending")
+                let items = Self.items(object)
+                #expect(Array(items.prefix(2)) == [hot, warm], "two old events would have put \(old) second")
+                let popular = Self.trained.popular(k: 5).map(\.item).filter { $0 != hot && $0 != warm }
+                #expect(Array(items.dropFirst(2)) == Array(popular.prefix(3)), "the rest by training popularity")
+            }
+            // A known user is still answered by the model.
+            let user = Self.dataset.users.id(at: 7)
+            try await client.execute(uri: "/v1/recommendations?user=\(user)&k=5", method: .get) { response in
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "model")
             }
         }
     }

@@ -14,6 +14,23 @@ import _RecKitTestSupport
 
     func ids(_ indices: [Int32]) -> [String] { indices.map { Self.trained.items.id(at: $0) } }
 
+    @Test func trendingScoresRankRecentCountsThenPopularity() throws {
+        let trained = Self.trained
+        #expect(RecommendationPolicy.trendingScores(["nothing-known": 4], model: trained) == nil)
+        let (a, b) = (trained.items.id(at: 3), trained.items.id(at: 4))
+        let scores = try #require(RecommendationPolicy.trendingScores([a: 2, b: 2, "unknown": 9], model: trained))
+        let answer = RecommendationPolicy().recommend(.init(k: 6), with: trained, trending: scores)
+        let first = trained.popularityScores[3] >= trained.popularityScores[4] ? [a, b] : [b, a]
+        #expect(answer.path == .trending && Array(answer.recommendations.prefix(2).map(\.item)) == first)
+        let popular = trained.popular(k: 6).map(\.item).filter { $0 != a && $0 != b }
+        #expect(Array(answer.recommendations.dropFirst(2).map(\.item)) == Array(popular.prefix(4)))
+        // Without counts (or for someone with a history) nothing changes.
+        #expect(RecommendationPolicy().recommend(.init(k: 6), with: trained).path == .popular)
+        let history = RecommendationPolicy().recommend(
+            .init(history: [a, b, trained.items.id(at: 5)]), with: trained, trending: scores)
+        #expect(history.path == .foldIn)
+    }
+
     @Test func eachRequestTakesItsPath() throws {
         let trained = Self.trained
         let policy = RecommendationPolicy(foldInThreshold: 3)

@@ -114,6 +114,36 @@ import _RecKitTestSupport
         #expect(missing.status != 0 && missing.stderr.contains("cannot be opened"))
     }
 
+    /// `train --evaluate`: the numbers saved with the model are `reckit evaluate`'s on the same split,
+    /// and the model itself is trained on all the data.
+    @Test func trainEvaluatesOnASplitFirst() throws {
+        #expect(Self.prepared)
+        let out = Self.folder.path + "/ials-evaluated"
+        let settings = ["--model", "ials", "--set", "factors=8"]
+        let train = try Self.reckit(
+            [
+                "train", "--data", Self.data, "--evaluate", "holdout:0.2", "--metrics", "ndcg@10,recall@10", "--out",
+                out,
+                "--quiet",
+            ] + settings)
+        #expect(train.status == 0, "\(train.stderr)")
+        let manifest = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/manifest.json")))
+        let saved = try #require((manifest as? [String: Any])?["evaluation"] as? [String: Any])
+        let ndcg = try #require((saved["metrics"] as? [String: Any])?["ndcg@10"] as? Double)
+        let evaluate = try Self.reckit(
+            ["evaluate", "--data", Self.data, "--split", "holdout:0.2", "--metrics", "ndcg@10", "--json", "--quiet"]
+                + settings)
+        let measured = try #require((try evaluate.json()["metrics"] as? [String: Any])?["ndcg@10"] as? Double)
+        #expect(abs(ndcg - measured) < 1e-9, "train --evaluate \(ndcg), evaluate \(measured)")
+        #expect((saved["split"] as? String)?.contains("seed 42") == true)
+        let a = try Self.reckit(["recommend", "--model", out, "--user", "3", "--tsv"])
+        let b = try Self.reckit(["recommend", "--model", Self.model, "--user", "3", "--tsv"])
+        #expect(a.status == 0 && a.stdout == b.stdout, "trained on everything, as without --evaluate")
+        let bad = try Self.reckit(["train", "--data", Self.data, "--evaluate", "half", "--out", out] + settings)
+        #expect(bad.status != 0 && bad.stderr.contains("--evaluate takes a split"))
+    }
+
     @Test func loadingOptions() throws {
         let file = Self.folder.write("plays.tsv", "a\tu1\t3\nb\tu1\t5\na\tu2\t1\nc\tu3\t2\nc\tu3\t4\n")
         let run = try Self.reckit([

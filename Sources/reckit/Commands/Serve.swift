@@ -27,11 +27,19 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A file of `write KEY` / `admin KEY` lines guarding writes and admin routes.") var apiKeyFile: String?
     @Option(help: "Histories with fewer known items than this are answered by item similarity.")
     var foldInThreshold = 3
+    @Option(
+        help: ArgumentHelp(
+            "Answer those with nothing known by the items with the most stored events over this window (30m, "
+                + "24h, 7d) instead of the training data's most popular."))
+    var trending: String?
 
     func validate() throws {
         if (model == nil) == (modelsDir == nil) { throw ValidationError("give --model DIR or --models-dir DIR") }
         if !(1...65535).contains(port) { throw ValidationError("--port must be in 1...65535") }
         if foldInThreshold < 1 { throw ValidationError("--fold-in-threshold must be at least 1") }
+        if let trending, Self.seconds(trending) == nil {
+            throw ValidationError("--trending takes a window such as 30m, 24h or 7d, not '\(trending)'")
+        }
     }
 
     func run() async throws {
@@ -44,6 +52,7 @@ struct Serve: AsyncParsableCommand {
         options.host = host
         options.port = port
         options.policy = RecommendationPolicy(foldInThreshold: foldInThreshold)
+        options.trendingWindow = trending.flatMap(Self.seconds)
         if let apiKeyFile {
             do { options.keys = try APIKeys.read(apiKeyFile) } catch { throw RuntimeError("\(error)") }
         } else {
@@ -54,5 +63,14 @@ struct Serve: AsyncParsableCommand {
             "serving \(served.trained.kind) \(served.version) (\(served.trained.users.count) users, "
                 + "\(served.trained.items.count) items) at http://\(host):\(port)/  events: \(events)")
         try await RecKitServer(slot: slot, store: store, options: options).application().runService()
+    }
+
+    /// `90s`, `30m`, `24h`, `7d` (or plain seconds) → seconds; nil for anything else.
+    static func seconds(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        let unit = text.last.flatMap { units[$0] }
+        guard let count = Int64(unit == nil ? text : String(text.dropLast())), count > 0 else { return nil }
+        let (seconds, overflow) = count.multipliedReportingOverflow(by: unit ?? 1)
+        return overflow ? nil : seconds
     }
 }

@@ -11,6 +11,8 @@ struct Train: AsyncParsableCommand {
             Example: reckit train --data ../shared/data/ml-latest-small-2016 --model ials --set factors=64 \
             --out models/ials
             --config FILE.yaml holds settings as a flat `key: value` mapping (the same keys as --set, which wins).
+            --evaluate holdout:0.2 first trains the same settings on a split of the data and tests them on the
+            rest; the numbers are saved with the model (GET /v1/models and the server's page show them).
             """)
 
     @Option(help: "A data-set folder or interaction file.") var data: String?
@@ -21,6 +23,13 @@ struct Train: AsyncParsableCommand {
     @Option(help: "Settings file: a flat YAML mapping, key: value per line.") var config: String?
     @Option(help: "Keep only ratings ≥ this value as positives.") var positiveThreshold: Float?
     @Option(help: "The model directory to write.") var out: String
+    @Option(
+        help: ArgumentHelp(
+            "Measure the settings on a split of the data first (holdout:0.2, leave-last-out, temporal:0.1, …) "
+                + "and save the numbers with the model."))
+    var evaluate: String?
+    @Option(help: "Metrics for --evaluate (default: ndcg@10,recall@10,precision@10,coverage@10).") var metrics: String?
+    @Option(help: "Seed for --evaluate's split.") var seed: UInt64 = 42
     @Flag(help: "No progress on stderr.") var quiet = false
     @OptionGroup var load: LoadOptions
 
@@ -29,6 +38,11 @@ struct Train: AsyncParsableCommand {
             throw ValidationError("give exactly one of --data, --split-dir and --events")
         }
         if try model.names.count != 1 { throw ValidationError("train takes one --model") } // names also demands --model
+        if let evaluate, SplitMethod(argument: evaluate) == nil {
+            throw ValidationError("--evaluate takes a split such as holdout:0.2, leave-last-out or temporal:0.1")
+        }
+        if let metrics { _ = try Experiment.metrics(metrics) }
+        if metrics != nil && evaluate == nil { throw ValidationError("--metrics goes with --evaluate") }
     }
 
     func run() async throws {
@@ -55,13 +69,48 @@ struct Train: AsyncParsableCommand {
         }
         if let threshold = positiveThreshold { train = train.keepingRatings(atLeast: threshold) }
         let trainingData = train
-        let trained = try Terminal.withProgress("training \(configured.name)", quiet: quiet) { report in
+        var evaluation: [String: JSONValue]?
+        if let evaluate, let method = SplitMethod(argument: evaluate) {
+            let metrics = try Experiment.metrics(metrics ?? "ndcg@10,recall@10,precision@10,coverage@10")
+            let dataset = Dataset(
+                name: out, format: .delimited, interactions: trainingData, users: users, items: items)
+            let split = try dataset.split(method, seed: seed)
+            let result = try Terminal.withTicker("evaluating \(configured.name) on \(split.description)", quiet: quiet)
+            {
+                try Tuner.evaluate(configured, on: split, metrics: metrics, threadCount: nil)
+            }
+            evaluation = Self.evaluation(result, split: split, metrics: metrics)
+            if !quiet {
+                Terminal.error(
+                    metrics.map { "\($0) \(String(format: "%.4f", result[$0.description] ?? .nan))" }
+                        .joined(separator: "  "))
+            }
+        }
+        var trained = try Terminal.withProgress("training \(configured.name)", quiet: quiet) { report in
             try TrainedModel(
                 training: configured, on: trainingData, users: users, items: items, itemTitles: titles,
                 context: TrainingContext(progress: report))
         }
+        trained.evaluation = evaluation
         try trained.save(to: out)
         if !quiet { Terminal.error("saved \(configured.name) (\(users.count) users, \(items.count) items) to \(out)") }
+    }
+}
+
+extension Train {
+    /// What `--evaluate` saves with the model: the split, each metric, the sizes and the time.
+    static func evaluation(_ result: EvaluationResult, split: Split, metrics: [MetricSpec]) -> [String: JSONValue] {
+        var values: [String: JSONValue] = [:]
+        for metric in metrics {
+            if let value = result[metric.description], value.isFinite { values[metric.description] = .number(value) }
+        }
+        return [
+            "split": .string(split.description), "metrics": .object(values),
+            "train_interactions": .integer(Int64(split.train.count)),
+            "test_interactions": .integer(Int64(split.test.count)),
+            "fit_seconds": .number(((result.fitSeconds ?? 0) * 1000).rounded() / 1000),
+            "evaluated_at": .string(ISO8601DateFormatter().string(from: Date())),
+        ]
     }
 }
 
