@@ -11,6 +11,8 @@ CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell
 else
 CPU_FLAGS ?=
 endif
+# OpenBLAS's kernels for this CPU even where it is newer than OpenBLAS (scripts/with-blas-kernels.sh).
+BLAS := ./scripts/with-blas-kernels.sh
 DEMO_DIR ?= demo-output
 SEED ?= 42
 PRESET ?= small
@@ -34,7 +36,7 @@ TEST_FLAGS := -c release -Xswiftc -enable-testing --scratch-path .build-test
 test: deps lint
 	@./scripts/install-test-deps.sh
 	$(SWIFT) build $(TEST_FLAGS) --build-tests --explicit-target-dependency-import-check error
-	$(SWIFT) test $(TEST_FLAGS) --skip-build --parallel --num-workers 2
+	$(BLAS) $(SWIFT) test $(TEST_FLAGS) --skip-build --parallel --num-workers 2
 
 # The readers under a million mutated inputs (make test runs a few thousand); FUZZ_SEED picks another stream.
 FUZZ_INPUTS ?= 1000000
@@ -53,14 +55,15 @@ format:
 
 demo: release
 	@mkdir -p $(DEMO_DIR)
-	.build/release/reckit data synth --preset $(PRESET) --seed $(SEED) --out $(DEMO_DIR)/data
-	.build/release/reckit data inspect $(DEMO_DIR)/data | tee $(DEMO_DIR)/data.txt
-	.build/release/reckit evaluate --data $(DEMO_DIR)/data --split holdout:0.2 --seed $(SEED) \
+	$(BLAS) .build/release/reckit data synth --preset $(PRESET) --seed $(SEED) --out $(DEMO_DIR)/data
+	$(BLAS) .build/release/reckit data inspect $(DEMO_DIR)/data | tee $(DEMO_DIR)/data.txt
+	$(BLAS) .build/release/reckit evaluate --data $(DEMO_DIR)/data --split holdout:0.2 --seed $(SEED) \
 		--model popularity,random,itemknn,ials,bpr,svd,ease \
 		--metrics precision@10,recall@10,ndcg@10,hr@10,map@10,coverage@10,novelty@10 \
 		--markdown $(DEMO_DIR)/leaderboard.md --report $(DEMO_DIR)/report.html
 	@echo "leaderboard: $(DEMO_DIR)/leaderboard.md   report: $(DEMO_DIR)/report.html"
-	.build/release/reckit train --data $(DEMO_DIR)/data --model ials --out $(DEMO_DIR)/models/v1
+	$(BLAS) .build/release/reckit train --data $(DEMO_DIR)/data --model ials --evaluate holdout:0.2 --seed $(SEED) \
+		--out $(DEMO_DIR)/models/v1
 	@echo "serve it:  .build/release/reckit serve --models-dir $(DEMO_DIR)/models" \
 		"--events sqlite:$(DEMO_DIR)/events.sqlite"
 	@echo "then open  http://127.0.0.1:8080/  (API: curl 'http://127.0.0.1:8080/v1/recommendations?user=1')"
