@@ -4,6 +4,21 @@ import _RecKitTestSupport
 @testable import RecKitTensor
 
 @Suite struct BLASLibraryTests {
+    /// OpenBLAS's generic fallback on a CPU it does not know is replaced by the family the CPU's
+    /// flags support; its own choices and an explicit OPENBLAS_CORETYPE are kept.
+    @Test func genericKernelsAreReplacedByWhatTheCPUSupports() {
+        let avx512: Set = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq"]
+        let avx2: Set = ["sse4_2", "avx", "avx2", "fma"]
+        #expect(BLASLibrary.betterFamily(core: "Prescott", flags: avx512, environment: [:]) == "SkylakeX")
+        #expect(BLASLibrary.betterFamily(core: "Prescott", flags: avx2, environment: [:]) == "Haswell")
+        #expect(BLASLibrary.betterFamily(core: "Nehalem", flags: ["sse4_2", "avx"], environment: [:]) == nil)
+        #expect(BLASLibrary.betterFamily(core: "Haswell", flags: avx512, environment: [:]) == nil)
+        #expect(BLASLibrary.betterFamily(core: "SkylakeX", flags: avx512, environment: [:]) == nil)
+        #expect(
+            BLASLibrary.betterFamily(core: "Prescott", flags: avx512, environment: ["OPENBLAS_CORETYPE": "Prescott"])
+                == nil)
+    }
+
     /// Σ w_j y_j y_jᵀ against a Double reference, with negative and zero weights.
     @Test func weightedGramMatchesTheDefinition() {
         let (count, width) = (37, 9)

@@ -160,3 +160,41 @@ public enum BLASLibrary {
         #endif
     }
 }
+
+extension BLASLibrary {
+    /// Kernel families OpenBLAS falls back to on a CPU it does not know (pre-AVX designs).
+    static let genericFamilies: Set<String> = [
+        "prescott", "core2", "penryn", "dunnington", "nehalem", "katmai", "coppermine", "northwood", "banias",
+        "unknown",
+    ]
+
+    /// The kernel family to ask OpenBLAS for, or nil to keep its own choice: only when it fell back to
+    /// generic kernels (`core`; OpenBLAS 0.3.21 does not know CPUs newer than itself, such as Intel's
+    /// family 6 model 207) on a CPU whose `flags` support AVX-512 (SkylakeX) or AVX2 with FMA
+    /// (Haswell), and nobody chose with `OPENBLAS_CORETYPE`.
+    static func betterFamily(core: String, flags: Set<String>, environment: [String: String]) -> String? {
+        guard environment["OPENBLAS_CORETYPE"] == nil, genericFamilies.contains(core.lowercased()) else { return nil }
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
+    }
+
+    /// Starts this program again with `OPENBLAS_CORETYPE` naming the kernels the CPU supports when
+    /// OpenBLAS fell back to generic ones (it reads the variable only when it is loaded): several
+    /// times faster matrix products, and the kernels RecKit's BLAS-dependent numbers were measured
+    /// with. Call first thing in `main`; returns when nothing needs changing (or the restart fails).
+    public static func restartOnSupportedKernelsIfNeeded() {
+        #if os(Linux) && arch(x86_64)
+            guard let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+                let line = cpu.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+            else { return }
+            let flags = Set(line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" }).map(String.init))
+            guard
+                let family = betterFamily(
+                    core: coreName, flags: flags, environment: ProcessInfo.processInfo.environment)
+            else { return }
+            setenv("OPENBLAS_CORETYPE", family, 1)
+            execv("/proc/self/exe", CommandLine.unsafeArgv)
+        #endif
+    }
+}
