@@ -101,8 +101,9 @@ public struct RecKitServer: Sendable {
             ),
             (
                 .get, "/v1/users/{id}/explain",
-                { request, context in try explain(request, user: context.parameters.get("id") ?? "") }
+                { request, context in try await explain(request, user: context.parameters.get("id") ?? "") }
             ),
+            (.post, "/v1/explain", { request, _ in try await explainHistory(request) }),
             (.post, "/v1/events", { request, _ in try await postEvents(request) }),
             (.get, "/v1/models", { _, _ in try json(["active": slot.current.description]) }),
             (.post, "/v1/models/reload", { request, context in try reload(request, logger: context.logger) }),
@@ -361,25 +362,58 @@ public struct RecKitServer: Sendable {
         var contribution: Float
     }
 
-    /// `GET /v1/users/{id}/explain?item=`: the user's training items that drove the item's score (iALS).
-    func explain(_ request: Request, user: String) throws -> Response {
+    /// `GET /v1/users/{id}/explain?item=`: the user's items (training items and stored events) that
+    /// drove the item's score (iALS).
+    func explain(_ request: Request, user: String) async throws -> Response {
         guard let itemID = request.uri.queryParameters["item"].map(String.init), !itemID.isEmpty else {
             throw APIError(.badRequest, "missing_item", "give ?item=ID")
         }
         let trained = slot.current.trained
+        let known = trained.users.index(of: user)
+        var history: [(item: Int32, value: Float)] = []
+        if let known {
+            history = zip(trained.seen.columns(inRow: Int(known)), trained.seen.values(inRow: Int(known))).map {
+                (item: $0.0, value: $0.1)
+            }
+        }
+        for event in try await store.events(user: user) {
+            if let item = trained.items.index(of: event.item) { history.append((item, event.value)) }
+        }
+        guard known != nil || !history.isEmpty else {
+            throw APIError(.notFound, "unknown_user", "the model knows no user '\(user)' and it has no events")
+        }
+        return try explanation(of: itemID, history: history, k: 5)
+    }
+
+    /// `POST /v1/explain` `{history, item, k}`: the items of an ad-hoc history (the page's) that drove
+    /// the item's fold-in score.
+    func explainHistory(_ request: Request) async throws -> Response {
+        struct Body: Decodable {
+            var history: [String]
+            var item: String
+            var k: Int?
+        }
+        let body: Body = try await decode(request, allowed: ["history", "item", "k"])
+        guard body.history.count <= options.maxBatch else {
+            throw APIError(.badRequest, "too_many_items", "at most \(options.maxBatch) items in a history")
+        }
+        let k = body.k ?? 5
+        guard (1...100).contains(k) else { throw APIError.badRequest("k must be in 1...100") }
+        let items = slot.current.trained.items
+        let history = body.history.compactMap { items.index(of: $0) }.map { (item: $0, value: Float(1)) }
+        guard !history.isEmpty else { throw APIError(.notFound, "unknown_item", "the model knows no history item") }
+        return try explanation(of: body.item, history: history, k: k)
+    }
+
+    func explanation(of itemID: String, history: [(item: Int32, value: Float)], k: Int) throws -> Response {
+        let trained = slot.current.trained
         guard let als = trained.model as? ImplicitALS else {
             throw APIError(.unprocessableContent, "cannot_explain", "a \(trained.kind) model cannot explain; ials can")
-        }
-        guard let userIndex = trained.users.index(of: user) else {
-            throw APIError(.notFound, "unknown_user", "the model knows no user '\(user)'")
         }
         guard let item = trained.items.index(of: itemID) else {
             throw APIError(.notFound, "unknown_item", "the model knows no item '\(itemID)'")
         }
-        let history = zip(trained.seen.columns(inRow: Int(userIndex)), trained.seen.values(inRow: Int(userIndex))).map {
-            (item: $0.0, value: $0.1)
-        }
-        let explanation = als.explain(item: item, history: history, k: 5)
+        let explanation = als.explain(item: item, history: history, k: k)
         return try json([
             "contributions": explanation.contributions.map {
                 Contribution(

@@ -70,6 +70,21 @@ import _RecKitTestSupport
             try await page.wait(for: "#path") { $0 == ["fold-in"] }
             let recommended = try await page.wait(for: "#recommendations li") { $0.count == 10 }
             for text in recommended { #expect(!history.contains { text.hasPrefix($0) }, "\(text) is in the history") }
+            // "why?" on the first recommendation: the history items behind its fold-in score (iALS).
+            // (A list re-rendered by a late answer drops the line: click again.)
+            let titles = history.map { text in
+                text[..<(text.range(of: " (", options: .backwards)?.lowerBound ?? text.endIndex)]
+            }
+            var why: [String] = []
+            for _ in 0..<3 where why.isEmpty {
+                try await page.click("#recommendations li button.why-button")
+                why =
+                    (try? await page.wait(for: "#recommendations li .why", seconds: 5) { lines in
+                        lines.count == 1 && lines[0].hasPrefix("because of ")
+                            && titles.contains { lines[0].contains($0) }
+                    }) ?? []
+            }
+            #expect(why.count == 1 && (why[0].contains("+") || why[0].contains("-")), "\(why), history \(titles)")
             let similar = try await page.wait(for: "#similar li") { $0.count >= 5 }
             #expect(!similar[0].isEmpty)
             #expect(try await page.texts("#error") == [""])
