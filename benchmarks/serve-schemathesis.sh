@@ -12,13 +12,13 @@ python="${RECKIT_PYTHON:-python3}"
 work=.build/bench-data/schemathesis
 rm -rf "$work" && mkdir -p "$work"
 .build/release/reckit data synth --preset small --seed 1 --out "$work/data" --quiet
-.build/release/reckit train --data "$work/data" --model ials --out "$work/models/v1" --quiet
+.build/release/reckit train --data "$work/data" --model ials --evaluate holdout:0.2 --out "$work/models/v1" --quiet
 key="admin-$(date +%s%N)"
 printf 'admin %s\n' "$key" > "$work/keys.txt"
 port=18_091
 port=${port//_/}
 .build/release/reckit serve --models-dir "$work/models" --port "$port" --events "sqlite:$work/events.sqlite" \
-    --api-key-file "$work/keys.txt" 2> "$work/serve.log" &
+    --api-key-file "$work/keys.txt" --trending 1h 2> "$work/serve.log" &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
