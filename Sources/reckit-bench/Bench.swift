@@ -14,6 +14,12 @@ struct Bench: ParsableCommand {
             FingerprintBenchmark.self,
         ]
     )
+
+    /// As `reckit`: on OpenBLAS's fast kernels even on a CPU newer than it (BLASLibrary).
+    static func main() {
+        BLASLibrary.restartOnSupportedKernelsIfNeeded()
+        main(nil)
+    }
 }
 
 /// Machine facts logged with every result.
