@@ -109,8 +109,8 @@ import _RecKitTestSupport
             }
             // An ad-hoc history's explanation: its own items, largest contribution first, as ImplicitALS says.
             let explained = (10..<14).map { Self.dataset.items.id(at: Int32($0)) }
-            let asked =
-                #"{"history":[\#(explained.map { "\"\($0)\"" }.joined(separator: ",")),"no-such"],"item":"\#(id)","k":3}"#
+            let quoted = explained.map { "\"\($0)\"" }.joined(separator: ",")
+            let asked = #"{"history":[\#(quoted),"no-such"],"item":"\#(id)","k":3}"#
             try await client.execute(uri: "/v1/explain", method: .post, body: Self.body(asked)) { response in
                 #expect(response.status == .ok)
                 let contributions = try Self.object(response)["contributions"] as? [[String: Any]] ?? []
