@@ -11,7 +11,8 @@ CPU_FLAGS ?= -Xswiftc -target-cpu -Xswiftc haswell
 else
 CPU_FLAGS ?=
 endif
-# OpenBLAS's kernels for this CPU even where it is newer than OpenBLAS (scripts/with-blas-kernels.sh).
+# The test process on OpenBLAS's kernels for this CPU even where it is newer than OpenBLAS
+# (scripts/with-blas-kernels.sh; `reckit` itself restarts on them, see BLASLibrary).
 BLAS := ./scripts/with-blas-kernels.sh
 DEMO_DIR ?= demo-output
 SEED ?= 42
@@ -55,14 +56,14 @@ format:
 
 demo: release
 	@mkdir -p $(DEMO_DIR)
-	$(BLAS) .build/release/reckit data synth --preset $(PRESET) --seed $(SEED) --out $(DEMO_DIR)/data
-	$(BLAS) .build/release/reckit data inspect $(DEMO_DIR)/data | tee $(DEMO_DIR)/data.txt
-	$(BLAS) .build/release/reckit evaluate --data $(DEMO_DIR)/data --split holdout:0.2 --seed $(SEED) \
+	.build/release/reckit data synth --preset $(PRESET) --seed $(SEED) --out $(DEMO_DIR)/data
+	.build/release/reckit data inspect $(DEMO_DIR)/data | tee $(DEMO_DIR)/data.txt
+	.build/release/reckit evaluate --data $(DEMO_DIR)/data --split holdout:0.2 --seed $(SEED) \
 		--model popularity,random,itemknn,ials,bpr,svd,ease \
 		--metrics precision@10,recall@10,ndcg@10,hr@10,map@10,coverage@10,novelty@10 \
 		--markdown $(DEMO_DIR)/leaderboard.md --report $(DEMO_DIR)/report.html
 	@echo "leaderboard: $(DEMO_DIR)/leaderboard.md   report: $(DEMO_DIR)/report.html"
-	$(BLAS) .build/release/reckit train --data $(DEMO_DIR)/data --model ials --evaluate holdout:0.2 --seed $(SEED) \
+	.build/release/reckit train --data $(DEMO_DIR)/data --model ials --evaluate holdout:0.2 --seed $(SEED) \
 		--out $(DEMO_DIR)/models/v1
 	@echo "serve it:  .build/release/reckit serve --models-dir $(DEMO_DIR)/models" \
 		"--events sqlite:$(DEMO_DIR)/events.sqlite"

@@ -4,26 +4,21 @@
 # Spark hand-over end to end in local mode, on the machine's Java 17. Best effort: without Python, a
 # package index or Java those tests skip, saying why.
 set -uo pipefail
+# Debian packages for tests that drive real programs (best effort; their tests fail on CI, skip elsewhere).
+apt_install() { # what-for package...
+    local purpose="$1"
+    shift
+    [[ "$(uname -s)" == "Linux" ]] && command -v apt-get >/dev/null 2>&1 || return 0
+    echo "installing $* for $purpose" >&2
+    local sudo=""
+    if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+    { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@"; } >/dev/null 2>&1 \
+        || echo "could not install $*; $purpose fails on CI, skips elsewhere" >&2
+}
 # The web page's test drives a real browser: Debian's chromium and its chromedriver.
-if [[ "$(uname -s)" == "Linux" ]] && ! command -v chromedriver >/dev/null 2>&1 \
-    && command -v apt-get >/dev/null 2>&1; then
-    echo "installing chromium and chromium-driver for the web page's test" >&2
-    SUDO=""
-    if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-    { $SUDO apt-get update -qq \
-        && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver; } >/dev/null 2>&1 \
-        || echo "could not install chromium; the page test fails on CI, skips elsewhere" >&2
-fi
+command -v chromedriver >/dev/null 2>&1 || apt_install "the web page's test" chromium chromium-driver
 # The event store's PostgreSQL tests start a throw-away cluster: Debian's postgresql (initdb, pg_ctl).
-if [[ "$(uname -s)" == "Linux" ]] && ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 \
-    && command -v apt-get >/dev/null 2>&1; then
-    echo "installing postgresql for the event store's tests" >&2
-    SUDO=""
-    if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-    { $SUDO apt-get update -qq \
-        && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql; } >/dev/null 2>&1 \
-        || echo "could not install postgresql; its tests fail on CI, skip elsewhere" >&2
-fi
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || apt_install "the event store's PostgreSQL tests" postgresql
 python="${RECKIT_PYTHON:-python3}"
 command -v "$python" >/dev/null 2>&1 || exit 0
 install() { # module-to-import pip-package...
