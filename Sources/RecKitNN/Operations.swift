@@ -262,10 +262,6 @@ extension Variable {
     /// Pools the table rows of each bag: bag b holds `indices[offsets[b]..<offsets[b + 1]]` (offsets
     /// has one more entry than there are bags); an empty bag gives zeros.
     public func bagged(indices: [Int32], offsets: [Int], pooling: Pooling) -> Variable {
-        precondition(
-            value.rank == 2 && offsets.first == 0 && offsets.last == indices.count,
-            "bagged: offsets must run from 0 to indices.count")
-        let width = value.shape[1]
         let bags = offsets.count - 1
         let scales = (0..<bags).map { bag -> Float in
             let size = Float(offsets[bag + 1] - offsets[bag])
@@ -275,6 +271,37 @@ extension Variable {
             case .sqrtN: return size > 0 ? 1 / size.squareRoot() : 0
             }
         }
+        return pooled(indices: indices, offsets: offsets, squared: false) { bag, _ in scales[bag] }
+    }
+
+    /// Σ weights[p] · row(indices[p]) over each bag's positions p: a weighted embedding bag (one-hot,
+    /// multi-hot and numeric features of a feature batch, each scaled by its value).
+    public func bagged(indices: [Int32], offsets: [Int], weights: [Float]) -> Variable {
+        precondition(weights.count == indices.count, "bagged: one weight per index")
+        return pooled(indices: indices, offsets: offsets, squared: false) { _, position in weights[position] }
+    }
+
+    /// Σ (weights[p] · row(indices[p]))² element-wise over each bag: the Σᵢ (vᵢ xᵢ)² term of a
+    /// factorisation machine's O(k·n) pairwise sum, without squaring the whole table.
+    public func baggedSquares(indices: [Int32], offsets: [Int], weights: [Float]) -> Variable {
+        precondition(weights.count == indices.count, "baggedSquares: one weight per index")
+        return pooled(indices: indices, offsets: offsets, squared: true) { _, position in weights[position] }
+    }
+
+    /// The bag pooling behind `bagged` and `baggedSquares`: `weight(bag, position)` scales each row
+    /// (squared rows are scaled by the weight's square).
+    private func pooled(
+        indices: [Int32], offsets: [Int], squared: Bool, weight: (_ bag: Int, _ position: Int) -> Float
+    ) -> Variable {
+        precondition(
+            value.rank == 2 && offsets.first == 0 && offsets.last == indices.count,
+            "bagged: offsets must run from 0 to indices.count")
+        let width = value.shape[1]
+        let bags = offsets.count - 1
+        var weights = [Float](repeating: 0, count: indices.count)
+        for bag in 0..<bags {
+            for position in offsets[bag]..<offsets[bag + 1] { weights[position] = weight(bag, position) }
+        }
         var pooled = [Float](repeating: 0, count: bags * width)
         value.scalars.withUnsafeBufferPointer { table in
             pooled.withUnsafeMutableBufferPointer { out in
@@ -283,13 +310,19 @@ extension Variable {
                         precondition(
                             indices[position] >= 0 && Int(indices[position]) < value.shape[0],
                             "row \(indices[position]) of \(value.shape[0])")
-                        VectorKernels.axpy(
-                            scales[bag], table.baseAddress! + Int(indices[position]) * width,
-                            out.baseAddress! + bag * width, count: width)
+                        let row = table.baseAddress! + Int(indices[position]) * width
+                        let target = out.baseAddress! + bag * width
+                        if squared {
+                            let scale = weights[position] * weights[position]
+                            for j in 0..<width { target[j] += scale * row[j] * row[j] }
+                        } else {
+                            VectorKernels.axpy(weights[position], row, target, count: width)
+                        }
                     }
                 }
             }
         }
+        let table = value
         return Variable.result(Tensor(shape: [bags, width], scalars: pooled), [self]) { g, x in
             // One gradient row per distinct table row, summed in lookup order (what coalescing per-lookup rows
             // gives, bit for bit): a batch of whole histories looks up the same rows many times.
@@ -299,11 +332,20 @@ extension Variable {
             var rows = [Float](repeating: 0, count: unique.count * width)
             rows.withUnsafeMutableBufferPointer { out in
                 g.scalars.withUnsafeBufferPointer { gradient in
-                    for bag in 0..<bags {
-                        let (source, scale) = (gradient.baseAddress! + bag * width, scales[bag])
-                        for position in offsets[bag]..<offsets[bag + 1] {
-                            let target = out.baseAddress! + slots[indices[position]]! * width
-                            for j in 0..<width { target[j] = target[j] + source[j] * scale }
+                    table.scalars.withUnsafeBufferPointer { values in
+                        for bag in 0..<bags {
+                            let source = gradient.baseAddress! + bag * width
+                            for position in offsets[bag]..<offsets[bag + 1] {
+                                let target = out.baseAddress! + slots[indices[position]]! * width
+                                let scale = weights[position]
+                                if squared {
+                                    let row = values.baseAddress! + Int(indices[position]) * width
+                                    let factor = 2 * scale * scale
+                                    for j in 0..<width { target[j] = target[j] + source[j] * factor * row[j] }
+                                } else {
+                                    for j in 0..<width { target[j] = target[j] + source[j] * scale }
+                                }
+                            }
                         }
                     }
                 }

@@ -416,3 +416,84 @@ public enum LearningRateSchedule: Sendable, Equatable {
         }
     }
 }
+
+/// FTRL-Proximal (McMahan et al. 2013), the optimiser Wide & Deep trains its wide part with:
+/// per coordinate, n ← n + g², σ = (√n_new − √n_old)/α, z ← z + g − σθ, and
+/// θ = −(z − sign(z)λ₁) / ((β + √n)/α + λ₂) where |z| > λ₁, else 0 (L1 makes the linear model
+/// sparse). `learningRate` is α.
+public final class FTRL: Optimizer {
+    public let parameters: [Variable]
+    public var learningRate: Float
+    public var beta: Float
+    public var l1: Float
+    public var l2: Float
+    var squaredSums: [[Float]]
+    var linear: [[Float]]
+
+    public init(_ parameters: [Variable], learningRate: Float = 0.1, beta: Float = 1, l1: Float = 0, l2: Float = 0) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta = beta
+        self.l1 = l1
+        self.l2 = l2
+        squaredSums = parameters.map { [Float](repeating: 0, count: $0.value.scalarCount) }
+        // z starts where θ does: θ₀ = −z₀ / (β/α + λ₂) (zero when there is no L1), so starting
+        // values (e.g. a bias) are kept until the first gradient.
+        let start = beta / learningRate + l2
+        linear = parameters.map { parameter in parameter.value.scalars.map { -$0 * start } }
+    }
+
+    public func step() {
+        let (alpha, beta, l1, l2) = (learningRate, self.beta, self.l1, self.l2)
+        for (slot, parameter) in parameters.enumerated() {
+            parameter.value.scalars.withUnsafeMutableBufferPointer { theta in
+                squaredSums[slot].withUnsafeMutableBufferPointer { n in
+                    linear[slot].withUnsafeMutableBufferPointer { z in
+                        forEachGradientBlock(of: parameter) { offset, gradient in
+                            for j in 0..<gradient.count {
+                                let index = offset + j
+                                let g = gradient[j]
+                                let updated = n[index] + g * g
+                                let sigma = (updated.squareRoot() - n[index].squareRoot()) / alpha
+                                z[index] += g - sigma * theta[index]
+                                n[index] = updated
+                                let magnitude = abs(z[index])
+                                theta[index] =
+                                    magnitude <= l1
+                                    ? 0
+                                    : -(z[index] - (z[index] > 0 ? l1 : -l1))
+                                        / ((beta + updated.squareRoot()) / alpha + l2)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Several optimisers stepping disjoint parameter groups as one (Wide & Deep's FTRL for the wide
+/// part and Adam for the deep part, trained jointly). Setting `learningRate` scales each group's
+/// own rate by the same factor (a schedule stays relative).
+public final class CombinedOptimizer: Optimizer {
+    public let optimizers: [any Optimizer]
+    private let baseRates: [Float]
+
+    public init(_ optimizers: [any Optimizer]) {
+        self.optimizers = optimizers
+        baseRates = optimizers.map(\.learningRate)
+        learningRate = optimizers.first?.learningRate ?? 0
+    }
+
+    public var parameters: [Variable] { optimizers.flatMap(\.parameters) }
+
+    public var learningRate: Float {
+        didSet {
+            guard let first = baseRates.first, first > 0 else { return }
+            let factor = learningRate / first
+            for (optimizer, rate) in zip(optimizers, baseRates) { optimizer.learningRate = rate * factor }
+        }
+    }
+
+    public func step() { for optimizer in optimizers { optimizer.step() } }
+}

@@ -118,6 +118,13 @@ import Testing
                 self.weighted(table.bagged(indices: [0, 2, 2, 5, 1], offsets: [0, 3, 3, 5], pooling: pooling))
             }
         }
+        let weights: [Float] = [0.5, -1.25, 2, 0.75, 1]
+        check([table]) {
+            self.weighted(table.bagged(indices: [0, 2, 2, 5, 1], offsets: [0, 3, 3, 5], weights: weights))
+        }
+        check([table]) {
+            self.weighted(table.baggedSquares(indices: [0, 2, 2, 5, 1], offsets: [0, 3, 3, 5], weights: weights))
+        }
     }
 
     @Test func columnsAndConcatenation() {

@@ -19,6 +19,8 @@ import Testing
         ("adam", [0.202220070, -0.701382445, 1.700553816, 0.107876598]),
         ("adam_l2", [0.202343682, -0.701391025, 1.700564340, 0.096716191]),
         ("adamw", [0.190516212, -0.674862970, 1.644278763, 0.107478124]),
+        // FTRL-Proximal, α 0.1, β 1, λ₁ 0.01, λ₂ 0.1, z₀ = −θ₀(β/α + λ₂) so that it starts at θ₀.
+        ("ftrl", [0.388507406, -0.837375235, 1.868602328, 0.204412823]),
     ]
 
     func optimizer(_ name: String, _ theta: Variable) -> any Optimizer {
@@ -30,6 +32,7 @@ import Testing
         case "adagrad": return Adagrad([theta], learningRate: 0.1)
         case "adam": return Adam([theta], learningRate: 0.1)
         case "adam_l2": return Adam([theta], learningRate: 0.1, weightDecay: 0.1)
+        case "ftrl": return FTRL([theta], learningRate: 0.1, beta: 1, l1: 0.01, l2: 0.1)
         default: return Adam([theta], learningRate: 0.1, weightDecay: 0.1, decoupledWeightDecay: true)
         }
     }
@@ -47,6 +50,26 @@ import Testing
         #expect(
             zip(theta.value.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-5 },
             "\(theta.value.scalars) vs \(expected)")
+    }
+
+    /// A combined optimiser steps each group with its own rule and scales every group's rate alike.
+    @Test func combinedOptimizerStepsEachGroup() {
+        let first = Variable(Tensor(shape: [4], scalars: Self.start), requiresGradient: true)
+        let second = Variable(Tensor(shape: [4], scalars: Self.start), requiresGradient: true)
+        let combined = CombinedOptimizer([
+            FTRL([first], learningRate: 0.1, beta: 1, l1: 0.01, l2: 0.1), Adam([second], learningRate: 0.1),
+        ])
+        for _ in 0..<3 {
+            combined.zeroGradients()
+            for theta in [first, second] { ((theta.squared() * Self.a) * 0.5 + theta * Self.b).sum().backward() }
+            combined.step()
+        }
+        for (theta, name) in [(first, "ftrl"), (second, "adam")] {
+            let expected = Self.references.first { $0.0 == name }!.1
+            #expect(zip(theta.value.scalars, expected).allSatisfy { abs($0 - $1) <= 1e-5 })
+        }
+        combined.learningRate = 0.05
+        #expect(combined.optimizers.map(\.learningRate) == [0.05, 0.05])
     }
 
     @Test(arguments: ["sgd", "momentum", "adagrad", "adam"])
