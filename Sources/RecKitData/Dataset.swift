@@ -50,10 +50,14 @@ public struct Dataset: Sendable {
 public struct SideData: Sendable, Equatable {
     public var items: ItemCatalog?
     public var users: AttributeTable?
+    /// The feature columns feature-aware models read (`--features FILE.yaml`); nil for the default
+    /// set of the data (`FeatureSpec.default`).
+    public var features: FeatureSpec?
 
-    public init(items: ItemCatalog? = nil, users: AttributeTable? = nil) {
+    public init(items: ItemCatalog? = nil, users: AttributeTable? = nil, features: FeatureSpec? = nil) {
         self.items = items
         self.users = users
+        self.features = features
     }
 }
 
@@ -205,5 +209,37 @@ public struct AttributeTable: Sendable, Equatable {
     public init(columns: [(String, [String?])]) {
         self.columns = Dictionary(uniqueKeysWithValues: columns)
         self.columnOrder = columns.map(\.0)
+    }
+}
+
+extension Dataset {
+    /// This data set's side data re-indexed for other ID maps (a split folder's, which index the same
+    /// raw IDs their own way): users and items matched by raw ID, those this data set lacks get no
+    /// metadata.
+    public func side(alignedTo users: IDMap, items: IDMap) -> SideData {
+        let userSource = users.ids.map { self.users.index(of: $0).map(Int.init) }
+        let itemSource = items.ids.map { self.items.index(of: $0).map(Int.init) }
+        var side = SideData()
+        if let attributes = userAttributes {
+            side.users = AttributeTable(
+                columns: attributes.columnOrder.map { name in
+                    let values = attributes.columns[name]!
+                    return (name, userSource.map { $0.flatMap { values[$0] } })
+                })
+        }
+        if let catalog = itemCatalog {
+            func realigned(_ column: MultiValuedColumn?) -> MultiValuedColumn? {
+                column.map { column in
+                    MultiValuedColumn(
+                        lists: itemSource.map { $0.map { column.values(of: $0) } ?? [] }, vocabulary: column.vocabulary)
+                }
+            }
+            side.items = ItemCatalog(
+                titles: itemSource.map { $0.flatMap { catalog.titles[$0] } },
+                years: itemSource.map { $0.flatMap { catalog.years[$0] } }, genres: realigned(catalog.genres),
+                tags: realigned(catalog.tags),
+                attributes: catalog.attributes.mapValues { values in itemSource.map { $0.flatMap { values[$0] } } })
+        }
+        return side
     }
 }
