@@ -13,7 +13,7 @@ public struct ModelStoreError: Error, Sendable, Equatable, CustomStringConvertib
 
 /// Model directories: `manifest.json` (format version, model kind, its complete configuration as
 /// typed JSON, training fingerprint, file checksums and, for imported models, `importedFrom`),
-/// `weights.safetensors` and `ids.json`. Written to
+/// `weights.safetensors`, `ids.json` and any JSON documents the model keeps (`features.json`). Written to
 /// a temporary folder and renamed, so a crash never leaves half a model; read back with checks of
 /// the version, checksums and shapes. Version 1 directories (settings as `--set` text) still load.
 public enum ModelStore {
@@ -52,6 +52,10 @@ public enum ModelStore {
         var weights = trained.model.weights
         weights.store(trained.seen, as: "seen")
         let weightData = SafeTensors.encode(weights.entries, metadata: ["format": "reckit", "kind": trained.kind])
+        for name in weights.documents.keys where !isDocumentName(name) {
+            throw ModelStoreError(
+                path: path, "\(trained.kind) keeps a document named '\(name)', not a plain .json name")
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard
@@ -65,7 +69,9 @@ public enum ModelStore {
             reckitVersion: RecKitVersion.current,
             trainingFingerprint: trained.fingerprint, userCount: trained.users.count, itemCount: trained.items.count,
             trainInteractionCount: trained.seen.nonzeroCount,
-            files: [weightsFile: Fingerprint.hex(weightData), idsFile: Fingerprint.hex(idData)],
+            files: [weightsFile: Fingerprint.hex(weightData), idsFile: Fingerprint.hex(idData)].merging(
+                weights.documents.mapValues { Fingerprint.hex($0) }
+            ) { own, _ in own },
             importedFrom: trained.provenance, evaluation: trained.evaluation)
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         guard let manifestData = try? encoder.encode(manifest) else {
@@ -84,6 +90,9 @@ public enum ModelStore {
             try manager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             try weightData.write(to: URL(fileURLWithPath: temporary + "/" + weightsFile))
             try idData.write(to: URL(fileURLWithPath: temporary + "/" + idsFile))
+            for (name, data) in weights.documents {
+                try data.write(to: URL(fileURLWithPath: temporary + "/" + name))
+            }
             try manifestData.write(to: URL(fileURLWithPath: temporary + "/" + manifestFile))
             if manager.fileExists(atPath: path) {
                 let old = path + ".old-" + unique
@@ -97,6 +106,13 @@ public enum ModelStore {
             try? manager.removeItem(atPath: temporary)
             throw ModelStoreError(path: path, "cannot write the model: \(error.localizedDescription)")
         }
+    }
+
+    /// A JSON document's file name: a plain `.json` name inside the directory, not one of the
+    /// directory's own files.
+    static func isDocumentName(_ name: String) -> Bool {
+        name.hasSuffix(".json") && !name.contains("/") && !name.hasPrefix(".")
+            && ![manifestFile, idsFile].contains(name)
     }
 
     /// Loads a model directory.
@@ -174,11 +190,24 @@ public enum ModelStore {
         } catch {
             throw ModelStoreError(path: path, "\(manifestFile): \(error)")
         }
-        let weights: ModelWeights
+        var weights: ModelWeights
         do {
             weights = ModelWeights(try SafeTensors.decode(weightData).entries)
         } catch {
             throw ModelStoreError(path: path, "\(weightsFile): \(error.description)")
+        }
+        for (name, checksum) in manifest.files.sorted(by: { $0.key < $1.key })
+        where name != weightsFile && name != idsFile {
+            guard Self.isDocumentName(name) else {
+                throw ModelStoreError(path: path, "\(manifestFile) lists a file '\(name)' outside the model directory")
+            }
+            let data = try read(name)
+            guard Fingerprint.hex(data) == checksum else {
+                throw ModelStoreError(
+                    path: path,
+                    "\(name) does not match its checksum in \(manifestFile): the file is corrupt or was changed")
+            }
+            weights.documents[name] = data
         }
         do {
             let seen = try weights.matrix("seen", rows: users.count, columns: items.count)

@@ -119,7 +119,7 @@ public struct FullRankingEvaluator: Sendable {
                             userValues[index] += value ?? 0
                             sums.aucUsers += value == nil ? 0 : 1
                         }
-                    case .coverage, .gini, .rmse, .mae: break
+                    case .coverage, .gini, .rmse, .mae, .rocAUC, .logLoss, .ndcgWithin, .precisionWithin: break
                     }
                 }
                 for (slot, k) in listKs.enumerated() {
@@ -271,37 +271,86 @@ extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
 
-/// Rating prediction: RMSE and MAE of the model's predictions for every test pair (users or items
-/// unseen in training get the model's fallback, e.g. the global mean).
+/// Metrics of the test pairs' predictions: RMSE and MAE of predicted ratings (users or items
+/// unseen in training get the model's fallback, e.g. the global mean); ROC AUC and log loss against
+/// the label rating ≥ 4; and each user's own test items ranked by prediction (ties to the lower item
+/// index), NDCG and precision@k with relevance rating ≥ 4 (strict) or ≥ 3 (normal), as the
+/// TensorFlow recommender talk reports them.
 public struct RatingEvaluator: Sendable {
     public var metrics: [MetricSpec]
 
     public init(metrics: [MetricSpec] = [.rmse, .mae]) { self.metrics = metrics }
 
-    /// - Throws: `EvaluationError` for ranking metrics or a test set without ratings.
+    /// - Throws: `EvaluationError` for ranking metrics, a test set without ratings, or only metrics
+    ///   the model cannot have (RMSE/MAE of a classifier, the log loss of a rating model).
     public func evaluate(_ model: some RatingPredictor, train: Interactions, test: Interactions) throws(EvaluationError)
         -> EvaluationResult
     {
         if let metric = metrics.first(where: { !$0.isRatingMetric }) {
-            throw EvaluationError("\(metric) is a ranking metric; rating prediction reports rmse and mae")
+            throw EvaluationError(
+                "\(metric) is a ranking metric; test-pair evaluation reports rmse, mae, roc_auc, logloss, ndcg_strict, "
+                    + "ndcg_normal, precision_strict@k and precision_normal@k")
         }
         guard let targets = test.ratings, !targets.isEmpty else { throw EvaluationError("the test set has no ratings") }
+        // A classifier has no rating errors and a rating model no log loss: those are left out of its
+        // result (a table shows them as missing), unless nothing else was asked.
+        let applicable = metrics.filter { metric in
+            model.predictsProbabilities ? metric != .rmse && metric != .mae : metric != .logLoss
+        }
+        guard !applicable.isEmpty else {
+            throw EvaluationError(
+                model.predictsProbabilities
+                    ? "\(model.name) predicts probabilities (objective=classification), not ratings: no rmse or mae"
+                    : "\(model.name) predicts ratings, not probabilities: logloss needs a classifier")
+        }
         let start = Date()
         let predictions = model.predict(users: test.users, items: test.items, times: test.timestamps)
-        let values = metrics.map { metric in
+        let values = applicable.map { metric in
             EvaluationResult.MetricValue(
                 name: metric.description,
-                value: metric == .rmse
-                    ? Metrics.rmse(predictions: predictions, targets: targets)
-                    : Metrics.mae(predictions: predictions, targets: targets),
+                value: Self.value(metric, predictions: predictions, test: test, targets: targets),
                 definition: metric.definition)
         }
         return EvaluationResult(
             model: model.name, protocolKind: .ratingPrediction,
-            protocolDescription: "rating prediction: every test pair's predicted rating against the true one",
+            protocolDescription: "test pairs: every test pair's prediction against its rating",
             metrics: values, evaluatedUserCount: Set(test.users).count, userCount: train.userCount,
             itemCount: train.itemCount,
             trainInteractionCount: train.count, testInteractionCount: test.count, fitSeconds: nil,
             evaluateSeconds: Date().timeIntervalSince(start), context: [:])
+    }
+
+    static func value(_ metric: MetricSpec, predictions: [Float], test: Interactions, targets: [Float]) -> Double {
+        let threshold = metric.labelThreshold ?? 4
+        switch metric {
+        case .rmse: return Metrics.rmse(predictions: predictions, targets: targets)
+        case .mae: return Metrics.mae(predictions: predictions, targets: targets)
+        case .rocAUC:
+            let positives = predictions.indices.filter { targets[$0] >= threshold }.map { predictions[$0] }
+            let negatives = predictions.indices.filter { targets[$0] < threshold }.map { predictions[$0] }
+            return Metrics.auc(positiveScores: positives, negativeScores: negatives) ?? 0
+        case .logLoss:
+            return Metrics.logLoss(probabilities: predictions, labels: targets.map { $0 >= threshold })
+        case .ndcgWithin, .precisionWithin:
+            var rows: [Int32: [Int]] = [:]
+            for row in 0..<test.count { rows[test.users[row], default: []].append(row) }
+            var sum = 0.0
+            var users = 0
+            for user in rows.keys.sorted() {
+                let ranked = rows[user]!.sorted {
+                    predictions[$0] != predictions[$1]
+                        ? predictions[$0] > predictions[$1] : test.items[$0] < test.items[$1]
+                }.map { targets[$0] >= threshold }
+                if case .precisionWithin(let k, _) = metric {
+                    sum += Double(ranked.prefix(k).filter { $0 }.count) / Double(k)
+                    users += 1
+                } else if let value = Metrics.ndcg(relevanceInRankOrder: ranked) {
+                    sum += value
+                    users += 1
+                }
+            }
+            return users > 0 ? sum / Double(users) : 0
+        default: preconditionFailure("\(metric) is not a test-pair metric")
+        }
     }
 }

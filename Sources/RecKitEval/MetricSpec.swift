@@ -15,6 +15,15 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     case auc
     /// Rating prediction errors on the test pairs.
     case rmse, mae
+    /// ROC AUC of the predictions for every test pair against its label rating ≥ 4.
+    case rocAUC
+    /// Binary log loss of a classifier's probabilities against the label rating ≥ 4.
+    case logLoss
+    /// NDCG of each user's own test items ranked by prediction, relevance rating ≥ 4 (`strict`) or
+    /// ≥ 3 (normal), averaged over users with a relevant item.
+    case ndcgWithin(strict: Bool)
+    /// Relevant items among the top k of each user's own test items ranked by prediction, / k.
+    case precisionWithin(Int, strict: Bool)
 
     /// The ranking metrics at 10 that every full-ranking report carries.
     public static let defaults: [MetricSpec] = [
@@ -22,7 +31,8 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
     ]
 
     /// Parses `ndcg@10`; names: precision, recall, recall_capped, ndcg, hr (hit_rate), map, mrr, coverage,
-    /// novelty, avg_popularity, gini, auc.
+    /// novelty, avg_popularity, gini, auc; on test pairs: rmse, mae, roc_auc, logloss, ndcg_strict,
+    /// ndcg_normal, precision_strict@k, precision_normal@k.
     public init?(_ text: String) {
         let parts = text.lowercased().split(separator: "@", omittingEmptySubsequences: false).map(String.init)
         switch parts {
@@ -35,9 +45,22 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case ["mae"]:
             self = .mae
             return
+        case ["roc_auc"]:
+            self = .rocAUC
+            return
+        case ["logloss"], ["log_loss"]:
+            self = .logLoss
+            return
+        case ["ndcg_strict"], ["ndcg_normal"]:
+            self = .ndcgWithin(strict: parts[0] == "ndcg_strict")
+            return
         default: break
         }
         guard parts.count == 2, let k = Int(parts[1]), k > 0 else { return nil }
+        if parts[0] == "precision_strict" || parts[0] == "precision_normal" {
+            self = .precisionWithin(k, strict: parts[0] == "precision_strict")
+            return
+        }
         switch parts[0] {
         case "precision", "p": self = .precision(k)
         case "recall", "r": self = .recall(k)
@@ -71,11 +94,33 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case .auc: return "auc"
         case .rmse: return "rmse"
         case .mae: return "mae"
+        case .rocAUC: return "roc_auc"
+        case .logLoss: return "logloss"
+        case .ndcgWithin(let strict): return strict ? "ndcg_strict" : "ndcg_normal"
+        case .precisionWithin(let k, let strict): return (strict ? "precision_strict@" : "precision_normal@") + "\(k)"
         }
     }
 
-    /// Whether this is a rating-prediction metric (RMSE, MAE) rather than a ranking one.
-    public var isRatingMetric: Bool { self == .rmse || self == .mae }
+    /// Whether this is measured on the test pairs' predictions and ratings (RMSE, MAE, ROC AUC, log
+    /// loss, ranking within each user's test items) rather than by ranking the catalogue.
+    public var isRatingMetric: Bool {
+        switch self {
+        case .rmse, .mae, .rocAUC, .logLoss, .ndcgWithin, .precisionWithin: return true
+        default: return false
+        }
+    }
+
+    /// Whether a larger value is better (all but the errors: rmse, mae, logloss).
+    public var higherIsBetter: Bool { self != .rmse && self != .mae && self != .logLoss }
+
+    /// The lowest rating that counts as relevant for the pair metrics: 4 (strict), 3 (normal).
+    public var labelThreshold: Float? {
+        switch self {
+        case .rocAUC, .logLoss: return 4
+        case .ndcgWithin(let strict), .precisionWithin(_, let strict): return strict ? 4 : 3
+        default: return nil
+        }
+    }
 
     /// The cut-off, 0 for AUC.
     public var k: Int {
@@ -84,7 +129,8 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
             .mrr(let k),
             .coverage(let k), .novelty(let k), .averagePopularity(let k), .gini(let k):
             return k
-        case .auc, .rmse, .mae: return 0
+        case .precisionWithin(let k, _): return k
+        case .auc, .rmse, .mae, .rocAUC, .logLoss, .ndcgWithin: return 0
         }
     }
 
@@ -105,6 +151,13 @@ public enum MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
         case .auc: return "per-user ROC AUC of test items against all other non-training items"
         case .rmse: return "root mean squared error of predicted ratings on the test pairs"
         case .mae: return "mean absolute error of predicted ratings on the test pairs"
+        case .rocAUC: return "ROC AUC of the test pairs' predictions against the label rating ≥ 4"
+        case .logLoss: return "mean −[y log p + (1 − y) log(1 − p)] of the test pairs, y = rating ≥ 4"
+        case .ndcgWithin(let strict):
+            return "NDCG of each user's test items ranked by prediction, relevant = rating ≥ \(strict ? 4 : 3)"
+        case .precisionWithin(let k, let strict):
+            return "relevant (rating ≥ \(strict ? 4 : 3)) among the top \(k) of each user's test items ranked by "
+                + "prediction, / \(k)"
         }
     }
 

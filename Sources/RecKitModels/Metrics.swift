@@ -131,6 +131,29 @@ public enum Metrics {
         return (sum / Double(targets.count)).squareRoot()
     }
 
+    /// Mean binary log loss, probabilities clamped to [1e-7, 1 − 1e-7].
+    public static func logLoss(probabilities: [Float], labels: [Bool]) -> Double {
+        precondition(probabilities.count == labels.count && !labels.isEmpty, "logLoss: one label per probability")
+        let sum = zip(probabilities, labels).reduce(0.0) { total, pair in
+            let p = min(max(Double(pair.0), 1e-7), 1 - 1e-7)
+            return total - (pair.1 ? Foundation.log(p) : Foundation.log(1 - p))
+        }
+        return sum / Double(labels.count)
+    }
+
+    /// NDCG of a whole ranked list with binary relevance (log2 discount, ideal: the relevant items
+    /// first); nil when nothing is relevant.
+    public static func ndcg(relevanceInRankOrder relevant: [Bool]) -> Double? {
+        let count = relevant.filter { $0 }.count
+        guard count > 0 else { return nil }
+        var dcg = 0.0
+        for (rank, isRelevant) in relevant.enumerated() where isRelevant {
+            dcg += 1 / Foundation.log2(Double(rank + 2))
+        }
+        let ideal = (0..<count).reduce(0.0) { $0 + 1 / Foundation.log2(Double($1 + 2)) }
+        return dcg / ideal
+    }
+
     /// Mean absolute error.
     public static func mae(predictions: [Float], targets: [Float]) -> Double {
         precondition(predictions.count == targets.count && !targets.isEmpty, "mae: one target per prediction")

@@ -161,7 +161,7 @@ public struct Tuner: Sendable {
     }
 
     /// Whether higher values of the metric are better (rmse and mae: lower).
-    public var higherIsBetter: Bool { !metric.isRatingMetric }
+    public var higherIsBetter: Bool { metric.higherIsBetter }
 
     /// The header of this search on `validation`.
     public func header(validation: Split) -> Header {

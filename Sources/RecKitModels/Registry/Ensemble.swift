@@ -136,6 +136,7 @@ public struct Ensemble: TrainableRecommender {
             var own = ModelWeights()
             member.save(into: &own)
             for (key, entry) in own.entries { weights.entries["member\(index).\(key)"] = entry }
+            for (name, data) in own.documents { weights.documents["member\(index).\(name)"] = data }
         }
     }
 
@@ -148,6 +149,9 @@ public struct Ensemble: TrainableRecommender {
             var own = ModelWeights()
             for (key, entry) in weights.entries where key.hasPrefix(prefix) {
                 own.entries[String(key.dropFirst(prefix.count))] = entry
+            }
+            for (name, data) in weights.documents where name.hasPrefix(prefix) {
+                own.documents[String(name.dropFirst(prefix.count))] = data
             }
             do {
                 members.append(

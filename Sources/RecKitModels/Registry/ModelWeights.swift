@@ -1,3 +1,4 @@
+import Foundation
 import RecKitData
 import RecKitTensor
 
@@ -11,8 +12,29 @@ public struct RestoreError: Error, Sendable, Equatable, CustomStringConvertible 
 /// Named weights of a model, with typed lookups that check shapes.
 public struct ModelWeights: Sendable {
     public var entries: [String: SafeTensors.Entry]
+    /// JSON files saved beside the weights, by file name (`features.json`: a feature model's fitted
+    /// vocabularies and statistics), for state that is not a tensor.
+    public var documents: [String: Data]
 
-    public init(_ entries: [String: SafeTensors.Entry] = [:]) { self.entries = entries }
+    public init(_ entries: [String: SafeTensors.Entry] = [:], documents: [String: Data] = [:]) {
+        self.entries = entries
+        self.documents = documents
+    }
+
+    /// Stores `value` as the JSON document `name`.
+    public mutating func store<Value: Encodable>(document value: Value, as name: String) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        documents[name] = try? encoder.encode(value)
+    }
+
+    /// The JSON document `name`, decoded.
+    public func document<Value: Decodable>(_ type: Value.Type, _ name: String) throws(RestoreError) -> Value {
+        guard let data = documents[name] else { throw RestoreError("missing document '\(name)'") }
+        do { return try JSONDecoder().decode(type, from: data) } catch {
+            throw RestoreError("document '\(name)' is malformed: \(error)")
+        }
+    }
 
     public func tensor(_ name: String, shape: [Int]) throws(RestoreError) -> Tensor {
         guard case .float32(let tensor)? = entries[name] else { throw RestoreError("missing float tensor '\(name)'") }
@@ -155,5 +177,22 @@ public struct ModelWeights: Sendable {
             try matrix("neighbours", rows: rows, columns: rows),
             try matrix("history", rows: userCount, columns: itemCount)
         )
+    }
+}
+
+extension ModelWeights {
+    /// A feature model's output scale: the regression offset (training mean) and rating range.
+    public mutating func storeRatingScale(offset: Float, range: ClosedRange<Float>?) {
+        let scalars = [offset] + (range.map { [$0.lowerBound, $0.upperBound] } ?? [])
+        entries["rating_scale"] = .float32(Tensor(shape: [scalars.count], scalars: scalars))
+    }
+
+    public func ratingScale() throws(RestoreError) -> (offset: Float, range: ClosedRange<Float>?) {
+        guard case .float32(let tensor)? = entries["rating_scale"], [1, 3].contains(tensor.scalarCount) else {
+            throw RestoreError("missing float tensor 'rating_scale' of 1 or 3 values")
+        }
+        let values = tensor.scalars
+        guard values.count == 1 || values[1] <= values[2] else { throw RestoreError("rating_scale: empty range") }
+        return (values[0], values.count == 3 ? values[1]...values[2] : nil)
     }
 }
