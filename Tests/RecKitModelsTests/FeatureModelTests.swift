@@ -1,0 +1,118 @@
+import Foundation
+import RecKitNN
+import RecKitTensor
+import Testing
+
+@testable import RecKitData
+@testable import RecKitModels
+
+/// The feature models (fm, deepfm, widedeep): they learn, save and restore exactly, repeat bit for
+/// bit when seeded, and score users known only by features.
+@Suite struct FeatureModelTests {
+    static let data = SyntheticData.generate(preset: .tiny, seed: 5).ratings
+    static let split = try! data.split(.random(testFraction: 0.2), seed: 1)
+    /// A user attribute that carries signal: each user's favourite genre as "occupation".
+    static let side: SideData = {
+        var side = split.side
+        let truth = SyntheticData.generate(preset: .tiny, seed: 5).truth
+        side.users = AttributeTable(columns: [
+            ("occupation", truth.favouriteGenres.map { "g\($0.first ?? 0)" })
+        ])
+        return side
+    }()
+
+    static func fit(_ name: String, _ settings: [String: String] = [:]) throws -> any TrainableRecommender {
+        try ConfiguredModel(name, settings: ["epochs": "4", "threads": "1"].merging(settings) { $1 })
+            .fit(split.train, validation: nil, side: side)
+    }
+
+    /// ROC AUC of the test pairs' predictions against rating ≥ 4.
+    static func auc(_ model: any TrainableRecommender) -> Double {
+        let predictor = model as! any RatingPredictor
+        let predictions = predictor.predict(users: split.test.users, items: split.test.items, times: nil)
+        let labels = split.test.ratings!.map { $0 >= 4 }
+        return Metrics.auc(
+            positiveScores: predictions.indices.filter { labels[$0] }.map { predictions[$0] },
+            negativeScores: predictions.indices.filter { !labels[$0] }.map { predictions[$0] })!
+    }
+
+    /// Each model separates liked from disliked test pairs far better than item popularity does.
+    @Test(arguments: ["fm", "deepfm", "widedeep"])
+    func learnsBeyondPopularity(name: String) throws {
+        let counts = Self.split.train.countsPerItem()
+        let popularity = Metrics.auc(
+            positiveScores: Self.split.test.items.indices.filter { Self.split.test.ratings![$0] >= 4 }
+                .map { Float(counts[Int(Self.split.test.items[$0])]) },
+            negativeScores: Self.split.test.items.indices.filter { Self.split.test.ratings![$0] < 4 }
+                .map { Float(counts[Int(Self.split.test.items[$0])]) })!
+        let model = try Self.fit(name)
+        #expect(Self.auc(model) > popularity + 0.05, "\(name): \(Self.auc(model)) vs popularity \(popularity)")
+    }
+
+    /// Save → restore gives identical predictions and scores; seeded single-thread runs are equal bit for bit.
+    @Test(arguments: ["fm", "deepfm", "widedeep"])
+    func roundTripsAndRepeats(name: String) throws {
+        let model = try Self.fit(name)
+        var weights = model.weights
+        // Through bytes, as a model directory stores them.
+        weights.entries = try SafeTensors.decode(SafeTensors.encode(weights.entries, metadata: [:])).entries
+        #expect(weights.documents["features.json"] != nil)
+        let restored = try ModelRegistry.model(named: name).restore(
+            config: model.configObject, weights: weights, userCount: model.userCount, itemCount: model.itemCount)
+        let users: [Int32] = [0, 7, 42]
+        #expect(restored.scores(forUsers: users) == model.scores(forUsers: users))
+        let (a, b) = (model as! any FeatureAwareRecommender, restored as! any FeatureAwareRecommender)
+        #expect(a.scores(forUserFeatures: ["occupation": "g3"]) == b.scores(forUserFeatures: ["occupation": "g3"]))
+        let again = try Self.fit(name)
+        #expect(again.scores(forUsers: users) == model.scores(forUsers: users))
+        let other = try Self.fit(name, ["seed": "9"])
+        #expect(other.scores(forUsers: users) != model.scores(forUsers: users))
+    }
+
+    /// A user known only by a feature is scored from it: a new user whose favourite genre is 3,
+    /// against one whose favourite is 2, gains most on genre 3's items (cold start).
+    @Test func coldStartUsesUserFeatures() throws {
+        let model = try Self.fit("fm", ["epochs": "8"]) as! FactorizationMachine
+        let truth = SyntheticData.generate(preset: .tiny, seed: 5).truth
+        let two = model.scores(forUserFeatures: ["occupation": "g2"])
+        let three = model.scores(forUserFeatures: ["occupation": "g3"])
+        func lift(_ genre: Int32) -> Float {
+            let items = truth.primaryGenres.indices.filter { truth.primaryGenres[$0] == genre }
+            return items.map { three[$0] - two[$0] }.reduce(0, +) / Float(items.count)
+        }
+        let others = Set(truth.primaryGenres).subtracting([3]).map(lift)
+        #expect(lift(3) > others.max()! + 0.03, "\(lift(3)) vs \(others)")
+        // An unknown value is out of vocabulary, not an error.
+        #expect(model.scores(forUserFeatures: ["occupation": "astronaut"]).count == model.itemCount)
+    }
+
+    /// The linear model (factors=0), the parts of Wide & Deep and regression all train.
+    @Test func variantsAndRegression() throws {
+        #expect(Self.auc(try Self.fit("fm", ["factors": "0"])) > 0.6)
+        #expect(Self.auc(try Self.fit("widedeep", ["part": "wide"])) > 0.6)
+        #expect(Self.auc(try Self.fit("widedeep", ["part": "deep", "wide_optimizer": "adagrad"])) > 0.6)
+        let regression =
+            try Self.fit("fm", ["objective": "regression", "learning_rate": "0.005"]) as! any RatingPredictor
+        #expect(!regression.predictsProbabilities)
+        let predictions = regression.predict(users: Self.split.test.users, items: Self.split.test.items, times: nil)
+        let ratings = Self.split.test.ratings!
+        let mean = Self.split.train.ratings!.reduce(0, +) / Float(Self.split.train.count)
+        #expect(
+            Metrics.rmse(predictions: predictions, targets: ratings)
+                < Metrics.rmse(predictions: ratings.map { _ in mean }, targets: ratings) - 0.05)
+        #expect(throws: ConfigError.self) { try Self.fit("fm", ["objective": "regression", "negatives": "2"]) }
+    }
+
+    /// Without ratings a classifier learns observed pairs against sampled ones.
+    @Test func implicitDataDrawsNegatives() throws {
+        let implicit = try Interactions(
+            users: Self.split.train.users, items: Self.split.train.items, userCount: Self.split.train.userCount,
+            itemCount: Self.split.train.itemCount)
+        let model = try ConfiguredModel("fm", settings: ["epochs": "3", "threads": "1"])
+            .fit(implicit, validation: nil, side: Self.side)
+        let scores = model.scores(forUsers: [0]).scalars
+        let seen = Set(implicit.users.indices.filter { implicit.users[$0] == 0 }.map { implicit.items[$0] })
+        let seenMean = seen.map { scores[Int($0)] }.reduce(0, +) / Float(seen.count)
+        #expect(seenMean > scores.reduce(0, +) / Float(scores.count))
+    }
+}
