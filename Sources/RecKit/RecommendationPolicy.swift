@@ -8,6 +8,8 @@ import Foundation
 ///   → the items most similar to them (`similar-items`, when the model has a notion of similar
 ///   items; else fold-in);
 /// - an ordered session → the model reads it as a sequence (`session`);
+/// - no history but user features (`age=25`, `occupation=writer`) and a feature-aware model (fm,
+///   deepfm, widedeep) → the model scores the user from the features (`features`);
 /// - nothing known → the items most interacted with recently when the caller counts them
 ///   (`trending`: a server's stored events over a window), else the most popular training items
 ///   (`popular`).
@@ -21,6 +23,7 @@ public struct RecommendationPolicy: Sendable, Equatable {
         case foldIn = "fold-in"
         case similarItems = "similar-items"
         case session
+        case features
         case trending
         case popular
     }
@@ -39,11 +42,14 @@ public struct RecommendationPolicy: Sendable, Equatable {
         /// Whether items the user has interacted with are left out (sessions often revisit items:
         /// the server's default for them is false).
         public var excludeSeen: Bool
+        /// Raw feature values of a user known by features only (`age: 25`; several values `a|b`).
+        public var userFeatures: [String: String]
 
         public init(
             user: String? = nil, history: [String] = [], isSession: Bool = false, k: Int = 10,
-            exclude: [String] = [], excludeSeen: Bool = true
+            exclude: [String] = [], excludeSeen: Bool = true, userFeatures: [String: String] = [:]
         ) {
+            self.userFeatures = userFeatures
             self.user = user
             self.history = history
             self.isSession = isSession
@@ -116,6 +122,9 @@ public struct RecommendationPolicy: Sendable, Equatable {
             return .answered(Answer(recommendations: model.recommendations(list), path: path, unknown: unknown))
         }
         if history.isEmpty {
+            if !request.userFeatures.isEmpty, let featureModel = model.model as? any FeatureAwareRecommender {
+                return answer(featureModel.scores(forUserFeatures: request.userFeatures), .features)
+            }
             if let trending, trending.count == model.items.count { return answer(trending, .trending) }
             return answer(model.popularityScores, .popular)
         }

@@ -248,13 +248,16 @@ public struct RecKitServer: Sendable {
         if let user = body.user { history = try await store.events(user: user).map(\.item) }
         history += given
         var ignored: [String] = []
-        if body.userFeatures != nil { ignored.append("user_features (the served model reads no features)") }
+        let readsFeatures = slot.current.trained.model is any FeatureAwareRecommender
+        if body.userFeatures != nil && !readsFeatures {
+            ignored.append("user_features (the served model reads no features)")
+        }
         if body.context != nil { ignored.append("context (the served model reads no context)") }
         let isSession = body.session != nil
         return try await answer(
             RecommendationPolicy.Request(
                 user: body.user, history: history, isSession: isSession, k: k, exclude: body.exclude ?? [],
-                excludeSeen: body.excludeSeen ?? !isSession),
+                excludeSeen: body.excludeSeen ?? !isSession, userFeatures: body.userFeatures ?? [:]),
             ignored: ignored.isEmpty ? nil : ignored)
     }
 

@@ -31,6 +31,24 @@ import _RecKitTestSupport
         #expect(history.path == .foldIn)
     }
 
+    /// A newcomer known by features: a feature model scores them (`features`); a model without
+    /// features, and a feature request with a history, take the other paths.
+    @Test func userFeaturesGoToAFeatureModel() throws {
+        let dataset = SyntheticData.generate(preset: .tiny, seed: 8).ratings
+        let fm = try TrainedModel(
+            training: try ConfiguredModel("fm", settings: ["epochs": "2", "threads": "1"]), on: dataset)
+        let request = RecommendationPolicy.Request(k: 5, userFeatures: ["genres": "x"])
+        let answer = RecommendationPolicy().recommend(request, with: fm)
+        #expect(answer.path == .features && answer.recommendations.count == 5)
+        let scores = (fm.model as! any FeatureAwareRecommender).scores(forUserFeatures: ["genres": "x"])
+        let best = Tensor(shape: [1, scores.count], scalars: scores).topKPerRow(5, excluding: [[]])[0]
+        #expect(answer.recommendations.map(\.item) == best.map { fm.items.id(at: $0.index) })
+        #expect(RecommendationPolicy().recommend(request, with: Self.trained).path == .popular)
+        var withHistory = request
+        withHistory.history = ids([1, 2, 3])
+        #expect(RecommendationPolicy().recommend(withHistory, with: fm).path == .foldIn)
+    }
+
     @Test func eachRequestTakesItsPath() throws {
         let trained = Self.trained
         let policy = RecommendationPolicy(foldInThreshold: 3)

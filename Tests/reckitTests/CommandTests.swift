@@ -50,7 +50,7 @@ import _RecKitTestSupport
     @Test func rejectsBadInput() {
         for arguments in [
             ["evaluate", "--model", "popularity"], // no data
-            ["evaluate", "--data", "x", "--split-dir", "y", "--model", "popularity"], // both
+            ["evaluate", "--split-dir", "y", "--positive-threshold", "4", "--model", "popularity"], // --data only
             ["evaluate", "--data", "x", "--model", "nope"], // unknown model
             ["evaluate", "--data", "x", "--model", "popularity", "--set", "window=-3"], // bad setting
             ["evaluate", "--data", "x", "--model", "popularity", "--set", "colour=red"], // unknown setting

@@ -242,7 +242,7 @@ struct BenchmarkSuite {
         for (index, node) in datasetNodes.enumerated() {
             let field = "datasets[\(index)]"
             let entry = try mapping(
-                node, field, keys: ["name", "data", "split_dir", "split", "seed", "positive_threshold"])
+                node, field, keys: ["name", "data", "split_dir", "split", "seed", "positive_threshold", "features"])
             var source = Experiment.SplitSource()
             source.data = try entry["data"].map { resolved(try scalar($0, field + ".data")) }
             source.splitDirectory = try entry["split_dir"].map { resolved(try scalar($0, field + ".split_dir")) }
@@ -266,15 +266,22 @@ struct BenchmarkSuite {
                 throw problem(
                     entry[extra], field + "." + extra, "applies to data, not to a split folder (its split is fixed)")
             }
-            let location = source.data ?? source.splitDirectory!
-            guard FileManager.default.fileExists(atPath: location) else {
-                throw problem(
-                    entry["data"] ?? entry["split_dir"], field + (source.data != nil ? ".data" : ".split_dir"),
-                    "\(location) does not exist")
+            for (key, location) in [("split_dir", source.splitDirectory), ("data", source.data)] {
+                guard let location, !FileManager.default.fileExists(atPath: location) else { continue }
+                throw problem(entry[key], field + "." + key, "\(location) does not exist")
+            }
+            if let node = entry["features"] {
+                if node.mapping != nil {
+                    source.features = try FeatureFile.spec(node, path: path, field: field + ".features")
+                } else {
+                    let file = resolved(try scalar(node, field + ".features"))
+                    _ = try FeatureFile.read(file)
+                    source.featuresFile = file
+                }
             }
             let name =
                 try entry["name"].map { try scalar($0, field + ".name") }
-                ?? (entry["data"] ?? entry["split_dir"]).flatMap(\.string) ?? location
+                ?? (entry["split_dir"] ?? entry["data"]).flatMap(\.string) ?? source.splitDirectory ?? source.data ?? ""
             suite.datasets.append(DataSet(name: name, source: source))
         }
         guard let modelNodes = top["models"]?.sequence, !modelNodes.isEmpty else {

@@ -16,6 +16,12 @@ struct ModelOptions: ParsableArguments {
     )
     var settings: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Feature columns for feature models (fm, deepfm, widedeep): a YAML file with user:, item:, context: and "
+                + "crossed: lists (default: the data's own set; see the README)."))
+    var features: String?
+
     var names: [String] {
         get throws {
             guard let model else { throw ValidationError("give --model NAME") }
@@ -48,6 +54,7 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         _ = try settingValues
+        if let features { _ = try FeatureFile.read(features) }
         guard model != nil else { return } // commands that need a model check for it
         _ = try configured()
     }
@@ -110,7 +117,8 @@ struct Evaluate: AsyncParsableCommand {
 
     var source: Experiment.SplitSource {
         Experiment.SplitSource(
-            data: data, method: split, splitDirectory: splitDir, positiveThreshold: positiveThreshold, seed: seed)
+            data: data, method: split, splitDirectory: splitDir, positiveThreshold: positiveThreshold, seed: seed,
+            featuresFile: model.features)
     }
 
     func validate() throws {

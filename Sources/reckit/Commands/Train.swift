@@ -34,8 +34,8 @@ struct Train: AsyncParsableCommand {
     @OptionGroup var load: LoadOptions
 
     func validate() throws {
-        if [data, splitDir, events].compactMap({ $0 }).count != 1 {
-            throw ValidationError("give exactly one of --data, --split-dir and --events")
+        if [splitDir ?? data, events].compactMap({ $0 }).count != 1 {
+            throw ValidationError("give --data, --split-dir (with --data for its side data) or --events")
         }
         if try model.names.count != 1 { throw ValidationError("train takes one --model") } // names also demands --model
         if let evaluate, SplitMethod(argument: evaluate) == nil {
@@ -53,9 +53,14 @@ struct Train: AsyncParsableCommand {
         var users: IDMap
         var items: IDMap
         var titles: [String?]?
+        var side = SideData()
         if let splitDir {
             let split = try SplitDirectory.load(splitDir)
             (train, users, items) = (split.train, split.users, split.items)
+            if let data {
+                side = try load.load(data, quiet: quiet).side(alignedTo: users, items: items)
+                titles = side.items?.titles
+            }
         } else if let events {
             let dataset: Dataset
             do { dataset = try Dataset(events: try await EventStores.open(events).allEvents(), name: events) } catch {
@@ -66,15 +71,19 @@ struct Train: AsyncParsableCommand {
             let dataset = try load.load(data!, quiet: quiet)
             (train, users, items) = (dataset.interactions, dataset.users, dataset.items)
             titles = dataset.itemCatalog?.titles
+            side = dataset.side
         }
+        side.features = try model.features.map(FeatureFile.read)
         if let threshold = positiveThreshold { train = train.keepingRatings(atLeast: threshold) }
         let trainingData = train
         var evaluation: [String: JSONValue]?
         if let evaluate, let method = SplitMethod(argument: evaluate) {
             let metrics = try Experiment.metrics(metrics ?? "ndcg@10,recall@10,precision@10,coverage@10")
             let dataset = Dataset(
-                name: out, format: .delimited, interactions: trainingData, users: users, items: items)
-            let split = try dataset.split(method, seed: seed)
+                name: out, format: .delimited, interactions: trainingData, users: users, items: items,
+                itemCatalog: side.items, userAttributes: side.users)
+            var split = try dataset.split(method, seed: seed)
+            split.side.features = side.features
             let result = try Terminal.withTicker("evaluating \(configured.name) on \(split.description)", quiet: quiet)
             {
                 try Tuner.evaluate(configured, on: split, metrics: metrics, threadCount: nil)
@@ -88,7 +97,7 @@ struct Train: AsyncParsableCommand {
         }
         var trained = try Terminal.withProgress("training \(configured.name)", quiet: quiet) { report in
             try TrainedModel(
-                training: configured, on: trainingData, users: users, items: items, itemTitles: titles,
+                training: configured, on: trainingData, users: users, items: items, itemTitles: titles, side: side,
                 context: TrainingContext(progress: report))
         }
         trained.evaluation = evaluation
@@ -166,6 +175,11 @@ struct Recommend: AsyncParsableCommand {
                 + "(a session model such as gru4rec or sessionknn reads the order; clicked items may return)."))
     var session: String?
     @Flag(help: "With --session: leave out the items the session already clicked.") var excludeClicked = false
+    @Option(
+        help: ArgumentHelp(
+            "A newcomer known by features only, key=value,... (age=25,gender=F,occupation=writer; several values "
+                + "a|b): scored by a feature model (fm, deepfm, widedeep), else the most popular items."))
+    var userFeatures: String?
     @Option(help: "'all' for every training user, or a file with one user ID per line.") var users: String?
     @Option(name: .short, help: "How many items.") var k = 10
     @Flag(help: "JSON on stdout.") var json = false
@@ -173,17 +187,47 @@ struct Recommend: AsyncParsableCommand {
     @Flag(help: "With --user on an ials model: the history items that drove each recommendation.") var explain = false
 
     func validate() throws {
-        if [user != nil, history != nil, session != nil, users != nil].filter({ $0 }).count != 1 {
-            throw ValidationError("give exactly one of --user, --history, --session and --users")
+        if [user != nil, history != nil, session != nil, users != nil, userFeatures != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --user, --history, --session, --users and --user-features")
         }
+        if let userFeatures { _ = try Self.features(userFeatures) }
         if excludeClicked && session == nil { throw ValidationError("--exclude-clicked goes with --session") }
         if !(1...100_000).contains(k) { throw ValidationError("-k must be in 1...100000") }
         if json && tsv { throw ValidationError("choose --json or --tsv") }
     }
 
+    /// `age=25,gender=F` → values by name.
+    static func features(_ text: String) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for pair in text.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--user-features expects key=value pairs separated by commas, not '\(pair)'")
+            }
+            values[parts[0]] = parts[1]
+        }
+        return values
+    }
+
     func run() async throws {
         let saved = try TrainedModel.load(model)
-        if let user {
+        if let userFeatures {
+            let values = try Self.features(userFeatures)
+            if let featureModel = saved.model as? any FeatureAwareRecommender {
+                let known = Set(featureModel.features.transform.requestSources(.user))
+                let unused = values.keys.filter { !known.contains($0) }.sorted()
+                if !unused.isEmpty {
+                    Terminal.error(
+                        "the model reads no user feature \(unused.joined(separator: ", ")) (it reads "
+                            + "\(known.sorted().joined(separator: ", ")))")
+                }
+            } else {
+                Terminal.error("\(saved.kind) reads no features: the most popular items instead")
+            }
+            let answer = RecommendationPolicy().recommend(
+                RecommendationPolicy.Request(k: k, userFeatures: values), with: saved)
+            output(rows: [("features", answer.recommendations)], kind: "\(saved.kind), \(answer.path.rawValue)")
+        } else if let user {
             let items: [Recommendation]
             do { items = try saved.recommend(user: user, k: k) } catch { throw RuntimeError(error.description) }
             output(rows: [(user, items)], kind: saved.kind)

@@ -34,6 +34,7 @@ struct Tune: AsyncParsableCommand {
     @Option(name: .customLong("set"), help: "A setting every trial takes, key=value (repeatable).")
     var settings: [String] = []
     @Option(help: "A YAML search space (default: the model's own).") var space: String?
+    @Option(help: "Feature columns for feature models: a YAML file (as evaluate --features).") var features: String?
     @Option(help: "Trials in all (finished ones in OUT count); with --strategy halving, the settings drawn.")
     var budget: Int?
     @Option(help: "random, or halving: successive halving over the epochs of an epoch-based model.")
@@ -54,7 +55,8 @@ struct Tune: AsyncParsableCommand {
 
     var source: Experiment.SplitSource {
         Experiment.SplitSource(
-            data: data, method: split, splitDirectory: splitDir, positiveThreshold: positiveThreshold, seed: seed)
+            data: data, method: split, splitDirectory: splitDir, positiveThreshold: positiveThreshold, seed: seed,
+            featuresFile: features)
     }
 
     func validate() throws {

@@ -12,11 +12,18 @@ enum Experiment {
         var splitDirectory: String?
         var positiveThreshold: Float?
         var seed: UInt64 = 42
+        /// A feature file (`--features`) for feature models, else the data's default set.
+        var featuresFile: String?
+        /// Feature columns given inline (a suite's `features:` mapping).
+        var features: FeatureSpec?
 
         /// - Throws: `ValidationError` naming the problem.
         func validate() throws {
-            if (data == nil) == (splitDirectory == nil) {
-                throw ValidationError("give exactly one of --data and --split-dir")
+            if data == nil && splitDirectory == nil {
+                throw ValidationError("give --data (with --split) or --split-dir")
+            }
+            if splitDirectory != nil && positiveThreshold != nil {
+                throw ValidationError("--positive-threshold applies to --data alone, not to a split folder")
             }
             if data != nil && SplitMethod(argument: method) == nil && !MovieLens.predefinedSplitNames.contains(method) {
                 throw ValidationError(
@@ -35,6 +42,12 @@ enum Experiment {
                     try SplitDirectory.load(splitDirectory)
                 }
                 context["split"] = splitDirectory
+                if let data {
+                    // The data set gives the split folder its side data (titles, genres, user attributes).
+                    let dataset = try options.load(data, quiet: quiet)
+                    split.side = dataset.side(alignedTo: split.users, items: split.items)
+                    context["side_data"] = data
+                }
             } else {
                 let data = self.data!
                 var dataset = try options.load(data, quiet: quiet)
@@ -59,6 +72,11 @@ enum Experiment {
                 context["data"] = data
                 context["split"] = split.description
                 context["seed"] = String(seed)
+            }
+            if let features { split.side.features = features }
+            if let featuresFile {
+                split.side.features = try FeatureFile.read(featuresFile)
+                context["features"] = featuresFile
             }
             context["train_fingerprint"] = split.train.fingerprint()
             context["test_fingerprint"] = split.test.fingerprint()
@@ -131,16 +149,18 @@ enum Experiment {
             let ratingMetrics = metrics.filter(\.isRatingMetric)
             if split.foldIn != nil && (sampled || !ratingMetrics.isEmpty) {
                 throw ValidationError(
-                    "a users:F split (strong generalisation) is evaluated by full ranking; rmse, mae and the sampled "
-                        + "protocol do not apply")
+                    "a users:F split (strong generalisation) is evaluated by full ranking; test-pair metrics (rmse, "
+                        + "roc_auc, …) and the sampled protocol do not apply")
             }
             if !ratingMetrics.isEmpty {
                 guard let predictor = trained as? any RatingPredictor else {
                     throw ValidationError(
-                        "\(model.name) does not predict ratings; rmse and mae need a rating model such as svd")
+                        "\(model.name) does not predict ratings; test-pair metrics (rmse, roc_auc, …) need a rating "
+                            + "model such as svd, or a feature model such as fm")
                 }
                 guard ratingMetrics.count == metrics.count else {
-                    throw ValidationError("evaluate rating metrics (rmse, mae) and ranking metrics in separate runs")
+                    throw ValidationError(
+                        "evaluate test-pair metrics (rmse, roc_auc, …) and ranking metrics in separate runs")
                 }
                 return try RatingEvaluator(metrics: ratingMetrics).evaluate(
                     predictor, train: split.train, test: split.test)
