@@ -179,6 +179,19 @@ public struct EncodedEntities: Sendable, Equatable {
         self.weights = weights
     }
 
+    /// The bags of `rows` as a batch of this table's fields only (a tower that reads one side).
+    public func batch(rows: [Int32]) -> FeatureBatch {
+        var batch = FeatureBatch(exampleCount: rows.count, fieldCount: fields.count)
+        for row in rows {
+            let start = Int(row) * fields.count
+            for field in 0..<fields.count {
+                let range = offsets[start + field]..<offsets[start + field + 1]
+                batch.append(indices: indices[range], weights: weights[range])
+            }
+        }
+        return batch
+    }
+
     /// Entity `row`'s bag of its `field`-th field (position in `fields`).
     public func bag(row: Int, field: Int) -> (indices: ArraySlice<Int32>, weights: ArraySlice<Float>) {
         let range = offsets[row * fields.count + field]..<offsets[row * fields.count + field + 1]
@@ -206,6 +219,12 @@ public struct FeatureBatch: Sendable, Equatable {
         self.exampleCount = exampleCount
         self.fieldCount = fieldCount
         offsets.reserveCapacity(exampleCount * fieldCount + 1)
+    }
+
+    mutating func append(indices bag: ArraySlice<Int32>, weights bagWeights: ArraySlice<Float>) {
+        indices += bag
+        weights += bagWeights
+        offsets.append(indices.count)
     }
 
     mutating func append(_ slots: [[(Int32, Float)]]) {

@@ -45,52 +45,26 @@ public struct DeepFM: FeatureScoringModel, SideDataModel {
     }
 
     public let config: Config
-    public let features: FeatureState
-    public let parameters: [String: Tensor]
-    public let ratingOffset: Float
-    public let ratingRange: ClosedRange<Float>?
-    public let userCount: Int
-    public let itemCount: Int
+    public let state: FeatureModelState
     var objective: FeatureObjective { config.objective }
 
     public init(fitting train: Interactions, side: SideData, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        let features = try FeatureState(fitting: train, side: side, model: Self.name)
-        let training = try FeatureTraining(train, config: config, model: Self.name)
-        let network = DeepFMNetwork(config: config, transform: features.transform)
-        let optimizer = Adam(
-            network.parameters.map(\.variable), learningRate: config.learningRate, weightDecay: config.regularization)
-        try training.run(network, optimizer: optimizer, state: features, config: config, context: context)
+        state = try FeatureModelState(
+            fitting: train, side: side, config: config, model: Self.name, context: context,
+            network: { DeepFMNetwork(config: config, transform: $0) },
+            optimizer: { config.adam(for: $0) })
         self.config = config
-        self.features = features
-        self.parameters = network.namedValues
-        self.ratingOffset = training.offset
-        self.ratingRange = training.range
-        self.userCount = train.userCount
-        self.itemCount = train.itemCount
-    }
-
-    public func save(into weights: inout ModelWeights) {
-        weights.store(parameters: parameters)
-        features.save(into: &weights)
-        weights.storeRatingScale(offset: ratingOffset, range: ratingRange)
     }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        features = try FeatureState(restoring: weights, userCount: userCount, itemCount: itemCount)
-        parameters = try weights.parameters(
-            shapes: DeepFMNetwork(config: config, transform: features.transform, trained: true).namedShapes)
-        (ratingOffset, ratingRange) = try weights.ratingScale()
-        self.userCount = userCount
-        self.itemCount = itemCount
+        state = try FeatureModelState(restoring: weights, userCount: userCount, itemCount: itemCount) {
+            DeepFMNetwork(config: config, transform: $0, trained: true).namedShapes
+        }
     }
 
-    func network() -> DeepFMNetwork {
-        let network = DeepFMNetwork(config: config, transform: features.transform, trained: true)
-        network.load(parameters)
-        return network
-    }
+    func emptyNetwork() -> DeepFMNetwork { DeepFMNetwork(config: config, transform: features.transform, trained: true) }
 }
 
 /// FM over every feature plus an MLP over the fields' pooled embeddings (the same table).

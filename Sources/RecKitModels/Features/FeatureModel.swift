@@ -18,7 +18,17 @@ public protocol FeatureModelConfig: ModelConfig {
     var negativeCount: Int { get }
     var epochCount: Int { get }
     var batchSize: Int { get }
+    var learningRate: Float { get }
+    /// L2 weight decay (Adam's).
+    var regularization: Float { get }
     var seed: UInt64 { get }
+}
+
+extension FeatureModelConfig {
+    /// Adam at this configuration's step and weight decay, over every parameter of `network`.
+    func adam(for network: some Module) -> Adam {
+        Adam(network.parameters.map(\.variable), learningRate: learningRate, weightDecay: regularization)
+    }
 }
 
 extension ModelSetting {
@@ -56,12 +66,16 @@ public struct FeatureState: Sendable {
     public let users: EncodedEntities
     public let items: EncodedEntities
 
-    /// Fits the side data's chosen feature set (or the data's default) on `train`.
+    /// Fits the side data's chosen feature set (or the data's default) on `train`, plus any
+    /// `extraUserColumns` the model adds (MF + DNN's pooled history).
     /// - Throws: `ConfigError` (key `features`) for a spec the data cannot feed.
-    public init(fitting train: Interactions, side: SideData, model: String) throws(ConfigError) {
+    public init(
+        fitting train: Interactions, side: SideData, model: String, extraUserColumns: [FeatureColumnSpec] = []
+    ) throws(ConfigError) {
         let userTable = RawFeatureTable.users(train, side: side)
         let itemTable = RawFeatureTable.items(train, side: side)
-        let spec = side.features ?? FeatureSpec.default(users: userTable, items: itemTable)
+        var spec = side.features ?? FeatureSpec.default(users: userTable, items: itemTable)
+        spec.user += extraUserColumns.filter { extra in !spec.user.contains { $0.name == extra.name } }
         do {
             transform = try FeatureTransform(fitting: spec, train: train, users: userTable, items: itemTable)
         } catch {
@@ -227,19 +241,81 @@ struct LabeledFeatures: Sendable {
     var labels: Tensor
 }
 
+/// What every feature model keeps once trained: its fitted columns, its network's parameters and
+/// its output scale; trained, saved and restored here once for all of them.
+public struct FeatureModelState: Sendable {
+    public let features: FeatureState
+    public let parameters: [String: Tensor]
+    /// Regression: the training mean added to the network's output, and the rating range.
+    public let ratingOffset: Float
+    public let ratingRange: ClosedRange<Float>?
+    public let userCount: Int
+    public let itemCount: Int
+
+    /// Fits the feature columns on `train`, makes the network for them and trains it.
+    init<Network: FeatureNetwork>(
+        fitting train: Interactions, side: SideData, config: some FeatureModelConfig, model: String,
+        context: TrainingContext, extraUserColumns: [FeatureColumnSpec] = [],
+        check: (FeatureTransform) throws -> Void = { _ in },
+        network makeNetwork: (FeatureTransform) -> Network, optimizer makeOptimizer: (Network) -> any Optimizer
+    ) throws {
+        features = try FeatureState(fitting: train, side: side, model: model, extraUserColumns: extraUserColumns)
+        try check(features.transform)
+        let training = try FeatureTraining(train, config: config, model: model)
+        let network = makeNetwork(features.transform)
+        try training.run(network, optimizer: makeOptimizer(network), state: features, config: config, context: context)
+        parameters = network.namedValues
+        ratingOffset = training.offset
+        ratingRange = training.range
+        userCount = train.userCount
+        itemCount = train.itemCount
+    }
+
+    func save(into weights: inout ModelWeights) {
+        weights.store(parameters: parameters)
+        features.save(into: &weights)
+        weights.storeRatingScale(offset: ratingOffset, range: ratingRange)
+    }
+
+    /// The state `save(into:)` wrote; `shapes` gives the network's parameter shapes for the columns.
+    init(
+        restoring weights: ModelWeights, userCount: Int, itemCount: Int,
+        shapes: (FeatureTransform) -> [String: [Int]]
+    ) throws(RestoreError) {
+        features = try FeatureState(restoring: weights, userCount: userCount, itemCount: itemCount)
+        parameters = try weights.parameters(shapes: shapes(features.transform))
+        (ratingOffset, ratingRange) = try weights.ratingScale()
+        self.userCount = userCount
+        self.itemCount = itemCount
+    }
+}
+
 /// Scoring and rating prediction shared by the feature models: a network's outputs for pairs, as
 /// probabilities (classification) or ratings clipped to the training range (regression).
 protocol FeatureScoringModel: FeatureAwareRecommender, RatingPredictor {
     associatedtype Network: FeatureNetwork
     var objective: FeatureObjective { get }
-    /// Regression: the training mean and rating range.
-    var ratingOffset: Float { get }
-    var ratingRange: ClosedRange<Float>? { get }
-    /// A network holding the trained parameters.
-    func network() -> Network
+    var state: FeatureModelState { get }
+    /// A network of this model's shape, its parameters not yet loaded.
+    func emptyNetwork() -> Network
 }
 
 extension FeatureScoringModel {
+    public var features: FeatureState { state.features }
+    public var userCount: Int { state.userCount }
+    public var itemCount: Int { state.itemCount }
+    var ratingOffset: Float { state.ratingOffset }
+    var ratingRange: ClosedRange<Float>? { state.ratingRange }
+
+    public func save(into weights: inout ModelWeights) { state.save(into: &weights) }
+
+    /// A network holding the trained parameters.
+    func network() -> Network {
+        let network = emptyNetwork()
+        network.load(state.parameters)
+        return network
+    }
+
     /// Outputs of `batch` in chunks (no graph).
     func outputs(_ network: Network, _ batch: (_ range: Range<Int>) -> FeatureBatch, count: Int) -> [Float] {
         var scores: [Float] = []

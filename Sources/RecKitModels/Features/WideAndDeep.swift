@@ -63,19 +63,20 @@ public struct WideAndDeep: FeatureScoringModel, SideDataModel {
     }
 
     public let config: Config
-    public let features: FeatureState
-    public let parameters: [String: Tensor]
-    public let ratingOffset: Float
-    public let ratingRange: ClosedRange<Float>?
-    public let userCount: Int
-    public let itemCount: Int
+    public let state: FeatureModelState
     var objective: FeatureObjective { config.objective }
 
     public init(fitting train: Interactions, side: SideData, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        let features = try FeatureState(fitting: train, side: side, model: Self.name)
-        let training = try FeatureTraining(train, config: config, model: Self.name)
-        let network = WideAndDeepNetwork(config: config, transform: features.transform)
+        state = try FeatureModelState(
+            fitting: train, side: side, config: config, model: Self.name, context: context,
+            network: { WideAndDeepNetwork(config: config, transform: $0) },
+            optimizer: { network in Self.optimizer(network, config: config) })
+        self.config = config
+    }
+
+    /// The wide part by FTRL (or AdaGrad), the deep part by Adam, stepping together.
+    static func optimizer(_ network: WideAndDeepNetwork, config: Config) -> any Optimizer {
         var optimizers: [any Optimizer] = []
         let wide = network.wideParameters
         if !wide.isEmpty {
@@ -88,37 +89,18 @@ public struct WideAndDeep: FeatureScoringModel, SideDataModel {
         if !deep.isEmpty {
             optimizers.append(Adam(deep, learningRate: config.learningRate, weightDecay: config.regularization))
         }
-        try training.run(
-            network, optimizer: CombinedOptimizer(optimizers), state: features, config: config, context: context)
-        self.config = config
-        self.features = features
-        self.parameters = network.namedValues
-        self.ratingOffset = training.offset
-        self.ratingRange = training.range
-        self.userCount = train.userCount
-        self.itemCount = train.itemCount
-    }
-
-    public func save(into weights: inout ModelWeights) {
-        weights.store(parameters: parameters)
-        features.save(into: &weights)
-        weights.storeRatingScale(offset: ratingOffset, range: ratingRange)
+        return CombinedOptimizer(optimizers)
     }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
         self.config = config
-        features = try FeatureState(restoring: weights, userCount: userCount, itemCount: itemCount)
-        parameters = try weights.parameters(
-            shapes: WideAndDeepNetwork(config: config, transform: features.transform, trained: true).namedShapes)
-        (ratingOffset, ratingRange) = try weights.ratingScale()
-        self.userCount = userCount
-        self.itemCount = itemCount
+        state = try FeatureModelState(restoring: weights, userCount: userCount, itemCount: itemCount) {
+            WideAndDeepNetwork(config: config, transform: $0, trained: true).namedShapes
+        }
     }
 
-    func network() -> WideAndDeepNetwork {
-        let network = WideAndDeepNetwork(config: config, transform: features.transform, trained: true)
-        network.load(parameters)
-        return network
+    func emptyNetwork() -> WideAndDeepNetwork {
+        WideAndDeepNetwork(config: config, transform: features.transform, trained: true)
     }
 }
 

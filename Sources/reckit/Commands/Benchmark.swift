@@ -154,14 +154,7 @@ struct BenchmarkSuite {
     var datasets: [DataSet] = []
     var models: [ModelEntry] = []
 
-    /// A problem in the suite file, at a line and column when known, naming the field.
-    struct Problem: Error, CustomStringConvertible {
-        let path: String
-        let mark: Mark?
-        let field: String
-        let message: String
-        var description: String { "\(path)\(mark.map { ":\($0.line):\($0.column)" } ?? ""): \(field): \(message)" }
-    }
+    typealias Problem = YAMLProblem
 
     /// Reads and checks `path`: every field, model setting and path is validated before the caller
     /// trains anything.
@@ -169,15 +162,7 @@ struct BenchmarkSuite {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RuntimeError("\(path): cannot be read")
         }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw Problem(path: path, mark: nil, field: "suite", message: "the file is empty")
-            }
-            root = node
-        } catch let error as YamlError {
-            throw Problem(path: path, mark: nil, field: "suite", message: "not valid YAML: \(error)")
-        }
+        let root = try YAMLProblem.compose(text, path: path, field: "suite")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func problem(_ node: Node?, _ field: String, _ message: String) -> Problem {
             Problem(path: path, mark: node?.mark, field: field, message: message)

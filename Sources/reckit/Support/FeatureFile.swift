@@ -6,27 +6,13 @@ import Yams
 /// `context:` lists of columns and a `crossed:` list, read into a `FeatureSpec` and checked, every
 /// problem reported at its `file:line:column` with the field (`item[1].boundaries`).
 enum FeatureFile {
-    struct Problem: Error, CustomStringConvertible {
-        let path: String
-        let mark: Mark?
-        let field: String
-        let message: String
-        var description: String { "\(path)\(mark.map { ":\($0.line):\($0.column)" } ?? ""): \(field): \(message)" }
-    }
+    typealias Problem = YAMLProblem
 
     static func read(_ path: String) throws -> FeatureSpec {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw RuntimeError("\(path): cannot be read")
         }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw Problem(path: path, mark: nil, field: "features", message: "the file is empty")
-            }
-            root = node
-        } catch let error as YamlError {
-            throw Problem(path: path, mark: nil, field: "features", message: "not valid YAML: \(error)")
-        }
+        let root = try YAMLProblem.compose(text, path: path, field: "features")
         // A whole file may also be `features:` with the lists under it.
         if let mapping = root.mapping, mapping.count == 1, let inner = mapping["features"] {
             return try spec(inner, path: path, field: "features")
