@@ -37,7 +37,7 @@ import Testing
     }
 
     /// Each model separates liked from disliked test pairs far better than item popularity does.
-    @Test(arguments: ["fm", "deepfm", "widedeep"])
+    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn"])
     func learnsBeyondPopularity(name: String) throws {
         let counts = Self.split.train.countsPerItem()
         let popularity = Metrics.auc(
@@ -50,7 +50,7 @@ import Testing
     }
 
     /// Save → restore gives identical predictions and scores; seeded single-thread runs are equal bit for bit.
-    @Test(arguments: ["fm", "deepfm", "widedeep"])
+    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn"])
     func roundTripsAndRepeats(name: String) throws {
         let model = try Self.fit(name)
         var weights = model.weights
@@ -101,6 +101,24 @@ import Testing
             Metrics.rmse(predictions: predictions, targets: ratings)
                 < Metrics.rmse(predictions: ratings.map { _ in mean }, targets: ratings) - 0.05)
         #expect(throws: ConfigError.self) { try Self.fit("fm", ["objective": "regression", "negatives": "2"]) }
+    }
+
+    /// MF + DNN's towers score like its pair network; with history the rated items enter the user
+    /// tower, and a newcomer's history changes their scores (MF with history).
+    @Test func mfdnnTowersAndHistory() throws {
+        let model = try Self.fit("mfdnn", ["history": "true", "objective": "classification"]) as! MFDNN
+        #expect(model.features.transform.columns.contains { $0.name == "user_history" })
+        let users: [Int32] = [3, 11]
+        let items = (0..<Int32(model.itemCount)).map { $0 }
+        let towers = model.scores(forUsers: users)
+        let pairs = GradientRecording.disabled {
+            users.flatMap { user in
+                model.network()(model.features.batch(users: items.map { _ in user }, items: items)).value.scalars
+            }
+        }
+        #expect(zip(towers.scalars, pairs).allSatisfy { abs($0 - $1) <= 1e-4 })
+        #expect(model.scores(forHistory: [1, 2, 3]) != model.scores(forHistory: [40, 50, 60]))
+        #expect(Self.auc(model) > 0.6)
     }
 
     /// Without ratings a classifier learns observed pairs against sampled ones.

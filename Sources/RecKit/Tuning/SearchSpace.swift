@@ -128,6 +128,10 @@ public struct SearchSpace: Sendable, Equatable {
                 "hidden": .integer(100, 1000, log: true), "factors": .integer(32, 400, log: true),
                 "dropout": .uniform(0, 0.8),
             ])
+        case "fm", "deepfm", "widedeep":
+            return SearchSpace([
+                "epochs": .integer(1, 15, log: false), "learning_rate": .logUniform(0.0003, 0.01),
+            ])
         case "cdae":
             return SearchSpace([
                 "hidden": .integer(16, 256, log: true), "dropout": .uniform(0, 0.8),
