@@ -19,7 +19,8 @@ SEED ?= 42
 PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
-	bench-multvae bench-gru4rec bench-sasrec bench-serve check-api bench-linear bench-frontier bench-tune clean
+	bench-multvae bench-gru4rec bench-sasrec bench-features bench-serve check-api bench-linear bench-frontier bench-tune \
+	clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -105,6 +106,13 @@ bench-gru4rec: release
 
 bench-sasrec: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/sasrec-vs-torch.sh
+
+# LR, FM, DeepFM and Wide & Deep on ml-100k's explicit split: AUC and epoch time against plain PyTorch networks
+# trained on the same examples (needs ../shared, torch and safetensors in PEERS_PYTHON), then the suite
+# that chooses each model's epochs and step on validation.
+bench-features: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/features-vs-torch.sh
+	.build/release/reckit benchmark benchmarks/features-ml100k.yaml
 
 # The server under load (wrk; loopback): GET and POST recommendations, and 10 hot reloads under load.
 bench-serve: release
