@@ -49,9 +49,13 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
     /// test part and the rest the fold-in part a model reads as the user's history. Held-out users'
     /// interactions with items absent from training are dropped, as the paper's code does.
     case users(fraction: Double, testFraction: Double)
+    /// Cold users: a random `fraction` of the users is held out entirely — all their interactions are
+    /// the test part and training sees none, only their side data (features); a feature model scores
+    /// them from attributes alone.
+    case coldUsers(fraction: Double)
 
     /// Parses `random:0.1`, `holdout:0.2`, `holdout:0.2:5`, `leave-last-out`, `leave-last-out:2`,
-    /// `temporal:0.1`, `users:0.1`, `users:0.1:0.2`.
+    /// `temporal:0.1`, `users:0.1`, `users:0.1:0.2`, `cold-users:0.1`.
     public init?(argument: String) {
         let parts = argument.split(separator: ":").map(String.init)
         func fraction(_ index: Int) -> Double? {
@@ -78,6 +82,9 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
             guard parts.count == 2 || parts.count == 3, let value = fraction(1) else { return nil }
             guard let test = parts.count == 3 ? fraction(2) : 0.2 else { return nil }
             self = .users(fraction: value, testFraction: test)
+        case "cold-users":
+            guard parts.count == 2, let value = fraction(1) else { return nil }
+            self = .coldUsers(fraction: value)
         default:
             return nil
         }
@@ -90,6 +97,7 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case .leaveLastOut(let count): return "leave-last-out:\(count)"
         case .temporal(let fraction): return "temporal:\(fraction)"
         case .users(let fraction, let test): return "users:\(fraction):\(test)"
+        case .coldUsers(let fraction): return "cold-users:\(fraction)"
         }
     }
 }
@@ -171,6 +179,9 @@ extension Interactions {
             var inTraining = [Bool](repeating: false, count: itemCount)
             for item in train.items { inTraining[Int(item)] = true }
             return (train, filteringRows { heldOut[Int(users[$0])] && inTraining[Int(items[$0])] })
+        case .coldUsers(let fraction):
+            let heldOut = Splitter.heldOutUsers(self, fraction: fraction, using: &generator)
+            isTest = users.map { heldOut[Int($0)] }
         }
         return (filteringRows { !isTest[$0] }, filteringRows { isTest[$0] })
     }

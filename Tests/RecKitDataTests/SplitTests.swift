@@ -91,6 +91,20 @@ import _RecKitTestSupport
         #expect(try dataset.split(.users(fraction: 0.25, testFraction: 0.2), seed: 6).test != split.test)
     }
 
+    /// Cold users: whole users held out, every one of their interactions tested, none trained on;
+    /// the side data stays (features are what they are scored from).
+    @Test func coldUsersAreHeldOutEntirely() throws {
+        #expect(SplitMethod(argument: "cold-users:0.1") == .coldUsers(fraction: 0.1))
+        #expect(SplitMethod(argument: "cold-users:1.5") == nil && SplitMethod(argument: "cold-users") == nil)
+        let split = try dataset.split(.coldUsers(fraction: 0.25), seed: 5)
+        #expect(split.train.count + split.test.count == dataset.interactions.count)
+        let heldOut = Set(split.test.users)
+        #expect(heldOut.count == Int((0.25 * Double(Set(dataset.interactions.users).count)).rounded()))
+        #expect(heldOut.isDisjoint(with: Set(split.train.users)))
+        #expect(split.side == dataset.side && split.foldIn == nil)
+        #expect(try dataset.split(.coldUsers(fraction: 0.25), seed: 5).test == split.test)
+    }
+
     @Test func temporalCutIsGlobal() throws {
         let split = try dataset.split(.temporal(testFraction: 0.25), seed: 0)
         #expect(split.train.timestamps!.max()! <= split.test.timestamps!.min()!)

@@ -72,8 +72,9 @@ struct Evaluate: AsyncParsableCommand {
             --model popularity --json
             Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F,
             users:F[:T] (strong generalisation: a fraction F of the users held out of training and scored from
-            their histories; T, default 0.2, of each one's interactions tested); u1–u5, ua, ub with --data
-            pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
+            their histories; T, default 0.2, of each one's interactions tested), cold-users:F (a fraction F of
+            the users held out entirely, scored from their features by feature models); u1–u5, ua, ub with
+            --data pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
             """)
 
     @Option(help: "A data-set folder or interaction file to split.") var data: String?

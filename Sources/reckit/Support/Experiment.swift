@@ -28,7 +28,7 @@ enum Experiment {
             if data != nil && SplitMethod(argument: method) == nil && !MovieLens.predefinedSplitNames.contains(method) {
                 throw ValidationError(
                     "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, "
-                        + "users:F[:T], or u1–u5/ua/ub (MovieLens 100K)"
+                        + "users:F[:T], cold-users:F, or u1–u5/ua/ub (MovieLens 100K)"
                 )
             }
         }
