@@ -248,9 +248,17 @@ public struct RecKitServer: Sendable {
         if let user = body.user { history = try await store.events(user: user).map(\.item) }
         history += given
         var ignored: [String] = []
-        let readsFeatures = slot.current.trained.model is any FeatureAwareRecommender
-        if body.userFeatures != nil && !readsFeatures {
-            ignored.append("user_features (the served model reads no features)")
+        if let features = body.userFeatures {
+            if let model = slot.current.trained.model as? any FeatureAwareRecommender {
+                let known = Set(model.features.transform.requestSources(.user))
+                let unused = features.keys.filter { !known.contains($0) }.sorted()
+                if !unused.isEmpty {
+                    ignored.append(
+                        "user_features \(unused.joined(separator: ", ")) (the served model does not read them)")
+                }
+            } else {
+                ignored.append("user_features (the served model reads no features)")
+            }
         }
         if body.context != nil { ignored.append("context (the served model reads no context)") }
         let isSession = body.session != nil

@@ -42,6 +42,38 @@ import _RecKitTestSupport
 
     static func body(_ json: String) -> ByteBuffer { ByteBuffer(string: json) }
 
+    /// A feature model served: a newcomer's `user_features` are scored (`path: features`), keys it does
+    /// not read are reported as ignored; the iALS server ignores features altogether.
+    @Test func userFeaturesReachAFeatureModel() async throws {
+        let folder = TemporaryDirectory()
+        let fm = try TrainedModel(
+            training: try ConfiguredModel("fm", settings: ["epochs": "1", "threads": "1"]), on: Self.dataset)
+        try fm.save(to: folder.path + "/models/v1")
+        let featureServer = RecKitServer(
+            slot: try ModelSlot(source: .versions(folder.path + "/models")),
+            store: try SQLiteEventStore(path: folder.path + "/events.sqlite"), options: RecKitServer.Options())
+        let request = #"{"user_features":{"genres":"Drama","shoe_size":"42"},"k":4}"#
+        let expected = RecommendationPolicy().recommend(
+            .init(k: 4, userFeatures: ["genres": "Drama", "shoe_size": "42"]), with: fm)
+        try await application(featureServer).test(.router) { client in
+            try await client.execute(uri: "/v1/recommendations", method: .post, body: Self.body(request)) { response in
+                #expect(response.status == .ok)
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "features")
+                #expect(Self.items(object) == expected.recommendations.map(\.item))
+                #expect((object["ignored"] as? [String])?.first?.hasPrefix("user_features genres, shoe_size") == true)
+            }
+        }
+        let plain = try server(TemporaryDirectory())
+        try await application(plain).test(.router) { client in
+            try await client.execute(uri: "/v1/recommendations", method: .post, body: Self.body(request)) { response in
+                let object = try Self.object(response)
+                #expect(object["path"] as? String == "popular")
+                #expect(object["ignored"] as? [String] == ["user_features (the served model reads no features)"])
+            }
+        }
+    }
+
     @Test func recommendationsFollowThePolicyAndEventsChangeThemAtOnce() async throws {
         let folder = TemporaryDirectory()
         let server = try server(folder)
