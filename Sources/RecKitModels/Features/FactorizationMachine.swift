@@ -3,7 +3,8 @@ import RecKitData
 import RecKitNN
 import RecKitTensor
 
-/// Factorisation machine (Rendle 2010) over feature columns: w₀ + Σᵢ wᵢxᵢ + Σᵢ<ⱼ ⟨vᵢ, vⱼ⟩ xᵢxⱼ, the
+/// Factorisation machine (Rendle 2010) over feature columns:
+/// w₀ + Σᵢ wᵢxᵢ + Σᵢ<ⱼ ⟨vᵢ, vⱼ⟩ xᵢxⱼ, the
 /// pairwise sum computed in O(k·n) as ½ Σ_f [(Σᵢ v_if xᵢ)² − Σᵢ v_if² xᵢ²]. `factors=0` leaves the
 /// linear part: logistic (or linear) regression on the same columns. Trained by Adam on
 /// mini-batches; seeded, single-threaded (BLAS aside), so a seeded run is repeatable.

@@ -35,7 +35,8 @@ extension ModelSetting {
     /// The settings of `FeatureModelConfig`, in the order models list them.
     static let featureObjective = ModelSetting.choice(
         "objective", FeatureObjective.self,
-        "classification: BCE on rating ≥ positive_threshold (or observed vs sampled pairs); regression: MSE on ratings")
+        "classification: BCE on rating ≥ positive_threshold (or observed vs sampled pairs); "
+            + "regression: MSE on ratings")
     static let positiveThreshold = ModelSetting.number(
         "positive_threshold", .any, "classification on ratings: the lowest rating labelled positive")
     static let featureNegatives = ModelSetting.integer(
