@@ -279,7 +279,6 @@ public struct FittedFeatureColumn: Codable, Sendable, Equatable {
 
     public var name: String { spec?.name ?? cross!.name }
     public var sourceName: String { spec?.sourceName ?? "" }
-    public var isNumeric: Bool { spec?.kind == .numeric }
 
     init(fitting spec: FeatureColumnSpec, side: FeatureSide, values: [RawFeatureValue], offset: Int) {
         self.spec = spec
