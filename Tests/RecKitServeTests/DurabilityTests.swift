@@ -56,7 +56,13 @@ import _RecKitTestSupport
     final class Counter: @unchecked Sendable { // guarded by `lock`
         private let lock = NSLock()
         private var count = 0
-        func add() { lock.withLock { count += 1 } }
+        /// Counts one more batch and returns the new total.
+        func add() -> Int {
+            lock.withLock {
+                count += 1
+                return count
+            }
+        }
         var value: Int { lock.withLock { count } }
     }
 
@@ -98,9 +104,12 @@ import _RecKitTestSupport
         let eventsPerBatch = 250 // 100,000 events
         let acknowledged = Counter()
         let killAfter = Int.random(in: 20...300) // of 400 batches: the kill lands while clients are posting
-        let killer = Task {
-            while acknowledged.value < killAfter { try await Task.sleep(for: .milliseconds(2)) }
-            server.kill()
+        // The client whose acknowledgement is number `killAfter` kills the server itself, so the kill cannot fall
+        // after the last batch however the tasks are scheduled: the other clients' requests in flight are cut off,
+        // and that client's next batch finds no server until the restart 200 ms later.
+        let killed = Counter()
+        let restarter = Task {
+            while killed.value == 0 { try await Task.sleep(for: .milliseconds(2)) }
             try await Task.sleep(for: .milliseconds(200))
             try server.start()
         }
@@ -121,7 +130,10 @@ import _RecKitTestSupport
                             if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
                                 (200..<300).contains(Int(response.status.code))
                             {
-                                acknowledged.add()
+                                if acknowledged.add() == killAfter {
+                                    server.kill()
+                                    _ = killed.add()
+                                }
                                 break
                             }
                             retries += 1
@@ -134,11 +146,11 @@ import _RecKitTestSupport
             }
             return try await group.reduce(0, +)
         }
-        try await killer.value
+        try await restarter.value
         server.kill()
         let events = try await stored()
         #expect(events.count == clients * batchesPerClient * eventsPerBatch, "retries: \(retries)")
-        #expect(retries > 0, "the kill landed while batches were in flight (after \(killAfter) acknowledged)")
+        #expect(retries > 0, "batches were refused while the server was down (killed after \(killAfter) acknowledged)")
         #expect(Set(events.map { $0.user + "/" + $0.item }).count == events.count)
         let log = (try? String(contentsOfFile: folder.path + "/serve.log", encoding: .utf8)) ?? ""
         #expect(log.components(separatedBy: "Server started").count - 1 == 2, "the server was killed and restarted")
