@@ -44,6 +44,33 @@ import _RecKitTestSupport
         #expect(RandomRecommender(fitting: train, seed: 5).scores(forUsers: [0]) != a.scores(forUsers: [0]))
     }
 
+    /// On ratings, random predicts as Surprise's NormalPredictor: one fixed draw per pair, with the
+    /// training ratings' mean and spread, inside their range; a restored model predicts the same.
+    @Test func randomPredictsNormalRatings() throws {
+        let rated = SyntheticData.generate(preset: .tiny, seed: 2).ratings.interactions
+        let ratings = rated.ratings!
+        let mean = ratings.reduce(0, +) / Float(ratings.count)
+        let squares: [Float] = ratings.map { ($0 - mean) * ($0 - mean) }
+        let deviation = (squares.reduce(0, +) / Float(ratings.count)).squareRoot()
+        let model = RandomRecommender(fitting: rated, seed: 4)
+        let fitted = try #require(model.ratings)
+        #expect(abs(fitted.mean - mean) < 1e-4 && abs(fitted.deviation - deviation) < 1e-4)
+        let users = (0..<20_000).map { Int32($0 % rated.userCount) }
+        let items = (0..<20_000).map { Int32(($0 / rated.userCount) % rated.itemCount) }
+        let predictions = model.predict(users: users, items: items)
+        let predictedMean = predictions.reduce(0, +) / Float(predictions.count)
+        // Clipping to the range pulls the mean a little towards the middle of the range.
+        #expect(abs(predictedMean - mean) < 0.1, "\(predictedMean) vs \(mean)")
+        #expect(predictions.allSatisfy { ratings.min()! <= $0 && $0 <= ratings.max()! })
+        #expect(Set(predictions.prefix(100)).count > 70) // distinct draws, apart from clipped ones
+        #expect(model.predict(user: 3, item: 5) == model.predict(users: [1, 3], items: [2, 5])[1])
+        #expect(RandomRecommender(fitting: rated, seed: 5).predict(user: 3, item: 5) != model.predict(user: 3, item: 5))
+        let restored = try RandomRecommender(
+            restoring: model.config, weights: model.weights, userCount: model.userCount, itemCount: model.itemCount)
+        #expect(restored.predict(users: users, items: items) == predictions)
+        #expect(RandomRecommender(fitting: train, seed: 4).ratings == nil)
+    }
+
     @Test func factorModelScoresAreDotProducts() {
         let users = Tensor(shape: [2, 2], scalars: [1, 0, 0.5, 2])
         let items = Tensor(shape: [3, 2], scalars: [1, 1, 2, 0, 0, 3])
