@@ -84,7 +84,7 @@ let package = Package(
             path: "Tests/_RecKitTestSupport"
         ),
         .testTarget(name: "RecKitTensorTests", dependencies: ["RecKitTensor", "_RecKitTestSupport"]),
-        .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "_RecKitTestSupport"]),
+        .testTarget(name: "RecKitDataTests", dependencies: ["RecKitData", "RecKitTensor", "_RecKitTestSupport"]),
         .testTarget(name: "RecKitNNTests", dependencies: ["RecKitNN", "_RecKitTestSupport"]),
         .testTarget(
             name: "RecKitModelsTests", dependencies: ["RecKitModels", "RecKitNN", "RecKitEval", "_RecKitTestSupport"]),

@@ -1,4 +1,5 @@
 import Foundation
+import RecKitTensor
 import Testing
 
 @testable import RecKitData
@@ -120,6 +121,73 @@ import Testing
         #expect(
             selected.fieldCount == 2
                 && selected.indices == [bag(0, 0), bag(0, 1), bag(1, 0), bag(1, 1)].flatMap { $0.map(\.0) })
+    }
+
+    /// Training examples see their user's and item's mean rating out of fold: against a direct
+    /// computation over the other folds' rows, never including the row's own rating.
+    @Test func outOfFoldMeansLeaveTheRowsFoldOut() throws {
+        let generated = SyntheticData.generate(preset: .tiny, seed: 3).ratings.interactions
+        let means = try #require(RawFeatureTable.outOfFoldMeans(generated, folds: 5))
+        let fold = (0..<generated.count).map { row in
+            var hash = SplitMix64(seed: UInt64(row))
+            return Int(hash.next() % 5)
+        }
+        let ratings = generated.ratings!
+        func direct(_ row: Int, _ entities: [Int32]) -> Float? {
+            let others = (0..<generated.count).filter { entities[$0] == entities[row] && fold[$0] != fold[row] }
+            return others.isEmpty ? nil : Float(others.map { Double(ratings[$0]) }.reduce(0, +) / Double(others.count))
+        }
+        for row in stride(from: 0, to: generated.count, by: 97) {
+            let (user, item) = (direct(row, generated.users), direct(row, generated.items))
+            #expect(means[row].user.map { abs($0 - user!) < 1e-4 } ?? (user == nil))
+            #expect(means[row].item.map { abs($0 - item!) < 1e-4 } ?? (item == nil))
+        }
+        #expect(Set(fold).count == 5)
+        let unrated = try Interactions(users: [0, 1], items: [1, 0], userCount: 2, itemCount: 2)
+        #expect(RawFeatureTable.outOfFoldMeans(unrated) == nil)
+
+        // A given mean replaces the entity's own in a batch; an example without one keeps it.
+        let fitted = try Self.transform(
+            FeatureSpec(user: [FeatureColumnSpec("mean", source: "rating_mean", kind: .numeric)]))
+        let users = fitted.encode(RawFeatureTable.users(Self.train, side: Self.side), side: .user)
+        let items = fitted.encode(RawFeatureTable.items(Self.train, side: Self.side), side: .item)
+        let column = fitted.columns[0]
+        let batch = fitted.batch(
+            users: users, userRows: [0, 0, 0], items: items, itemRows: [0, 2, 1],
+            means: [RatingMeans(user: 3, item: nil), nil, RatingMeans(user: nil, item: 2)])
+        // Example 0 reads 3; example 1 user 0's own mean of 4; example 2 a missing mean (weight 0).
+        #expect(batch.weights == [(3 - column.mean!) / column.deviation!, (4 - column.mean!) / column.deviation!, 0])
+    }
+
+    /// A user or item "as new" hides the ID, history and aggregates and keeps its attributes; an
+    /// entity without training interactions has missing aggregates (the training mean), not a count of 0.
+    @Test func entitiesAsNewKeepOnlyTheirAttributes() throws {
+        let fitted = try Self.transform(
+            FeatureSpec(user: [
+                FeatureColumnSpec("user_id", source: "id", kind: .categorical),
+                FeatureColumnSpec("occupation", kind: .categorical),
+                FeatureColumnSpec("count", source: "rating_count", kind: .numeric),
+                FeatureColumnSpec("history", kind: .multivalent),
+            ]))
+        let table = RawFeatureTable.users(Self.train, side: Self.side)
+        let known = fitted.encode(table, side: .user)
+        let new = fitted.encode(table, side: .user, asNew: true)
+        for user in 0..<4 {
+            #expect(new.bag(row: user, field: 0).indices.isEmpty)
+            #expect(Array(new.bag(row: user, field: 1).indices) == Array(known.bag(row: user, field: 1).indices))
+            #expect(Array(new.bag(row: user, field: 2).weights) == [0])
+            #expect(new.bag(row: user, field: 3).indices.isEmpty)
+        }
+        // User 3 has no training interactions: known or new, it looks the same.
+        for field in 0..<4 { #expect(known.bag(row: 3, field: field) == new.bag(row: 3, field: field)) }
+        #expect(fitted.requestSources(.user) == ["occupation"])
+
+        let both = known.appending(new)
+        #expect(both.count == 8)
+        for field in 0..<4 {
+            #expect(both.bag(row: 1, field: field) == known.bag(row: 1, field: field))
+            #expect(both.bag(row: 5, field: field) == new.bag(row: 1, field: field))
+        }
     }
 
     /// The transform survives JSON (what a model directory keeps) and encodes identically after.

@@ -21,10 +21,30 @@ import Testing
         return side
     }()
 
-    static func fit(_ name: String, _ settings: [String: String] = [:]) throws -> any TrainableRecommender {
+    static func fit(
+        _ name: String, _ settings: [String: String] = [:], side: SideData = side
+    ) throws -> any TrainableRecommender {
         try ConfiguredModel(name, settings: ["epochs": "4", "threads": "1"].merging(settings) { $1 })
             .fit(split.train, validation: nil, side: side)
     }
+
+    /// What to recommend to a newcomer: any rated item against 4 sampled unrated ones.
+    static let observedPairs = ["epochs": "8", "negatives": "4", "positive_threshold": "0"]
+
+    /// The user's ID and occupation, the item's ID and genres: what the cold-start tests read.
+    static let attributeSide: SideData = {
+        var side = FeatureModelTests.side
+        side.features = FeatureSpec(
+            user: [
+                FeatureColumnSpec("user_id", source: "id", kind: .categorical),
+                FeatureColumnSpec("occupation", kind: .categorical),
+            ],
+            item: [
+                FeatureColumnSpec("item_id", source: "id", kind: .categorical),
+                FeatureColumnSpec("genres", kind: .multivalent, combiner: .sqrtn),
+            ])
+        return side
+    }()
 
     /// ROC AUC of the test pairs' predictions against rating ≥ 4.
     static func auc(_ model: any TrainableRecommender) -> Double {
@@ -72,7 +92,30 @@ import Testing
     /// A user known only by a feature is scored from it: a new user whose favourite genre is 3,
     /// against one whose favourite is 2, gains most on genre 3's items (cold start).
     @Test func coldStartUsesUserFeatures() throws {
-        let model = try Self.fit("fm", ["epochs": "8"]) as! FactorizationMachine
+        let model = try Self.fit("fm", Self.observedPairs, side: Self.attributeSide) as! FactorizationMachine
+        Self.expectGenreThreeGains(model)
+        // An unknown value is out of vocabulary, not an error.
+        #expect(model.scores(forUserFeatures: ["occupation": "astronaut"]).count == model.itemCount)
+    }
+
+    /// cold_dropout (training shows users and items as new now and then): seeded runs still repeat
+    /// bit for bit, the draws change the model, and a new user is still scored from their feature.
+    @Test func coldDropoutRepeatsAndScoresNewUsers() throws {
+        let settings = Self.observedPairs.merging(["cold_dropout": "0.3"]) { $1 }
+        let model = try Self.fit("fm", settings, side: Self.attributeSide)
+        let users: [Int32] = [0, 7, 42]
+        #expect(
+            try Self.fit("fm", settings, side: Self.attributeSide).scores(forUsers: users)
+                == model.scores(forUsers: users))
+        #expect(
+            try Self.fit("fm", Self.observedPairs, side: Self.attributeSide).scores(forUsers: users)
+                != model.scores(forUsers: users))
+        Self.expectGenreThreeGains(model as! FactorizationMachine)
+        #expect(throws: ConfigError.self) { try Self.fit("fm", ["cold_dropout": "1"]) }
+    }
+
+    /// A new user whose favourite genre is 3, against one whose favourite is 2, gains most on genre 3's items.
+    static func expectGenreThreeGains(_ model: some FeatureAwareRecommender) {
         let truth = SyntheticData.generate(preset: .tiny, seed: 5).truth
         let two = model.scores(forUserFeatures: ["occupation": "g2"])
         let three = model.scores(forUserFeatures: ["occupation": "g3"])
@@ -82,8 +125,6 @@ import Testing
         }
         let others = Set(truth.primaryGenres).subtracting([3]).map(lift)
         #expect(lift(3) > others.max()! + 0.03, "\(lift(3)) vs \(others)")
-        // An unknown value is out of vocabulary, not an error.
-        #expect(model.scores(forUserFeatures: ["occupation": "astronaut"]).count == model.itemCount)
     }
 
     /// The linear model (factors=0), the parts of Wide & Deep and regression all train.

@@ -132,6 +132,10 @@ public struct SearchSpace: Sendable, Equatable {
             return SearchSpace([
                 "epochs": .integer(1, 15, log: false), "learning_rate": .logUniform(0.0003, 0.01),
             ])
+        case "mfdnn": // its ID embeddings overfit within a few epochs (ml-latest-small: best at 2–5)
+            return SearchSpace([
+                "epochs": .integer(1, 8, log: false), "learning_rate": .logUniform(0.0003, 0.003),
+            ])
         case "cdae":
             return SearchSpace([
                 "hidden": .integer(16, 256, log: true), "dropout": .uniform(0, 0.8),

@@ -251,7 +251,7 @@ extension FeatureSpec {
     public static func `default`(users: RawFeatureTable, items: RawFeatureTable) -> FeatureSpec {
         var spec = FeatureSpec()
         spec.user.append(FeatureColumnSpec("user_id", source: "id", kind: .categorical))
-        for name in users.sourceNames where !["id", "history", "rating_count", "rating_mean"].contains(name) {
+        for name in users.sourceNames where !RawFeatureTable.interactionSources.contains(name) {
             switch name {
             case "age":
                 spec.user.append(FeatureColumnSpec("age", kind: .bucketized, boundaries: [18, 25, 35, 45, 50, 56]))

@@ -80,12 +80,18 @@ public struct FeatureTransform: Codable, Sendable, Equatable {
         }
     }
 
-    /// Encodes users or items (`side`) of a raw table, one row of bags per entity.
-    public func encode(_ table: RawFeatureTable, side: FeatureSide) -> EncodedEntities {
+    /// Encodes users or items (`side`) of a raw table, one row of bags per entity. `asNew` hides
+    /// what only interactions give (`interactionSources`: out-of-vocabulary ID, no history, missing
+    /// aggregates): each entity as it looks when it arrives with its attributes alone.
+    public func encode(_ table: RawFeatureTable, side: FeatureSide, asNew: Bool = false) -> EncodedEntities {
         let fields = fields(of: side)
-        let sources = fields.map { table.values(columns[$0].sourceName) }
+        let sources = fields.map { field -> [RawFeatureValue]? in
+            let source = columns[field].sourceName
+            return asNew && RawFeatureTable.interactionSources.contains(source) ? nil : table.values(source)
+        }
         return EncodedEntities(fields: fields, count: table.entityCount) { entity, field in
-            sources[field].map { columns[fields[field]].encode($0[entity]) } ?? []
+            let column = columns[fields[field]]
+            return column.encode(sources[field]?[entity] ?? column.missingValue)
         }
     }
 
@@ -95,24 +101,26 @@ public struct FeatureTransform: Codable, Sendable, Equatable {
         let fields = fields(of: side)
         return EncodedEntities(fields: fields, count: 1) { _, field in
             let column = columns[fields[field]]
-            return column.encode(
-                values[column.sourceName] ?? (column.spec?.kind == .numeric ? .number(nil) : .strings([])))
+            return column.encode(values[column.sourceName] ?? column.missingValue)
         }
     }
 
     /// The sources of `side` that a request may give (`age`, `gender`, …), excluding `id`,
     /// `history` and aggregates, which a new user or item does not have.
     public func requestSources(_ side: FeatureSide) -> [String] {
-        fields(of: side).map { columns[$0].sourceName }.filter {
-            !["id", "history", "rating_count", "rating_mean"].contains($0)
-        }
+        fields(of: side).map { columns[$0].sourceName }.filter { !RawFeatureTable.interactionSources.contains($0) }
     }
 
     /// Examples `(users.rows[i], items.rows[i], times[i])`: every field's bag, crosses included.
+    /// `means[i]`, when given and not nil, replaces example i's user and item `rating_mean` values
+    /// (training examples without their own rating).
     public func batch(
-        users: EncodedEntities, userRows: [Int32], items: EncodedEntities, itemRows: [Int32], times: [Int64?]? = nil
+        users: EncodedEntities, userRows: [Int32], items: EncodedEntities, itemRows: [Int32], times: [Int64?]? = nil,
+        means: [RatingMeans?]? = nil
     ) -> FeatureBatch {
         precondition(userRows.count == itemRows.count && (times?.count ?? userRows.count) == userRows.count)
+        precondition((means?.count ?? userRows.count) == userRows.count)
+        let meanFields = columns.indices.filter { columns[$0].spec?.sourceName == "rating_mean" }
         let contextFields = fields(of: .context)
         let crosses = crossedFields
         var batch = FeatureBatch(exampleCount: userRows.count, fieldCount: fieldCount)
@@ -121,6 +129,11 @@ public struct FeatureTransform: Codable, Sendable, Equatable {
             for field in 0..<fieldCount { slots[field].removeAll(keepingCapacity: true) }
             users.collect(row: Int(userRows[example]), into: &slots)
             items.collect(row: Int(itemRows[example]), into: &slots)
+            if let own = means?[example] {
+                for field in meanFields {
+                    slots[field] = columns[field].encode(.number(columns[field].side == .user ? own.user : own.item))
+                }
+            }
             for field in contextFields {
                 let column = columns[field]
                 slots[field] = column.encode(
@@ -139,7 +152,7 @@ public struct FeatureTransform: Codable, Sendable, Equatable {
 public struct EncodedEntities: Sendable, Equatable {
     /// The global field numbers this table fills.
     public let fields: [Int]
-    public let count: Int
+    public private(set) var count: Int
     public private(set) var offsets: [Int]
     public private(set) var indices: [Int32]
     public private(set) var weights: [Float]
@@ -177,6 +190,17 @@ public struct EncodedEntities: Sendable, Equatable {
         self.offsets = offsets
         self.indices = indices
         self.weights = weights
+    }
+
+    /// This table's rows followed by `other`'s (of the same fields): row `count + r` is `other`'s row r.
+    public func appending(_ other: EncodedEntities) -> EncodedEntities {
+        precondition(other.fields == fields, "appending: tables of different fields")
+        var result = self
+        result.count += other.count
+        result.offsets += other.offsets.dropFirst().map { $0 + indices.count }
+        result.indices += other.indices
+        result.weights += other.weights
+        return result
     }
 
     /// The bags of `rows` as a batch of this table's fields only (a tower that reads one side).
@@ -278,6 +302,10 @@ public struct FittedFeatureColumn: Codable, Sendable, Equatable {
     public var parts: [Int]?
 
     public var name: String { spec?.name ?? cross!.name }
+    /// The raw value of an entity that lacks this column's source.
+    public var missingValue: RawFeatureValue {
+        [.numeric, .bucketized].contains(spec?.kind) ? .number(nil) : .strings([])
+    }
     public var sourceName: String { spec?.sourceName ?? "" }
 
     init(fitting spec: FeatureColumnSpec, side: FeatureSide, values: [RawFeatureValue], offset: Int) {

@@ -1,4 +1,5 @@
 import Foundation
+import RecKitTensor
 
 /// One raw value of a column for one entity: strings (one for a categorical value, several for a
 /// multivalent one, none when missing) or a number (nil when missing).
@@ -40,13 +41,17 @@ public struct RawFeatureTable: Sendable {
 
     public func has(_ source: String) -> Bool { columns[source] != nil }
 
+    /// The sources only interactions give — a new user or item has none of them.
+    public static let interactionSources: Set<String> = ["id", "history", "rating_count", "rating_mean"]
+
     public func values(_ source: String) -> [RawFeatureValue]? { columns[source] }
 
     /// Users: their attributes, `id` (the dense index), `history` (training items' indices),
-    /// `rating_count` and `rating_mean` over `train`.
+    /// `rating_count` and `rating_mean` over `train`. A user without training interactions has
+    /// none of these four, exactly as a new one (`interactionSources`).
     public static func users(_ train: Interactions, side: SideData) -> RawFeatureTable {
         var columns = aggregates(train, of: train.users, count: train.userCount)
-        columns["id"] = (0..<train.userCount).map { .strings([String($0)]) }
+        columns["id"] = ids(train.countsPerUser())
         var histories = [[String]](repeating: [], count: train.userCount)
         for row in 0..<train.count { histories[Int(train.users[row])].append(String(train.items[row])) }
         columns["history"] = histories.map { .strings($0) }
@@ -62,10 +67,10 @@ public struct RawFeatureTable: Sendable {
     }
 
     /// Items: `id`, `genres`, `tags`, `year`, `title_words`, catalog attributes, `rating_count` and
-    /// `rating_mean` over `train`.
+    /// `rating_mean` over `train` (an item without training interactions: no ID or aggregates).
     public static func items(_ train: Interactions, side: SideData) -> RawFeatureTable {
         var columns = aggregates(train, of: train.items, count: train.itemCount)
-        columns["id"] = (0..<train.itemCount).map { .strings([String($0)]) }
+        columns["id"] = ids(train.countsPerItem())
         if let catalog = side.items, catalog.count == train.itemCount {
             if let genres = catalog.genres {
                 columns["genres"] = (0..<catalog.count).map { item in
@@ -97,8 +102,13 @@ public struct RawFeatureTable: Sendable {
         return Array(Set(words)).sorted()
     }
 
+    /// Each entity's dense index as its `id`, for those with training interactions.
+    static func ids(_ counts: [Int]) -> [RawFeatureValue] {
+        counts.indices.map { counts[$0] > 0 ? .strings([String($0)]) : .strings([]) }
+    }
+
     /// `rating_count` (interactions in `train`) and `rating_mean` (mean rating; missing without
-    /// ratings or interactions) per entity.
+    /// ratings) per entity; both missing for an entity without training interactions, as for a new one.
     static func aggregates(_ train: Interactions, of entities: [Int32], count: Int) -> [String: [RawFeatureValue]] {
         var counts = [Int](repeating: 0, count: count)
         var sums = [Double](repeating: 0, count: count)
@@ -106,13 +116,55 @@ public struct RawFeatureTable: Sendable {
             counts[Int(entities[row])] += 1
             if let ratings = train.ratings { sums[Int(entities[row])] += Double(ratings[row]) }
         }
-        var columns: [String: [RawFeatureValue]] = ["rating_count": counts.map { .number(Float($0)) }]
+        var columns: [String: [RawFeatureValue]] = [
+            "rating_count": counts.map { $0 > 0 ? .number(Float($0)) : .number(nil) }
+        ]
         if train.ratings != nil {
             columns["rating_mean"] = (0..<count).map {
                 counts[$0] > 0 ? .number(Float(sums[$0] / Double(counts[$0]))) : .number(nil)
             }
         }
         return columns
+    }
+
+    /// Each training row's user and item `rating_mean` out of fold: the rows are dealt into `folds`
+    /// folds (by a fixed hash of the row number) and a row sees the means of its user's and item's
+    /// ratings in the other folds (missing when they have none there). The full means contain the
+    /// very rating a model is asked to predict, a target leak that rewards trusting the means of
+    /// entities with few ratings; leaving out the row alone leaks the other way (the ID and count
+    /// give the sum, and sum − (n − 1) × mean is the rating), which a fold of many rows dilutes. Nil
+    /// without ratings.
+    public static func outOfFoldMeans(_ train: Interactions, folds: Int = 5) -> [RatingMeans]? {
+        guard let ratings = train.ratings else { return nil }
+        let fold = (0..<train.count).map { row in
+            var hash = SplitMix64(seed: UInt64(row))
+            return Int(hash.next() % UInt64(folds))
+        }
+        func means(_ entities: [Int32], count: Int) -> [Float?] {
+            var sums = [Double](repeating: 0, count: count * folds)
+            var counts = [Int](repeating: 0, count: count * folds)
+            for row in 0..<train.count {
+                sums[Int(entities[row]) * folds + fold[row]] += Double(ratings[row])
+                counts[Int(entities[row]) * folds + fold[row]] += 1
+            }
+            var totalSums = [Double](repeating: 0, count: count)
+            var totalCounts = [Int](repeating: 0, count: count)
+            for entity in 0..<count {
+                for part in 0..<folds {
+                    totalSums[entity] += sums[entity * folds + part]
+                    totalCounts[entity] += counts[entity * folds + part]
+                }
+            }
+            return (0..<train.count).map { row in
+                let entity = Int(entities[row])
+                let others = totalCounts[entity] - counts[entity * folds + fold[row]]
+                guard others > 0 else { return nil }
+                return Float((totalSums[entity] - sums[entity * folds + fold[row]]) / Double(others))
+            }
+        }
+        let users = means(train.users, count: train.userCount)
+        let items = means(train.items, count: train.itemCount)
+        return (0..<train.count).map { RatingMeans(user: users[$0], item: items[$0]) }
     }
 
     /// One entity's raw values from `key=value` text (`age=25`, `genres=Comedy|Drama`): numbers
@@ -124,5 +176,17 @@ public struct RawFeatureTable: Sendable {
             }
             return .strings(parts)
         }
+    }
+}
+
+/// One example's `rating_mean` values for its user and item (nil: missing), replacing the
+/// entities' own (see `RawFeatureTable.outOfFoldMeans`).
+public struct RatingMeans: Sendable, Equatable {
+    public var user: Float?
+    public var item: Float?
+
+    public init(user: Float?, item: Float?) {
+        self.user = user
+        self.item = item
     }
 }

@@ -25,6 +25,7 @@ public struct DeepFM: FeatureScoringModel, SideDataModel {
         public var batchSize = 256
         public var learningRate: Float = 0.001
         public var regularization: Float = 0
+        public var coldDropout: Float = 0
         public var seed: UInt64 = 0
         public init() {}
 
@@ -32,6 +33,7 @@ public struct DeepFM: FeatureScoringModel, SideDataModel {
             case factorCount = "factors", layers, dropout, objective, positiveThreshold = "positive_threshold"
             case negativeCount = "negatives", epochCount = "epochs", batchSize = "batch_size"
             case learningRate = "learning_rate", regularization, seed
+            case coldDropout = "cold_dropout"
         }
 
         public static let settings: [ModelSetting] = [
@@ -40,7 +42,7 @@ public struct DeepFM: FeatureScoringModel, SideDataModel {
             .number("dropout", .from(0, below: 1), "dropout between hidden layers"),
             .featureObjective, .positiveThreshold, .featureNegatives,
             .epochs("passes over the training pairs"), .batchSize("examples per step"), .learningRate("Adam step"),
-            .regularization("L2 weight decay"), .seed,
+            .regularization("L2 weight decay"), .coldDropout, .seed,
         ]
     }
 

@@ -24,6 +24,7 @@ public struct FactorizationMachine: FeatureScoringModel, SideDataModel {
         public var learningRate: Float = 0.001
         /// L2 weight decay on every parameter (Adam's).
         public var regularization: Float = 0
+        public var coldDropout: Float = 0
         public var seed: UInt64 = 0
         public init() {}
 
@@ -31,13 +32,14 @@ public struct FactorizationMachine: FeatureScoringModel, SideDataModel {
             case factorCount = "factors", objective, positiveThreshold = "positive_threshold", negativeCount =
                 "negatives"
             case epochCount = "epochs", batchSize = "batch_size", learningRate = "learning_rate", regularization, seed
+            case coldDropout = "cold_dropout"
         }
 
         public static let settings: [ModelSetting] = [
             .factors(.between(0, 1024), "pairwise-interaction width (0: linear model only)"),
             .featureObjective, .positiveThreshold, .featureNegatives,
             .epochs("passes over the training pairs"), .batchSize("examples per step"), .learningRate("Adam step"),
-            .regularization("L2 weight decay"), .seed,
+            .regularization("L2 weight decay"), .coldDropout, .seed,
         ]
     }
 

@@ -21,6 +21,10 @@ public protocol FeatureModelConfig: ModelConfig {
     var learningRate: Float { get }
     /// L2 weight decay (Adam's).
     var regularization: Float { get }
+    /// The probability that a training example shows its user (and, drawn apart, its item) as a new
+    /// one: ID, history and rating aggregates hidden, so the model learns to score from attributes
+    /// alone (DropoutNet, Volkovs et al. 2017) — what cold start from features needs.
+    var coldDropout: Float { get }
     var seed: UInt64 { get }
 }
 
@@ -39,6 +43,10 @@ extension ModelSetting {
             + "regression: MSE on ratings")
     static let positiveThreshold = ModelSetting.number(
         "positive_threshold", .any, "classification on ratings: the lowest rating labelled positive")
+    static let coldDropout = ModelSetting.number(
+        "cold_dropout", .from(0, below: 1),
+        "probability that a training example's user, and apart its item, is shown as new (ID, history and "
+            + "rating aggregates hidden): learns cold start from features (DropoutNet)")
     static let featureNegatives = ModelSetting.integer(
         "negatives", .atLeast(0),
         "sampled unobserved items per observed pair, labelled 0 (default: 0 with ratings, 4 without)")
@@ -66,6 +74,9 @@ public struct FeatureState: Sendable {
     public let transform: FeatureTransform
     public let users: EncodedEntities
     public let items: EncodedEntities
+    /// While training: every user and item followed by itself as a new one (`encode(asNew:)`), the
+    /// tables `cold_dropout` draws from. Not saved.
+    let trainingTables: (users: EncodedEntities, items: EncodedEntities)?
 
     /// Fits the side data's chosen feature set (or the data's default) on `train`, plus any
     /// `extraUserColumns` the model adds (MF + DNN's pooled history).
@@ -84,6 +95,10 @@ public struct FeatureState: Sendable {
         }
         users = transform.encode(userTable, side: .user)
         items = transform.encode(itemTable, side: .item)
+        trainingTables = (
+            users.appending(transform.encode(userTable, side: .user, asNew: true)),
+            items.appending(transform.encode(itemTable, side: .item, asNew: true))
+        )
     }
 
     public func save(into weights: inout ModelWeights) {
@@ -111,6 +126,7 @@ public struct FeatureState: Sendable {
         self.transform = transform
         users = try table("feature_users", side: .user, count: userCount)
         items = try table("feature_items", side: .item, count: itemCount)
+        trainingTables = nil
     }
 
     /// The examples `(users[i], items[i], times[i])` as a feature batch.
@@ -128,7 +144,10 @@ public struct FeatureState: Sendable {
 
     /// Raw values that describe someone known by a history: those items (`history`) and their count.
     static func values(ofHistory history: [Int32]) -> [String: RawFeatureValue] {
-        ["history": .strings(history.map { String($0) }), "rating_count": .number(Float(history.count))]
+        [
+            "history": .strings(history.map { String($0) }),
+            "rating_count": .number(history.isEmpty ? nil : Float(history.count)),
+        ]
     }
 }
 
@@ -137,7 +156,8 @@ protocol FeatureNetwork: Module {
     func callAsFunction(_ batch: FeatureBatch) -> Variable
 }
 
-/// Training examples of a feature model and the one way they are trained, on the RecKitNN loop.
+/// Training examples of a feature model and the one way they are trained, on the RecKitNN loop. An
+/// observed pair sees its user's and item's `rating_mean` out of fold, without its own rating.
 struct FeatureTraining {
     var users: [Int32]
     var items: [Int32]
@@ -149,6 +169,8 @@ struct FeatureTraining {
     /// Observed pairs per user (for drawing negatives), when negatives are drawn.
     var seen: InteractionMatrix?
     var negativeCount: Int
+    /// Each observed pair's user and item mean rating out of fold (nil without ratings).
+    var means: [RatingMeans]?
 
     /// The training part as examples for `config`'s objective.
     /// - Throws: `ConfigError` for regression without ratings.
@@ -157,6 +179,7 @@ struct FeatureTraining {
         items = train.items
         times = train.timestamps?.map { Optional($0) }
         negativeCount = config.negativeCount
+        means = RawFeatureTable.outOfFoldMeans(train)
         switch config.objective {
         case .regression:
             guard let ratings = train.ratings, !ratings.isEmpty else {
@@ -193,6 +216,9 @@ struct FeatureTraining {
             exampleCount: users.count * (1 + negativeCount), batchSize: config.batchSize, seed: config.seed)
         var generator = SplitMix64(seed: config.seed &+ 0x5EED)
         let sampler = seen.map { NegativeSampler(itemCount: $0.columnCount) }
+        let tables = state.trainingTables!
+        let (userCount, itemCount) = (state.users.count, state.items.count)
+        let dropout = config.coldDropout
         let classification = config.objective == .classification
         var loop = TrainingLoop(epochCount: config.epochCount)
         try loop.run(
@@ -202,6 +228,7 @@ struct FeatureTraining {
                 var exampleItems = items
                 var exampleTimes = times
                 var labels = targets
+                var exampleMeans: [RatingMeans?]? = means
                 if let seen, let sampler {
                     for pair in users.indices {
                         let user = users[pair]
@@ -212,18 +239,39 @@ struct FeatureTraining {
                                     excluding: { seen.contains(row: Int(user), column: $0) }, maxRedraws: 50,
                                     using: &generator))
                             exampleTimes?.append(times?[pair] ?? nil)
+                            exampleMeans?.append(nil)
                             labels.append(0)
                         }
                     }
                 }
-                let (batchUsers, batchItems, batchTimes, batchLabels) = (
-                    exampleUsers, exampleItems, exampleTimes, labels
+                if dropout > 0 {
+                    // Row `count + r` of the training tables is entity r as a new one, without its means.
+                    if exampleMeans == nil { exampleMeans = [RatingMeans?](repeating: nil, count: exampleUsers.count) }
+                    for example in exampleUsers.indices {
+                        if generator.nextUnitFloat() < dropout {
+                            exampleUsers[example] += Int32(userCount)
+                            exampleMeans![example] = exampleMeans![example].map {
+                                RatingMeans(user: nil, item: $0.item)
+                            }
+                        }
+                        if generator.nextUnitFloat() < dropout {
+                            exampleItems[example] += Int32(itemCount)
+                            exampleMeans![example] = exampleMeans![example].map {
+                                RatingMeans(user: $0.user, item: nil)
+                            }
+                        }
+                    }
+                }
+                let (batchUsers, batchItems, batchTimes, batchMeans, batchLabels) = (
+                    exampleUsers, exampleItems, exampleTimes, exampleMeans, labels
                 )
                 return EpochBatches(inputs: schedule.batches(epoch: epoch)) { rows in
                     LabeledFeatures(
-                        features: state.batch(
-                            users: rows.map { batchUsers[$0] }, items: rows.map { batchItems[$0] },
-                            times: batchTimes.map { times in rows.map { times[$0] } }),
+                        features: state.transform.batch(
+                            users: tables.users, userRows: rows.map { batchUsers[$0] }, items: tables.items,
+                            itemRows: rows.map { batchItems[$0] },
+                            times: batchTimes.map { times in rows.map { times[$0] } },
+                            means: batchMeans.map { means in rows.map { means[$0] } }),
                         labels: Tensor(shape: [rows.count, 1], scalars: rows.map { batchLabels[$0] }))
                 }
             },

@@ -32,6 +32,7 @@ public struct MFDNN: FeatureScoringModel, SideDataModel {
         public var batchSize = 256
         public var learningRate: Float = 0.001
         public var regularization: Float = 0
+        public var coldDropout: Float = 0
         public var seed: UInt64 = 0
         public init() {}
 
@@ -39,6 +40,7 @@ public struct MFDNN: FeatureScoringModel, SideDataModel {
             case factorCount = "factors", layers, history, objective, positiveThreshold = "positive_threshold"
             case negativeCount = "negatives", epochCount = "epochs", batchSize = "batch_size"
             case learningRate = "learning_rate", regularization, seed
+            case coldDropout = "cold_dropout"
         }
 
         public static let settings: [ModelSetting] = [
@@ -47,7 +49,7 @@ public struct MFDNN: FeatureScoringModel, SideDataModel {
             .boolean("history", "pool the user's rated items into the user tower (MF with history)"),
             .featureObjective, .positiveThreshold, .featureNegatives,
             .epochs("passes over the training pairs"), .batchSize("examples per step"), .learningRate("Adam step"),
-            .regularization("L2 weight decay"), .seed,
+            .regularization("L2 weight decay"), .coldDropout, .seed,
         ]
     }
 

@@ -38,6 +38,7 @@ public struct WideAndDeep: FeatureScoringModel, SideDataModel {
         public var batchSize = 256
         public var learningRate: Float = 0.001
         public var regularization: Float = 0
+        public var coldDropout: Float = 0
         public var seed: UInt64 = 0
         public init() {}
 
@@ -46,6 +47,7 @@ public struct WideAndDeep: FeatureScoringModel, SideDataModel {
             case wideLearningRate = "wide_learning_rate", l1, objective, positiveThreshold = "positive_threshold"
             case negativeCount = "negatives", epochCount = "epochs", batchSize = "batch_size"
             case learningRate = "learning_rate", regularization, seed
+            case coldDropout = "cold_dropout"
         }
 
         public static let settings: [ModelSetting] = [
@@ -58,7 +60,8 @@ public struct WideAndDeep: FeatureScoringModel, SideDataModel {
             .number("l1", .atLeast(0), "FTRL's L1 strength on the wide weights"),
             .featureObjective, .positiveThreshold, .featureNegatives,
             .epochs("passes over the training pairs"), .batchSize("examples per step"),
-            .learningRate("the deep part's Adam step"), .regularization("L2 on the deep part (Adam's decay)"), .seed,
+            .learningRate("the deep part's Adam step"), .regularization("L2 on the deep part (Adam's decay)"),
+            .coldDropout, .seed,
         ]
     }
 
