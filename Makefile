@@ -113,6 +113,8 @@ bench-sasrec: release
 bench-features: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/features-vs-torch.sh
 	.build/release/reckit benchmark benchmarks/features-ml100k.yaml
+	.build/release/reckit benchmark benchmarks/features-ml-latest-small.yaml
+	.build/release/reckit benchmark benchmarks/cold-start-ml100k.yaml
 
 # The server under load (wrk; loopback): GET and POST recommendations, and 10 hot reloads under load.
 bench-serve: release

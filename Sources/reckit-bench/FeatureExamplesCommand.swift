@@ -3,7 +3,8 @@ import Foundation
 import RecKit
 
 /// Writes a split's examples exactly as RecKit's feature models see them (the data set's default
-/// feature columns, fitted on the training file): per example and field a bag of feature indices
+/// feature columns, fitted on the training file; training pairs with their rating means out of
+/// fold): per example and field a bag of feature indices
 /// and weights, and the label rating ≥ threshold. The PyTorch peers of fm, deepfm and widedeep
 /// (`benchmarks/peers/feature_models_torch.py`) train on this file, so both sides learn from the
 /// same inputs.
@@ -24,8 +25,11 @@ struct FeatureExamplesCommand: ParsableCommand {
         var entries: [String: SafeTensors.Entry] = [:]
         for (name, part) in [("train", split.train), ("test", split.test)] {
             guard let ratings = part.ratings else { throw ValidationError("\(name).tsv has no ratings") }
-            let batch = state.batch(
-                users: part.users, items: part.items, times: part.timestamps?.map { Optional($0) })
+            // Training pairs read the rating means out of fold, as the models train.
+            let batch = state.transform.batch(
+                users: state.users, userRows: part.users, items: state.items, itemRows: part.items,
+                times: part.timestamps?.map { Optional($0) },
+                means: name == "train" ? RawFeatureTable.outOfFoldMeans(part) : nil)
             entries[name + ".offsets"] = .int64(batch.offsets.map { Int64($0) }, shape: [batch.offsets.count])
             entries[name + ".indices"] = .int32(batch.indices, shape: [batch.indices.count])
             entries[name + ".weights"] = .float32(Tensor(shape: [batch.weights.count], scalars: batch.weights))

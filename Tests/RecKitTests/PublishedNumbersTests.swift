@@ -16,6 +16,8 @@ import _RecKitTestSupport
         var settings: [String: String]
         var metric: String
         var expected: Double
+        /// The shared data set whose side data (attributes, genres, tags) the model reads, matched by raw ID.
+        var data: String? = nil
         /// For numbers that depend on the BLAS kernels: `expected` is the AVX-512 kernels' value, this the
         /// AVX2 (Haswell, Zen) kernels'.
         var onAVX2: Double? = nil
@@ -100,6 +102,24 @@ import _RecKitTestSupport
             Pin(
                 folder: holdout, model: "bpr", settings: ["sampling": "warp", "epochs": "40", "threads": "1"],
                 metric: "ndcg@10", expected: 0.3887),
+            // MF + DNN with ml-latest-small's genres, tags and year, the settings `reckit tune` chose on
+            // validation (benchmarks/features-ml-latest-small.yaml, seed 0 of its three).
+            Pin(
+                folder: "ml-latest-small-2016/explicit_random_90_10_seed42", model: "mfdnn",
+                settings: ["epochs": "2", "learning_rate": "0.000705331"], metric: "rmse", expected: 0.8687,
+                data: "ml-latest-small-2016"),
+            Pin(
+                folder: "ml-latest-small-2016/explicit_random_90_10_seed42", model: "mfdnn",
+                settings: ["epochs": "2", "learning_rate": "0.000705331", "objective": "classification"],
+                metric: "roc_auc", expected: 0.7911, data: "ml-latest-small-2016"),
+            // FM and DeepFM on ml-100k with u.user's demographics and u.item's genres and year, label rating ≥ 4,
+            // the settings chosen on validation (benchmarks/features-ml100k.yaml, seed 0 of its three).
+            Pin(
+                folder: explicit, model: "fm", settings: ["epochs": "12", "learning_rate": "0.00144663"],
+                metric: "roc_auc", expected: 0.7945, data: "ml-100k"),
+            Pin(
+                folder: explicit, model: "deepfm", settings: ["epochs": "5", "learning_rate": "0.000560963"],
+                metric: "roc_auc", expected: 0.7965, data: "ml-100k"),
             // Epoch counts chosen on a validation part of the training data (the models' default).
             Pin(folder: holdout, model: "multvae", settings: [:], metric: "ndcg@10", expected: 0.3966),
             Pin(folder: holdout, model: "cdae", settings: [:], metric: "ndcg@10", expected: 0.4424),
@@ -187,7 +207,12 @@ import _RecKitTestSupport
         } else {
             split = try SplitDirectory.load(try #require(Self.splits) + "/" + pin.folder)
         }
-        let model = try ConfiguredModel(pin.model, settings: pin.settings).fit(split.train)
+        var side = split.side
+        if let data = pin.data {
+            side = try Dataset.load(try #require(SharedData.path(data))).side(
+                alignedTo: split.users, items: split.items)
+        }
+        let model = try ConfiguredModel(pin.model, settings: pin.settings).fit(split.train, validation: nil, side: side)
         let metric = try #require(MetricSpec(pin.metric))
         let result: EvaluationResult
         if metric.isRatingMetric {
