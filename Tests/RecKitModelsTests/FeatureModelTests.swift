@@ -1,4 +1,5 @@
 import Foundation
+import RecKitEval
 import RecKitNN
 import RecKitTensor
 import Testing
@@ -56,8 +57,9 @@ import Testing
             negativeScores: predictions.indices.filter { !labels[$0] }.map { predictions[$0] })!
     }
 
-    /// Each model separates liked from disliked test pairs far better than item popularity does.
-    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn"])
+    /// Each model separates liked from disliked test pairs far better than item popularity does
+    /// (mfside by its rating loss: its ranking losses learn rated against unrated, tested below).
+    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn", "mfside"])
     func learnsBeyondPopularity(name: String) throws {
         let counts = Self.split.train.countsPerItem()
         let popularity = Metrics.auc(
@@ -65,12 +67,12 @@ import Testing
                 .map { Float(counts[Int(Self.split.test.items[$0])]) },
             negativeScores: Self.split.test.items.indices.filter { Self.split.test.ratings![$0] < 4 }
                 .map { Float(counts[Int(Self.split.test.items[$0])]) })!
-        let model = try Self.fit(name)
+        let model = try Self.fit(name, name == "mfside" ? ["loss": "mse", "learning_rate": "0.01"] : [:])
         #expect(Self.auc(model) > popularity + 0.05, "\(name): \(Self.auc(model)) vs popularity \(popularity)")
     }
 
     /// Save → restore gives identical predictions and scores; seeded single-thread runs are equal bit for bit.
-    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn"])
+    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn", "mfside"])
     func roundTripsAndRepeats(name: String) throws {
         let model = try Self.fit(name)
         var weights = model.weights
@@ -112,6 +114,36 @@ import Testing
                 != model.scores(forUsers: users))
         Self.expectGenreThreeGains(model as! FactorizationMachine)
         #expect(throws: ConfigError.self) { try Self.fit("fm", ["cold_dropout": "1"]) }
+    }
+
+    /// LightFM's formulation: each loss trains, a newcomer is scored from their feature, and items
+    /// similar by their vectors come back without the item itself.
+    @Test(arguments: ["bpr", "warp", "logistic"])
+    func mfsideLossesAndColdStart(loss: String) throws {
+        let model =
+            try Self.fit(
+                "mfside", ["loss": loss, "positive_threshold": "0", "epochs": "8"], side: Self.attributeSide) as! MFSide
+        Self.expectGenreThreeGains(model)
+        let similar = model.similarItems(to: 5, k: 10)
+        #expect(similar.count == 10 && !similar.contains { $0.index == 5 })
+        // As a recommender it ranks the held-out items above popularity.
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let ndcg = try evaluator.evaluate(model, train: Self.split.train, test: Self.split.test)["ndcg@10"]!
+        let popular = try evaluator.evaluate(
+            try Popularity(fitting: Self.split.train), train: Self.split.train, test: Self.split.test)["ndcg@10"]!
+        #expect(ndcg > popular, "\(loss): \(ndcg) vs popularity \(popular)")
+    }
+
+    @Test func mfsideRegressionOnRatings() throws {
+        let model = try Self.fit("mfside", ["loss": "mse", "learning_rate": "0.01"]) as! any RatingPredictor
+        #expect(!model.predictsProbabilities)
+        let predictions = model.predict(users: Self.split.test.users, items: Self.split.test.items, times: nil)
+        let ratings = Self.split.test.ratings!
+        let mean = Self.split.train.ratings!.reduce(0, +) / Float(Self.split.train.count)
+        #expect(
+            Metrics.rmse(predictions: predictions, targets: ratings)
+                < Metrics.rmse(predictions: ratings.map { _ in mean }, targets: ratings) - 0.03)
+        #expect(throws: ConfigError.self) { try Self.fit("mfside", ["loss": "mse", "negatives": "2"]) }
     }
 
     /// A new user whose favourite genre is 3, against one whose favourite is 2, gains most on genre 3's items.

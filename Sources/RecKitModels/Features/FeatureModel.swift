@@ -284,6 +284,96 @@ struct FeatureTraining {
     }
 }
 
+/// A ranking loss over positive scores `[n, 1]` and their sampled negatives' `[n, samples]`.
+struct FeatureRanking {
+    var samples: Int
+    var loss: (_ positive: Variable, _ negative: Variable) -> Variable
+}
+
+extension FeatureTraining {
+    /// Trains `network` on a ranking loss: each epoch every positive pair (rating ≥ the threshold,
+    /// or every pair without ratings) against `ranking.samples` unobserved items of the same user,
+    /// freshly drawn (seeded); cold dropout hides a user for the positive and its negatives alike.
+    func runRanking(
+        _ network: some FeatureNetwork, optimizer: any Optimizer, state: FeatureState, config: some FeatureModelConfig,
+        ranking: FeatureRanking, context: TrainingContext
+    ) throws(FitError) {
+        let positives = users.indices.filter { targets[$0] == 1 }
+        let samples = ranking.samples
+        let schedule = BatchSchedule(exampleCount: positives.count, batchSize: config.batchSize, seed: config.seed)
+        var generator = SplitMix64(seed: config.seed &+ 0x5EED)
+        guard let seen else { preconditionFailure("runRanking: the training pairs were made without negatives") }
+        let sampler = NegativeSampler(itemCount: state.items.count)
+        let tables = state.trainingTables!
+        let (userCount, itemCount) = (state.users.count, state.items.count)
+        let dropout = config.coldDropout
+        var loop = TrainingLoop(epochCount: config.epochCount)
+        try loop.run(
+            network, optimizer: optimizer, context: context,
+            epoch: { epoch in
+                var positiveUsers = positives.map { users[$0] }
+                var positiveItems = positives.map { items[$0] }
+                var positiveMeans: [RatingMeans?]? = means.map { means in positives.map { means[$0] } }
+                var negativeUsers: [Int32] = []
+                var negativeItems: [Int32] = []
+                negativeUsers.reserveCapacity(positives.count * samples)
+                negativeItems.reserveCapacity(positives.count * samples)
+                for user in positiveUsers {
+                    for _ in 0..<samples {
+                        negativeUsers.append(user)
+                        negativeItems.append(
+                            sampler.sample(
+                                excluding: { seen.contains(row: Int(user), column: $0) }, maxRedraws: 50,
+                                using: &generator))
+                    }
+                }
+                if dropout > 0 {
+                    // Row `count + r` of the training tables is entity r as a new one, without its means.
+                    for example in positiveUsers.indices {
+                        if generator.nextUnitFloat() < dropout {
+                            positiveUsers[example] += Int32(userCount)
+                            for sample in 0..<samples { negativeUsers[example * samples + sample] += Int32(userCount) }
+                            positiveMeans?[example]?.user = nil
+                        }
+                        if generator.nextUnitFloat() < dropout {
+                            positiveItems[example] += Int32(itemCount)
+                            positiveMeans?[example]?.item = nil
+                        }
+                    }
+                    for sample in negativeItems.indices where generator.nextUnitFloat() < dropout {
+                        negativeItems[sample] += Int32(itemCount)
+                    }
+                }
+                let (batchUsers, batchItems, batchMeans) = (positiveUsers, positiveItems, positiveMeans)
+                let (otherUsers, otherItems) = (negativeUsers, negativeItems)
+                return EpochBatches(inputs: schedule.batches(epoch: epoch)) { rows in
+                    let negativeRows = rows.flatMap { row in (0..<samples).map { row * samples + $0 } }
+                    return RankedFeatures(
+                        positive: state.transform.batch(
+                            users: tables.users, userRows: rows.map { batchUsers[$0] }, items: tables.items,
+                            itemRows: rows.map { batchItems[$0] },
+                            means: batchMeans.map { means in rows.map { means[$0] } }),
+                        negative: state.transform.batch(
+                            users: tables.users, userRows: negativeRows.map { otherUsers[$0] }, items: tables.items,
+                            itemRows: negativeRows.map { otherItems[$0] }),
+                        count: rows.count)
+                }
+            },
+            loss: { batch, _ in
+                let positive = network(batch.positive)
+                let negative = network(batch.negative).reshaped([batch.count, samples])
+                return ranking.loss(positive, negative)
+            })
+    }
+}
+
+/// Positive examples and, `samples` per positive in order, their negatives.
+struct RankedFeatures: Sendable {
+    var positive: FeatureBatch
+    var negative: FeatureBatch
+    var count: Int
+}
+
 /// A batch of feature examples with their targets `[count, 1]`.
 struct LabeledFeatures: Sendable {
     var features: FeatureBatch
@@ -304,7 +394,7 @@ public struct FeatureModelState: Sendable {
     /// Fits the feature columns on `train`, makes the network for them and trains it.
     init<Network: FeatureNetwork>(
         fitting train: Interactions, side: SideData, config: some FeatureModelConfig, model: String,
-        context: TrainingContext, extraUserColumns: [FeatureColumnSpec] = [],
+        context: TrainingContext, extraUserColumns: [FeatureColumnSpec] = [], ranking: FeatureRanking? = nil,
         check: (FeatureTransform) throws -> Void = { _ in },
         network makeNetwork: (FeatureTransform) -> Network, optimizer makeOptimizer: (Network) -> any Optimizer
     ) throws {
@@ -312,12 +402,26 @@ public struct FeatureModelState: Sendable {
         try check(features.transform)
         let training = try FeatureTraining(train, config: config, model: model)
         let network = makeNetwork(features.transform)
-        try training.run(network, optimizer: makeOptimizer(network), state: features, config: config, context: context)
+        if let ranking {
+            try training.runRanking(
+                network, optimizer: makeOptimizer(network), state: features, config: config, ranking: ranking,
+                context: context)
+        } else {
+            try training.run(
+                network, optimizer: makeOptimizer(network), state: features, config: config, context: context)
+        }
         parameters = network.namedValues
         ratingOffset = training.offset
         ratingRange = training.range
         userCount = train.userCount
         itemCount = train.itemCount
+    }
+
+    /// For two-sided models (mfdnn, mfside): the columns must give both users and items something.
+    static func requireBothSides(_ transform: FeatureTransform, model: String) throws(ConfigError) {
+        for side in [FeatureSide.user, .item] where transform.fields(of: side).isEmpty {
+            throw ConfigError(model: model, key: "features", "the \(side.rawValue) side has no columns")
+        }
     }
 
     func save(into weights: inout ModelWeights) {

@@ -66,11 +66,7 @@ public struct MFDNN: FeatureScoringModel, SideDataModel {
         state = try FeatureModelState(
             fitting: train, side: side, config: config, model: Self.name, context: context,
             extraUserColumns: config.history ? [Self.historyColumn] : [],
-            check: { transform in
-                for side in [FeatureSide.user, .item] where transform.fields(of: side).isEmpty {
-                    throw ConfigError(model: Self.name, key: "features", "the \(side.rawValue) tower has no columns")
-                }
-            },
+            check: { try FeatureModelState.requireBothSides($0, model: Self.name) },
             network: { MFDNNNetwork(config: config, transform: $0) }, optimizer: { config.adam(for: $0) })
         self.config = config
     }

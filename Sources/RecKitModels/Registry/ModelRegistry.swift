@@ -12,7 +12,8 @@ public enum ModelRegistry {
             EASE.self, EDLAE.self, RP3beta.self, SLIM.self,
             BPR.self, LogisticMF.self, NeuralCF.self, MultVAE.self, MultDAE.self, CDAE.self, AutoRec.self, RBM.self,
             BiasedMF.self,
-            SVDPlusPlus.self, MFDNN.self, FactorizationMachine.self, DeepFM.self, WideAndDeep.self, SessionKNN.self,
+            SVDPlusPlus.self, MFDNN.self, MFSide.self, FactorizationMachine.self, DeepFM.self, WideAndDeep.self,
+            SessionKNN.self,
             GRU4Rec.self,
             SASRec.self, Item2Vec.self, Ensemble.self,
         ]

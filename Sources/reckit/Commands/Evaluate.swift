@@ -18,8 +18,8 @@ struct ModelOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Feature columns for feature models (fm, deepfm, widedeep): a YAML file with user:, item:, context: and "
-                + "crossed: lists (default: the data's own set; see the README)."))
+            "Feature columns for feature models (fm, deepfm, widedeep, mfdnn, mfside): a YAML file with user:, "
+                + "item:, context: and crossed: lists (default: the data's own set; see the README)."))
     var features: String?
 
     var names: [String] {

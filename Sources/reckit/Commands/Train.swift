@@ -178,7 +178,8 @@ struct Recommend: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "A newcomer known by features only, key=value,... (age=25,gender=F,occupation=writer; several values "
-                + "a|b): scored by a feature model (fm, deepfm, widedeep), else the most popular items."))
+                + "a|b): scored by a feature model (fm, deepfm, widedeep, mfdnn, mfside), else the most popular items.")
+    )
     var userFeatures: String?
     @Option(help: "'all' for every training user, or a file with one user ID per line.") var users: String?
     @Option(name: .short, help: "How many items.") var k = 10
