@@ -135,15 +135,21 @@ import Testing
     }
 
     @Test func mfsideRegressionOnRatings() throws {
-        let model = try Self.fit("mfside", ["loss": "mse", "learning_rate": "0.01"]) as! any RatingPredictor
-        #expect(!model.predictsProbabilities)
-        let predictions = model.predict(users: Self.split.test.users, items: Self.split.test.items, times: nil)
-        let ratings = Self.split.test.ratings!
-        let mean = Self.split.train.ratings!.reduce(0, +) / Float(Self.split.train.count)
+        Self.expectRatingsBeatTheMean(try Self.fit("mfside", ["loss": "mse", "learning_rate": "0.01"]), by: 0.03)
+        #expect(throws: ConfigError.self) { try Self.fit("mfside", ["loss": "mse", "negatives": "2"]) }
+    }
+
+    /// A rating model: it predicts ratings (not probabilities), with a test RMSE at least `margin`
+    /// below predicting the training mean for every pair.
+    static func expectRatingsBeatTheMean(_ model: any TrainableRecommender, by margin: Double) {
+        let predictor = model as! any RatingPredictor
+        #expect(!predictor.predictsProbabilities)
+        let predictions = predictor.predict(users: split.test.users, items: split.test.items, times: nil)
+        let ratings = split.test.ratings!
+        let mean = split.train.ratings!.reduce(0, +) / Float(split.train.count)
         #expect(
             Metrics.rmse(predictions: predictions, targets: ratings)
-                < Metrics.rmse(predictions: ratings.map { _ in mean }, targets: ratings) - 0.03)
-        #expect(throws: ConfigError.self) { try Self.fit("mfside", ["loss": "mse", "negatives": "2"]) }
+                < Metrics.rmse(predictions: ratings.map { _ in mean }, targets: ratings) - margin)
     }
 
     /// A new user whose favourite genre is 3, against one whose favourite is 2, gains most on genre 3's items.
@@ -164,15 +170,8 @@ import Testing
         #expect(Self.auc(try Self.fit("fm", ["factors": "0"])) > 0.6)
         #expect(Self.auc(try Self.fit("widedeep", ["part": "wide"])) > 0.6)
         #expect(Self.auc(try Self.fit("widedeep", ["part": "deep", "wide_optimizer": "adagrad"])) > 0.6)
-        let regression =
-            try Self.fit("fm", ["objective": "regression", "learning_rate": "0.005"]) as! any RatingPredictor
-        #expect(!regression.predictsProbabilities)
-        let predictions = regression.predict(users: Self.split.test.users, items: Self.split.test.items, times: nil)
-        let ratings = Self.split.test.ratings!
-        let mean = Self.split.train.ratings!.reduce(0, +) / Float(Self.split.train.count)
-        #expect(
-            Metrics.rmse(predictions: predictions, targets: ratings)
-                < Metrics.rmse(predictions: ratings.map { _ in mean }, targets: ratings) - 0.05)
+        Self.expectRatingsBeatTheMean(
+            try Self.fit("fm", ["objective": "regression", "learning_rate": "0.005"]), by: 0.05)
         #expect(throws: ConfigError.self) { try Self.fit("fm", ["objective": "regression", "negatives": "2"]) }
     }
 
