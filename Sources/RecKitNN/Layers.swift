@@ -102,6 +102,34 @@ public final class Dropout: Module {
     }
 }
 
+/// The reparameterisation trick (Kingma and Welling 2014): in training, a draw μ + σ ⊙ ε from
+/// N(μ, σ²) with ε ~ N(0, 1) from the layer's own seeded generator, differentiable in μ and log σ²;
+/// in evaluation, the mean μ itself.
+public final class GaussianSample: Module {
+    public private(set) var isTraining = true
+    var generator: Xoshiro256
+
+    public init(seed: UInt64 = 0) { generator = Xoshiro256(seed: seed) }
+
+    public func setTraining(_ training: Bool) { isTraining = training }
+
+    public func callAsFunction(mean: Variable, logVariance: Variable) -> Variable {
+        guard isTraining else { return mean }
+        precondition(
+            mean.shape == logVariance.shape, "GaussianSample: mean \(mean.shape), log-variance \(logVariance.shape)")
+        let noise = generator.standardNormals(count: mean.value.scalarCount)
+        // One operation (not four): z = μ + exp(½ log σ²)·ε; ∂z/∂μ = 1, ∂z/∂log σ² = ½ σ ε.
+        let scaled = zip(logVariance.value.scalars, noise).map { Foundation.exp(0.5 * $0) * $1 }
+        let draws = zip(mean.value.scalars, scaled).map { $0 + $1 }
+        return Variable.result(Tensor(shape: mean.shape, scalars: draws), [mean, logVariance]) { g, inputs in
+            if inputs[0].requiresGradient { inputs[0].accumulate(g) }
+            if inputs[1].requiresGradient {
+                inputs[1].accumulate(Tensor(shape: g.shape, scalars: zip(g.scalars, scaled).map { 0.5 * $0 * $1 }))
+            }
+        }
+    }
+}
+
 /// Layer normalisation over the last axis (Ba et al. 2016), with a learned gain and bias.
 public final class LayerNorm: Module {
     public let gain: Variable

@@ -322,10 +322,12 @@ extension Variable {
                 }
             }
         }
-        let table = value
         return Variable.result(Tensor(shape: [bags, width], scalars: pooled), [self]) { g, x in
             // One gradient row per distinct table row, summed in lookup order (what coalescing per-lookup rows
-            // gives, bit for bit): a batch of whole histories looks up the same rows many times.
+            // gives, bit for bit): a batch of whole histories looks up the same rows many times. The table is
+            // read from the input, not captured: a captured copy would share the table's storage until the
+            // graph is freed, and the optimizer's in-place step would then copy the whole table every batch.
+            let table = x[0].value
             let unique = Array(Set(indices)).sorted()
             var slots = [Int32: Int](minimumCapacity: unique.count)
             for (slot, index) in unique.enumerated() { slots[index] = slot }
@@ -362,6 +364,58 @@ extension Variable {
             for (part, width) in zip(x, widths) {
                 if part.requiresGradient { part.accumulate(g.columns(offset..<(offset + width))) }
                 offset += width
+            }
+        }
+    }
+
+    /// Per row, the dot product of each of `self`'s groups with `other`'s row: `self` is `[n, G·d]`
+    /// (G vectors of width d side by side), `other` `[n, d]`, the result `[n, G]` — several vectors
+    /// per example against one (a user's tastes against an item) without broadcasting a `[n, G, d]`
+    /// product.
+    public func groupDots(with other: Variable) -> Variable {
+        let (rows, width) = (other.shape[0], other.shape[1])
+        precondition(
+            value.rank == 2 && other.value.rank == 2 && value.shape[0] == rows && width > 0
+                && value.shape[1] % width == 0,
+            "groupDots: [n, G·d] against [n, d], got \(value.shape) and \(other.shape)")
+        let groups = value.shape[1] / width
+        var dots = [Float](repeating: 0, count: rows * groups)
+        value.scalars.withUnsafeBufferPointer { x in
+            other.value.scalars.withUnsafeBufferPointer { y in
+                for row in 0..<rows {
+                    let vector = y.baseAddress! + row * width
+                    for group in 0..<groups {
+                        dots[row * groups + group] = VectorKernels.dot(
+                            x.baseAddress! + (row * groups + group) * width, vector, count: width)
+                    }
+                }
+            }
+        }
+        return Variable.result(Tensor(shape: [rows, groups], scalars: dots), [self, other]) { g, inputs in
+            let (grouped, single) = (inputs[0], inputs[1])
+            let x = grouped.value.scalars
+            let y = single.value.scalars
+            if grouped.requiresGradient {
+                var gradient = [Float](repeating: 0, count: rows * groups * width)
+                for row in 0..<rows {
+                    for group in 0..<groups {
+                        let scale = g.scalars[row * groups + group]
+                        let base = (row * groups + group) * width
+                        for j in 0..<width { gradient[base + j] = scale * y[row * width + j] }
+                    }
+                }
+                grouped.accumulate(Tensor(shape: [rows, groups * width], scalars: gradient))
+            }
+            if single.requiresGradient {
+                var gradient = [Float](repeating: 0, count: rows * width)
+                for row in 0..<rows {
+                    for group in 0..<groups {
+                        let scale = g.scalars[row * groups + group]
+                        let base = (row * groups + group) * width
+                        for j in 0..<width { gradient[row * width + j] += scale * x[base + j] }
+                    }
+                }
+                single.accumulate(Tensor(shape: [rows, width], scalars: gradient))
             }
         }
     }

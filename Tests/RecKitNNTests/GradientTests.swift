@@ -127,6 +127,15 @@ import Testing
         }
     }
 
+    /// Groups of a row against one vector: gradients, and values against the broadcast product.
+    @Test func groupDots() {
+        let grouped = G.random([3, 8], seed: 31)
+        let single = G.random([3, 2], seed: 32)
+        check([grouped, single]) { self.weighted(grouped.groupDots(with: single)) }
+        let broadcast = (grouped.reshaped([3, 4, 2]) * single.reshaped([3, 1, 2])).sum(alongAxis: 2).reshaped([3, 4])
+        #expect(grouped.groupDots(with: single).value.maxAbsoluteDifference(broadcast.value) < 1e-6)
+    }
+
     @Test func columnsAndConcatenation() {
         let a = G.random([3, 2], seed: 18)
         let b = G.random([3, 4], seed: 19)

@@ -121,6 +121,29 @@ import _RecKitTestSupport
         #expect(dropped.allSatisfy { $0 == 0 || abs($0 - 2 / 0.75) < 1e-6 })
         #expect(abs(Double(dropped.filter { $0 == 0 }.count) / 4000 - 0.25) < 0.03)
     }
+
+    /// Training draws are N(μ, σ²) and differentiable (∂z/∂μ = 1, ∂z/∂log σ² = (z − μ)/2); evaluation
+    /// gives μ; the same seed, the same draws.
+    @Test func gaussianSamplesReparameterise() {
+        let count = 20_000
+        let mean = Variable(Tensor(repeating: 1.5, shape: [count, 1]), requiresGradient: true)
+        let logVariance = Variable(Tensor(repeating: Float(log(0.25)), shape: [count, 1]), requiresGradient: true)
+        let sample = GaussianSample(seed: 9)
+        let z = sample(mean: mean, logVariance: logVariance)
+        let draws = z.value.scalars.map(Double.init)
+        let average = draws.reduce(0, +) / Double(count)
+        let deviation = (draws.map { ($0 - average) * ($0 - average) }.reduce(0, +) / Double(count - 1)).squareRoot()
+        #expect(abs(average - 1.5) < 0.01)
+        #expect(abs(deviation - 0.5) < 0.01)
+        z.sum().backward()
+        #expect(mean.gradient!.scalars.allSatisfy { $0 == 1 })
+        for (gradient, draw) in zip(logVariance.gradient!.scalars, z.value.scalars) {
+            #expect(abs(gradient - (draw - 1.5) / 2) < 1e-5)
+        }
+        #expect(GaussianSample(seed: 9)(mean: mean, logVariance: logVariance).value == z.value)
+        sample.setTraining(false)
+        #expect(sample(mean: mean, logVariance: logVariance).value == mean.value)
+    }
 }
 
 /// The one training loop: steps, losses, the NaN check, cancellation, early stopping and checkpoints.

@@ -49,6 +49,23 @@ import Testing
         }
         #expect(abs(sum / 10_000 - 0.5) < 0.02)
     }
+
+    /// The polar method's bulk normals: mean 0, variance 1, the normal's tail mass (|z| > 1.96 about
+    /// 5 %), any count (odd too) and the same values for the same seed.
+    @Test(arguments: [1, 7, 200_001])
+    func polarNormalsAreStandardNormal(count: Int) {
+        var generator = Xoshiro256(seed: 21)
+        let values = generator.standardNormals(count: count)
+        #expect(values.count == count && values.allSatisfy(\.isFinite))
+        var again = Xoshiro256(seed: 21)
+        #expect(again.standardNormals(count: count) == values)
+        guard count > 100_000 else { return }
+        let mean = values.reduce(0.0) { $0 + Double($1) } / Double(count)
+        let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(count - 1)
+        let tail = Double(values.filter { abs($0) > 1.96 }.count) / Double(count)
+        #expect(abs(mean) < 0.01 && abs(variance - 1) < 0.01)
+        #expect(abs(tail - 0.05) < 0.003)
+    }
 }
 
 @Suite struct PortableMathTests {
