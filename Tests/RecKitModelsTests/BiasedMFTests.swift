@@ -43,6 +43,35 @@ extension BiasedMF.Config {
         #expect(rmse < 1.0)
     }
 
+    /// biased=false (Surprise's `biased`): no mean or biases, a rating is p_u·q_i; it still learns
+    /// well beyond the mean; a stranger gets the training mean; ALS and temporal refuse it.
+    @Test func plainMFWithoutBiases() throws {
+        let split = Self.split
+        let evaluator = RatingEvaluator(metrics: [.rmse])
+        let plain = try BiasedMF(fitting: split.train, config: config { $0.biased = false })
+        #expect(plain.userBiases.allSatisfy { $0 == 0 } && plain.itemBiases.allSatisfy { $0 == 0 })
+        let dot = (0..<16).reduce(Float(0)) {
+            $0 + plain.userFactors.scalars[3 * 16 + $1] * plain.itemFactors.scalars[$1]
+        }
+        #expect(plain.predict(user: 3, item: 0) == min(max(dot, 1), 5))
+        #expect(plain.predict(user: -1, item: 0) == plain.globalMean)
+        let plainRMSE = try evaluator.evaluate(plain, train: split.train, test: split.test)["rmse"]!
+        let mean = split.train.ratings!.reduce(0, +) / Float(split.train.count)
+        let meanRMSE = Metrics.rmse(
+            predictions: [Float](repeating: mean, count: split.test.count), targets: split.test.ratings!)
+        #expect(plainRMSE < meanRMSE - 0.05, "plain \(plainRMSE), mean \(meanRMSE)")
+        for change: (inout BiasedMF.Config) -> Void in [{ $0.solver = .als }, { $0.temporal = true }] {
+            #expect(throws: ConfigError.self) {
+                try BiasedMF(
+                    fitting: split.train,
+                    config: config {
+                        $0.biased = false
+                        change(&$0)
+                    })
+            }
+        }
+    }
+
     @Test func seededRunsAreBitIdentical() throws {
         let a = try BiasedMF(fitting: Self.split.train, config: config { $0.epochCount = 3 })
         let b = try BiasedMF(fitting: Self.split.train, config: config { $0.epochCount = 3 })

@@ -59,7 +59,7 @@ import Testing
 
     /// Each model separates liked from disliked test pairs far better than item popularity does
     /// (mfside by its rating loss: its ranking losses learn rated against unrated, tested below).
-    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn", "mfside"])
+    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn", "mfside", "mixture", "vmf"])
     func learnsBeyondPopularity(name: String) throws {
         let counts = Self.split.train.countsPerItem()
         let popularity = Metrics.auc(
@@ -67,12 +67,13 @@ import Testing
                 .map { Float(counts[Int(Self.split.test.items[$0])]) },
             negativeScores: Self.split.test.items.indices.filter { Self.split.test.ratings![$0] < 4 }
                 .map { Float(counts[Int(Self.split.test.items[$0])]) })!
-        let model = try Self.fit(name, name == "mfside" ? ["loss": "mse", "learning_rate": "0.01"] : [:])
+        let sideSum = ["mfside", "mixture", "vmf"].contains(name)
+        let model = try Self.fit(name, sideSum ? ["loss": "mse", "learning_rate": "0.01"] : [:])
         #expect(Self.auc(model) > popularity + 0.05, "\(name): \(Self.auc(model)) vs popularity \(popularity)")
     }
 
     /// Save → restore gives identical predictions and scores; seeded single-thread runs are equal bit for bit.
-    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn", "mfside"])
+    @Test(arguments: ["fm", "deepfm", "widedeep", "mfdnn", "mfside", "mixture", "vmf"])
     func roundTripsAndRepeats(name: String) throws {
         let model = try Self.fit(name)
         var weights = model.weights
@@ -132,6 +133,42 @@ import Testing
         let popular = try evaluator.evaluate(
             try Popularity(fitting: Self.split.train), train: Self.split.train, test: Self.split.test)["ndcg@10"]!
         #expect(ndcg > popular, "\(loss): \(ndcg) vs popularity \(popular)")
+    }
+
+    /// Mixture of tastes and variational MF on LightFM's formulation: WARP ranks held-out items above
+    /// popularity, a newcomer is scored from their feature, the all-items scoring path gives what the
+    /// network gives pair by pair, and similar items leave the item out.
+    @Test(arguments: ["mixture", "vmf"])
+    func sideSumVariantsRankAndScoreNewcomers(name: String) throws {
+        let model = try Self.fit(name, ["positive_threshold": "0", "epochs": "8"], side: Self.attributeSide)
+        let aware = model as! any FeatureAwareRecommender
+        Self.expectGenreThreeGains(aware)
+        let evaluator = FullRankingEvaluator(metrics: [.ndcg(10)])
+        let ndcg = try evaluator.evaluate(model, train: Self.split.train, test: Self.split.test)["ndcg@10"]!
+        let popular = try evaluator.evaluate(
+            try Popularity(fitting: Self.split.train), train: Self.split.train, test: Self.split.test)["ndcg@10"]!
+        #expect(ndcg > popular, "\(name): \(ndcg) vs popularity \(popular)")
+        let users: [Int32] = [3, 11]
+        let scores = model.scores(forUsers: users).scalars
+        let items = (0..<Int32(model.itemCount)).map { $0 }
+        let probabilities = (model as! any RatingPredictor).predict(
+            users: users.flatMap { user in items.map { _ in user } }, items: items + items, times: nil)
+        for (score, probability) in zip(scores, probabilities) {
+            #expect(abs(Activation.sigmoid(score) - probability) < 1e-5)
+        }
+        let similar = (model as! any ItemSimilarity).similarItems(to: 5, k: 10)
+        #expect(similar.count == 10 && !similar.contains { $0.index == 5 })
+    }
+
+    /// The prior pulls the variational means to 0: a heavy KL weight leaves smaller item vectors than none.
+    @Test func variationalPriorShrinksTheMeans() throws {
+        func norm(_ weight: String) throws -> Float {
+            let model = try Self.fit("vmf", ["loss": "mse", "kl_weight": weight]) as! VariationalMF
+            let vectors = model.network().means.itemVectors(model.allItems).scalars
+            return vectors.map { $0 * $0 }.reduce(0, +)
+        }
+        #expect(try norm("5") < 0.5 * norm("0"))
+        Self.expectRatingsBeatTheMean(try Self.fit("vmf", ["loss": "mse", "learning_rate": "0.01"]), by: 0.03)
     }
 
     @Test func mfsideRegressionOnRatings() throws {

@@ -136,6 +136,16 @@ public struct SearchSpace: Sendable, Equatable {
             return SearchSpace([
                 "epochs": .integer(1, 8, log: false), "learning_rate": .logUniform(0.0003, 0.003),
             ])
+        case "mfside", "mixture": // sums of embeddings: Adam's weight decay and the epochs keep the IDs in check
+            return SearchSpace([
+                "epochs": .integer(1, 20, log: false), "learning_rate": .logUniform(0.0005, 0.02),
+                "regularization": .logUniform(0.00001, 0.01),
+            ])
+        case "vmf": // the KL term regularises
+            return SearchSpace([
+                "epochs": .integer(1, 20, log: false), "learning_rate": .logUniform(0.0005, 0.02),
+                "kl_weight": .logUniform(0.001, 1),
+            ])
         case "cdae":
             return SearchSpace([
                 "hidden": .integer(16, 256, log: true), "dropout": .uniform(0, 0.8),

@@ -154,6 +154,18 @@ public struct FeatureState: Sendable {
 /// A network over feature batches: the logit (or centred rating) of each example, `[examples, 1]`.
 protocol FeatureNetwork: Module {
     func callAsFunction(_ batch: FeatureBatch) -> Variable
+    /// What the training forward passes since the last call add to the loss (a prior's KL term),
+    /// handed over once; nil for networks without one.
+    func takePenalty() -> Variable?
+}
+
+extension FeatureNetwork {
+    func takePenalty() -> Variable? { nil }
+}
+
+extension Variable {
+    /// `self` plus `penalty` when there is one.
+    func adding(_ penalty: Variable?) -> Variable { penalty.map { self + $0 } ?? self }
 }
 
 /// Training examples of a feature model and the one way they are trained, on the RecKitNN loop. An
@@ -277,9 +289,11 @@ struct FeatureTraining {
             },
             loss: { batch, _ in
                 let output = network(batch.features)
-                return classification
+                let loss =
+                    classification
                     ? Loss.binaryCrossEntropy(logits: output, targets: batch.labels)
                     : Loss.meanSquaredError(output, batch.labels)
+                return loss.adding(network.takePenalty())
             })
     }
 }
@@ -362,7 +376,7 @@ extension FeatureTraining {
             loss: { batch, _ in
                 let positive = network(batch.positive)
                 let negative = network(batch.negative).reshaped([batch.count, samples])
-                return ranking.loss(positive, negative)
+                return ranking.loss(positive, negative).adding(network.takePenalty())
             })
     }
 }
@@ -466,6 +480,7 @@ extension FeatureScoringModel {
     func network() -> Network {
         let network = emptyNetwork()
         network.load(state.parameters)
+        network.setTraining(false) // no dropout, no sampling
         return network
     }
 

@@ -10,17 +10,13 @@ import RecKitTensor
 /// `warp` (each positive against sampled unobserved items; WARP as a rank-weighted hinge over the
 /// samples), `logistic` (observed against sampled pairs) for implicit data or positives, and `mse`
 /// for ratings. Adam; seeded, single-threaded (BLAS aside).
-public struct MFSide: FeatureScoringModel, SideDataModel, ItemSimilarity {
+public struct MFSide: SideScoringModel, SideDataModel, ItemSimilarity {
     public static let name = "mfside"
     public static let summary =
         "MF with side features (LightFM's formulation): user and item vectors are sums of their features' embeddings"
     public static let details = "losses bpr, warp, logistic, mse; cold start for users and items from their features"
 
-    public enum SideLoss: String, Codable, Sendable, CaseIterable {
-        case bpr, warp, logistic, mse
-    }
-
-    public struct Config: FeatureModelConfig {
+    public struct Config: SideLossConfig {
         public var factorCount = 32
         public var loss = SideLoss.warp
         public var positiveThreshold: Float = 4
@@ -34,31 +30,14 @@ public struct MFSide: FeatureScoringModel, SideDataModel, ItemSimilarity {
         public var seed: UInt64 = 0
         public init() {}
 
-        public var objective: FeatureObjective { loss == .mse ? .regression : .classification }
-        public var negativeCount: Int {
-            guard sampleCount == 0 else { return loss == .mse ? 0 : sampleCount }
-            switch loss {
-            case .bpr: return 1
-            case .warp: return 10
-            case .logistic: return 4
-            case .mse: return 0
-            }
-        }
-
         enum CodingKeys: String, CodingKey {
             case factorCount = "factors", loss, positiveThreshold = "positive_threshold", sampleCount = "negatives"
             case epochCount = "epochs", batchSize = "batch_size", learningRate = "learning_rate", regularization, seed
             case coldDropout = "cold_dropout"
         }
 
-        public static let settings: [ModelSetting] = [
-            .factors(.between(1, 1024), "embedding width of every feature"),
-            .choice("loss", SideLoss.self, "bpr / warp (ranking against sampled items), logistic, mse (ratings)"),
-            .positiveThreshold,
-            .integer("negatives", .atLeast(0), "unobserved items drawn per positive (0: bpr 1, warp 10, logistic 4)"),
-            .epochs("passes over the training pairs"), .batchSize("positives per step"), .learningRate("Adam step"),
-            .regularization("L2 weight decay"), .coldDropout, .seed,
-        ]
+        public static let settings = ModelSetting.sideSum(
+            .factors(.between(1, 1024), "embedding width of every feature"))
     }
 
     public let config: Config
@@ -67,23 +46,9 @@ public struct MFSide: FeatureScoringModel, SideDataModel, ItemSimilarity {
 
     public init(fitting train: Interactions, side: SideData, config: Config, context: TrainingContext) throws {
         try Self.check(config)
-        if config.loss == .mse && config.sampleCount > 0 {
-            throw ConfigError(model: Self.name, key: "negatives", "applies to bpr, warp and logistic, not mse")
-        }
-        let itemCount = train.itemCount
-        let ranking: FeatureRanking? =
-            switch config.loss {
-            case .bpr: FeatureRanking(samples: config.negativeCount) { Loss.bpr(positive: $0, negative: $1) }
-            case .warp:
-                FeatureRanking(samples: config.negativeCount) {
-                    Loss.warpHinge(positive: $0, negative: $1, itemCount: itemCount)
-                }
-            case .logistic, .mse: nil
-            }
         state = try FeatureModelState(
-            fitting: train, side: side, config: config, model: Self.name, context: context, ranking: ranking,
-            check: { try FeatureModelState.requireBothSides($0, model: Self.name) },
-            network: { MFSideNetwork(config: config, transform: $0) }, optimizer: { config.adam(for: $0) })
+            fittingSides: train, side: side, config: config, model: Self.name, context: context,
+            network: { MFSideNetwork(config: config, transform: $0) })
         self.config = config
     }
 
@@ -97,33 +62,11 @@ public struct MFSide: FeatureScoringModel, SideDataModel, ItemSimilarity {
     func emptyNetwork() -> MFSideNetwork { MFSideNetwork(config: config, transform: features.transform, trained: true) }
 
     /// Every item's vector once, each user's once, then one product.
-    public func scores(forUsers users: [Int32]) -> Tensor {
-        scores(features.users.batch(rows: users))
-    }
-
-    public func scores(forUserValues values: [String: RawFeatureValue]) -> [Float] {
-        scores(features.transform.encode(values: values, side: .user).batch(rows: [0])).scalars
-    }
-
-    /// `[users, items]` scores for a batch of the user side's fields.
-    func scores(_ users: FeatureBatch) -> Tensor {
-        let network = network()
-        return GradientRecording.disabled {
-            let (itemVectors, itemBiases) = network.side(features.items.batch(rows: (0..<itemCount).map(Int32.init)))
-            let (userVectors, userBiases) = network.side(users)
-            let products = userVectors.value.matmul(itemVectors.value, transposingOther: true)
-            return products + userBiases.value + itemBiases.value.reshaped([1, itemCount]) + network.bias.value
-        }
-    }
+    func scores(_ users: FeatureBatch) -> Tensor { network().scores(users, items: allItems) }
 
     /// The items most alike by the cosine of their vectors (feature sums), for `similar`.
     public func similarItems(to item: Int32, k: Int) -> [ScoredIndex] {
-        let network = network()
-        let vectors = GradientRecording.disabled {
-            network.side(features.items.batch(rows: (0..<itemCount).map(Int32.init))).vectors.value
-        }
-        return FactorModel(userFactors: Tensor.zeros([1, config.factorCount]), itemFactors: vectors)
-            .similarItems(to: item, k: k)
+        similarItems(to: item, k: k, vectors: network().itemVectors(allItems))
     }
 }
 
@@ -135,13 +78,16 @@ final class MFSideNetwork: FeatureNetwork {
     let userFields: [Int]
     let itemFields: [Int]
 
-    init(config: MFSide.Config, transform: FeatureTransform, trained: Bool = false) {
+    convenience init(config: MFSide.Config, transform: FeatureTransform, trained: Bool = false) {
+        self.init(factorCount: config.factorCount, seed: config.seed, transform: transform, trained: trained)
+    }
+
+    init(factorCount: Int, seed: UInt64, transform: FeatureTransform, trained: Bool = false) {
         userFields = transform.fields(of: .user)
         itemFields = transform.fields(of: .item)
-        biases = Embedding(transform.featureCount, 1, initializer: .zeros, seed: config.seed &+ 1)
+        biases = Embedding(transform.featureCount, 1, initializer: .zeros, seed: seed &+ 1)
         embeddings = Embedding(
-            transform.featureCount, config.factorCount, initializer: trained ? .zeros : .normal(0.01),
-            seed: config.seed &+ 2)
+            transform.featureCount, factorCount, initializer: trained ? .zeros : .normal(0.01), seed: seed &+ 2)
     }
 
     var ownParameters: [NamedParameter] { [NamedParameter("bias", bias)] }
@@ -161,4 +107,18 @@ final class MFSideNetwork: FeatureNetwork {
         let item = side(batch.selecting(fields: itemFields))
         return (user.vectors * item.vectors).sum(alongAxis: 1) + user.biases + item.biases + bias
     }
+
+    /// `[users, items]` scores of a batch of the user side's fields against a batch of the item
+    /// side's: each side's vectors once, then one product (no graph).
+    func scores(_ users: FeatureBatch, items: FeatureBatch) -> Tensor {
+        GradientRecording.disabled {
+            let item = side(items)
+            let user = side(users)
+            let products = user.vectors.value.matmul(item.vectors.value, transposingOther: true)
+            return products + user.biases.value + item.biases.value.reshaped([1, items.exampleCount]) + bias.value
+        }
+    }
+
+    /// The item side's vectors `[items, factors]` (no graph).
+    func itemVectors(_ items: FeatureBatch) -> Tensor { GradientRecording.disabled { side(items).vectors.value } }
 }

@@ -10,6 +10,8 @@ struct RatingSGD: @unchecked Sendable {
     /// Each rating's time bin and user deviation, with `temporal`.
     let times: UnsafePointer<TemporalBiases.Time>?
     let mean: Float
+    /// False: plain MF, the biases stay 0.
+    let biased: Bool
     let k: Int
     let rate: Float, regularization: Float
     let p: UnsafeMutablePointer<Float>, q: UnsafeMutablePointer<Float>
@@ -37,8 +39,10 @@ struct RatingSGD: @unchecked Sendable {
                     estimate += itemBins![bin] + drift![u] * deviation
                 }
                 let error = ratings[row] - estimate
-                bu[u] += rate * (error - reg * bu[u])
-                bi[i] += rate * (error - reg * bi[i])
+                if biased {
+                    bu[u] += rate * (error - reg * bu[u])
+                    bi[i] += rate * (error - reg * bi[i])
+                }
                 if times != nil {
                     itemBins![bin] += rate * (error - reg * itemBins![bin])
                     drift![u] += driftRate * (error * deviation - driftRegularization * drift![u])

@@ -52,7 +52,8 @@ extension BiasedMF {
                                                         let shared = RatingSGD(
                                                             order: order.baseAddress!, offsets: offsets.baseAddress!,
                                                             items: items.baseAddress!, ratings: ratings.baseAddress!,
-                                                            times: timed ? times.baseAddress : nil, mean: mean,
+                                                            times: timed ? times.baseAddress : nil,
+                                                            mean: config.biased ? mean : 0, biased: config.biased,
                                                             k: config.factorCount,
                                                             rate: rate, regularization: config.regularization,
                                                             p: p.baseAddress!, q: q.baseAddress!, bu: bu.baseAddress!,

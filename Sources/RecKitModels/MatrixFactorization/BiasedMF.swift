@@ -31,7 +31,7 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
     public static let details = """
         named `svd` for Surprise users: biased matrix factorisation, not a singular value decomposition; \
         Surprise's SVD defaults; `--metrics rmse,mae`; `temporal=true` adds timeSVD's time-binned item biases \
-        and drifting user bias
+        and drifting user bias; `biased=false` is plain MF (a rating is p_u·q_i)
         """
 
     public enum Solver: String, Codable, Sendable, CaseIterable {
@@ -41,6 +41,8 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
 
     public struct Config: ModelConfig {
         public var factorCount = 100
+        /// Global mean and user and item biases in the estimate (Surprise's `biased`); false: p_u·q_i alone.
+        public var biased = true
         public var epochCount = 20
         public var learningRate: Float = 0.005
         public var regularization: Float = 0.02
@@ -61,7 +63,7 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case factorCount = "factors", epochCount = "epochs", learningRate = "learning_rate", regularization
+            case factorCount = "factors", biased, epochCount = "epochs", learningRate = "learning_rate", regularization
             case initialStandardDeviation = "init_std", learningRateDecay = "decay", solver, temporal
             case timeBinCount = "time_bins", driftExponent = "drift_exponent", driftLearningRate = "drift_learning_rate"
             case driftRegularization = "drift_regularization", seed
@@ -69,6 +71,7 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
 
         public static let settings: [ModelSetting] = [
             .factors(.between(0, 4096), "latent dimensions"),
+            .boolean("biased", "global mean and user and item biases (false: plain MF, p_u·q_i; sgd only)"),
             .epochs("SGD passes (ALS: alternations)"),
             .learningRate(),
             .regularization("L2 weight (ALS: λ·n per row; 0.1 by default there)"),
@@ -85,6 +88,10 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
 
         public func validate(model: String) throws(ConfigError) {
             if temporal && solver != .sgd { throw ConfigError(model: model, key: "temporal", "needs solver=sgd") }
+            if !biased && solver != .sgd { throw ConfigError(model: model, key: "biased", "false needs solver=sgd") }
+            if !biased && temporal {
+                throw ConfigError(model: model, key: "temporal", "adds time-varying biases; needs biased=true")
+            }
         }
 
         /// ALS's λ multiplies each row's rating count: 0.1 suits it as 0.02 suits SGD.
@@ -179,6 +186,11 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
         let i = Int(item)
         let userKnown = u >= 0 && u < userCount && knownUsers[u]
         let itemKnown = i >= 0 && i < itemCount && knownItems[i]
+        guard config.biased else {
+            // Plain MF has nothing for a stranger: the training mean, as Surprise falls back to.
+            guard userKnown && itemKnown else { return globalMean }
+            return min(max(dot(user: u, item: i), ratingRange.lowerBound), ratingRange.upperBound)
+        }
         var estimate = globalMean
         if userKnown { estimate += userBiases[u] }
         if itemKnown { estimate += itemBiases[i] }
@@ -187,16 +199,21 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
             if userKnown { estimate += temporal.userDrift[u] * at.deviation }
             if itemKnown { estimate += temporal.itemBinBiases[i * temporal.binCount + Int(at.bin)] }
         }
-        if userKnown && itemKnown {
-            let k = config.factorCount
-            for f in 0..<k { estimate += userFactors.scalars[u * k + f] * itemFactors.scalars[i * k + f] }
-        }
+        if userKnown && itemKnown { estimate += dot(user: u, item: i) }
         return min(max(estimate, ratingRange.lowerBound), ratingRange.upperBound)
+    }
+
+    func dot(user u: Int, item i: Int) -> Float {
+        let k = config.factorCount
+        var product: Float = 0
+        for f in 0..<k { product += userFactors.scalars[u * k + f] * itemFactors.scalars[i * k + f] }
+        return product
     }
 
     /// Top-N from predicted ratings: biases plus factors for every item.
     public func scores(forUsers users: [Int32]) -> Tensor {
         var scores = userFactors.gathering(rows: users).matmul(itemFactors, transposingOther: true)
+        guard config.biased else { return scores }
         for (row, user) in users.enumerated() {
             for item in 0..<itemCount {
                 scores.scalars[row * itemCount + item] += globalMean + userBiases[Int(user)] + itemBiases[item]
@@ -206,6 +223,7 @@ public struct BiasedMF: RatingPredictor, TrainableRecommender {
     }
 
     /// A new user's scores: item biases (the popular-and-liked prior) without a user vector.
+    /// Plain MF (`biased=false`) has no such prior: every item scores the training mean.
     public func scores(forHistory history: [Int32]) -> [Float] { itemBiases.map { globalMean + $0 } }
 
     public func save(into weights: inout ModelWeights) {
