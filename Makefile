@@ -115,6 +115,8 @@ bench-features: release
 	.build/release/reckit benchmark benchmarks/features-ml100k.yaml
 	.build/release/reckit benchmark benchmarks/features-ml-latest-small.yaml
 	.build/release/reckit benchmark benchmarks/cold-start-ml100k.yaml
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/cold-items-vs-lightfm.sh
+	.build/release/reckit benchmark benchmarks/mf-variants.yaml --threads 2
 
 # The server under load (wrk; loopback): GET and POST recommendations, and 10 hot reloads under load.
 bench-serve: release

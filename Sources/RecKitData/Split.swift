@@ -13,6 +13,9 @@ public struct Split: Sendable {
     /// Strong generalisation (`SplitMethod.users`): the held-out users' interactions a model may read
     /// as their histories (fold-in) but never trains on; `test` holds the rest of theirs.
     public var foldIn: Interactions?
+    /// The items rankings choose from (true: a candidate), nil for all: a `cold-items:F` split ranks
+    /// only the items without training interactions.
+    public var candidates: [Bool]?
     /// How the split was made, e.g. `holdout:0.2 seed 42` or `split-dir ml-100k/...`.
     public var description: String
     /// The data set's side data, aligned with `items` and `users` (empty for a split folder).
@@ -53,9 +56,13 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
     /// the test part and training sees none, only their side data (features); a feature model scores
     /// them from attributes alone.
     case coldUsers(fraction: Double)
+    /// Cold items: a random `fraction` of the items is held out entirely — all their interactions
+    /// are the test part and training sees only their side data; each test user's ranking is among
+    /// the held-out items alone (`Split.candidates`), what a catalogue of new items asks.
+    case coldItems(fraction: Double)
 
     /// Parses `random:0.1`, `holdout:0.2`, `holdout:0.2:5`, `leave-last-out`, `leave-last-out:2`,
-    /// `temporal:0.1`, `users:0.1`, `users:0.1:0.2`, `cold-users:0.1`.
+    /// `temporal:0.1`, `users:0.1`, `users:0.1:0.2`, `cold-users:0.1`, `cold-items:0.1`.
     public init?(argument: String) {
         let parts = argument.split(separator: ":").map(String.init)
         func fraction(_ index: Int) -> Double? {
@@ -85,6 +92,9 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case "cold-users":
             guard parts.count == 2, let value = fraction(1) else { return nil }
             self = .coldUsers(fraction: value)
+        case "cold-items":
+            guard parts.count == 2, let value = fraction(1) else { return nil }
+            self = .coldItems(fraction: value)
         default:
             return nil
         }
@@ -98,7 +108,17 @@ public enum SplitMethod: Sendable, Equatable, CustomStringConvertible {
         case .temporal(let fraction): return "temporal:\(fraction)"
         case .users(let fraction, let test): return "users:\(fraction):\(test)"
         case .coldUsers(let fraction): return "cold-users:\(fraction)"
+        case .coldItems(let fraction): return "cold-items:\(fraction)"
         }
+    }
+}
+
+extension SplitMethod {
+    /// The items a split made this way ranks (`Split.candidates`): for `cold-items`, those without
+    /// interactions in `train`; nil (every item) otherwise.
+    public func candidates(train: Interactions) -> [Bool]? {
+        guard case .coldItems = self else { return nil }
+        return train.countsPerItem().map { $0 == 0 }
     }
 }
 
@@ -112,6 +132,7 @@ extension Dataset {
             var split = Split(
                 train: train, test: test, users: users, items: items, description: "\(method) seed \(seed)")
             split.side = side
+            split.candidates = method.candidates(train: train)
             return split
         }
         // The held-out users' interactions: a test part per user, the rest their fold-in histories.
@@ -174,14 +195,17 @@ extension Interactions {
             }
             isTest = Splitter.temporal(self, testFraction: fraction)
         case .users(let fraction, _):
-            let heldOut = Splitter.heldOutUsers(self, fraction: fraction, using: &generator)
+            let heldOut = Splitter.heldOut(users, count: userCount, fraction: fraction, using: &generator)
             let train = filteringRows { !heldOut[Int(users[$0])] }
             var inTraining = [Bool](repeating: false, count: itemCount)
             for item in train.items { inTraining[Int(item)] = true }
             return (train, filteringRows { heldOut[Int(users[$0])] && inTraining[Int(items[$0])] })
         case .coldUsers(let fraction):
-            let heldOut = Splitter.heldOutUsers(self, fraction: fraction, using: &generator)
+            let heldOut = Splitter.heldOut(users, count: userCount, fraction: fraction, using: &generator)
             isTest = users.map { heldOut[Int($0)] }
+        case .coldItems(let fraction):
+            let heldOut = Splitter.heldOut(items, count: itemCount, fraction: fraction, using: &generator)
+            isTest = items.map { heldOut[Int($0)] }
         }
         return (filteringRows { !isTest[$0] }, filteringRows { isTest[$0] })
     }
@@ -224,16 +248,17 @@ enum Splitter {
     }
 
     /// A random `fraction` (rounded, at least one) of the users with interactions, as a mask by user.
-    static func heldOutUsers(_ data: Interactions, fraction: Double, using generator: inout some RandomNumberGenerator)
-        -> [Bool]
-    {
-        var present = [Bool](repeating: false, count: data.userCount)
-        for user in data.users { present[Int(user)] = true }
-        var candidates = (0..<data.userCount).filter { present[$0] }
+    /// A random `fraction` (at least one) of the users, or items, that occur in `column`.
+    static func heldOut(
+        _ column: [Int32], count: Int, fraction: Double, using generator: inout some RandomNumberGenerator
+    ) -> [Bool] {
+        var present = [Bool](repeating: false, count: count)
+        for key in column { present[Int(key)] = true }
+        var candidates = (0..<count).filter { present[$0] }
         generator.shuffle(&candidates)
-        var heldOut = [Bool](repeating: false, count: data.userCount)
-        for user in candidates.prefix(max(1, Int((fraction * Double(candidates.count)).rounded()))) {
-            heldOut[user] = true
+        var heldOut = [Bool](repeating: false, count: count)
+        for key in candidates.prefix(max(1, Int((fraction * Double(candidates.count)).rounded()))) {
+            heldOut[key] = true
         }
         return heldOut
     }

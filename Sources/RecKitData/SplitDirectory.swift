@@ -72,4 +72,30 @@ public enum SplitDirectory {
             negatives: negatives,
             description: "split-dir \((folder as NSString).lastPathComponent)")
     }
+
+    /// Writes `split` as a split folder (`train.tsv`, `test.tsv`: raw IDs, `user item[ rating[ time]]`
+    /// rows, the time only with ratings) that `load` reads back and any other library can read, so
+    /// that peers train and test on exactly RecKit's split. The folder is created if missing.
+    /// - Throws: `DataError` when a file cannot be written.
+    public static func write(_ split: Split, to folder: String) throws(DataError) {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch { throw DataError(file: folder, .invalid("the folder cannot be created: \(error)")) }
+        for (name, part) in [("train.tsv", split.train), ("test.tsv", split.test)] {
+            var text = ""
+            text.reserveCapacity(part.count * 24)
+            for row in 0..<part.count {
+                text += split.users.ids[Int(part.users[row])] + "\t" + split.items.ids[Int(part.items[row])]
+                if let ratings = part.ratings {
+                    text += "\t\(ratings[row])"
+                    if let times = part.timestamps { text += "\t\(times[row])" }
+                }
+                text += "\n"
+            }
+            let path = join(folder, name)
+            do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw DataError(file: path, .invalid("cannot be written: \(error)"))
+            }
+        }
+    }
 }

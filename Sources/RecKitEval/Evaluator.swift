@@ -35,9 +35,11 @@ public struct FullRankingEvaluator: Sendable {
     /// Evaluates `model` on `test`, excluding each user's items in `train`. With `foldIn` (strong
     /// generalisation), the test users are not in training: each is scored from their `foldIn`
     /// interactions as a history (`scores(forHistory:)`, no retraining), which are excluded instead.
+    /// With `candidates` (a cold-items split's `Split.candidates`), each list ranks those items alone.
     /// - Throws: `EvaluationError` when the split has more items or users than the model.
     public func evaluate(
-        _ model: some Recommender, train: Interactions, test: Interactions, foldIn: Interactions? = nil
+        _ model: some Recommender, train: Interactions, test: Interactions, foldIn: Interactions? = nil,
+        candidates: [Bool]? = nil
     ) throws(EvaluationError) -> EvaluationResult {
         if let metric = metrics.first(where: \.isRatingMetric) {
             throw EvaluationError("\(metric) is a rating metric; use RatingEvaluator")
@@ -45,8 +47,16 @@ public struct FullRankingEvaluator: Sendable {
         guard train.itemCount == model.itemCount, test.itemCount == model.itemCount else {
             throw EvaluationError("the model knows \(model.itemCount) items but the split has \(test.itemCount)")
         }
+        if let candidates, candidates.count != model.itemCount {
+            throw EvaluationError("\(candidates.count) candidate flags for a model of \(model.itemCount) items")
+        }
+        if candidates != nil && foldIn != nil {
+            throw EvaluationError("candidate items (cold items) and fold-in histories (users:F) do not combine")
+        }
         let start = Date()
         let trainMatrix = InteractionMatrix.byUser(train)
+        // Items outside the candidates are excluded from every list, as a user's own items are.
+        let outside = candidates.map { flags in flags.indices.filter { !flags[$0] }.map(Int32.init) }
         let seenMatrix = foldIn.map(InteractionMatrix.byUser) ?? trainMatrix
         let testMatrix = InteractionMatrix.byUser(test)
         let users = (0..<min(test.userCount, model.userCount)).filter { testMatrix.count(inRow: $0) > 0 }.map {
@@ -77,10 +87,18 @@ public struct FullRankingEvaluator: Sendable {
         let partials = Parallel.map(chunkCount: batches.count, threadCount: threadCount) { batch -> BatchSums in
             defer { progress?(done.add(batches[batch].count), userTotal) }
             let batchUsers = Array(users[batches[batch]])
-            let (scores, lists) =
-                foldIn == nil
-                ? model.ranking(users: batchUsers, k: maxK, excludingSeen: trainMatrix)
-                : model.ranking(histories: batchUsers.map { Array(seenMatrix.columns(inRow: Int($0))) }, k: maxK)
+            let (scores, lists): (Tensor, [[ScoredIndex]])
+            if let outside {
+                scores = model.scores(forUsers: batchUsers)
+                lists = scores.topKPerRow(
+                    min(maxK, model.itemCount),
+                    excluding: batchUsers.map { outside + trainMatrix.columns(inRow: Int($0)) })
+            } else if foldIn == nil {
+                (scores, lists) = model.ranking(users: batchUsers, k: maxK, excludingSeen: trainMatrix)
+            } else {
+                (scores, lists) = model.ranking(
+                    histories: batchUsers.map { Array(seenMatrix.columns(inRow: Int($0))) }, k: maxK)
+            }
             var sums = BatchSums(metricCount: metrics.count, listKs: listKs, itemCount: model.itemCount)
             for (row, user) in batchUsers.enumerated() {
                 var userValues = [Double](repeating: 0, count: metrics.count)
@@ -113,7 +131,7 @@ public struct FullRankingEvaluator: Sendable {
                         }
                     case .auc:
                         if needsScores {
-                            let trainItems = Set(seenMatrix.columns(inRow: Int(user)))
+                            let trainItems = Set(seenMatrix.columns(inRow: Int(user))).union(outside ?? [])
                             let value = Metrics.auc(
                                 scores: Array(scores.row(row)), relevant: relevant, excluded: trainItems)
                             userValues[index] += value ?? 0
@@ -153,10 +171,15 @@ public struct FullRankingEvaluator: Sendable {
             return .init(name: metric.description, value: value, definition: metric.definition)
         }
         let description =
-            foldIn == nil
-            ? "full ranking: every item scored, each user's training items excluded, ties to the lower item index"
-            : "strong generalisation: users held out of training, each scored from their fold-in history "
-                + "(no retraining); every item ranked, the history's items excluded, ties to the lower item index"
+            if let candidates {
+                "cold items: each user ranks the \(candidates.filter { $0 }.count) candidate items alone (those "
+                    + "without training interactions), ties to the lower item index"
+            } else if foldIn == nil {
+                "full ranking: every item scored, each user's training items excluded, ties to the lower item index"
+            } else {
+                "strong generalisation: users held out of training, each scored from their fold-in history "
+                    + "(no retraining); every item ranked, the history's items excluded, ties to the lower item index"
+            }
         return EvaluationResult(
             model: model.name, protocolKind: .fullRanking, protocolDescription: description,
             metrics: values, evaluatedUserCount: users.count, userCount: train.userCount, itemCount: model.itemCount,

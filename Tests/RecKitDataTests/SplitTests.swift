@@ -105,6 +105,32 @@ import _RecKitTestSupport
         #expect(try dataset.split(.coldUsers(fraction: 0.25), seed: 5).test == split.test)
     }
 
+    /// Cold items: whole items held out, every interaction with them tested, none trained on; the
+    /// split ranks them alone (its candidates are the items without training interactions); a split
+    /// folder written from it reads back as the same split.
+    @Test func coldItemsAreHeldOutEntirely() throws {
+        #expect(SplitMethod(argument: "cold-items:0.1") == .coldItems(fraction: 0.1))
+        #expect(SplitMethod(argument: "cold-items:0") == nil && SplitMethod(argument: "cold-items") == nil)
+        #expect(SplitMethod.coldItems(fraction: 0.1).description == "cold-items:0.1")
+        let split = try dataset.split(.coldItems(fraction: 0.25), seed: 5)
+        #expect(split.train.count + split.test.count == dataset.interactions.count)
+        let heldOut = Set(split.test.items)
+        #expect(heldOut.count == Int((0.25 * Double(Set(dataset.interactions.items).count)).rounded()))
+        #expect(heldOut.isDisjoint(with: Set(split.train.items)))
+        let trained = Set(split.train.items)
+        #expect(split.candidates == (0..<dataset.interactions.itemCount).map { !trained.contains(Int32($0)) })
+        #expect(try dataset.split(.holdout(testFraction: 0.2, minimumPerUser: 5), seed: 5).candidates == nil)
+        let folder = TemporaryDirectory()
+        try SplitDirectory.write(split, to: folder.path)
+        let back = try SplitDirectory.load(folder.path)
+        func pairs(_ part: Interactions, _ of: Split) -> Set<String> {
+            Set((0..<part.count).map { of.users.ids[Int(part.users[$0])] + " " + of.items.ids[Int(part.items[$0])] })
+        }
+        #expect(
+            pairs(back.train, back) == pairs(split.train, split) && pairs(back.test, back) == pairs(split.test, split))
+        #expect(back.test.ratings == split.test.ratings)
+    }
+
     @Test func temporalCutIsGlobal() throws {
         let split = try dataset.split(.temporal(testFraction: 0.25), seed: 0)
         #expect(split.train.timestamps!.max()! <= split.test.timestamps!.min()!)

@@ -112,4 +112,20 @@ import _RecKitTestSupport
         let again = try Dataset.load(csv)
         #expect(again.interactions == loaded.interactions && again.users == loaded.users && again.items == loaded.items)
     }
+
+    /// `synthetic:PRESET[:SEED]` generates in memory what `data synth` writes (seed 42 unless given);
+    /// a mistyped preset or seed is an error naming the location.
+    @Test func syntheticLocationsGenerateInMemory() throws {
+        let loaded = try Dataset.load("synthetic:tiny:5")
+        let data = SyntheticData.generate(preset: .tiny, seed: 5).ratings
+        #expect(loaded.name == "synthetic-tiny" && loaded.interactions == data.interactions)
+        #expect(loaded.itemCatalog?.genres == data.itemCatalog?.genres)
+        #expect(
+            try Dataset.load("synthetic:tiny").interactions
+                == SyntheticData.generate(preset: .tiny, seed: 42).ratings.interactions)
+        #expect(try SyntheticData.location("data/ratings.csv") == nil)
+        for bad in ["synthetic:huge", "synthetic:tiny:x", "synthetic:tiny:1:2"] {
+            #expect { try Dataset.load(bad) } throws: { "\($0)".contains(bad) }
+        }
+    }
 }

@@ -39,6 +39,25 @@ import _RecKitTestSupport
         #expect(result.protocolKind == .fullRanking)
     }
 
+    /// Candidates (a cold-items split): lists hold only candidate items, whatever the others score.
+    @Test func candidatesRestrictTheRanking() throws {
+        let model = ScoreTable([[9, 9, 5, 5, 1, 0], [0, 0, 0, 3, 0, 0], [1, 1, 1, 1, 1, 1]])
+        let candidates = [false, false, false, true, true, true] // items 3, 4, 5
+        let result = try FullRankingEvaluator(metrics: [.precision(2), .recall(2), .ndcg(2), .auc]).evaluate(
+            model, train: train, test: try Interactions(users: [0, 1], items: [4, 5], userCount: 3, itemCount: 6),
+            candidates: candidates)
+        // User 0 ranks 3 (5), 4 (1), 5 (0): relevant {4} at rank 2. User 1: 3 (3), 4, 5 (0, 0): relevant {5} at 3.
+        #expect(result.evaluatedUserCount == 2)
+        #expect(result["recall@2"] == 0.5 && result["precision@2"] == 0.25)
+        #expect(abs(result["ndcg@2"]! - (1 / log2(3.0)) / 2) < 1e-12)
+        // AUC among the candidates: user 0's 4 beats 5, loses to 3 (0.5); user 1's 5 loses to 3, ties 4 (0.25).
+        #expect(abs(result["auc"]! - (0.5 + 0.25) / 2) < 1e-12)
+        #expect(result.protocolDescription.hasPrefix("cold items: each user ranks the 3 candidate items"))
+        #expect(throws: EvaluationError.self) {
+            try FullRankingEvaluator().evaluate(model, train: train, test: test, candidates: [true])
+        }
+    }
+
     /// Scores nothing for known users; for a history, the item after each history item scores 10 and
     /// otherwise lower indices score higher.
     struct NextItem: Recommender {

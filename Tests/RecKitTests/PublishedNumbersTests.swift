@@ -18,6 +18,8 @@ import _RecKitTestSupport
         var expected: Double
         /// The shared data set whose side data (attributes, genres, tags) the model reads, matched by raw ID.
         var data: String? = nil
+        /// Feature columns instead of the data's default set.
+        var features: FeatureSpec? = nil
         /// For numbers that depend on the BLAS kernels: `expected` is the AVX-512 kernels' value, this the
         /// AVX2 (Haswell, Zen) kernels'.
         var onAVX2: Double? = nil
@@ -152,6 +154,37 @@ import _RecKitTestSupport
             Pin(folder: u1, model: "autorec", settings: [:], metric: "rmse", expected: 0.9043),
             Pin(folder: u1, model: "autorec", settings: ["variant": "user"], metric: "rmse", expected: 0.9619),
             Pin(folder: u1, model: "rbm", settings: [:], metric: "rmse", expected: 0.9278),
+            // The MF-variants table (benchmarks/mf-variants.yaml; seed 0 of the settings u1's validation chose).
+            Pin(
+                folder: u1, model: "mfside",
+                settings: [
+                    "loss": "mse", "batch_size": "1024", "epochs": "15", "learning_rate": "0.00107849",
+                    "regularization": "0.0000986863",
+                ], metric: "rmse", expected: 0.9188, data: "ml-100k"),
+            Pin(
+                folder: u1, model: "mixture",
+                settings: [
+                    "loss": "mse", "batch_size": "1024", "epochs": "16", "learning_rate": "0.00261656",
+                    "regularization": "0.000166321",
+                ], metric: "rmse", expected: 0.9194, data: "ml-100k", features: idsOnly),
+            Pin(
+                folder: u1, model: "vmf",
+                settings: [
+                    "loss": "mse", "batch_size": "1024", "epochs": "18", "learning_rate": "0.00217707",
+                    "kl_weight": "0.0217613",
+                ], metric: "rmse", expected: 0.9432, data: "ml-100k", features: idsOnly),
+            Pin(
+                folder: u1, model: "svd",
+                settings: [
+                    "biased": "false", "epochs": "50", "factors": "37", "learning_rate": "0.00491418",
+                    "regularization": "0.0645514", "threads": "1",
+                ], metric: "rmse", expected: 0.9282),
+            // Cold items (benchmarks/cold-items-ml-latest-small.yaml; seed 0 of the settings validation chose).
+            Pin(
+                folder: coldItems, model: "mfside",
+                settings: ["epochs": "5", "learning_rate": "0.00196684", "regularization": "0.00189293"],
+                metric: "ndcg@10",
+                expected: 0.2880, data: "ml-latest-small-2016", features: coldItemColumns),
             // Item-KNN's tie rule on ml-latest-small, ratings ≥ 4 (the model table).
             Pin(folder: latestSmall4, model: "itemknn", settings: [:], metric: "ndcg@10", expected: 0.1911),
         ] + samplerPins
@@ -160,6 +193,22 @@ import _RecKitTestSupport
     static let latestSmall4 = "ml-latest-small-2016/topn_user_holdout20_rating_ge4_seed42"
     static let lastFM = "hetrec2011-lastfm-2k/topn_user_holdout20_all_ratings_seed42"
     static let u1 = "u1"
+    /// ml-latest-small's `cold-items:0.1` split, seed 42 (made here, not read from a folder).
+    static let coldItems = "cold-items"
+
+    static let idsOnly = FeatureSpec(
+        user: [FeatureColumnSpec("user_id", source: "id", kind: .categorical)],
+        item: [FeatureColumnSpec("item_id", source: "id", kind: .categorical)])
+    static let coldItemColumns = FeatureSpec(
+        user: [FeatureColumnSpec("user_id", source: "id", kind: .categorical)],
+        item: [
+            FeatureColumnSpec("item_id", source: "id", kind: .categorical),
+            FeatureColumnSpec("genres", kind: .multivalent, combiner: .sqrtn),
+            FeatureColumnSpec(
+                "decade", source: "year", kind: .bucketized,
+                boundaries: stride(from: 1930, through: 2020, by: 10).map(Float.init)),
+            FeatureColumnSpec("tags", kind: .multivalent, combiner: .sqrtn, minCount: 2),
+        ])
 
     /// The README's two BPR tables (one thread): the three samplers at 100 epochs, and AdaGrad.
     static let samplerPins: [Pin] = {
@@ -199,7 +248,10 @@ import _RecKitTestSupport
     @Test(.enabled(if: splits != nil, "../shared/peers/splits is absent"), arguments: pins)
     func publishedNumberHolds(pin: Pin) throws {
         let split: Split
-        if pin.folder == Self.u1 {
+        if pin.folder == Self.coldItems {
+            let dataset = try Dataset.load(try #require(SharedData.path("ml-latest-small-2016")))
+            split = try dataset.split(.coldItems(fraction: 0.1), seed: 42)
+        } else if pin.folder == Self.u1 {
             let folder = try #require(SharedData.path("ml-100k"))
             let dataset = try Dataset.load(folder)
             let (train, test) = try MovieLens.predefinedSplit("u1", folder: folder, dataset: dataset)
@@ -208,10 +260,11 @@ import _RecKitTestSupport
             split = try SplitDirectory.load(try #require(Self.splits) + "/" + pin.folder)
         }
         var side = split.side
-        if let data = pin.data {
+        if let data = pin.data, pin.folder != Self.coldItems {
             side = try Dataset.load(try #require(SharedData.path(data))).side(
                 alignedTo: split.users, items: split.items)
         }
+        if let features = pin.features { side.features = features }
         let model = try ConfiguredModel(pin.model, settings: pin.settings).fit(split.train, validation: nil, side: side)
         let metric = try #require(MetricSpec(pin.metric))
         let result: EvaluationResult
@@ -222,7 +275,8 @@ import _RecKitTestSupport
             result = try SampledEvaluator(metrics: [metric]).evaluate(
                 model, train: split.train, test: split.test, negatives: negatives)
         } else {
-            result = try FullRankingEvaluator(metrics: [metric]).evaluate(model, train: split.train, test: split.test)
+            result = try FullRankingEvaluator(metrics: [metric]).evaluate(
+                model, train: split.train, test: split.test, candidates: split.candidates)
         }
         let value = try #require(result[pin.metric])
         guard let expected = pin.expectedHere else {

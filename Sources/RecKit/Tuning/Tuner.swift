@@ -307,7 +307,8 @@ public struct Tuner: Sendable {
             result = try RatingEvaluator(metrics: metrics).evaluate(predictor, train: split.train, test: split.test)
         } else {
             result = try FullRankingEvaluator(metrics: metrics, threadCount: threadCount ?? Parallel.defaultThreadCount)
-                .evaluate(trained, train: split.train, test: split.test, foldIn: split.foldIn)
+                .evaluate(
+                    trained, train: split.train, test: split.test, foldIn: split.foldIn, candidates: split.candidates)
         }
         result.model = model.name
         result.fitSeconds = seconds

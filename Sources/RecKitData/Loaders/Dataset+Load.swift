@@ -7,10 +7,15 @@ extension Dataset {
     /// (`ratings.csv` with `movies.csv`), HetRec Last.fm (`user_artists.dat`), a `reckit data synth`
     /// folder (`dataset.json`), a `reckit data export` folder (`export.json`). Files: those names, a
     /// session click file (`SessionId` header), or any delimited file.
+    /// `synthetic:PRESET[:SEED]` (`synthetic:ml-1m-like`, seed 42 by default) is no file: the
+    /// preset's ratings and catalogue generated in memory, as `reckit data synth` would write them.
     /// - Throws: `DataError` for a missing path, an unknown folder or a bad file.
     public static func load(
         _ path: String, format: DatasetFormat? = nil, options: InteractionFileOptions = .init()
     ) throws(DataError) -> Dataset {
+        if let (preset, seed) = try SyntheticData.location(path) {
+            return SyntheticData.generate(preset: preset, seed: seed).ratings
+        }
         let resolved: DatasetFormat
         if let format { resolved = format } else { resolved = try detectFormat(path) }
         switch resolved {

@@ -68,6 +68,24 @@ extension SyntheticData {
     }
 
     /// Loads a folder written by `write(to:)`: ratings with the item catalogue.
+    /// The preset and seed of a `synthetic:PRESET[:SEED]` data location (seed 42 by default); nil for
+    /// any other path.
+    /// - Throws: `DataError` for an unknown preset or a bad seed.
+    public static func location(_ path: String) throws(DataError) -> (SyntheticPreset, UInt64)? {
+        let prefix = "synthetic:"
+        guard path.hasPrefix(prefix) else { return nil }
+        let parts = path.dropFirst(prefix.count).split(separator: ":", omittingEmptySubsequences: false)
+        let presets = SyntheticPreset.all.map(\.name).joined(separator: ", ")
+        guard (1...2).contains(parts.count), let preset = SyntheticPreset.named(String(parts[0])) else {
+            throw DataError(file: path, .unknownFormat("synthetic:PRESET[:SEED] with a preset among \(presets)"))
+        }
+        guard parts.count == 2 else { return (preset, 42) }
+        guard let seed = UInt64(parts[1]) else {
+            throw DataError(file: path, .unknownFormat("the seed after the preset must be a whole number ≥ 0"))
+        }
+        return (preset, seed)
+    }
+
     public static func loadFolder(_ folder: String, options: InteractionFileOptions = .init()) throws(DataError)
         -> Dataset
     {

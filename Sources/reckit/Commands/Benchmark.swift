@@ -98,7 +98,10 @@ extension Benchmark {
     )
         throws -> (ConfiguredModel, String)
     {
-        let method = dataset.source.data != nil ? dataset.source.method : "holdout:0.2"
+        // As `reckit tune` cuts it: the data set's own split method, or (split folders, MovieLens's u1–u5)
+        // a per-user holdout.
+        let own = dataset.source.method
+        let method = dataset.source.data != nil && SplitMethod(argument: own) != nil ? own : "holdout:0.2"
         let folder = URL(fileURLWithPath: tuneDir).appendingPathComponent(Self.slug(dataset.name))
             .appendingPathComponent(Self.slug(entry.label))
         let (tuner, validation, trials) = try Tune.search(
@@ -184,7 +187,9 @@ struct BenchmarkSuite {
             guard let value = node.scalar?.string else { throw problem(node, field, "expected a single value") }
             return value
         }
-        func resolved(_ value: String) -> String { value.hasPrefix("/") ? value : folder + "/" + value }
+        func resolved(_ value: String) -> String {
+            value.hasPrefix("/") || value.hasPrefix("synthetic:") ? value : folder + "/" + value
+        }
 
         func seeds(_ node: Node, _ field: String) throws -> [UInt64] {
             if let list = node.sequence {
@@ -252,7 +257,13 @@ struct BenchmarkSuite {
                     entry[extra], field + "." + extra, "applies to data, not to a split folder (its split is fixed)")
             }
             for (key, location) in [("split_dir", source.splitDirectory), ("data", source.data)] {
-                guard let location, !FileManager.default.fileExists(atPath: location) else { continue }
+                guard let location else { continue }
+                if key == "data" {
+                    do { if try SyntheticData.location(location) != nil { continue } } catch {
+                        throw problem(entry[key], field + "." + key, "\(error)")
+                    }
+                }
+                guard !FileManager.default.fileExists(atPath: location) else { continue }
                 throw problem(entry[key], field + "." + key, "\(location) does not exist")
             }
             if let node = entry["features"] {

@@ -6,7 +6,7 @@ struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Generate, inspect, convert and export data sets.",
-        subcommands: [Synth.self, Inspect.self, Convert.self, Export.self]
+        subcommands: [Synth.self, Inspect.self, Convert.self, SplitCommand.self, Export.self]
     )
 }
 
@@ -115,6 +115,39 @@ extension DataCommand {
                     "wrote \(dataset.interactions.count) rows "
                         + "(\(dataset.canonicalColumns.joined(separator: ","))) to \(out)"
                 )
+            }
+        }
+    }
+}
+
+extension DataCommand {
+    struct SplitCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "split",
+            abstract: "Write a split as a split folder (train.tsv, test.tsv: raw IDs) for other libraries.",
+            discussion: """
+                The folder is what `--split-dir` reads and what the peer scripts read, so another library trains
+                and tests on exactly the split `reckit evaluate --data PATH --split METHOD --seed N` makes, e.g.
+                  reckit data split ../shared/data/ml-latest-small-2016 --split cold-items:0.1 --out cold-items
+                """)
+
+        @Argument(help: "A data-set folder or an interaction file.") var path: String
+        @Option(help: "How to split (as `reckit evaluate --split`): random:F, holdout:F[:MIN], cold-items:F, …")
+        var split: String
+        @Option(help: "Seed of the split.") var seed: UInt64 = 42
+        @Option(help: "Output folder (created if missing).") var out: String
+        @OptionGroup var load: LoadOptions
+        @Flag(help: "No progress on stderr.") var quiet = false
+
+        func run() async throws {
+            guard let method = SplitMethod(argument: split) else {
+                throw ValidationError("'\(split)' is not a split method such as holdout:0.2 or cold-items:0.1")
+            }
+            let dataset = try load.load(path, quiet: quiet)
+            let parts = try dataset.split(method, seed: seed)
+            try SplitDirectory.write(parts, to: out)
+            if !quiet {
+                Terminal.error("wrote \(parts.train.count) training and \(parts.test.count) test rows to \(out)")
             }
         }
     }

@@ -18,8 +18,8 @@ struct ModelOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Feature columns for feature models (fm, deepfm, widedeep, mfdnn, mfside): a YAML file with user:, "
-                + "item:, context: and crossed: lists (default: the data's own set; see the README)."))
+            "Feature columns for feature models (fm, deepfm, widedeep, mfdnn, mfside, mixture, vmf): a YAML file with "
+                + "user:, item:, context: and crossed: lists (default: the data's own set; see the README)."))
     var features: String?
 
     var names: [String] {
@@ -73,11 +73,13 @@ struct Evaluate: AsyncParsableCommand {
             Splits: random:F, holdout:F[:MIN_PER_USER] (default minimum 5), leave-last-out[:N], temporal:F,
             users:F[:T] (strong generalisation: a fraction F of the users held out of training and scored from
             their histories; T, default 0.2, of each one's interactions tested), cold-users:F (a fraction F of
-            the users held out entirely, scored from their features by feature models); u1–u5, ua, ub with
-            --data pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
+            the users held out entirely, scored from their features by feature models), cold-items:F (a fraction F
+            of the items held out entirely; each user's ranking is among them alone, scored from their features);
+            u1–u5, ua, ub with --data pointing at the MovieLens 100K folder. Rating models (svd) report rmse, mae.
             """)
 
-    @Option(help: "A data-set folder or interaction file to split.") var data: String?
+    @Option(help: "A data-set folder or interaction file to split (or synthetic:PRESET[:SEED], generated in memory).")
+    var data: String?
     @Option(help: "How to split --data: random:0.1, holdout:0.2, leave-last-out, temporal:0.1, users:0.1.") var split =
         "holdout:0.2"
     @Option(help: "A folder with train.tsv and test.tsv (and negatives.tsv for the sampled protocol).") var splitDir:

@@ -15,7 +15,8 @@ struct Train: AsyncParsableCommand {
             rest; the numbers are saved with the model (GET /v1/models and the server's page show them).
             """)
 
-    @Option(help: "A data-set folder or interaction file.") var data: String?
+    @Option(help: "A data-set folder or interaction file (or synthetic:PRESET[:SEED], generated in memory).")
+    var data: String?
     @Option(help: "A split folder; its train.tsv is used.") var splitDir: String?
     @Option(help: "A server's event store to train on: sqlite:PATH or postgres://USER@HOST/DB (serve --events).")
     var events: String?
@@ -178,7 +179,8 @@ struct Recommend: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "A newcomer known by features only, key=value,... (age=25,gender=F,occupation=writer; several values "
-                + "a|b): scored by a feature model (fm, deepfm, widedeep, mfdnn, mfside), else the most popular items.")
+                + "a|b): scored by a feature model (fm, deepfm, mfside, …), else the most popular items."
+        )
     )
     var userFeatures: String?
     @Option(help: "'all' for every training user, or a file with one user ID per line.") var users: String?

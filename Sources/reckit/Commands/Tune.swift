@@ -24,7 +24,8 @@ struct Tune: AsyncParsableCommand {
             (README "Tuning").
             """)
 
-    @Option(help: "A data-set folder or interaction file to split.") var data: String?
+    @Option(help: "A data-set folder or interaction file to split (or synthetic:PRESET[:SEED], generated in memory).")
+    var data: String?
     @Option(help: "How to split --data (as evaluate): holdout:0.2, leave-last-out, temporal:0.1, random:0.1.")
     var split = "holdout:0.2"
     @Option(help: "A folder with train.tsv and test.tsv.") var splitDir: String?
@@ -192,6 +193,7 @@ struct Tune: AsyncParsableCommand {
             train: fit, test: heldOut, users: split.users, items: split.items,
             description: "\(validationMethod) of the training part, seed \(seed)")
         validation.side = split.side
+        validation.candidates = method.candidates(train: fit)
         let tuner: Tuner
         do {
             tuner = try Tuner(

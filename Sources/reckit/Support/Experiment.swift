@@ -28,7 +28,7 @@ enum Experiment {
             if data != nil && SplitMethod(argument: method) == nil && !MovieLens.predefinedSplitNames.contains(method) {
                 throw ValidationError(
                     "split '\(method)' is not one of random:F, holdout:F[:MIN], leave-last-out[:N], temporal:F, "
-                        + "users:F[:T], cold-users:F, or u1–u5/ua/ub (MovieLens 100K)"
+                        + "users:F[:T], cold-users:F, cold-items:F, or u1–u5/ua/ub (MovieLens 100K)"
                 )
             }
         }
@@ -173,7 +173,7 @@ enum Experiment {
             return try FullRankingEvaluator(
                 metrics: metrics, batchSize: batchSize, threadCount: threadCount, progress: { bar.update($0, $1) }
             )
-            .evaluate(trained, train: split.train, test: split.test, foldIn: split.foldIn)
+            .evaluate(trained, train: split.train, test: split.test, foldIn: split.foldIn, candidates: split.candidates)
         }
         result.model = name
         result.fitSeconds = fitSeconds
