@@ -112,6 +112,7 @@ bench-sasrec: release
 # that chooses each model's epochs and step on validation.
 bench-features: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/features-vs-torch.sh
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/ncf-vs-torch.sh
 	.build/release/reckit benchmark benchmarks/features-ml100k.yaml
 	.build/release/reckit benchmark benchmarks/features-ml-latest-small.yaml
 	.build/release/reckit benchmark benchmarks/cold-start-ml100k.yaml
