@@ -117,10 +117,19 @@ public final class GaussianSample: Module {
         guard isTraining else { return mean }
         precondition(
             mean.shape == logVariance.shape, "GaussianSample: mean \(mean.shape), log-variance \(logVariance.shape)")
-        let noise = generator.standardNormals(count: mean.value.scalarCount)
-        // One operation (not four): z = μ + exp(½ log σ²)·ε; ∂z/∂μ = 1, ∂z/∂log σ² = ½ σ ε.
-        let scaled = zip(logVariance.value.scalars, noise).map { Foundation.exp(0.5 * $0) * $1 }
-        let draws = zip(mean.value.scalars, scaled).map { $0 + $1 }
+        // One operation (not four), one pass: z = μ + exp(½ log σ²)·ε; ∂z/∂μ = 1, ∂z/∂log σ² = ½ σ ε.
+        var scaled = generator.standardNormals(count: mean.value.scalarCount)
+        var draws = mean.value.scalars
+        logVariance.value.scalars.withUnsafeBufferPointer { logVar in
+            scaled.withUnsafeMutableBufferPointer { scaled in
+                draws.withUnsafeMutableBufferPointer { draws in
+                    for index in 0..<scaled.count {
+                        scaled[index] *= Foundation.exp(0.5 * logVar[index])
+                        draws[index] += scaled[index]
+                    }
+                }
+            }
+        }
         return Variable.result(Tensor(shape: mean.shape, scalars: draws), [mean, logVariance]) { g, inputs in
             if inputs[0].requiresGradient { inputs[0].accumulate(g) }
             if inputs[1].requiresGradient {

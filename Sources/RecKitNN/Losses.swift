@@ -81,9 +81,34 @@ public enum Loss {
 
     /// KL(N(μ, σ²) ‖ N(0, 1)) summed over dimensions, mean over the batch:
     /// −½ Σ (1 + log σ² − μ² − σ²).
+    /// One operation: the value and both gradients (∂/∂μ = μ / n, ∂/∂log σ² = ½ (σ² − 1) / n for
+    /// n rows) in single passes, σ² computed once.
     public static func gaussianKL(mean: Variable, logVariance: Variable) -> Variable {
-        let terms = logVariance + 1 - mean.squared() - logVariance.exp()
-        return terms.sum(alongAxis: -1).mean() * -0.5
+        precondition(
+            mean.shape == logVariance.shape, "gaussianKL: mean \(mean.shape), log-variance \(logVariance.shape)")
+        let count = mean.value.scalarCount
+        let rows = Float(max(1, count / max(1, mean.shape.last ?? 1)))
+        var variances = [Float](repeating: 0, count: count)
+        var total: Float = 0
+        mean.value.scalars.withUnsafeBufferPointer { mu in
+            logVariance.value.scalars.withUnsafeBufferPointer { logVar in
+                variances.withUnsafeMutableBufferPointer { variance in
+                    for index in 0..<count {
+                        let sigma2 = Foundation.exp(logVar[index])
+                        variance[index] = sigma2
+                        total += 1 + logVar[index] - mu[index] * mu[index] - sigma2
+                    }
+                }
+            }
+        }
+        return Variable.result(Tensor(scalar: -0.5 * total / rows), [mean, logVariance]) { g, inputs in
+            let scale = g.scalar / rows
+            if inputs[0].requiresGradient { inputs[0].accumulate(inputs[0].value * scale) }
+            if inputs[1].requiresGradient {
+                inputs[1].accumulate(
+                    Tensor(shape: inputs[1].shape, scalars: variances.map { 0.5 * scale * ($0 - 1) }))
+            }
+        }
     }
 
     /// BPR: −mean log σ(x⁺ − x⁻), over every (positive, negative) pair.

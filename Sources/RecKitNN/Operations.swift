@@ -328,9 +328,7 @@ extension Variable {
             // read from the input, not captured: a captured copy would share the table's storage until the
             // graph is freed, and the optimizer's in-place step would then copy the whole table every batch.
             let table = x[0].value
-            let unique = Array(Set(indices)).sorted()
-            var slots = [Int32: Int](minimumCapacity: unique.count)
-            for (slot, index) in unique.enumerated() { slots[index] = slot }
+            let (unique, slots) = SparseRows.distinctRows(of: indices, rowCount: table.shape[0])
             var rows = [Float](repeating: 0, count: unique.count * width)
             rows.withUnsafeMutableBufferPointer { out in
                 g.scalars.withUnsafeBufferPointer { gradient in
@@ -338,7 +336,7 @@ extension Variable {
                         for bag in 0..<bags {
                             let source = gradient.baseAddress! + bag * width
                             for position in offsets[bag]..<offsets[bag + 1] {
-                                let target = out.baseAddress! + slots[indices[position]]! * width
+                                let target = out.baseAddress! + slots[position] * width
                                 let scale = weights[position]
                                 if squared {
                                     let row = values.baseAddress! + Int(indices[position]) * width

@@ -127,24 +127,55 @@ public struct SparseRows: Sendable, Equatable {
         values = Tensor(shape: [indices.count, values.shape[1]], scalars: values.scalars + rows.scalars)
     }
 
-    /// Each distinct row once, ascending, with its rows summed.
+    /// Each distinct row once, ascending, with its rows summed (itself when its rows already are).
     public func coalesced() -> SparseRows {
+        if zip(indices, indices.dropFirst()).allSatisfy({ $0 < $1 }) { return self }
         let width = values.shape[1]
-        // (row, position) packed into one integer: a plain integer sort, in lookup order per row.
-        let order = indices.enumerated().map { UInt64(UInt32(bitPattern: $0.element)) << 32 | UInt64($0.offset) }
-            .sorted().map { Int($0 & 0xFFFF_FFFF) }
-        var unique: [Int32] = []
-        var sums: [Float] = []
-        for position in order {
-            let index = indices[position]
-            if unique.last != index {
-                unique.append(index)
-                sums.append(contentsOf: repeatElement(0, count: width))
+        let (unique, slots) = Self.distinctRows(of: indices, rowCount: Int(indices.max() ?? -1) + 1)
+        // Each row's lookups summed in lookup order.
+        var sums = [Float](repeating: 0, count: unique.count * width)
+        sums.withUnsafeMutableBufferPointer { sums in
+            values.scalars.withUnsafeBufferPointer { rows in
+                for (position, slot) in slots.enumerated() {
+                    let target = sums.baseAddress! + slot * width
+                    let source = rows.baseAddress! + position * width
+                    for j in 0..<width { target[j] += source[j] }
+                }
             }
-            let base = sums.count - width
-            for j in 0..<width { sums[base + j] += values.scalars[position * width + j] }
         }
         return SparseRows(indices: unique, values: Tensor(shape: [unique.count, width], scalars: sums))
+    }
+
+    /// The distinct rows of `indices` ascending, and for each lookup its row's place among them.
+    /// Lookups into a small table (at most 32 rows per lookup) mark the rows and scan the table;
+    /// others sort and search: the same answer either way, without hashing.
+    public static func distinctRows(of indices: [Int32], rowCount: Int) -> (rows: [Int32], slots: [Int]) {
+        if rowCount <= 32 * max(1, indices.count) {
+            var slotOfRow = [Int32](repeating: -1, count: rowCount)
+            for index in indices { slotOfRow[Int(index)] = 0 }
+            var rows: [Int32] = []
+            for row in 0..<rowCount where slotOfRow[row] == 0 {
+                slotOfRow[row] = Int32(rows.count)
+                rows.append(Int32(row))
+            }
+            return (rows, indices.map { Int(slotOfRow[Int($0)]) })
+        }
+        var rows = indices.sorted()
+        var kept = 0
+        for index in rows where kept == 0 || rows[kept - 1] != index {
+            rows[kept] = index
+            kept += 1
+        }
+        rows.removeLast(rows.count - kept)
+        let slots = indices.map { index in
+            var (low, high) = (0, rows.count)
+            while low < high {
+                let middle = (low + high) / 2
+                if rows[middle] < index { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        return (rows, slots)
     }
 
     /// The dense `[rowCount, columns]` gradient.

@@ -169,6 +169,12 @@ import Testing
         let mean = G.random([3, 4], seed: 23)
         let logVariance = G.random([3, 4], seed: 24, scale: 0.5)
         check([mean, logVariance]) { Loss.gaussianKL(mean: mean, logVariance: logVariance) }
+        // The fused KL has the value of its definition, −½ mean_b Σ_i (1 + log σ² − μ² − σ²).
+        let klTerms = logVariance + 1 - mean.squared() - logVariance.exp()
+        #expect(
+            abs(
+                Loss.gaussianKL(mean: mean, logVariance: logVariance).value.scalar
+                    - (klTerms.sum(alongAxis: -1).mean() * -0.5).value.scalar) < 1e-5)
         let positive = G.random([4], seed: 25)
         let negative = G.random([4, 3], seed: 26, scale: 1.5)
         check([positive, negative]) { Loss.bpr(positive: positive, negative: negative) }

@@ -117,6 +117,23 @@ import Testing
         #expect(Array(dense.scalars[9..<18]) != (9..<18).map { Float($0 % 7) / 3 - 1 })
     }
 
+    /// Coalescing sums each row's lookups in lookup order, rows ascending; both ways of finding the
+    /// distinct rows (marking a small table, sorting for a large one) agree on a hand-made case.
+    @Test func sparseRowsCoalesceByRow() {
+        let lookups: [Int32] = [5, 1, 5, 0, 1]
+        for rowCount in [6, 1_000] {
+            let (rows, slots) = SparseRows.distinctRows(of: lookups, rowCount: rowCount)
+            #expect(rows == [0, 1, 5] && slots == [2, 1, 2, 0, 1])
+        }
+        let sparse = SparseRows(
+            indices: lookups, values: Tensor(shape: [5, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]))
+        let coalesced = sparse.coalesced()
+        #expect(coalesced.indices == [0, 1, 5])
+        #expect(coalesced.values.scalars == [7, 8, 12, 14, 6, 8])
+        // Already distinct and ascending: itself.
+        #expect(coalesced.coalesced() == coalesced)
+    }
+
     /// Twelve steps of Rprop (iRprop−) on Σ w_i (θ_i − t_i)⁴ + c·θ, which overshoots and so shrinks
     /// steps as well as growing them; the expected values were printed by `torch.optim.Rprop(lr=0.1)`
     /// (PyTorch 2.13) on the same function and start. A zero gradient (θ_3 at its target) never moves.
