@@ -14,6 +14,12 @@ extension Interactions {
         }
     }
 
+    /// The times of `sequences()`, position by position; nil without timestamps.
+    public func sequenceTimes() -> [[Int64]]? {
+        guard let times = timestamps else { return nil }
+        return sequenceRows().map { $0.map { times[$0] } }
+    }
+
     /// Each user's rows in time order.
     func sequenceRows() -> [[Int]] {
         var timeOrder: [Int]?

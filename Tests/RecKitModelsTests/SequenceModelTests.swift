@@ -155,6 +155,70 @@ import _RecKitTestSupport
         }
     }
 
+    /// YouTube DNN with a one-item history sees the last item, so it must learn the rule, with the
+    /// full softmax and with the sampled one (log-Q corrected or not); seeded runs repeat bit for bit.
+    @Test func youtubednnLearnsTheRuleAndRepeatsBitForBit() throws {
+        let train = Self.ruleSessions(count: 400, seed: 4)
+        let test = Self.ruleSessions(count: 100, seed: 5)
+        var config = YouTubeDNN.Config()
+        config.embeddingWidth = 16
+        config.layers = [32, 16]
+        config.historyLength = 1
+        config.negativeCount = 8
+        config.epochCount = 10
+        config.batchSize = 32
+        config.learningRate = 0.01
+        config.validation = 0
+        let context = TrainingContext(threadCount: 1)
+        let model = try YouTubeDNN(fitting: train, config: config, context: context)
+        let recall = try Self.nextItemRecall(model, test)
+        #expect(recall > 0.8, "youtubednn \(recall)")
+        #expect(try YouTubeDNN(fitting: train, config: config, context: context).parameters == model.parameters)
+        // Only the last `history` items count; a training user scores from its own sequence.
+        #expect(model.scores(forHistory: [1, 2, 3]) == model.scores(forHistory: [3]))
+        #expect(model.scores(forUsers: [3]).scalars == model.scores(forHistory: train.sequences()[3]))
+        for (softmax, logQ) in [(YouTubeDNN.Softmax.full, true), (.sampled, false)] {
+            var variant = config
+            variant.softmax = softmax
+            variant.logQ = logQ
+            let other = try YouTubeDNN(fitting: train, config: variant, context: context)
+            let value = try Self.nextItemRecall(other, test)
+            #expect(value > 0.8, "\(softmax) softmax, log Q \(logQ): \(value)")
+        }
+    }
+
+    /// The examples of two sequences by hand: every position after the first, its history the
+    /// items before it (at most two), its age the time to the data's end over the largest; a drawn
+    /// item equal to a row's target is lowered out of that row's softmax.
+    @Test func nextItemExamplesByHand() throws {
+        // User 0: 4 (t0), 5 (t4), 6 (t8), 7 (t10); user 1: 8 (t6), 9 (t2) → time order 9 8.
+        let data = try Interactions(
+            users: [0, 0, 0, 0, 1, 1], items: [4, 5, 6, 7, 8, 9], timestamps: [0, 4, 8, 10, 6, 2], userCount: 2,
+            itemCount: 10)
+        let examples = NextItemExamples(data, historyLength: 2, exampleAge: true)
+        #expect(examples.count == 4)
+        let batch = examples.batch([0, 1, 2, 3])
+        #expect(batch.targets == [5, 6, 7, 8])
+        #expect(batch.histories == [4, 4, 5, 5, 6, 9] && batch.offsets == [0, 1, 3, 5, 6])
+        // Ages 6, 2, 0, 4 over 6.
+        #expect(batch.ages.scalars.enumerated().filter { $0.offset % 3 == 0 }.map(\.element) == [1, 2 / 6, 0, 4 / 6])
+        #expect(NextItemExamples(data, historyLength: 2, exampleAge: false).batch([0]).ages.scalars == [0, 0, 0])
+        var sampled = examples.batch([0, 3])
+        let sampler = NegativeSampler(
+            itemCount: 10, kind: .popularity(alpha: 1), counts: [0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+        var generator = Xoshiro256(seed: 1)
+        sampled.drawNegatives(40, from: sampler, logQ: true, using: &generator)
+        let log6 = -Float(Foundation.log(6.0))
+        #expect(sampled.logQ.shape == [2, 41])
+        for (row, target) in [5, 8].enumerated() {
+            #expect(sampled.logQ.scalars[row * 41] == log6)
+            for (slot, negative) in sampled.negatives.enumerated() {
+                #expect(sampled.logQ.scalars[row * 41 + 1 + slot] == (Int(negative) == target ? 1e9 : log6))
+            }
+        }
+        #expect(Set(sampled.negatives).isSubset(of: [4, 5, 6, 7, 8, 9]) && sampled.negatives.contains(5))
+    }
+
     /// SASRec's validation: each sequence of three or more loses its last item to a case.
     @Test func lastItemValidationByHand() throws {
         // User 0: 5 (t1), 7 (t3), 6 (t2) → time order 5 6 7: case [5, 6] → 7. User 1: two items, kept whole.

@@ -31,6 +31,7 @@ import _RecKitTestSupport
         "gru4rec": ["hidden": "8", "epochs": "2", "validation": "0"],
         "sasrec": ["factors": "8", "max_length": "10", "epochs": "1", "validation": "0"],
         "item2vec": ["factors": "8", "epochs": "1", "threads": "1"],
+        "youtubednn": ["embedding": "8", "layers": "16,8", "negatives": "5", "epochs": "1", "validation": "0"],
         "ensemble": ["members": "popularity,ease:regularization=50,ials:factors=4:iterations=2", "weights": "1,2,1"],
     ]
 
@@ -40,6 +41,7 @@ import _RecKitTestSupport
             ("svd", ["factors": "4", "epochs": "2", "temporal": "true", "time_bins": "7"]),
             ("svd", ["factors": "4", "epochs": "2", "solver": "als"]),
             ("ncf", ["variant": "gmf", "factors": "4", "epochs": "1"]), ("popularity", ["weights": "true"]),
+            ("youtubednn", ["embedding": "8", "layers": "8", "softmax": "full", "epochs": "1", "validation": "0"]),
             ("autorec", ["variant": "user", "hidden": "8", "epochs": "2"]),
             ("cdae", ["hidden": "8", "epochs": "1", "user_node": "false"]),
             ("rbm", ["visible": "binary", "hidden": "8", "epochs": "2"]),

@@ -18,7 +18,7 @@ import RecKitTensor
 /// default, as the paper does; `validation_cut=sequences` for session data), then the model trains on
 /// all of the training data for that many epochs. A history is read in the order given (its last
 /// `max_length` items).
-public struct SASRec: SequenceValidatedModel {
+public struct SASRec: SequenceNetworkModel {
     public static let name = "sasrec"
     public static let summary =
         "SASRec (Kang and McAuley 2018): causal self-attention over the last items, BCE with sampled negatives"
@@ -93,22 +93,10 @@ public struct SASRec: SequenceValidatedModel {
     public let itemCount: Int
     public let parameters: [String: Tensor]
     /// Each training user's items in time order (the last `max_length` are read).
-    let sequences: [[Int32]]
+    public let sequences: [[Int32]]
     let network: SASRecNetwork
 
-    public init(
-        fitting train: Interactions, side: SideData, config: Config, context: TrainingContext,
-        validation: SequenceValidation?
-    ) throws {
-        try Self.check(config)
-        let (config, network) = try SequenceValidation.fit(
-            train, config: config, validation: validation, model: Self.name
-        ) { data, config, part in try Self.train(data, config: config, context: context, validation: part) }
-        self.init(
-            config: config, parameters: network.namedValues, sequences: train.sequences(), itemCount: train.itemCount)
-    }
-
-    init(config: Config, parameters: [String: Tensor], sequences: [[Int32]], itemCount: Int) {
+    public init(config: Config, parameters: [String: Tensor], sequences: [[Int32]], itemCount: Int) {
         self.config = config
         self.parameters = parameters
         self.sequences = sequences
@@ -119,9 +107,13 @@ public struct SASRec: SequenceValidatedModel {
         network.setTraining(false)
     }
 
-    static func train(
+    public static func parameterShapes(config: Config, itemCount: Int) -> [String: [Int]] {
+        SASRecNetwork(config: config, itemCount: itemCount).namedShapes
+    }
+
+    public static func train(
         _ data: Interactions, config: Config, context: TrainingContext, validation: SequenceValidation?
-    ) throws -> (SASRecNetwork, Int?) {
+    ) throws -> (parameters: [String: Tensor], bestEpoch: Int?) {
         let network = SASRecNetwork(config: config, itemCount: data.itemCount)
         let optimizer = Adam(
             network.parameters.map(\.variable), learningRate: config.learningRate, beta2: 0.98, lazy: false)
@@ -199,26 +191,8 @@ public struct SASRec: SequenceValidatedModel {
                     }
                 }
             })
-        return (network, summary.bestEpoch)
+        return (network.namedValues, summary.bestEpoch)
     }
-
-    public func save(into weights: inout ModelWeights) {
-        weights.store(parameters: parameters)
-        weights.store(sequences: sequences, as: "sequences")
-    }
-
-    public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
-        let shapes = SASRecNetwork(config: config, itemCount: itemCount).namedShapes
-        self.init(
-            config: config, parameters: try weights.parameters(shapes: shapes),
-            sequences: try weights.sequences("sequences", count: userCount, itemCount: itemCount), itemCount: itemCount)
-    }
-
-    public func scores(forUsers users: [Int32]) -> Tensor {
-        scores(forHistories: users.map { Int($0) < sequences.count ? sequences[Int($0)] : [] })
-    }
-
-    public func scores(forHistory history: [Int32]) -> [Float] { scores(forHistories: [history]).scalars }
 
     public func scores(forHistories histories: [[Int32]]) -> Tensor {
         GradientRecording.disabled { network.scores(histories: histories) }
