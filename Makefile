@@ -20,7 +20,7 @@ PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
 	bench-multvae bench-gru4rec bench-sasrec bench-features bench-serve check-api bench-linear bench-frontier bench-tune \
-	clean
+	bench-ann clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -81,6 +81,10 @@ bench-parse: release
 PEERS_PYTHON ?=
 bench-topk: release
 	PEERS_THREADS=2 .build/release/reckit-bench topk --seen ml-20m-like --repeats 3 --python "$(PEERS_PYTHON)"
+
+# HNSW against exact inner-product search, one thread: ml-20m-like iALS vectors copied with noise to 1M (about 15 min).
+bench-ann: release
+	.build/release/reckit-bench ann --preset ml-20m-like --items 1000000 --queries 500 --ef 64,128,256,512
 
 # The peers' rows of ../shared/peers/RESULTS.md, reproduced with their hyper-parameters (needs ../shared).
 bench-peers: release

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
             + "run.",
         subcommands: [
             ParseBenchmark.self, SynthBenchmark.self, TopKBenchmark.self, FitBenchmark.self, NNBenchmark.self,
-            FingerprintBenchmark.self, FeatureExamplesCommand.self,
+            FingerprintBenchmark.self, FeatureExamplesCommand.self, ANNBenchmark.self,
         ]
     )
 
