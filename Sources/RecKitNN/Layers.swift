@@ -117,7 +117,8 @@ public final class GaussianSample: Module {
         guard isTraining else { return mean }
         precondition(
             mean.shape == logVariance.shape, "GaussianSample: mean \(mean.shape), log-variance \(logVariance.shape)")
-        // One operation (not four), one pass: z = μ + exp(½ log σ²)·ε; ∂z/∂μ = 1, ∂z/∂log σ² = ½ σ ε.
+        // One operation (not four), one pass: z = μ + exp(½ log σ²)·ε;
+        // ∂z/∂μ = 1, ∂z/∂log σ² = ½ σ ε.
         var scaled = generator.standardNormals(count: mean.value.scalarCount)
         var draws = mean.value.scalars
         logVariance.value.scalars.withUnsafeBufferPointer { logVar in
