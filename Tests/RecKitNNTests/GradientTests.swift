@@ -221,6 +221,33 @@ import Testing
         }
     }
 
+    /// Sliding windows, max-over-steps pooling and the convolution layer: gradients against finite
+    /// differences, and values against a hand-worked case.
+    @Test func convolution() {
+        let sequences = G.random([2, 4, 3], seed: 60)
+        check([sequences]) { self.weighted(sequences.slidingWindows(width: 2)) }
+        // Values apart enough that a step of h never changes which step is the largest.
+        let responses = Variable(
+            Tensor(shape: [6, 2], scalars: [0.1, 2, 1.5, -1, 0.7, 0.3, -2, 0.4, 3, 1, 1.2, -0.6]),
+            requiresGradient: true)
+        check([responses]) { self.weighted(responses.maxOverSteps(3, counts: [3, 2])) }
+        // Example 0: steps 0-2; example 1: steps 0-1 only (its third, 1.2 / -0.6, is padding).
+        #expect(responses.maxOverSteps(3, counts: [3, 2]).value.scalars == [1.5, 2, 3, 1])
+        let conv = Conv1D(channels: 3, filters: 2, width: 2, seed: 5)
+        conv.kernel.bias!.value = G.random([2], seed: 61).value
+        check([sequences] + conv.parameters.map(\.variable)) { self.weighted(conv(sequences)) }
+        // A window of steps 1-2 of example 1, by hand: Σ x[1, 1 + s, c] · W[s·3 + c, f] + b[f].
+        let x = sequences.value.scalars
+        let w = conv.kernel.weight.value.scalars
+        let output = GradientRecording.disabled { conv(sequences) }.value
+        #expect(output.shape == [6, 2])
+        for filter in 0..<2 {
+            var expected = conv.kernel.bias!.value.scalars[filter]
+            for s in 0..<2 { for c in 0..<3 { expected += x[(4 + 1 + s) * 3 + c] * w[(s * 3 + c) * 2 + filter] } }
+            #expect(abs(output.scalars[(3 + 1) * 2 + filter] - expected) < 1e-5)
+        }
+    }
+
     /// The fused self-attention against the same attention composed of reshapes, permutes, batched
     /// products, an additive mask and a softmax (values within 1e-5), and its gradients against
     /// finite differences, with and without the causal mask, one head and two.

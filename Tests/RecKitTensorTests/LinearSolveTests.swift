@@ -15,6 +15,15 @@ import Testing
         #expect(LinearSolve.symmetricPositiveDefinite([], n: 0, []) == [])
     }
 
+    @Test func choleskyFactorByHand() throws {
+        // The 3×3 case above: L = [[2, 0, 0], [1, 3, 0], [−1, 2, 1]].
+        let l = try #require(LinearSolve.cholesky([4, 2, -2, 2, 10, 5, -2, 5, 6], n: 3))
+        for (i, row) in [[2.0, 0, 0], [1, 3, 0], [-1, 2, 1]].enumerated() {
+            for j in 0...i { #expect(abs(l[i * 3 + j] - row[j]) < 1e-12) }
+        }
+        #expect(LinearSolve.cholesky([1, 2, 2, 1], n: 2) == nil)
+    }
+
     @Test func refusesMatricesThatAreNotPositiveDefinite() {
         #expect(LinearSolve.symmetricPositiveDefinite([1, 2, 2, 1], n: 2, [1, 1]) == nil) // eigenvalues 3, −1
         #expect(LinearSolve.symmetricPositiveDefinite([1, 1, 1, 1], n: 2, [1, 1]) == nil) // singular
