@@ -377,6 +377,12 @@ public struct FittedFeatureColumn: Codable, Sendable, Equatable {
         return low < vocabulary.count && vocabulary[low] == value ? low : vocabulary.count
     }
 
+    /// The global feature index of one value of a categorical or multivalent column (the
+    /// out-of-vocabulary index for a value training did not see).
+    public func featureIndex(of value: String) -> Int32 {
+        Int32(offset + vocabularyIndex(Self.prefixed(value, spec?.prefix)))
+    }
+
     /// Whether a value would be out of vocabulary.
     public func isOutOfVocabulary(_ value: String) -> Bool {
         vocabularyIndex(Self.prefixed(value, spec?.prefix)) == (vocabulary?.count ?? -1)

@@ -72,34 +72,43 @@ public struct RawFeatureTable: Sendable {
         var columns = aggregates(train, of: train.items, count: train.itemCount)
         columns["id"] = ids(train.countsPerItem())
         if let catalog = side.items, catalog.count == train.itemCount {
-            if let genres = catalog.genres {
-                columns["genres"] = (0..<catalog.count).map { item in
-                    .strings(genres.values(of: item).filter { $0 != "(no genres listed)" })
-                }
-            }
-            if let tags = catalog.tags {
-                columns["tags"] = (0..<catalog.count).map { item in .strings(Array(Set(tags.values(of: item))).sorted())
-                }
-            }
-            columns["year"] = catalog.years.map { year in .number(year.map(Float.init)) }
-            columns["title_words"] = catalog.titles.map { title in .strings(titleWords(title ?? "")) }
-            for (name, values) in catalog.attributes where values.count == catalog.count {
-                columns[name] = values.map { value in
-                    value.flatMap { $0.isEmpty ? nil : $0 }.map { .strings([$0]) } ?? .strings([])
-                }
-            }
+            columns.merge(items(catalog: catalog).columns) { _, catalogValue in catalogValue }
         }
         return RawFeatureTable(entityCount: train.itemCount, columns: columns)
     }
 
-    /// Lower-cased words of a title without its trailing `(1995)`.
-    static func titleWords(_ title: String) -> [String] {
+    /// Items known only by a catalog (brand-new ones): `genres`, `tags`, `year`, `title_words` and the
+    /// catalog's attributes, no ID or aggregates.
+    public static func items(catalog: ItemCatalog) -> RawFeatureTable {
+        var columns: [String: [RawFeatureValue]] = [:]
+        if let genres = catalog.genres {
+            columns["genres"] = (0..<catalog.count).map { item in
+                .strings(genres.values(of: item).filter { $0 != "(no genres listed)" })
+            }
+        }
+        if let tags = catalog.tags {
+            columns["tags"] = (0..<catalog.count).map { item in .strings(Array(Set(tags.values(of: item))).sorted()) }
+        }
+        columns["year"] = catalog.years.map { year in .number(year.map(Float.init)) }
+        columns["title_words"] = catalog.titles.map { title in .strings(titleWords(title ?? "")) }
+        for (name, values) in catalog.attributes where values.count == catalog.count {
+            columns[name] = values.map { value in
+                value.flatMap { $0.isEmpty ? nil : $0 }.map { .strings([$0]) } ?? .strings([])
+            }
+        }
+        return RawFeatureTable(entityCount: catalog.count, columns: columns)
+    }
+
+    /// Lower-cased distinct words of a title without its trailing `(1995)`, sorted.
+    static func titleWords(_ title: String) -> [String] { Array(Set(titleSequence(title))).sorted() }
+
+    /// Lower-cased words of a title without its trailing `(1995)`, in order (a text model's input).
+    public static func titleSequence(_ title: String) -> [String] {
         var text = title
         if ItemCatalog.year(fromTitle: title) != nil, let open = title.lastIndex(of: "(") {
             text = String(title[..<open])
         }
-        let words = text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
-        return Array(Set(words)).sorted()
+        return text.lowercased().split { !($0.isLetter || $0.isNumber) }.map(String.init)
     }
 
     /// Each entity's dense index as its `id`, for those with training interactions.
