@@ -33,6 +33,9 @@ import _RecKitTestSupport
         "item2vec": ["factors": "8", "epochs": "1", "threads": "1"],
         "youtubednn": ["embedding": "8", "layers": "16,8", "negatives": "5", "epochs": "1", "validation": "0"],
         "ensemble": ["members": "popularity,ease:regularization=50,ials:factors=4:iterations=2", "weights": "1,2,1"],
+        "content": [
+            "base": "ials:factors=4:iterations=2", "filters": "4", "embedding": "4", "hidden": "8", "epochs": "2",
+        ],
     ]
 
     /// Every registered model, plus the variants whose saved state differs.
@@ -61,6 +64,14 @@ import _RecKitTestSupport
                 ]
             ),
             ("item2vec", ["variant": "bagged", "factors": "8", "epochs": "1", "threads": "1"]),
+            ("content", ["base": "ials:factors=4:iterations=2", "mapping": "knn"]),
+            (
+                "content",
+                [
+                    "base": "youtubednn:embedding=4:layers=4:negatives=5:epochs=1:validation=0", "mapping": "hybrid",
+                    "filters": "4", "embedding": "4", "hidden": "0", "epochs": "2", "loss": "vectors",
+                ]
+            ),
             ("ensemble", ["members": "itemknn:neighbors=5,bpr:factors=4:epochs=2", "fusion": "rank"]),
             ("item2vec", ["variant": "user", "factors": "8", "epochs": "1", "threads": "1"]),
             ("item2vec", ["variant": "meta", "factors": "8", "epochs": "1", "threads": "1", "meta_cold": "true"]),

@@ -146,6 +146,16 @@ public struct SearchSpace: Sendable, Equatable {
                 "epochs": .integer(1, 20, log: false), "learning_rate": .logUniform(0.0005, 0.02),
                 "kl_weight": .logUniform(0.001, 1),
             ])
+        case "content": // the network's epochs are chosen on held-out warm items; the base's shape matters most
+            return SearchSpace([
+                "base": .choice([
+                    "ials:factors=32", "ials:factors=64", "ials:factors=64:regularization=10",
+                    "ials:factors=128:regularization=10",
+                ]),
+                "mapping": .choice(["cnn", "knn", "hybrid"]), "neighbors": .integer(5, 100, log: true),
+                "loss": .choice(["scores", "vectors"]), "hidden": .choice(["0", "128", "256"]),
+                "learning_rate": .logUniform(0.0003, 0.003),
+            ])
         case "cdae":
             return SearchSpace([
                 "hidden": .integer(16, 256, log: true), "dropout": .uniform(0, 0.8),

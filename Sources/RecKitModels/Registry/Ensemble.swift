@@ -74,21 +74,10 @@ public struct Ensemble: TrainableRecommender {
         }
         var configured: [ConfiguredModel] = []
         for part in parts {
-            let fields = part.split(separator: ":").map(String.init)
-            guard let memberName = fields.first, !memberName.isEmpty, memberName != name else {
+            if part.split(separator: ":").first == Substring(name) {
                 throw ConfigError(model: name, key: "members", "'\(part)' does not name a model")
             }
-            var settings: [String: String] = [:]
-            for field in fields.dropFirst() {
-                let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
-                guard pair.count == 2, !pair[0].isEmpty else {
-                    throw ConfigError(model: name, key: "members", "'\(field)' in '\(part)' is not key=value")
-                }
-                settings[pair[0]] = pair[1]
-            }
-            do { configured.append(try ConfiguredModel(memberName, settings: settings)) } catch {
-                throw ConfigError(model: name, key: "members", "\(part): \(error)")
-            }
+            configured.append(try ConfiguredModel(describedAs: part, in: name, key: "members"))
         }
         return configured
     }
@@ -132,12 +121,7 @@ public struct Ensemble: TrainableRecommender {
     }
 
     public func save(into weights: inout ModelWeights) {
-        for (index, member) in members.enumerated() {
-            var own = ModelWeights()
-            member.save(into: &own)
-            for (key, entry) in own.entries { weights.entries["member\(index).\(key)"] = entry }
-            for (name, data) in own.documents { weights.documents["member\(index).\(name)"] = data }
-        }
+        for (index, member) in members.enumerated() { weights.store(member, prefix: "member\(index).") }
     }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {
@@ -145,14 +129,7 @@ public struct Ensemble: TrainableRecommender {
         do { configured = try Self.members(of: config) } catch { throw RestoreError("\(error)") }
         var members: [any TrainableRecommender] = []
         for (index, member) in configured.enumerated() {
-            let prefix = "member\(index)."
-            var own = ModelWeights()
-            for (key, entry) in weights.entries where key.hasPrefix(prefix) {
-                own.entries[String(key.dropFirst(prefix.count))] = entry
-            }
-            for (name, data) in weights.documents where name.hasPrefix(prefix) {
-                own.documents[String(name.dropFirst(prefix.count))] = data
-            }
+            let own = weights.unprefixed("member\(index).")
             do {
                 members.append(
                     try member.type.restore(

@@ -16,7 +16,7 @@ public enum ModelRegistry {
             FactorizationMachine.self, DeepFM.self, WideAndDeep.self,
             SessionKNN.self,
             GRU4Rec.self,
-            SASRec.self, Item2Vec.self, YouTubeDNN.self, Ensemble.self,
+            SASRec.self, Item2Vec.self, YouTubeDNN.self, ContentModel.self, Ensemble.self,
         ]
     }
 
@@ -103,6 +103,28 @@ public struct ConfiguredModel: Sendable {
     /// `key=value,…` of the given settings in key order (nil when none were given).
     public var settingsDescription: String? {
         given.isEmpty ? nil : given.keys.sorted().map { "\($0)=\(given[$0]!)" }.joined(separator: ",")
+    }
+}
+
+extension ConfiguredModel {
+    /// A model written as `name:key=value:…` (`ease:regularization=500`): an ensemble's members, a
+    /// content model's base. Errors name `model`'s setting `key`.
+    public init(describedAs text: String, in model: String, key: String) throws(ConfigError) {
+        let fields = text.split(separator: ":").map(String.init)
+        guard let name = fields.first, !name.isEmpty else {
+            throw ConfigError(model: model, key: key, "'\(text)' does not name a model")
+        }
+        var settings: [String: String] = [:]
+        for field in fields.dropFirst() {
+            let pair = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pair.count == 2, !pair[0].isEmpty else {
+                throw ConfigError(model: model, key: key, "'\(field)' in '\(text)' is not key=value")
+            }
+            settings[pair[0]] = pair[1]
+        }
+        do { try self.init(name, settings: settings) } catch {
+            throw ConfigError(model: model, key: key, "\(text): \(error)")
+        }
     }
 }
 

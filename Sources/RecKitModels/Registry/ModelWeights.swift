@@ -36,6 +36,27 @@ public struct ModelWeights: Sendable {
         }
     }
 
+    /// Stores everything `model` saves under `prefix` (a model saved inside another: an ensemble's
+    /// members, a content model's collaborative base).
+    public mutating func store(_ model: any TrainableRecommender, prefix: String) {
+        var own = ModelWeights()
+        model.save(into: &own)
+        for (key, entry) in own.entries { entries[prefix + key] = entry }
+        for (name, data) in own.documents { documents[prefix + name] = data }
+    }
+
+    /// The weights stored under `prefix`, without it.
+    public func unprefixed(_ prefix: String) -> ModelWeights {
+        var own = ModelWeights()
+        for (key, entry) in entries where key.hasPrefix(prefix) {
+            own.entries[String(key.dropFirst(prefix.count))] = entry
+        }
+        for (name, data) in documents where name.hasPrefix(prefix) {
+            own.documents[String(name.dropFirst(prefix.count))] = data
+        }
+        return own
+    }
+
     public func tensor(_ name: String, shape: [Int]) throws(RestoreError) -> Tensor {
         guard case .float32(let tensor)? = entries[name] else { throw RestoreError("missing float tensor '\(name)'") }
         guard tensor.shape == shape else {

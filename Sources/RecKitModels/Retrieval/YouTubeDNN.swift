@@ -310,10 +310,14 @@ final class YouTubeDNNNetwork: Module, @unchecked Sendable { // read-only after 
 
     /// Scores of every item after each history (age zero, as served), `[histories.count, items]`.
     func scores(histories: [[Int32]]) -> Tensor {
-        let table = outputs.table.value
-        let bias = biases.table.value.reshaped([itemCount])
+        userVectors(histories: histories).matmul(outputs.table.value, transposingOther: true)
+            + biases.table.value.reshaped([itemCount])
+    }
+
+    /// The user vectors `[histories.count, width]` after each history (age zero, as served), 256 at a time.
+    func userVectors(histories: [[Int32]]) -> Tensor {
         var result: [Float] = []
-        result.reserveCapacity(histories.count * itemCount)
+        result.reserveCapacity(histories.count * outputs.table.shape[1])
         var start = 0
         while start < histories.count {
             let chunk = histories[start..<min(histories.count, start + 256)]
@@ -323,12 +327,10 @@ final class YouTubeDNNNetwork: Module, @unchecked Sendable { // read-only after 
                 indices += history.suffix(historyLength)
                 offsets.append(indices.count)
             }
-            let users = userVectors(
-                histories: indices, offsets: offsets, ages: Tensor.zeros([chunk.count, 3])
-            ).value
-            result += (users.matmul(table, transposingOther: true) + bias).scalars
+            result +=
+                userVectors(histories: indices, offsets: offsets, ages: Tensor.zeros([chunk.count, 3])).value.scalars
             start += chunk.count
         }
-        return Tensor(shape: [histories.count, itemCount], scalars: result)
+        return Tensor(shape: [histories.count, outputs.table.shape[1]], scalars: result)
     }
 }
