@@ -344,3 +344,45 @@ extension Interactions {
             userCount: userCount, itemCount: itemCount)
     }
 }
+
+/// Why items could not be added to a trained model.
+public struct ItemAdditionError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension TrainedModel {
+    /// The model with new items, known by `ids` and `catalog` (titles, genres, tags, years, one per
+    /// ID), recommendable at once: their vectors come from their metadata (a model that can take them,
+    /// `ItemAddingModel`); nobody has interacted with them yet.
+    /// - Throws: `ItemAdditionError` for a model that cannot take items, an ID it already has or
+    ///   repeated, or a catalog of another length.
+    public func addingItems(ids: [String], catalog: ItemCatalog) throws(ItemAdditionError) -> TrainedModel {
+        guard catalog.count == ids.count, !ids.isEmpty else {
+            throw ItemAdditionError("give one title/genres entry per new item ID (\(ids.count) IDs, \(catalog.count))")
+        }
+        for id in ids where items.index(of: id) != nil {
+            throw ItemAdditionError("item '\(id)' is already in the model")
+        }
+        guard type(of: model).takesNewItems else {
+            let kinds = ModelRegistry.all.filter { $0.takesNewItems }.map { $0.name }
+            throw ItemAdditionError(
+                "\(kind) cannot take new items from metadata; train one of: \(kinds.joined(separator: ", "))")
+        }
+        let newItems: IDMap
+        do { newItems = try IDMap(ids: items.ids + ids) } catch { throw ItemAdditionError("\(error)") }
+        let widened: InteractionMatrix
+        do {
+            widened = try InteractionMatrix(
+                rowCount: seen.rowCount, columnCount: newItems.count, rowOffsets: seen.rowOffsets,
+                columnIndices: seen.columnIndices, values: seen.values)
+        } catch { throw ItemAdditionError("\(error)") }
+        var added = TrainedModel(
+            model: model.addingItems(from: catalog)!, users: users, items: newItems, seen: widened,
+            itemTitles: (itemTitles ?? [String?](repeating: nil, count: items.count)) + catalog.titles,
+            fingerprint: fingerprint, provenance: provenance)
+        added.evaluation = evaluation
+        return added
+    }
+}

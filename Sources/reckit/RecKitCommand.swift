@@ -10,7 +10,7 @@ struct RecKitCommand: AsyncParsableCommand {
         version: RecKitVersion.current,
         subcommands: [
             DataCommand.self, Train.self, Evaluate.self, Recommend.self, Similar.self, Benchmark.self, Models.self,
-            ImportCommand.self, Tune.self, Serve.self, EventsCommand.self,
+            ImportCommand.self, Tune.self, Serve.self, EventsCommand.self, ItemsCommand.self,
         ]
     )
 
