@@ -98,3 +98,37 @@ import _RecKitTestSupport
         }
     }
 }
+
+/// Two-stage: each user's best candidates of the retriever (their own items left out) come first, in
+/// the ranker's order; the rest follow in the retriever's order.
+@Suite struct TwoStageTests {
+    @Test func candidatesComeFirstInTheRankersOrder() throws {
+        let data = SyntheticData.generate(preset: .tiny, seed: 29).ratings
+        let config = try TwoStage.config(from: [
+            "retriever": "ials:factors=8:iterations=3", "ranker": "bpr:factors=8:epochs=3", "candidates": "15",
+        ])
+        let model = try TwoStage(fitting: data.interactions, side: data.side, config: config, context: .init())
+        let users: [Int32] = [0, 7, 42]
+        let retrieved = model.retriever.scores(forUsers: users)
+        let ranked = model.ranker.scores(forUsers: users).scalars
+        let combined = model.scores(forUsers: users)
+        let seen = users.map { Array(model.seen.columns(inRow: Int($0))) }
+        let candidates = retrieved.topKPerRow(15, excluding: seen)
+        let final = combined.topKPerRow(15, excluding: seen)
+        let n = model.itemCount
+        for row in users.indices {
+            #expect(Set(final[row].map(\.index)) == Set(candidates[row].map(\.index)))
+            let order = candidates[row].map(\.index).sorted { a, b in
+                let (x, y) = (ranked[row * n + Int(a)], ranked[row * n + Int(b)])
+                return x != y ? x > y : a < b
+            }
+            #expect(final[row].map(\.index) == order)
+            // Beyond the candidates, the retriever's order.
+            let rest = combined.topKPerRow(30, excluding: seen)[row].suffix(15).map(\.index)
+            let retrieverRest = retrieved.topKPerRow(30, excluding: seen)[row].suffix(15).map(\.index)
+            #expect(rest == retrieverRest)
+        }
+        #expect(throws: ConfigError.self) { try TwoStage.config(from: ["ranker": "twostage"]) }
+        #expect(throws: ConfigError.self) { try TwoStage.config(from: ["retriever": "nope"]) }
+    }
+}

@@ -33,6 +33,10 @@ import _RecKitTestSupport
         "item2vec": ["factors": "8", "epochs": "1", "threads": "1"],
         "youtubednn": ["embedding": "8", "layers": "16,8", "negatives": "5", "epochs": "1", "validation": "0"],
         "ensemble": ["members": "popularity,ease:regularization=50,ials:factors=4:iterations=2", "weights": "1,2,1"],
+        "twostage": [
+            "retriever": "ials:factors=4:iterations=2", "ranker": "fm:epochs=1:positive_threshold=0:negatives=2",
+            "candidates": "20",
+        ],
         "content": [
             "base": "ials:factors=4:iterations=2", "filters": "4", "embedding": "4", "hidden": "8", "epochs": "2",
         ],

@@ -16,7 +16,7 @@ public enum ModelRegistry {
             FactorizationMachine.self, DeepFM.self, WideAndDeep.self,
             SessionKNN.self,
             GRU4Rec.self,
-            SASRec.self, Item2Vec.self, YouTubeDNN.self, ContentModel.self, Ensemble.self,
+            SASRec.self, Item2Vec.self, YouTubeDNN.self, ContentModel.self, TwoStage.self, Ensemble.self,
         ]
     }
 
