@@ -19,7 +19,7 @@ SEED ?= 42
 PRESET ?= small
 
 .PHONY: demo test fuzz lint format deps build release bench-parse bench-topk bench-peers bench-spark bench-autorec \
-	bench-multvae bench-gru4rec bench-sasrec bench-features bench-serve check-api bench-linear bench-frontier bench-tune \
+	bench-multvae bench-gru4rec bench-sasrec bench-youtubednn bench-features bench-serve check-api bench-linear bench-frontier bench-tune \
 	bench-ann clean
 
 deps:
@@ -110,6 +110,9 @@ bench-gru4rec: release
 
 bench-sasrec: release
 	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/sasrec-vs-torch.sh
+
+bench-youtubednn: release
+	RECKIT_PYTHON="$(or $(PEERS_PYTHON),python3)" benchmarks/youtubednn-vs-torch.sh
 
 # LR, FM, DeepFM and Wide & Deep on ml-100k's explicit split: AUC and epoch time against plain PyTorch networks
 # trained on the same examples (needs ../shared, torch and safetensors in PEERS_PYTHON), then the suite
