@@ -7,14 +7,16 @@ import RecKitTensor
 /// Schrauwen 2013: a CNN regressing the collaborative vectors from an item's content). A
 /// collaborative `base` model (iALS or the YouTube DNN) is trained as usual; then a network — a text
 /// CNN over the title's words (a 1-D convolution, ReLU, max over time) beside pooled embeddings of
-/// the genres, tags and decade, through a ReLU layer — learns to regress the base's item vectors from
+/// the title's words, genres, tags and decade, through a ReLU layer — learns to regress the base's item vectors from
 /// that metadata on the items with interactions (epochs chosen on a held-out part of them). By
 /// default the error is measured in scores rather than coordinates: (ŷ − y) G (ŷ − y)ᵀ with G the
 /// base's users' Gramian XᵀX / |U|, the mean squared error of the scores every training user would
 /// give the item (the unweighted prediction error of van den Oord et al.), so that directions no
 /// user's taste points along cost nothing; `loss=vectors` is the plain squared error. Items
 /// without interactions (cold items, and items added later through `addingItems`) get the network's
-/// vector and are scored and shown in `similar` like any other; users are the base's.
+/// vector and are scored and shown in `similar` like any other; users are the base's. `mapping=knn`
+/// averages the vectors of the items most alike in content instead (`ContentNeighbours`), and
+/// `mapping=hybrid` feeds that average to the network beside the metadata.
 public struct ContentModel: SideDataModel, InnerProductModel, ItemSimilarity {
     public static let name = "content"
     public static let summary =
@@ -334,7 +336,7 @@ struct ContentMapper: Sendable {
 }
 
 /// What the content network reads of each item: its title's words in order (feature indices, at most
-/// `length`) and each other metadata column's active features.
+/// `length`) and each metadata column's active features (the title's words again, as a bag).
 struct ContentInputs: Sendable {
     static let titleColumn = "title_words"
     var titles: [[Int32]]
