@@ -89,6 +89,26 @@ import _RecKitTestSupport
         #expect(added.similarItems(to: Int32(model.itemCount), k: 1).first?.index == Int32(cold))
     }
 
+    /// The score-space loss: ‖(a − b) L‖² equals the users' mean squared score difference (X aᵀ − X bᵀ)².
+    @Test func scoreMetricMeasuresScoreErrors() {
+        var generator = SplitMix64(seed: 3)
+        let (users, width) = (50, 4)
+        let x = Tensor(
+            shape: [users, width], scalars: (0..<(users * width)).map { _ in generator.nextUnitFloat() - 0.5 })
+        let a = (0..<width).map { _ in generator.nextUnitFloat() }
+        let b = (0..<width).map { _ in generator.nextUnitFloat() }
+        let metric = ContentModel.scoreMetric(x)
+        let difference = Tensor(shape: [1, width], scalars: zip(a, b).map { $0 - $1 })
+        let projected = difference.matmul(metric).scalars.reduce(0) { $0 + $1 * $1 }
+        var direct: Float = 0
+        for user in 0..<users {
+            let row = x.scalars[(user * width)..<((user + 1) * width)]
+            let score = zip(row, difference.scalars).reduce(0) { $0 + $1.0 * $1.1 }
+            direct += score * score / Float(users)
+        }
+        #expect(abs(projected - direct) <= 1e-3 * direct, "\(projected) against \(direct)")
+    }
+
     @Test func badSettingsAndDataFailClearly() throws {
         #expect(throws: ConfigError.self) { try ContentModel.config(from: ["base": "popularity"]) }
         #expect(throws: ConfigError.self) { try ContentModel.config(from: ["base": "ials:nope=1"]) }

@@ -36,6 +36,11 @@ public struct RawFeatureTable: Sendable {
         self.columns = columns
     }
 
+    /// A table of `entityCount` entities with no sources: the side of a spec that reads none.
+    public static func empty(entityCount: Int) -> RawFeatureTable {
+        RawFeatureTable(entityCount: entityCount, columns: [:])
+    }
+
     /// The sources this table has, sorted.
     public var sourceNames: [String] { columns.keys.sorted() }
 

@@ -41,8 +41,13 @@ public struct ModelWeights: Sendable {
     public mutating func store(_ model: any TrainableRecommender, prefix: String) {
         var own = ModelWeights()
         model.save(into: &own)
-        for (key, entry) in own.entries { entries[prefix + key] = entry }
-        for (name, data) in own.documents { documents[prefix + name] = data }
+        store(own, prefix: prefix)
+    }
+
+    /// Stores every entry and document of `other` under `prefix` (read back by `unprefixed`).
+    public mutating func store(_ other: ModelWeights, prefix: String) {
+        for (key, entry) in other.entries { entries[prefix + key] = entry }
+        for (name, data) in other.documents { documents[prefix + name] = data }
     }
 
     /// The weights stored under `prefix`, without it.

@@ -142,7 +142,7 @@ public struct ContentModel: SideDataModel, InnerProductModel, ItemSimilarity {
         do {
             transform = try FeatureTransform(
                 fitting: ContentInputs.spec(items, wordMinCount: config.wordMinCount), train: train,
-                users: RawFeatureTable.users(train, side: side), items: items)
+                users: RawFeatureTable.empty(entityCount: train.userCount), items: items)
         } catch {
             throw ConfigError(model: Self.name, key: "base", "item metadata: \(error.description)")
         }
@@ -221,16 +221,14 @@ public struct ContentModel: SideDataModel, InnerProductModel, ItemSimilarity {
         weights.store(base, prefix: "base.")
         weights.entries["base_item_count"] = .int64([Int64(base.itemCount)], shape: [1])
         if let network = mapper.network {
-            weights.store(
-                parameters: Dictionary(uniqueKeysWithValues: network.namedValues.map { ("content.\($0)", $1) }))
+            var own = ModelWeights()
+            own.store(parameters: network.namedValues)
+            weights.store(own, prefix: "content.")
         }
         if let neighbours = mapper.neighbours {
             weights.store(neighbours.idf, as: "content_idf")
             weights.store(sequences: [neighbours.items], as: "content_items")
-            weights.entries["content_rows.offsets"] = .int64(
-                neighbours.offsets.map { Int64($0) }, shape: [neighbours.offsets.count])
-            weights.entries["content_rows.features"] = .int32(neighbours.features, shape: [neighbours.features.count])
-            weights.store(neighbours.values, as: "content_rows.values")
+            weights.store(neighbours.rows, as: "content_rows")
         }
         weights.store(document: transform, as: "content_features.json")
         weights.entries["item_vectors"] = .float32(itemVectors)
@@ -256,23 +254,14 @@ public struct ContentModel: SideDataModel, InnerProductModel, ItemSimilarity {
         var mapper = ContentMapper(network: nil, neighbours: nil)
         if config.mapping != .knn {
             let network = ContentNetwork(config: config, transform: transform, width: width, trained: true)
-            let shapes = Dictionary(uniqueKeysWithValues: network.namedShapes.map { ("content.\($0)", $1) })
-            let values = try weights.parameters(shapes: shapes)
-            network.load(Dictionary(uniqueKeysWithValues: values.map { (String($0.dropFirst("content.".count)), $1) }))
+            network.load(try weights.unprefixed("content.").parameters(shapes: network.namedShapes))
             mapper.network = network
         }
         if config.mapping != .cnn {
             let items = try weights.sequences("content_items", count: 1, itemCount: Int(baseItems))[0]
-            guard case .int64(let offsets, _)? = weights.entries["content_rows.offsets"],
-                case .int32(let features, _)? = weights.entries["content_rows.features"],
-                offsets.count == items.count + 1, offsets.first == 0, offsets.last == Int64(features.count),
-                features.allSatisfy({ $0 >= 0 && Int($0) < transform.featureCount })
-            else { throw RestoreError("missing or malformed content rows") }
-            mapper.neighbours =
-                (ContentNeighbours(
-                    idf: try weights.vector("content_idf", count: transform.featureCount), items: items,
-                    offsets: offsets.map { Int($0) }, features: features,
-                    values: try weights.vector("content_rows.values", count: features.count)))
+            mapper.neighbours = ContentNeighbours(
+                idf: try weights.vector("content_idf", count: transform.featureCount), items: items,
+                rows: try weights.matrix("content_rows", rows: items.count, columns: transform.featureCount))
         }
         self.init(
             config: config, base: base, itemVectors: try weights.tensor("item_vectors", shape: [itemCount, width]),

@@ -1,4 +1,5 @@
 import Foundation
+import RecKitData
 import RecKitTensor
 
 /// Items as sparse content vectors — every metadata feature (title words, genres, tags, decade) at
@@ -9,12 +10,11 @@ import RecKitTensor
 struct ContentNeighbours: Sendable {
     /// Each feature's log(1 + n / (1 + df)) over the n items with interactions.
     let idf: [Float]
-    /// The items with interactions, in index order, and their normalised rows.
+    /// The items with interactions, in index order.
     let items: [Int32]
-    let offsets: [Int]
-    let features: [Int32]
-    let values: [Float]
-    /// For each feature, the rows (positions in `items`) holding it and their values.
+    /// Their normalised rows (row r is `items[r]`'s), over the features.
+    let rows: InteractionMatrix
+    /// For each feature, the rows holding it and their values.
     private let postings: [[(row: Int32, value: Float)]]
 
     /// The rows of `warm` items of `inputs`, over `featureCount` features.
@@ -34,20 +34,22 @@ struct ContentNeighbours: Sendable {
             values += row.values
             offsets.append(features.count)
         }
-        self.init(idf: idf, items: warm.map(Int32.init), offsets: offsets, features: features, values: values)
+        let rows = try! InteractionMatrix( // the features are the transform's, all below featureCount
+            rowCount: warm.count, columnCount: featureCount, rowOffsets: offsets, columnIndices: features,
+            values: values)
+        self.init(idf: idf, items: warm.map(Int32.init), rows: rows)
     }
 
     /// Saved rows.
-    init(idf: [Float], items: [Int32], offsets: [Int], features: [Int32], values: [Float]) {
+    init(idf: [Float], items: [Int32], rows: InteractionMatrix) {
+        precondition(rows.rowCount == items.count && rows.columnCount == idf.count, "rows do not match the items")
         self.idf = idf
         self.items = items
-        self.offsets = offsets
-        self.features = features
-        self.values = values
+        self.rows = rows
         var postings = [[(row: Int32, value: Float)]](repeating: [], count: idf.count)
         for row in 0..<items.count {
-            for position in offsets[row]..<offsets[row + 1] {
-                postings[Int(features[position])].append((Int32(row), values[position]))
+            for position in rows.rowOffsets[row]..<rows.rowOffsets[row + 1] {
+                postings[Int(rows.columnIndices[position])].append((Int32(row), rows.values[position]))
             }
         }
         self.postings = postings

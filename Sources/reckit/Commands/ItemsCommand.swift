@@ -33,7 +33,7 @@ struct ItemsAdd: AsyncParsableCommand {
 
     func validate() throws {
         if (file == nil) == (id == nil) { throw ValidationError("give --file, or --id with --title/--genres/--tags") }
-        if file != nil && [title, genres, tags].contains(where: { $0 != nil }) || file != nil && year != nil {
+        if file != nil && (title != nil || genres != nil || tags != nil || year != nil) {
             throw ValidationError("--title, --genres, --tags and --year describe the one item of --id, not a --file")
         }
         if let id, id.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--id is empty") }
