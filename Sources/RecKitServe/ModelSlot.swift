@@ -93,9 +93,63 @@ public final class ModelSlot: @unchecked Sendable { // `served` is guarded by `l
         return next
     }
 
+    /// Serves `trained`, already saved at `path`, from the next request on.
+    @discardableResult
+    func install(_ trained: TrainedModel, path: String) -> ServedModel {
+        var next = ServedModel(
+            trained: trained, path: path, version: URL(fileURLWithPath: path).lastPathComponent, loadedAt: Date())
+        lock.withLock {
+            loads += 1
+            next.generation = loads
+            served = next
+        }
+        return next
+    }
+
     static func load(_ path: String) throws(ModelStoreError) -> ServedModel {
         let trained = try TrainedModel.load(path)
         return ServedModel(
             trained: trained, path: path, version: URL(fileURLWithPath: path).lastPathComponent, loadedAt: Date())
+    }
+}
+
+/// Items added through the API, one addition at a time: the served model with the new items is
+/// saved as a new version (beside the others in a versions folder, named after the served one with
+/// `+items-` and the time; in place for a single model directory) and then served.
+final class ItemAdditions: Sendable {
+    private let lock = NSLock()
+
+    func add(ids: [String], catalog: ItemCatalog, to slot: ModelSlot) throws -> ServedModel {
+        try lock.withLock {
+            let served = slot.current
+            let added: TrainedModel
+            do { added = try served.trained.addingItems(ids: ids, catalog: catalog) } catch {
+                throw APIError(.conflict, "cannot_add_items", "\(error)")
+            }
+            let path = Self.versionPath(after: served, in: slot.source)
+            do { try added.save(to: path) } catch {
+                throw APIError(.internalServerError, "save_failed", "the new version could not be saved: \(error)")
+            }
+            return slot.install(added, path: path)
+        }
+    }
+
+    /// Where the version with added items goes: in a versions folder, `<served>+items-<UTC time>`
+    /// (after the served version in name order, and after earlier additions to it).
+    static func versionPath(after served: ServedModel, in source: ModelSource) -> String {
+        guard case .versions(let folder) = source else { return served.path }
+        let base = served.version.components(separatedBy: "+items-")[0]
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss.SSS"
+        let stamp = formatter.string(from: Date())
+        var path = "\(folder)/\(base)+items-\(stamp)"
+        var repeated = 1
+        while FileManager.default.fileExists(atPath: path) {
+            repeated += 1
+            path = "\(folder)/\(base)+items-\(stamp)-\(repeated)"
+        }
+        return path
     }
 }

@@ -69,6 +69,7 @@ public struct RecKitServer: Sendable {
     public let options: Options
     public let metrics = ServeMetrics()
     let batcher = UserScoringBatcher()
+    let additions = ItemAdditions()
     let trending: TrendingCache?
 
     public init(slot: ModelSlot, store: any EventStore, options: Options = Options()) {
@@ -95,6 +96,7 @@ public struct RecKitServer: Sendable {
             (.get, "/v1/recommendations", { request, _ in try await recommendationsForUser(request) }),
             (.post, "/v1/recommendations", { request, _ in try await recommendationsForRequest(request) }),
             (.get, "/v1/items", { request, _ in try searchItems(request) }),
+            (.post, "/v1/items", { request, context in try await addItems(request, logger: context.logger) }),
             (
                 .get, "/v1/items/{id}/similar",
                 { request, context in try similarItems(request, id: context.parameters.get("id") ?? "") }
@@ -474,6 +476,58 @@ public struct RecKitServer: Sendable {
         let result = try await store.append(events, idempotencyKey: key)
         if !result.duplicate { metrics.eventsStored(result.stored) }
         return try json(result, status: result.duplicate ? .ok : .created)
+    }
+
+    /// The body of `POST /v1/items`: brand-new items described by their metadata.
+    struct NewItems: Decodable {
+        struct NewItem: Decodable {
+            var id: String
+            var title: String?
+            var genres: [String]?
+            var tags: [String]?
+            var year: Int?
+        }
+        var items: [NewItem]
+    }
+
+    /// `POST /v1/items` (admin key): adds brand-new items to the served model from their metadata
+    /// (a model that takes them, `content`), writes the result as a new model version and serves it;
+    /// the 201 comes after the version is on disk.
+    func addItems(_ request: Request, logger: Logger) async throws -> Response {
+        try authorize(request, admin: true)
+        let body: NewItems = try await decode(
+            request, allowed: ["items"], nested: ("items", ["id", "title", "genres", "tags", "year"]))
+        guard !body.items.isEmpty else { throw APIError.badRequest("items is empty") }
+        guard body.items.count <= options.maxBatch else {
+            throw APIError(.badRequest, "too_many_items", "at most \(options.maxBatch) items at once")
+        }
+        for (index, item) in body.items.enumerated() {
+            let texts = [item.id, item.title ?? ""] + (item.genres ?? []) + (item.tags ?? [])
+            guard !item.id.isEmpty, texts.allSatisfy({ $0.count <= 256 }) else {
+                throw APIError.badRequest("items[\(index)]: id must be 1 to 256 characters, as must every text")
+            }
+            if let year = item.year, !(1...9999).contains(year) {
+                throw APIError.badRequest("items[\(index)].year must be in 1...9999")
+            }
+        }
+        let titles = body.items.map { $0.title?.trimmingCharacters(in: .whitespaces) }
+        let catalog = ItemCatalog(
+            titles: titles,
+            years: zip(body.items, titles).map { item, title in item.year ?? title.flatMap(ItemCatalog.year(fromTitle:))
+            },
+            genres: MultiValuedColumn(lists: body.items.map { Self.labels($0.genres) }),
+            tags: MultiValuedColumn(lists: body.items.map { Self.labels($0.tags) }))
+        let served = try additions.add(ids: body.items.map(\.id), catalog: catalog, to: slot)
+        metrics.modelLoaded(served)
+        logger.info("added \(body.items.count) items; serving \(served.path)")
+        return try json(
+            ["added": .array(body.items.map { .string($0.id) }), "active": .object(served.description)]
+                as [String: JSONValue], status: .created)
+    }
+
+    /// Genres or tags as given, trimmed, without empty ones.
+    static func labels(_ given: [String]?) -> [String] {
+        (given ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     func reload(_ request: Request, logger: Logger) throws -> Response {

@@ -32,6 +32,19 @@ import _RecKitTestSupport
         trained.evaluation = [
             "split": .string("holdout:0.2 seed 42"),
             "metrics": .object(["ndcg@10": .number(0.25), "recall@10": .number(0.125)]),
+            "train_interactions": .integer(800), "test_interactions": .integer(200),
+            "curves": .object([
+                "k": .array([1, 5, 10].map { .integer($0) }),
+                "series": .array(
+                    [
+                        ("ials", "recall", [0.02, 0.08, 0.125]), ("ials", "ndcg", [0.3, 0.26, 0.25]),
+                        ("popularity", "recall", [0.01, 0.05, 0.09]), ("popularity", "ndcg", [0.2, 0.18, 0.17]),
+                    ].map {
+                        .object([
+                            "model": .string($0.0), "metric": .string($0.1), "values": .array($0.2.map { .number($0) }),
+                        ])
+                    }),
+            ]),
         ]
         let folder = TemporaryDirectory()
         var options = RecKitServer.Options()
@@ -54,6 +67,11 @@ import _RecKitTestSupport
             try await page.wait(for: "#model") {
                 $0.first?.contains("version") == true && $0.first?.contains("ndcg@10 0.2500, recall@10 0.1250") == true
             }
+            // The evaluation's curves: a chart per metric, a line per model.
+            let legends = try await page.wait(for: "#curves svg text.legend") { $0.count == 4 }
+            #expect(legends == ["ials", "popularity", "ials", "popularity"])
+            #expect(try await page.texts("#curves svg polyline.series").count == 4)
+            #expect(try await page.texts("#evaluation-split").first?.contains("tested on 200") == true)
             try await page.type(query, into: "#search")
             // The first result is the best match; add it and the next two results.
             let results = try await page.wait(for: "#results li") { rows in

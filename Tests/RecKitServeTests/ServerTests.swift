@@ -74,6 +74,79 @@ import _RecKitTestSupport
         }
     }
 
+    /// `POST /v1/items` on a content model: the new items are saved as a version after the served one
+    /// and served at once (found by title, recommended, similar); a restarted server loads that version;
+    /// an iALS model refuses with 409, a known ID too; writes need the admin key.
+    @Test func itemsAddedFromMetadataAreSavedAndServed() async throws {
+        let folder = TemporaryDirectory()
+        let content = try TrainedModel(
+            training: try ConfiguredModel(
+                "content", settings: ["base": "ials:factors=4:iterations=2", "epochs": "3", "hidden": "8"]),
+            on: Self.dataset)
+        try content.save(to: folder.path + "/models/v1")
+        let store = try SQLiteEventStore(path: folder.path + "/events.sqlite")
+        var options = RecKitServer.Options()
+        options.keys = APIKeys(write: [Self.writeKey], admin: [Self.adminKey])
+        let contentServer = RecKitServer(
+            slot: try ModelSlot(source: .versions(folder.path + "/models")), store: store, options: options)
+        let genres = Self.dataset.itemCatalog!.genres!.values(of: 0)
+        let newItems = """
+            {"items":[{"id":"brand-new","title":"A Brand New Film (2031)","genres":\(genres.description)},
+            {"id":"bare-new"}]}
+            """
+        let expected = try content.addingItems(
+            ids: ["brand-new", "bare-new"],
+            catalog: ItemCatalog(
+                titles: ["A Brand New Film (2031)", nil], years: [2031, nil],
+                genres: MultiValuedColumn(lists: [genres, []]), tags: MultiValuedColumn(lists: [[], []])))
+        let apiKey = HTTPField.Name("X-API-Key")!
+        try await application(contentServer).test(.router) { client in
+            let unkeyed = try await client.execute(uri: "/v1/items", method: .post, body: Self.body(newItems))
+            #expect(unkeyed.status == .unauthorized)
+            let writer = try await client.execute(
+                uri: "/v1/items", method: .post, headers: [apiKey: Self.writeKey], body: Self.body(newItems))
+            #expect(writer.status == .forbidden)
+            let added = try await client.execute(
+                uri: "/v1/items", method: .post, headers: [apiKey: Self.adminKey], body: Self.body(newItems))
+            #expect(added.status == .created)
+            let object = try Self.object(added)
+            #expect(object["added"] as? [String] == ["brand-new", "bare-new"])
+            let version = try #require((object["active"] as? [String: Any])?["version"] as? String)
+            #expect(version.hasPrefix("v1+items-") && version > "v1")
+            #expect((object["active"] as? [String: Any])?["items"] as? Int == Self.dataset.items.count + 2)
+            let found = try await client.execute(uri: "/v1/items?q=brand+new+film", method: .get)
+            #expect(Self.items(try Self.object(found)) == ["brand-new"])
+            let similar = try await client.execute(uri: "/v1/items/brand-new/similar?k=5", method: .get)
+            #expect(
+                Self.items(try Self.object(similar))
+                    == (try expected.similar(to: "brand-new", k: 5)).similar.map(\.item))
+            let user = Self.dataset.users.id(at: 3)
+            let all = try await client.execute(uri: "/v1/recommendations?user=\(user)&k=1000", method: .get)
+            #expect(Self.items(try Self.object(all)) == (try expected.recommend(user: user, k: 1000)).map(\.item))
+            // Again: the ID is known now.
+            let again = try await client.execute(
+                uri: "/v1/items", method: .post, headers: [apiKey: Self.adminKey], body: Self.body(newItems))
+            #expect(again.status == .conflict)
+            #expect((try Self.object(again)["error"] as? [String: Any])?["code"] as? String == "cannot_add_items")
+            let bad = try await client.execute(
+                uri: "/v1/items", method: .post, headers: [apiKey: Self.adminKey],
+                body: Self.body(#"{"items":[{"id":"x","year":0}]}"#))
+            #expect(bad.status == .badRequest)
+        }
+        // A server started afterwards serves the version with the items.
+        let restarted = try ModelSlot(source: .versions(folder.path + "/models"))
+        #expect(restarted.current.version.hasPrefix("v1+items-"))
+        #expect(restarted.current.trained.items.index(of: "brand-new") != nil)
+        // A model that cannot take items says so.
+        let ialsServer = try server(TemporaryDirectory())
+        try await application(ialsServer).test(.router) { client in
+            let refused = try await client.execute(uri: "/v1/items", method: .post, body: Self.body(newItems))
+            #expect(refused.status == .conflict)
+            let message = (try Self.object(refused)["error"] as? [String: Any])?["message"] as? String
+            #expect(message?.contains("cannot take new items") == true, "\(message ?? "")")
+        }
+    }
+
     @Test func recommendationsFollowThePolicyAndEventsChangeThemAtOnce() async throws {
         let folder = TemporaryDirectory()
         let server = try server(folder)

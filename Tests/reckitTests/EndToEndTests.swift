@@ -137,6 +137,25 @@ import _RecKitTestSupport
         let measured = try #require((try evaluate.json()["metrics"] as? [String: Any])?["ndcg@10"] as? Double)
         #expect(abs(ndcg - measured) < 1e-9, "train --evaluate \(ndcg), evaluate \(measured)")
         #expect((saved["split"] as? String)?.contains("seed 42") == true)
+        // The curves the page plots: recall@k and NDCG@k of the model and of popularity on the split.
+        let curves = try #require(saved["curves"] as? [String: Any])
+        #expect(curves["k"] as? [Int] == [1, 2, 5, 10, 20, 50, 100])
+        let series = try #require(curves["series"] as? [[String: Any]])
+        #expect(
+            series.map { "\($0["model"] ?? "") \($0["metric"] ?? "")" } == [
+                "ials recall", "ials ndcg", "popularity recall", "popularity ndcg",
+            ])
+        let ialsRecall = try #require(series[0]["values"] as? [Double])
+        let savedRecall = try #require((saved["metrics"] as? [String: Any])?["recall@10"] as? Double)
+        #expect(ialsRecall[3] == savedRecall && ialsRecall == ialsRecall.sorted(), "recall@k grows with k")
+        let popularity = try Self.reckit(
+            [
+                "evaluate", "--data", Self.data, "--split", "holdout:0.2", "--model", "popularity", "--metrics",
+                "ndcg@10", "--json", "--quiet",
+            ])
+        let popularityNDCG = try #require(
+            (try popularity.json()["metrics"] as? [String: Any])?["ndcg@10"] as? Double)
+        #expect(abs(try #require(series[3]["values"] as? [Double])[3] - popularityNDCG) < 1e-9)
         let a = try Self.reckit(["recommend", "--model", out, "--user", "3", "--tsv"])
         let b = try Self.reckit(["recommend", "--model", Self.model, "--user", "3", "--tsv"])
         #expect(a.status == 0 && a.stdout == b.stdout, "trained on everything, as without --evaluate")

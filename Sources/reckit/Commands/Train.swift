@@ -85,11 +85,21 @@ struct Train: AsyncParsableCommand {
                 itemCatalog: side.items, userAttributes: side.users)
             var split = try dataset.split(method, seed: seed)
             split.side.features = side.features
-            let result = try Terminal.withTicker("evaluating \(configured.name) on \(split.description)", quiet: quiet)
-            {
-                try Tuner.evaluate(configured, on: split, metrics: metrics, threadCount: nil)
+            let curves = Self.curveMetrics(for: metrics, itemCount: items.count)
+            let measured = metrics + curves.filter { curve in !metrics.contains(curve) }
+            let results: [EvaluationResult] = try Terminal.withTicker(
+                "evaluating \(configured.name) on \(split.description)", quiet: quiet
+            ) {
+                let result = try Tuner.evaluate(configured, on: split, metrics: measured, threadCount: nil)
+                guard configured.name != "popularity", !curves.isEmpty else { return [result] }
+                let popularity = try ConfiguredModel("popularity", settings: [:])
+                return [result, try Tuner.evaluate(popularity, on: split, metrics: curves, threadCount: nil)]
             }
+            let result = results[0]
             evaluation = Self.evaluation(result, split: split, metrics: metrics)
+            if !curves.isEmpty {
+                evaluation?["curves"] = Self.curves(curves, of: results)
+            }
             if !quiet {
                 Terminal.error(
                     metrics.map { "\($0) \(String(format: "%.4f", result[$0.description] ?? .nan))" }
@@ -121,6 +131,39 @@ extension Train {
             "fit_seconds": .number(((result.fitSeconds ?? 0) * 1000).rounded() / 1000),
             "evaluated_at": .string(ISO8601DateFormatter().string(from: Date())),
         ]
+    }
+}
+
+extension Train {
+    /// The cut-offs of the recall@k and NDCG@k curves saved with `--evaluate` (the web page plots
+    /// them beside popularity's on the same split); none for rating metrics.
+    static let curveCutoffs = [1, 2, 5, 10, 20, 50, 100]
+
+    static func curveMetrics(for metrics: [MetricSpec], itemCount: Int) -> [MetricSpec] {
+        if metrics.contains(where: \.isRatingMetric) { return [] }
+        return curveCutoffs.filter { $0 <= itemCount }.flatMap { k in
+            ["recall@\(k)", "ndcg@\(k)"].compactMap { MetricSpec($0) }
+        }
+    }
+
+    /// `{"k": [1, 2, ...], "series": [{"model", "metric", "values"}, ...]}`: one series per model
+    /// and metric name, a value per cut-off.
+    static func curves(_ metrics: [MetricSpec], of results: [EvaluationResult]) -> JSONValue {
+        let cutoffs = curveCutoffs.filter { k in metrics.contains { $0.description == "recall@\(k)" } }
+        var series: [JSONValue] = []
+        for result in results {
+            for name in ["recall", "ndcg"] {
+                series.append(
+                    .object([
+                        "model": .string(result.model), "metric": .string(name),
+                        "values": .array(
+                            cutoffs.map { k in
+                                (result["\(name)@\(k)"]).map { $0.isFinite ? .number($0) : .null } ?? .null
+                            }),
+                    ]))
+            }
+        }
+        return .object(["k": .array(cutoffs.map { .integer(Int64($0)) }), "series": .array(series)])
     }
 }
 
