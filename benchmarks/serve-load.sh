@@ -3,11 +3,11 @@
 # (138,000 users, 27,000 items), GET /v1/recommendations for random training users (seen items excluded)
 # and POST /v1/recommendations with a 50-item history, each by wrk for DURATION seconds over CONNECTIONS
 # connections, server and wrk sharing this machine's cores, loopback only.
-#   benchmarks/serve-load.sh [DURATION] [CONNECTIONS]      (needs wrk: apt-get install wrk)
+#   benchmarks/serve-load.sh [DURATION] [CONNECTIONS: 64]  (needs wrk: apt-get install wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-20}"
-connections="${2:-32}"
+connections="${2:-64}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 work=.build/bench-data/serve
 mkdir -p "$work"

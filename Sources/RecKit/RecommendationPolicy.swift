@@ -105,6 +105,12 @@ public struct RecommendationPolicy: Sendable, Equatable {
     /// one score per model item (see `trendingScores`), answers those with nothing known.
     public func route(_ request: Request, with model: TrainedModel, trending: [Float]? = nil) -> Route {
         let knownUser = request.user.flatMap { model.users.index(of: $0) }
+        let k = min(max(0, request.k), model.items.count)
+        if let knownUser, request.history.isEmpty, request.exclude.isEmpty {
+            // The common request, a training user's own list: their training items are the exclusions.
+            let excluded = request.excludeSeen ? Array(model.seen.columns(inRow: Int(knownUser))) : []
+            return .userScores(user: knownUser, excluded: excluded, k: k)
+        }
         let known = request.history.compactMap { model.items.index(of: $0) }
         let unknown = request.history.filter { model.items.index(of: $0) == nil }
         var excluded = Set(request.exclude.compactMap { model.items.index(of: $0) })
@@ -115,7 +121,6 @@ public struct RecommendationPolicy: Sendable, Equatable {
             history = Array(trained) + known.filter { !trained.contains($0) }
         }
         if request.excludeSeen { excluded.formUnion(known) }
-        let k = min(max(0, request.k), model.items.count)
         if let knownUser, known.isEmpty { return .userScores(user: knownUser, excluded: Array(excluded), k: k) }
         func answer(_ scores: [Float], _ path: Path) -> Route {
             let list = Tensor(shape: [1, scores.count], scalars: scores).topKPerRow(k, excluding: [Array(excluded)])[0]

@@ -129,6 +129,19 @@ public enum BLASLibrary {
         #endif
     }
 
+    /// Sets BLAS's own worker threads for the rest of the process (a server's start-up), once no
+    /// threaded call is in flight; not inside `singleThreaded`.
+    public static func setThreadCount(_ count: Int) {
+        #if !canImport(Accelerate)
+            state.lock()
+            defer { state.unlock() }
+            precondition(depth == 0, "setThreadCount inside singleThreaded")
+            callLock.lock()
+            openblas_set_num_threads(Int32(max(1, count)))
+            callLock.unlock()
+        #endif
+    }
+
     /// Runs `body` with the BLAS library on one thread, restoring its thread count afterwards
     /// (nested and concurrent uses are counted; the last one out restores, once the calls made on one
     /// thread have returned). Other BLAS callers in the process run on one thread meanwhile.
