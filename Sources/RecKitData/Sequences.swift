@@ -21,7 +21,7 @@ extension Interactions {
     }
 
     /// Each user's rows in time order.
-    func sequenceRows() -> [[Int]] {
+    public func sequenceRows() -> [[Int]] {
         var timeOrder: [Int]?
         if let times = timestamps {
             timeOrder = (0..<count).sorted { (times[$0], $0) < (times[$1], $1) }

@@ -69,6 +69,15 @@ import _RecKitTestSupport
             ),
             ("item2vec", ["variant": "bagged", "factors": "8", "epochs": "1", "threads": "1"]),
             ("content", ["base": "ials:factors=4:iterations=2", "mapping": "knn"]),
+            ("twostage", ["retriever": "ials:factors=4:iterations=2", "ranker": "none", "candidates": "20"]),
+            (
+                "twostage",
+                [
+                    "retriever": "ials:factors=4:iterations=2",
+                    "ranker": "fm:epochs=1:positive_threshold=0:negatives=2",
+                    "candidates": "20", "holdout": "0",
+                ]
+            ),
             (
                 "content",
                 [

@@ -156,6 +156,11 @@ public struct SearchSpace: Sendable, Equatable {
                 "loss": .choice(["scores", "vectors"]), "hidden": .choice(["0", "128", "256"]),
                 "learning_rate": .logUniform(0.0003, 0.003),
             ])
+        case "twostage": // the stages keep their own settings; the ranking's epochs are chosen on held-out users
+            return SearchSpace([
+                "holdout": .choice(["1", "3"]), "hidden": .choice(["0", "32", "64"]),
+                "recent": .choice(["3", "5", "10"]), "learning_rate": .logUniform(0.001, 0.01),
+            ])
         case "cdae":
             return SearchSpace([
                 "hidden": .integer(16, 256, log: true), "dropout": .uniform(0, 0.8),
