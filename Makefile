@@ -82,9 +82,11 @@ PEERS_PYTHON ?=
 bench-topk: release
 	PEERS_THREADS=2 .build/release/reckit-bench topk --seen ml-20m-like --repeats 3 --python "$(PEERS_PYTHON)"
 
-# HNSW against exact inner-product search, one thread: ml-20m-like iALS vectors copied with noise to 1M (about 15 min).
+# Approximate against exact inner-product search, one thread: ml-20m-like iALS vectors copied with noise to 1M.
+# IVF-flat (1024 k-means cells) by default; INDEX=hnsw for the graph (its build takes about 25 minutes).
 bench-ann: release
-	.build/release/reckit-bench ann --preset ml-20m-like --items 1000000 --queries 500 --ef 64,128,256,512
+	.build/release/reckit-bench ann --preset ml-20m-like --items 1000000 --queries 500 --index $(or $(INDEX),ivf) \
+		--probes 4,8,16,32,64 --ef 64,128,256,512
 
 # The peers' rows of ../shared/peers/RESULTS.md, reproduced with their hyper-parameters (needs ../shared).
 bench-peers: release

@@ -6,9 +6,9 @@ struct ANNBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ann",
         abstract:
-            "Approximate maximum-inner-product search (HNSW) against exact scoring, single thread: iALS item vectors "
-            + "of a synthetic preset replicated with noise to --items vectors, its user vectors as queries; recall@k "
-            + "and queries per second for each --ef."
+            "Approximate maximum-inner-product search (IVF-flat or HNSW) against exact scoring, single thread: iALS "
+            + "item vectors of a synthetic preset replicated with noise to --items vectors, its user vectors as "
+            + "queries; recall@k and queries per second for each --probes (ivf) or --ef (hnsw)."
     )
 
     @Option var preset = "ml-20m-like"
@@ -20,7 +20,10 @@ struct ANNBenchmark: ParsableCommand {
     @Option var k = 10
     @Option var neighbors = 32
     @Option var construction = 200
-    @Option(help: "Comma-separated search widths.") var ef = "32,64,128,256"
+    @Option(help: "ivf (an inverted file of k-means cells) or hnsw (an inner-product graph).") var index = "ivf"
+    @Option(help: "IVF: k-means cells.") var lists = 1024
+    @Option(help: "IVF: comma-separated numbers of cells a query scans.") var probes = "4,8,16,32,64"
+    @Option(help: "HNSW: comma-separated search widths.") var ef = "32,64,128,256"
     @Option(help: "ials (the preset's iALS vectors) or random (Gaussian vectors and queries, a control).")
     var vectors = "ials"
 
@@ -61,27 +64,39 @@ struct ANNBenchmark: ParsableCommand {
                     .topKPerRow(k, threadCount: 1)[0].map(\.index)
             }
         }
-        var index: HNSWIndex?
+        guard ["ivf", "hnsw"].contains(self.index) else { throw ValidationError("--index takes ivf or hnsw") }
+        var graph: HNSWIndex?
+        var inverted: IVFIndex?
         let buildSeconds = time {
-            index = HNSWIndex(vectors: vectors, neighbors: neighbors, construction: construction, seed: 1)
+            if self.index == "ivf" {
+                inverted = IVFIndex(vectors: vectors, lists: lists, seed: 1)
+            } else {
+                graph = HNSWIndex(vectors: vectors, neighbors: neighbors, construction: construction, seed: 1)
+            }
         }
-        let searcher = index!.searcher()
+        let searcher = graph?.searcher()
         var rows: [[String: Any]] = []
-        for width in ef.split(separator: ",").compactMap({ Int($0) }) {
+        let widths = (self.index == "ivf" ? probes : ef).split(separator: ",").compactMap { Int($0) }
+        for width in widths {
             var found: [[Int32]] = []
             let seconds = time {
-                found = queryVectors.map { index!.search($0, k: k, ef: width, using: searcher).map(\.index) }
+                found = queryVectors.map { query in
+                    if let inverted { return inverted.search(query, k: k, probes: width).map(\.index) }
+                    return graph!.search(query, k: k, ef: width, using: searcher!).map(\.index)
+                }
             }
             let hits = zip(found, exact).reduce(0) { $0 + Set($1.0).intersection($1.1).count }
             rows.append([
-                "ef": width, "recall": Double(hits) / Double(queries * k),
+                (self.index == "ivf" ? "probes" : "ef"): width, "recall": Double(hits) / Double(queries * k),
                 "queries_per_second": Double(queries) / seconds,
                 "speedup": exactSeconds / seconds,
             ])
         }
         emit([
-            "benchmark": "ann_hnsw", "preset": preset.name, "items": items, "factors": factors, "k": k,
-            "queries": queries, "neighbors": neighbors, "construction": construction, "build_seconds": buildSeconds,
+            "benchmark": "ann_\(self.index)", "preset": preset.name, "items": items, "factors": factors, "k": k,
+            "queries": queries, "build_seconds": buildSeconds,
+            "settings": self.index == "ivf"
+                ? ["lists": lists] : ["neighbors": neighbors, "construction": construction],
             "exact_queries_per_second": Double(queries) / exactSeconds, "results": rows,
         ])
     }
