@@ -46,8 +46,9 @@ public struct IVFIndex: Sendable {
         for position in 0..<sampleCount {
             rows.swapAt(position, position + generator.nextIndex(below: count - position))
         }
-        let sampled = Self.rows(matrix, Array(rows.prefix(sampleCount)))
-        var centroids = count == 0 ? Tensor.zeros([listCount, dimension]) : Self.rows(sampled, Array(0..<listCount))
+        let sampled = matrix.gathering(rows: rows.prefix(sampleCount).map { Int32($0) })
+        var centroids =
+            count == 0 ? Tensor.zeros([listCount, dimension]) : sampled.gathering(rows: Array(0..<Int32(listCount)))
         for _ in 0..<iterations where count > 0 {
             let assignment = Self.nearest(sampled, centroids)
             var sums = [Float](repeating: 0, count: listCount * dimension)
@@ -124,16 +125,6 @@ public struct IVFIndex: Sendable {
         }
     }
 
-    /// `matrix`'s `rows`, in that order.
-    static func rows(_ matrix: Tensor, _ rows: [Int]) -> Tensor {
-        let width = matrix.shape[1]
-        var scalars = [Float](repeating: 0, count: rows.count * width)
-        for (position, row) in rows.enumerated() {
-            for j in 0..<width { scalars[position * width + j] = matrix.scalars[row * width + j] }
-        }
-        return Tensor(shape: [rows.count, width], scalars: scalars)
-    }
-
     /// Each row's nearest centroid by squared Euclidean distance: the largest x·c − |c|²/2 (ties to
     /// the lower centroid), in blocks of rows, one matrix product each.
     static func nearest(_ matrix: Tensor, _ centroids: Tensor) -> [Int] {
@@ -148,7 +139,8 @@ public struct IVFIndex: Sendable {
         let block = 8192
         for start in stride(from: 0, to: count, by: block) {
             let end = min(count, start + block)
-            let scores = Self.rows(matrix, Array(start..<end)).matmul(centroids, transposingOther: true)
+            let scores = matrix.gathering(rows: Array(Int32(start)..<Int32(end))).matmul(
+                centroids, transposingOther: true)
             for row in 0..<(end - start) {
                 var bestCell = 0
                 var bestValue = -Float.infinity
