@@ -80,7 +80,7 @@ public struct RecommendationPolicy: Sendable, Equatable {
     /// What answering `request` takes: the model's scores for a training user (which a server may
     /// compute for many users in one matrix product), or an answer computed here.
     public enum Route: Sendable {
-        /// The best `k` of `model.scores(forUsers: [user])` without `excluded`.
+        /// The best `k` of the model's items for `user` without `excluded` (`topItems(forUsers:)`).
         case userScores(user: Int32, excluded: [Int32], k: Int)
         /// Fold-in: the best `k` of `model.scores(forHistory: history)` without `excluded`.
         case historyScores(history: [Int32], excluded: [Int32], k: Int, unknown: [String])
@@ -92,7 +92,7 @@ public struct RecommendationPolicy: Sendable, Equatable {
         switch route(request, with: model, trending: trending) {
         case .answered(let answer): return answer
         case .userScores(let user, let excluded, let k):
-            let list = model.model.scores(forUsers: [user]).topKPerRow(k, excluding: [excluded])[0]
+            let list = model.model.topItems(forUsers: [user], k: k, excluding: [excluded])[0]
             return Answer(recommendations: model.recommendations(list), path: .model, unknown: [])
         case .historyScores(let history, let excluded, let k, let unknown):
             let scores = model.model.scores(forHistory: history)

@@ -10,6 +10,8 @@ public struct FactorModel: Recommender {
     public let userFactors: Tensor
     /// `[itemCount, factorCount]`.
     public let itemFactors: Tensor
+    /// The item table packed for `topItems`, on first use.
+    private let packedItems: LazyPackedRows
 
     /// - Precondition: both are 2-D with the same number of columns.
     public init(name: String = "factors", userFactors: Tensor, itemFactors: Tensor) {
@@ -20,6 +22,7 @@ public struct FactorModel: Recommender {
         self.name = name
         self.userFactors = userFactors
         self.itemFactors = itemFactors
+        packedItems = LazyPackedRows(itemFactors)
     }
 
     /// Row-major tables of `width` columns: `users` holds every user's row, `items` every item's.
@@ -35,6 +38,13 @@ public struct FactorModel: Recommender {
 
     public func scores(forUsers users: [Int32]) -> Tensor {
         userFactors.gathering(rows: users).matmul(itemFactors, transposingOther: true)
+    }
+
+    /// The best `k` items of each user without `excluding[i]`, scored from the packed item table a
+    /// block at a time (see `PackedRows`): a few users at a time, as a server asks, without the
+    /// per-call packing of a GEMM.
+    public func topItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]] {
+        packedItems.rows.topK(queries: userFactors.gathering(rows: users), k: k, excluding: excluding)
     }
 
     /// The mean of the history's item factors as the user vector (a simple fold-in).

@@ -19,6 +19,10 @@ public protocol Recommender: Sendable {
     /// Scores for several histories at once, `[histories.count, itemCount]` (a model that scores a
     /// batch faster than one by one overrides it; the rows equal `scores(forHistory:)`).
     func scores(forHistories histories: [[Int32]]) -> Tensor
+    /// The best `k` items of each of `users`, skipping `excluding[i]` for the i-th (or nothing when
+    /// empty): the lists `scores(forUsers:)` and `topKPerRow` give, which is the default. A model
+    /// that selects faster than it writes every score overrides it (factor models: `PackedRows`).
+    func topItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]]
 }
 
 /// A sequence model that also reads each click's context (its time: hour, weekday, gap), as Latent
@@ -43,7 +47,11 @@ extension Recommender {
     /// The best `k` items for `user`, skipping the items `seen` holds in the user's row.
     public func recommend(user: Int32, k: Int, excludingSeen seen: InteractionMatrix? = nil) -> [ScoredIndex] {
         let excluded = seen.map { Array($0.columns(inRow: Int(user))) } ?? []
-        return scores(forUsers: [user]).topKPerRow(min(k, itemCount), excluding: [excluded])[0]
+        return topItems(forUsers: [user], k: k, excluding: [excluded])[0]
+    }
+
+    public func topItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]] {
+        scores(forUsers: users).topKPerRow(min(max(0, k), itemCount), excluding: excluding)
     }
 
     /// The best `k` items for each of `users`, skipping each user's items in `seen`: one scoring pass

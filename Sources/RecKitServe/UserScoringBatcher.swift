@@ -2,10 +2,12 @@ import Foundation
 import RecKit
 
 /// Concurrent requests for training users' own lists (or for fold-in histories), scored together:
-/// whatever arrived while the previous batch was being scored becomes the next batch, one matrix
-/// product and one top-k pass over all of them. One user at a time, each request would read the
-/// whole item table (27,000 × 64 floats, ~7 MB) for a single dot product per item; a batch reads it
-/// once for up to `maxBatch` users. Nothing waits for a batch to fill: a lone request is scored at once.
+/// whatever arrived while the previous batch was being scored becomes the next batch, one pass of the
+/// model's `topItems` (a factor model scores its packed item table a block at a time for all of them:
+/// `PackedRows`) or one matrix product and top-k for histories. One user at a time, each request would
+/// read the whole item table (27,000 × 64 floats, ~7 MB) for a single dot product per item; a batch
+/// reads it once for up to `maxBatch` users. Nothing waits for a batch to fill: a lone request is
+/// scored at once.
 final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started` are guarded by `condition`
     /// Whose scores: a training user's, or a history's (fold-in).
     enum Input {
@@ -30,8 +32,9 @@ final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started`
 
     init(maxBatch: Int = 256) { self.maxBatch = maxBatch }
 
-    /// The best `k` items of `model` for `user` without `excluded`, as `model.scores(forUsers:)` and
-    /// `topKPerRow` give them one by one. `generation` tells models apart across reloads.
+    /// The best `k` items of `model` for `user` without `excluded`, as `model.topItems(forUsers:)` (for a
+    /// history `scores(forHistories:)` and `topKPerRow`) gives them one by one. `generation` tells models
+    /// apart across reloads.
     func topK(model: any Recommender, generation: Int, input: Input, excluded: [Int32], k: Int) async
         -> [ScoredIndex]
     {
@@ -77,11 +80,14 @@ final class UserScoringBatcher: @unchecked Sendable { // `pending` and `started`
         let model = jobs[0].model
         // Not BLASLibrary.singleThreaded: it changes BLAS's thread count for the whole process, and a
         // training in the same process (the test suite) must not see it change (measured: no faster).
-        let scores =
+        let k = jobs.map(\.k).max() ?? 0
+        let lists =
             jobs[0].input.isUser
-            ? model.scores(forUsers: jobs.map { if case .user(let user) = $0.input { user } else { -1 } })
+            ? model.topItems(
+                forUsers: jobs.map { if case .user(let user) = $0.input { user } else { -1 } }, k: k,
+                excluding: jobs.map(\.excluded))
             : model.scores(forHistories: jobs.map { if case .history(let items) = $0.input { items } else { [] } })
-        let lists = scores.topKPerRow(jobs.map(\.k).max() ?? 0, excluding: jobs.map(\.excluded))
+                .topKPerRow(k, excluding: jobs.map(\.excluded))
         for (job, list) in zip(jobs, lists) { job.continuation.resume(returning: Array(list.prefix(job.k))) }
     }
 }

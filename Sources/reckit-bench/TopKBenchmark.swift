@@ -25,8 +25,14 @@ struct TopKBenchmark: ParsableCommand {
     var python = ""
     @Option(help: "Path of ../shared/peers/bench_topk.py.") var peerScript = "../shared/peers/bench_topk.py"
     @Option var repeats = 3
+    @Option(
+        help: ArgumentHelp(
+            "gemm: scores of a batch by one GEMM, then top-k per row; packed: FactorModel.topItems, the item table "
+                + "packed once and scored a block at a time into the selections (the serving path)."))
+    var method = "gemm"
 
     func run() throws {
+        guard ["gemm", "packed"].contains(method) else { throw ValidationError("--method is gemm or packed") }
         var generator = Xoshiro256(seed: 42)
         let userFactors = Tensor(
             shape: [users, factors],
@@ -51,7 +57,14 @@ struct TopKBenchmark: ParsableCommand {
                     var start = 0
                     while start < users {
                         let batchUsers = (start..<min(users, start + batch)).map { Int32($0) }
-                        let lists = model.recommend(users: batchUsers, k: k, excludingSeen: matrix, batchSize: batch)
+                        let lists =
+                            method == "packed"
+                            ? model.topItems(
+                                forUsers: batchUsers, k: k,
+                                excluding: batchUsers.map { user in
+                                    matrix.map { Array($0.columns(inRow: Int(user))) } ?? []
+                                })
+                            : model.recommend(users: batchUsers, k: k, excludingSeen: matrix, batchSize: batch)
                         checksum &+= lists.reduce(0) { $0 &+ Int($1.first?.index ?? 0) }
                         start += batch
                     }
@@ -59,7 +72,8 @@ struct TopKBenchmark: ParsableCommand {
         }
         let ours = median(times)
         var result: [String: Any] = [
-            "benchmark": "topk_full_ranking", "users": users, "items": items, "factors": factors, "k": k,
+            "benchmark": "topk_full_ranking", "method": method, "batch": batch, "users": users, "items": items,
+            "factors": factors, "k": k,
             "excluded_seen": matrix != nil, "excluded_interactions": matrix?.nonzeroCount ?? 0, "seconds": ours,
             "users_per_second": Double(users) / ours, "all_seconds": times, "checksum": checksum,
         ]

@@ -79,6 +79,24 @@ import _RecKitTestSupport
         #expect(model.recommend(user: 1, k: 1).map(\.index) == [2])
         // Fold-in: the mean of items 0 and 1 is (1.5, 0.5).
         #expect(model.scores(forHistory: [0, 1]) == [2, 3, 1.5])
+        #expect(
+            model.topItems(forUsers: [1, 0], k: 2, excluding: [[2], []]).map { $0.map(\.index) } == [[0, 1], [1, 0]])
+    }
+
+    @Test func factorModelTopItemsEqualTheRankingOfItsScores() {
+        // Small integers: every sum is exact in any order, so the packed kernel and the GEMM give the
+        // same scores, with many exact ties to break by the lower index.
+        var random = Xoshiro256(seed: 5)
+        let table = { (rows: Int) in
+            Tensor(shape: [rows, 64], scalars: (0..<(rows * 64)).map { _ in Float(random.nextIndex(below: 7) - 3) })
+        }
+        let model = FactorModel(userFactors: table(9), itemFactors: table(1_003))
+        let users: [Int32] = [8, 0, 3, 3, 5]
+        let excluding: [[Int32]] = [[1, 2, 3], [], [1_002], [], [Int32](0..<500)]
+        #expect(
+            model.topItems(forUsers: users, k: 50, excluding: excluding)
+                == model.scores(forUsers: users).topKPerRow(50, excluding: excluding))
+        #expect(model.recommend(user: 3, k: 5) == model.scores(forUsers: [3]).topKPerRow(5)[0])
     }
 
     @Test func modelKindsValidateSettings() throws {

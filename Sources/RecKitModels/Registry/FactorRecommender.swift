@@ -17,6 +17,10 @@ extension FactorRecommender {
 
     public func scores(forUsers users: [Int32]) -> Tensor { factors.scores(forUsers: users) }
 
+    public func topItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]] {
+        factors.topItems(forUsers: users, k: k, excluding: excluding)
+    }
+
     public func save(into weights: inout ModelWeights) { weights.store(factors) }
 
     public init(restoring config: Config, weights: ModelWeights, userCount: Int, itemCount: Int) throws(RestoreError) {

@@ -12,55 +12,10 @@ enum TopK {
     /// The best `k` of `scores`, skipping indices in `excluding` (any order, may repeat).
     /// - Complexity: O(n log k) time, O(k + |excluding|) extra space.
     static func select(_ scores: UnsafeBufferPointer<Float>, k: Int, excluding: [Int32] = []) -> [ScoredIndex] {
-        guard k > 0, scores.count > 0 else { return [] }
-        var excluded = excluding.sorted()
-        excluded.append(Int32.max) // sentinel
-        var next = 0
-        var heap: [ScoredIndex] = [] // min-heap by `better`: root is the worst kept
-        heap.reserveCapacity(k)
-        // Fill the heap with the first k admissible items, then most items fail one comparison with
-        // the worst kept score (a later item with an equal score never beats it: higher index).
-        var index = 0
-        let count = scores.count
-        while index < count && heap.count < k {
-            while Int(excluded[next]) < index { next += 1 }
-            let score = scores[index]
-            if Int(excluded[next]) != index && !score.isNaN {
-                heap.append(ScoredIndex(index: Int32(index), score: score))
-                siftUp(&heap, heap.count - 1)
-            }
-            index += 1
-        }
-        guard !heap.isEmpty else { return [] }
-        var threshold = heap[0].score
-        while index < count {
-            // Eight at a time: most blocks hold nothing above the worst kept score. Plain comparisons
-            // OR-ed as integers (NaN compares false, so it is never selected), which LLVM vectorises;
-            // Swift's SIMD masks are scalarised here.
-            if index + 8 <= count {
-                let t = threshold
-                let hit =
-                    (scores[index] > t ? 1 : 0) | (scores[index + 1] > t ? 1 : 0) | (scores[index + 2] > t ? 1 : 0)
-                    | (scores[index + 3] > t ? 1 : 0) | (scores[index + 4] > t ? 1 : 0)
-                    | (scores[index + 5] > t ? 1 : 0)
-                    | (scores[index + 6] > t ? 1 : 0) | (scores[index + 7] > t ? 1 : 0)
-                if hit == 0 {
-                    index += 8
-                    continue
-                }
-            }
-            let score = scores[index]
-            if score > threshold { // false for NaN
-                while Int(excluded[next]) < index { next += 1 }
-                if Int(excluded[next]) != index {
-                    heap[0] = ScoredIndex(index: Int32(index), score: score)
-                    siftDown(&heap, 0)
-                    threshold = heap[0].score
-                }
-            }
-            index += 1
-        }
-        return heap.sorted(by: better)
+        guard k > 0, let base = scores.baseAddress, scores.count > 0 else { return [] }
+        var stream = TopKStream(k: k, excluding: excluding)
+        stream.offer(base, count: scores.count, from: 0)
+        return stream.best()
     }
 
     /// The best `k` of a dictionary-like sparse set of (index, score) pairs.
@@ -110,4 +65,72 @@ enum TopK {
             parent = worst
         }
     }
+}
+
+/// `TopK.select` over scores that arrive in pieces, in increasing index order: a kernel offers each
+/// block of scores while it is still in cache, and the kept set, order and ties are `select`'s.
+struct TopKStream {
+    let k: Int
+    /// Min-heap by `better`: the root is the worst kept.
+    var heap: [ScoredIndex] = []
+    /// The exclusions sorted, with a sentinel; `next` is the first not below the next index offered.
+    var excluded: [Int32]
+    var next = 0
+
+    /// - Precondition: k > 0.
+    init(k: Int, excluding: [Int32]) {
+        self.k = k
+        heap.reserveCapacity(k)
+        excluded = excluding.sorted()
+        excluded.append(Int32.max) // sentinel
+    }
+
+    /// Offers `scores[0..<count]` as the scores of indices `first..<first + count`; `first` must be
+    /// past every index offered before.
+    @inline(__always)
+    mutating func offer(_ scores: UnsafePointer<Float>, count: Int, from first: Int) {
+        var position = 0
+        // Fill the heap with the first k admissible items, then most items fail one comparison with
+        // the worst kept score (a later item with an equal score never beats it: higher index).
+        while position < count && heap.count < k {
+            let index = first + position
+            while Int(excluded[next]) < index { next += 1 }
+            let score = scores[position]
+            if Int(excluded[next]) != index && !score.isNaN {
+                heap.append(ScoredIndex(index: Int32(index), score: score))
+                TopK.siftUp(&heap, heap.count - 1)
+            }
+            position += 1
+        }
+        guard heap.count == k else { return }
+        var threshold = heap[0].score
+        while position < count {
+            // Sixteen at a time: most blocks hold nothing above the worst kept score (NaN compares
+            // false, so it is never selected). Two vector compares and one test.
+            if position + 16 <= count {
+                let t = SIMD8<Float>(repeating: threshold)
+                let raw = UnsafeRawPointer(scores + position)
+                let low = raw.loadUnaligned(as: SIMD8<Float>.self)
+                let high = raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)
+                if !any((low .> t) .| (high .> t)) {
+                    position += 16
+                    continue
+                }
+            }
+            let score = scores[position]
+            if score > threshold { // false for NaN
+                let index = first + position
+                while Int(excluded[next]) < index { next += 1 }
+                if Int(excluded[next]) != index {
+                    heap[0] = ScoredIndex(index: Int32(index), score: score)
+                    TopK.siftDown(&heap, 0)
+                    threshold = heap[0].score
+                }
+            }
+            position += 1
+        }
+    }
+
+    /// The kept pairs, best first.
+    func best() -> [ScoredIndex] { heap.sorted(by: TopK.better) }
 }
