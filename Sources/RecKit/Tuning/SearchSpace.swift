@@ -156,6 +156,11 @@ public struct SearchSpace: Sendable, Equatable {
                 "loss": .choice(["scores", "vectors"]), "hidden": .choice(["0", "128", "256"]),
                 "learning_rate": .logUniform(0.0003, 0.003),
             ])
+        case "youtubednn": // epochs are chosen on each user's last item; how much history the mean reads matters most
+            return SearchSpace([
+                "history": .choice(["20", "50", "100", "200", "500"]), "learning_rate": .logUniform(0.0003, 0.003),
+                "weight_decay": .choice(["0", "0.000001", "0.00001"]),
+            ])
         case "twostage": // the stages keep their own settings; the ranking's epochs are chosen on held-out users
             return SearchSpace([
                 "holdout": .choice(["1", "3"]), "hidden": .choice(["0", "32", "64"]),
