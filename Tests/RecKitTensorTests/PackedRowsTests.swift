@@ -69,6 +69,15 @@ import Testing
         }
     }
 
+    @Test func noQueriesOrNoRowsGiveEmptyAnswers() {
+        let packed = PackedRows(randomTable(rows: 20, width: 4, seed: 1))
+        #expect(packed.topK(queries: Tensor(shape: [0, 4], scalars: []), k: 5).isEmpty)
+        #expect(packed.scores(queries: Tensor(shape: [0, 4], scalars: [])).shape == [0, 20])
+        let empty = PackedRows(Tensor(shape: [0, 4], scalars: []))
+        #expect(empty.topK(queries: randomTable(rows: 2, width: 4, seed: 2), k: 5) == [[], []])
+        #expect(empty.scores(queries: randomTable(rows: 2, width: 4, seed: 2)).shape == [2, 0])
+    }
+
     @Test func lazyPackingPacksOnceAndAgrees() {
         let table = randomTable(rows: 50, width: 3, seed: 3)
         let lazy = LazyPackedRows(table)

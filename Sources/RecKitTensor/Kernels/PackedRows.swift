@@ -28,7 +28,9 @@ public struct PackedRows: Sendable {
 
     /// Packs the rows of `table`, `[rowCount, width]`.
     public init(_ table: Tensor) {
-        precondition(table.shape.count == 2, "PackedRows needs a 2-D table, not \(table.shape)")
+        precondition(
+            table.shape.count == 2 && table.shape[1] > 0,
+            "PackedRows needs a 2-D table of some width, not \(table.shape)")
         rowCount = table.shape[0]
         width = table.shape[1]
         let panelCount = (rowCount + Self.panelRows - 1) / Self.panelRows
@@ -90,6 +92,7 @@ public struct PackedRows: Sendable {
         queries: Tensor, _ body: (_ query: Int, _ first: Int, _ scores: UnsafePointer<Float>, _ count: Int) -> Void
     ) {
         let queryCount = queries.shape[0]
+        guard queryCount > 0, rowCount > 0 else { return }
         let (width, rowCount, panelRows) = (width, rowCount, Self.panelRows)
         let panelCount = (rowCount + panelRows - 1) / panelRows
         let blockRows = Self.blockPanels * panelRows
