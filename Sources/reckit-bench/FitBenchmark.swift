@@ -6,11 +6,11 @@ struct FitBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
         abstract:
-            "Seconds per iteration (epoch) of ials, bpr or svd on a synthetic preset; compare with "
-            + "../shared/peers/synthetic.py on the same file."
+            "Seconds per iteration (epoch) of a model on a synthetic preset; compare with "
+            + "../shared/peers/synthetic.py (or a PyTorch peer in benchmarks/peers) on the same file."
     )
 
-    @Option(help: "ials, bpr, itemknn, item2vec, svd or svdpp.") var model = "ials"
+    @Option(help: "ials, bpr, itemknn, item2vec, svd, svdpp or youtubednn.") var model = "ials"
     @Option(help: "A synthetic preset (svd and svdpp: their explicit ratings, e.g. ml-1m-like).") var preset =
         "ml-20m-like"
     @Option(help: "Iterations (epochs) to time.") var iterations = 3
@@ -20,6 +20,11 @@ struct FitBenchmark: ParsableCommand {
         "ratings"
     @Option(help: "svd/svdpp: train on this many random training ratings (0: all), as the peers' --svdpp-subset.")
     var subset = 0
+    @Option(
+        help: ArgumentHelp(
+            "Implicit models: fit on this split's training part (e.g. leave-last-out, as the PyTorch peers do), "
+                + "or none for all interactions."))
+    var split = "none"
 
     func run() throws {
         guard let preset = SyntheticPreset.named(preset), let benchDefaults = Self.peerSettings[model] else {
@@ -30,9 +35,15 @@ struct FitBenchmark: ParsableCommand {
         let explicit = (try? ModelRegistry.model(named: model)) is any RatingPredictor.Type
         // Rating models: a seeded random 90/10 split of the ratings, RMSE on the 10 % (the peers'
         // protocol; their split of the same file differs only by the random draw).
-        let split = explicit ? try data.ratings.split(.random(testFraction: 0.1), seed: 42) : nil
-        var train =
-            split?.train ?? (source == "ratings" ? data.ratings.interactions : data.events.deduplicated(.keepLast))
+        let ratingSplit = explicit ? try data.ratings.split(.random(testFraction: 0.1), seed: 42) : nil
+        let implicit = source == "ratings" ? data.ratings.interactions : data.events.deduplicated(.keepLast)
+        var train = ratingSplit?.train ?? implicit
+        if !explicit && split != "none" {
+            guard let method = SplitMethod(argument: split) else {
+                throw ValidationError("--split takes none or a split such as leave-last-out, not '\(split)'")
+            }
+            train = try train.split(method, seed: 42).train
+        }
         if explicit && subset > 0 && subset < train.count {
             var rows = Array(0..<train.count)
             var generator = SplitMix64(seed: 44)
@@ -72,7 +83,7 @@ struct FitBenchmark: ParsableCommand {
             pairs = (fitted as? Item2Vec)?.pairsTrained
         }
         var rmse: Double?
-        if let predictor, let test = split?.test, let targets = test.ratings {
+        if let predictor, let test = ratingSplit?.test, let targets = test.ratings {
             let predictions = predictor.predict(users: test.users, items: test.items)
             rmse =
                 (zip(predictions, targets).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
@@ -96,5 +107,7 @@ struct FitBenchmark: ParsableCommand {
         "ials": (["alpha": "40"], "iterations"), "bpr": ([:], "epochs"), "svd": ([:], "epochs"),
         "svdpp": ([:], "epochs"),
         "itemknn": (["neighbors": "20"], nil), "item2vec": ([:], "epochs"),
+        // benchmarks/peers/youtubednn_torch.py trains a fixed number of epochs, without validation.
+        "youtubednn": (["validation": "0"], "epochs"),
     ]
 }

@@ -17,6 +17,7 @@ import argparse
 import csv
 import json
 import math
+import sys
 import time
 
 import numpy as np
@@ -92,6 +93,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--negatives", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--warm-up-batches", type=int, default=None,
+                        help="batches trained before timing (default: a whole epoch)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -105,9 +108,10 @@ def main():
     optimizers = [torch.optim.SparseAdam(sparse, lr=0.001), torch.optim.Adam(model.tower.parameters(), lr=0.001)]
     generator = np.random.default_rng(0)
 
-    def epoch():
+    def epoch(batches=None):
         order = generator.permutation(len(ages))
-        for start in range(0, len(order), args.batch):
+        starts = range(0, len(order), args.batch)
+        for start in starts if batches is None else starts[:batches]:
             rows = order[start:start + args.batch]
             parts, targets = [], []
             for sequence, position in zip(example_sequences[rows], example_positions[rows]):
@@ -131,10 +135,11 @@ def main():
             if not math.isfinite(loss.item()):
                 raise SystemExit("loss diverged")
 
-    epoch()  # warm-up
+    epoch(args.warm_up_batches)  # warm-up
     started = time.perf_counter()
-    for _ in range(args.time_epochs):
+    for number in range(args.time_epochs):
         epoch()
+        print(f"epoch {number + 1}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     seconds = (time.perf_counter() - started) / args.time_epochs
     print(json.dumps({"model": "youtubednn", "examples": int(len(ages)), "items": items,
                       "seconds_per_epoch": round(seconds, 4), "threads": args.threads}))
