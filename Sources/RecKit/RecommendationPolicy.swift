@@ -77,8 +77,8 @@ public struct RecommendationPolicy: Sendable, Equatable {
 
     public init(foldInThreshold: Int = 3) { self.foldInThreshold = max(1, foldInThreshold) }
 
-    /// What answering `request` takes: the model's scores for a training user (which a server may
-    /// compute for many users in one matrix product), or an answer computed here.
+    /// What answering `request` takes: the model's top items for a training user (which a server may
+    /// find for many users in one `topItems(forUsers:)` call), or an answer computed here.
     public enum Route: Sendable {
         /// The best `k` of the model's items for `user` without `excluded` (`topItems(forUsers:)`).
         case userScores(user: Int32, excluded: [Int32], k: Int)

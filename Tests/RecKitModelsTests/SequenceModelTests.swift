@@ -219,6 +219,98 @@ import _RecKitTestSupport
         #expect(Set(sampled.negatives).isSubset(of: [4, 5, 6, 7, 8, 9]) && sampled.negatives.contains(5))
     }
 
+    /// `index=ivf`: with every cell probed the lists are the exact ones (to rounding); with one probe
+    /// of eight cells each list holds items of that cell only, and a request for more items than
+    /// the cell has is answered exactly; excluded items never appear.
+    @Test func youtubednnRetrievesThroughAnInvertedFile() throws {
+        let train = Self.ruleSessions(count: 300, seed: 4)
+        var config = YouTubeDNN.Config()
+        config.embeddingWidth = 8
+        config.layers = [8]
+        config.historyLength = 2
+        config.negativeCount = 8
+        config.epochCount = 3
+        config.validation = 0
+        let exact = try YouTubeDNN(fitting: train, config: config, context: TrainingContext(threadCount: 1))
+        let users = Array(Int32(0)..<40)
+        let excluded = users.map { [Int32($0 % 20), Int32(($0 + 7) % 20)] }
+        let truth = exact.topItems(forUsers: users, k: 5, excluding: excluded)
+        let scores = exact.scores(forUsers: users)
+        func ivf(lists: Int, probes: Int) -> YouTubeDNN {
+            var settings = config
+            settings.index = .ivf
+            settings.indexLists = lists
+            settings.indexProbes = probes
+            return YouTubeDNN(
+                config: settings, parameters: exact.parameters, sequences: exact.sequences, itemCount: exact.itemCount)
+        }
+        let everyCell = ivf(lists: 8, probes: 8).topItems(forUsers: users, k: 5, excluding: excluded)
+        for (row, (list, best)) in zip(everyCell, truth).enumerated() {
+            #expect(list.count == 5 && list.allSatisfy { !excluded[row].contains($0.index) })
+            for (found, wanted) in zip(list, best) {
+                #expect(abs(found.score - wanted.score) < 1e-4)
+                #expect(abs(found.score - scores.scalars[row * 20 + Int(found.index)]) < 1e-4)
+            }
+        }
+        let oneCell = ivf(lists: 8, probes: 1)
+        let index = try #require(oneCell.itemIndex?.index)
+        #expect(index.listCount == 8 && index.listSizes.reduce(0, +) == 20)
+        let small = oneCell.topItems(forUsers: users, k: 1, excluding: [])
+        let large = oneCell.topItems(forUsers: users, k: 19, excluding: excluded)
+        for row in users.indices {
+            #expect(small[row].count == 1)
+            // 18 items may be recommended and one cell does not hold them all: searched exactly.
+            #expect(Set(large[row].map(\.index)) == Set(Int32(0)..<20).subtracting(excluded[row]))
+        }
+    }
+
+    /// `examples_per_user`: an epoch keeps at most that many examples of each user, distinct, drawn
+    /// afresh each epoch from the user's own positions (a short user keeps all), the same for the
+    /// same seed; 0 keeps every example in order. A fit with it learns the rule and repeats.
+    @Test func examplesPerUserCapsEachUsersShare() throws {
+        // Users of 6, 1, 0 and 3 items: 5, 0, 0 and 2 examples.
+        let lengths = [6, 1, 0, 3]
+        var users: [Int32] = []
+        var times: [Int64] = []
+        for (user, length) in lengths.enumerated() {
+            users += [Int32](repeating: Int32(user), count: length)
+            times += (0..<length).map(Int64.init)
+        }
+        let data = try Interactions(
+            users: users, items: users.indices.map { Int32($0 % 7) }, timestamps: times, userCount: 4, itemCount: 7)
+        let examples = NextItemExamples(data, historyLength: 3, exampleAge: false)
+        #expect(examples.count == 7 && examples.starts == [0, 5, 5, 5, 7])
+        #expect(examples.epochCount(perSequence: 0) == 7)
+        #expect(examples.epochExamples(perSequence: 0, seed: 1) == Array(0..<7))
+        #expect(examples.epochCount(perSequence: 2) == 4)
+        var draws = Set<[Int]>()
+        for seed in UInt64(0)..<20 {
+            let chosen = examples.epochExamples(perSequence: 2, seed: seed)
+            #expect(chosen.count == 4 && Set(chosen.prefix(2)).count == 2 && chosen.prefix(2).allSatisfy { $0 < 5 })
+            #expect(Array(chosen.suffix(2)) == [5, 6])
+            #expect(chosen == examples.epochExamples(perSequence: 2, seed: seed))
+            draws.insert(chosen.prefix(2).sorted())
+        }
+        #expect(draws.count > 3, "the draw changes with the seed")
+
+        let train = Self.ruleSessions(count: 400, seed: 4)
+        let test = Self.ruleSessions(count: 100, seed: 5)
+        var config = YouTubeDNN.Config()
+        config.embeddingWidth = 16
+        config.layers = [16]
+        config.historyLength = 1
+        config.examplesPerUser = 2
+        config.negativeCount = 8
+        config.epochCount = 10
+        config.batchSize = 32
+        config.learningRate = 0.01
+        config.validation = 0
+        let context = TrainingContext(threadCount: 1)
+        let model = try YouTubeDNN(fitting: train, config: config, context: context)
+        #expect(try Self.nextItemRecall(model, test) > 0.8)
+        #expect(try YouTubeDNN(fitting: train, config: config, context: context).parameters == model.parameters)
+    }
+
     /// SASRec's validation: each sequence of three or more loses its last item to a case.
     @Test func lastItemValidationByHand() throws {
         // User 0: 5 (t1), 7 (t3), 6 (t2) → time order 5 6 7: case [5, 6] → 7. User 1: two items, kept whole.

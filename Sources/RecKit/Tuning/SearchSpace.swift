@@ -160,6 +160,7 @@ public struct SearchSpace: Sendable, Equatable {
             return SearchSpace([
                 "history": .choice(["20", "50", "100", "200", "500"]), "learning_rate": .logUniform(0.0003, 0.003),
                 "weight_decay": .choice(["0", "0.000001", "0.00001"]),
+                "examples_per_user": .choice(["0", "50", "100", "200"]),
             ])
         case "twostage": // the stages keep their own settings; the ranking's epochs are chosen on held-out users
             return SearchSpace([

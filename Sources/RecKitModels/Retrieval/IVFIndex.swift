@@ -180,3 +180,46 @@ struct TopList {
     @inline(__always)
     static func before(_ a: (Float, Int32), _ b: (Float, Int32)) -> Bool { a.0 != b.0 ? a.0 > b.0 : a.1 < b.1 }
 }
+
+extension IVFIndex {
+    /// The cell count for `count` vectors when none is given: 4·√count, FAISS's rule of thumb
+    /// (between 4·√n and 16·√n), at least one.
+    public static func defaultListCount(for count: Int) -> Int {
+        max(1, Int((4 * Double(count).squareRoot()).rounded()))
+    }
+
+    /// `search` for each row of `queries` (`[rows, dimension]`) with `excluding[i]` passed over for
+    /// the i-th (nothing when `excluding` is empty), in parallel over the rows; a row whose probed
+    /// cells hold fewer than `k` eligible vectors gets nil (its caller searches exactly).
+    public func search(queries: Tensor, k: Int, probes: Int, excluding: [[Int32]]) -> [[ScoredIndex]?] {
+        precondition(queries.rank == 2 && queries.shape[1] == dimension, "IVFIndex.search: queries \(queries.shape)")
+        let rows = queries.shape[0]
+        let wanted = min(max(0, k), count)
+        // A server's few users are not worth the threads' start-up; an evaluation's many are.
+        return Parallel.map(chunkCount: rows, threadCount: rows >= 64 ? Parallel.defaultThreadCount : 1) { row in
+            let query = Array(queries.scalars[(row * dimension)..<((row + 1) * dimension)])
+            let skipped: Set<Int32> = excluding.isEmpty ? [] : Set(excluding[row].filter { $0 >= 0 && $0 < count })
+            let found = search(query, k: wanted, probes: probes, excluding: skipped)
+            return found.count >= min(wanted, count - skipped.count) ? found : nil
+        }
+    }
+}
+
+/// An `IVFIndex` made on first use and then shared: a model that retrieves through one (`index=ivf`)
+/// builds it from its item vectors when it first serves, not when it is trained or loaded.
+public final class LazyIVFIndex: @unchecked Sendable { // `built` is guarded by `lock`
+    private let make: @Sendable () -> IVFIndex
+    private let lock = NSLock()
+    private var built: IVFIndex?
+
+    public init(_ make: @escaping @Sendable () -> IVFIndex) { self.make = make }
+
+    public var index: IVFIndex {
+        lock.lock()
+        defer { lock.unlock() }
+        if let built { return built }
+        let made = make()
+        built = made
+        return made
+    }
+}

@@ -24,9 +24,7 @@ extension ImplicitALS: InnerProductModel {
 
 extension YouTubeDNN: InnerProductModel {
     /// The output vectors with the biases as a last column.
-    public var itemVectors: Tensor {
-        Tensor.concatenatingColumns([network.outputs.table.value, network.biases.table.value])
-    }
+    public var itemVectors: Tensor { network.itemVectors }
 
     public func userVectors(forUsers users: [Int32]) -> Tensor {
         userVectors(forHistories: users.map { Int($0) < sequences.count ? sequences[Int($0)] : [] })

@@ -30,10 +30,19 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
         case sampled
     }
 
+    /// How a user's top items are found among the item vectors.
+    public enum Index: String, Codable, Sendable, CaseIterable {
+        /// Every item scored.
+        case exact
+        /// An inverted file (`IVFIndex`): only the items of the `index_probes` cells nearest the user.
+        case ivf
+    }
+
     public struct Config: SequenceEpochSettings {
         public var embeddingWidth = 64
         public var layers = [64]
         public var historyLength = 50
+        public var examplesPerUser = 0
         public var softmax = Softmax.sampled
         public var negativeCount = 1000
         public var samplingAlpha = 0.75
@@ -48,16 +57,21 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
         public var validationMetric = SequenceValidation.Metric.recall
         public var validationCut = SequenceValidation.Cut.last
         public var patience = 3
+        public var index = Index.exact
+        public var indexLists = 0
+        public var indexProbes = 16
         public var seed: UInt64 = 0
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case embeddingWidth = "embedding", layers, historyLength = "history", softmax,
+            case embeddingWidth = "embedding", layers, historyLength = "history",
+                examplesPerUser = "examples_per_user", softmax,
                 negativeCount = "negatives", samplingAlpha = "sampling_alpha", logQ = "logq",
                 exampleAge = "example_age", dropout, weightDecay = "weight_decay", batchSize = "batch_size",
                 learningRate = "learning_rate",
                 epochCount = "epochs"
-            case validation, validationMetric = "validation_metric", validationCut = "validation_cut", patience, seed
+            case validation, validationMetric = "validation_metric", validationCut = "validation_cut", patience
+            case index, indexLists = "index_lists", indexProbes = "index_probes", seed
         }
 
         public static let settings: [ModelSetting] = [
@@ -66,6 +80,10 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
                 "layers", .integers(.between(1, 8192)),
                 "the ReLU tower's widths; the last is the user and item vector width"),
             .integer("history", .between(1, 10_000), "the most recent items averaged into the input"),
+            .integer(
+                "examples_per_user", .atLeast(0),
+                "at most this many positions of each user per epoch, drawn afresh each epoch, so that heavy users "
+                    + "do not dominate the loss (the paper's fixed count per user); 0 trains every position"),
             .choice("softmax", Softmax.self, "full (every item) or sampled (the target and `negatives` drawn items)"),
             .integer("negatives", .atLeast(1), "sampled softmax: items drawn per batch"),
             .number("sampling_alpha", .atLeast(0), "sampled softmax: items drawn in proportion to count^alpha"),
@@ -87,6 +105,13 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
                 "validation_cut", SequenceValidation.Cut.self,
                 "own validation part: each sequence's last item (users) or the most recent sequences (sessions)"),
             .patience,
+            .choice(
+                "index", Index.self,
+                "top items for a user (serving, recommend for one user): exact (every item scored) or ivf "
+                    + "(an inverted file over the item vectors: approximate, for catalogues of millions; "
+                    + "evaluation and scores stay exact)"),
+            .integer("index_lists", .atLeast(0), "index=ivf: k-means cells (0: 4·√items)"),
+            .integer("index_probes", .atLeast(1), "index=ivf: cells searched per user (more: closer to exact, slower)"),
             .seed,
         ]
 
@@ -102,6 +127,8 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
     /// Each training user's items in time order (the last `history` are read).
     public let sequences: [[Int32]]
     let network: YouTubeDNNNetwork
+    /// With `index=ivf`: the index over `itemVectors`, made when first asked for top items.
+    let itemIndex: LazyIVFIndex?
 
     public init(config: Config, parameters: [String: Tensor], sequences: [[Int32]], itemCount: Int) {
         self.config = config
@@ -109,9 +136,32 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
         self.sequences = sequences
         self.userCount = sequences.count
         self.itemCount = itemCount
-        network = YouTubeDNNNetwork(config: config, itemCount: itemCount)
+        let network = YouTubeDNNNetwork(config: config, itemCount: itemCount)
         network.load(parameters)
         network.setTraining(false)
+        self.network = network
+        itemIndex =
+            config.index == .ivf
+            ? LazyIVFIndex {
+                let lists = config.indexLists > 0 ? config.indexLists : IVFIndex.defaultListCount(for: itemCount)
+                return IVFIndex(vectors: network.itemVectors, lists: lists, seed: config.seed)
+            } : nil
+    }
+
+    /// The best `k` items of each user without `excluding[i]`: every item scored, or with
+    /// `index=ivf` the items of the `index_probes` cells of the index nearest the user's vector (a
+    /// user whose cells hold fewer than `k` items they may get is searched exactly).
+    public func topItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]] {
+        guard let itemIndex else {
+            return scores(forUsers: users).topKPerRow(min(max(0, k), itemCount), excluding: excluding)
+        }
+        let found = itemIndex.index.search(
+            queries: userVectors(forUsers: users), k: k, probes: config.indexProbes, excluding: excluding)
+        return zip(users, found).enumerated().map { row, pair in
+            pair.1
+                ?? scores(forUsers: [pair.0]).topKPerRow(
+                    min(max(0, k), itemCount), excluding: excluding.isEmpty ? [] : [excluding[row]])[0]
+        }
     }
 
     public static func parameterShapes(config: Config, itemCount: Int) -> [String: [Int]] {
@@ -130,14 +180,21 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
             ? NegativeSampler(
                 itemCount: data.itemCount, kind: .popularity(alpha: config.samplingAlpha), counts: data.countsPerItem())
             : nil
-        let schedule = BatchSchedule(exampleCount: examples.count, batchSize: config.batchSize, seed: config.seed)
+        let perUser = config.examplesPerUser
+        let schedule = BatchSchedule(
+            exampleCount: examples.epochCount(perSequence: perUser), batchSize: config.batchSize, seed: config.seed)
         var loop = TrainingLoop(
             epochCount: config.epochCount,
             earlyStopping: validation.map { _ in EarlyStopping(patience: config.patience, higherIsBetter: true) })
         let summary = try loop.run(
             network, optimizer: optimizer, context: context,
             epoch: { epoch in
-                let batches = schedule.batches(epoch: epoch)
+                var batches = schedule.batches(epoch: epoch)
+                if perUser > 0 {
+                    let chosen = examples.epochExamples(
+                        perSequence: perUser, seed: config.seed &+ 29 &+ UInt64(epoch) &* 7_919)
+                    batches = batches.map { $0.map { chosen[$0] } }
+                }
                 let seeds = batches.indices.map { config.seed &+ 17 &+ UInt64(epoch) &* 1_000_003 &+ UInt64($0) }
                 return EpochBatches(inputs: Array(zip(batches, seeds))) { rows, seed in
                     var batch = examples.batch(rows)
@@ -175,8 +232,10 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
 /// target and the `historyLength` items before it the input, with the example's age.
 struct NextItemExamples: Sendable {
     let sequences: [[Int32]]
-    /// (sequence, position) of each example.
+    /// (sequence, position) of each example, sequence by sequence.
     let positions: [(sequence: Int32, position: Int32)]
+    /// The examples of sequence s are `starts[s]..<starts[s + 1]`.
+    let starts: [Int]
     /// Each example's age over the largest, or nil (no timestamps, or not asked for).
     let ages: [Float]?
     let historyLength: Int
@@ -185,10 +244,13 @@ struct NextItemExamples: Sendable {
         sequences = data.sequences()
         var positions: [(sequence: Int32, position: Int32)] = []
         positions.reserveCapacity(data.count)
-        for (index, sequence) in sequences.enumerated() where sequence.count >= 2 {
-            for position in 1..<sequence.count { positions.append((Int32(index), Int32(position))) }
+        var starts = [0]
+        for (index, sequence) in sequences.enumerated() {
+            for position in 1..<max(1, sequence.count) { positions.append((Int32(index), Int32(position))) }
+            starts.append(positions.count)
         }
         self.positions = positions
+        self.starts = starts
         self.historyLength = historyLength
         guard exampleAge, let times = data.sequenceTimes(), let end = data.timestamps?.max() else {
             ages = nil
@@ -202,6 +264,34 @@ struct NextItemExamples: Sendable {
     }
 
     var count: Int { positions.count }
+
+    /// How many examples an epoch has with at most `perSequence` from each sequence (0: no limit).
+    func epochCount(perSequence: Int) -> Int {
+        guard perSequence > 0 else { return count }
+        return zip(starts, starts.dropFirst()).reduce(0) { $0 + min(perSequence, $1.1 - $1.0) }
+    }
+
+    /// Example indices for one epoch with at most `perSequence` of each sequence (0: every example),
+    /// a seeded draw without replacement from each longer sequence; `epochCount(perSequence:)` of them,
+    /// sequence by sequence.
+    func epochExamples(perSequence: Int, seed: UInt64) -> [Int] {
+        guard perSequence > 0 else { return Array(0..<count) }
+        var generator = Xoshiro256(seed: seed)
+        var chosen: [Int] = []
+        chosen.reserveCapacity(epochCount(perSequence: perSequence))
+        for (start, end) in zip(starts, starts.dropFirst()) {
+            if end - start <= perSequence {
+                chosen += start..<end
+                continue
+            }
+            var rows = Array(start..<end)
+            for slot in 0..<perSequence {
+                rows.swapAt(slot, slot + generator.nextIndex(below: rows.count - slot))
+            }
+            chosen += rows.prefix(perSequence)
+        }
+        return chosen
+    }
 
     func batch(_ rows: [Int]) -> NextItemBatch {
         var indices: [Int32] = []
@@ -307,6 +397,9 @@ final class YouTubeDNNNetwork: Module, @unchecked Sendable { // read-only after 
         let logits = Variable.concatenatingColumns([positive.reshaped([rows, 1]), negative])
         return Loss.sampledSoftmaxCrossEntropy(logits: logits, logQ: batch.logQ)
     }
+
+    /// The output vectors with the biases as a last column, `[items, width + 1]`.
+    var itemVectors: Tensor { Tensor.concatenatingColumns([outputs.table.value, biases.table.value]) }
 
     /// Scores of every item after each history (age zero, as served), `[histories.count, items]`.
     func scores(histories: [[Int32]]) -> Tensor {
