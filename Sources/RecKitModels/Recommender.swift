@@ -51,6 +51,12 @@ extension Recommender {
     }
 
     public func topItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]] {
+        exactTopItems(forUsers: users, k: k, excluding: excluding)
+    }
+
+    /// `topItems` from every item's score (`scores(forUsers:)` and `topKPerRow`): the default, and
+    /// what a model with an approximate path (`index=ivf`) answers exactly with.
+    public func exactTopItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]] {
         scores(forUsers: users).topKPerRow(min(max(0, k), itemCount), excluding: excluding)
     }
 

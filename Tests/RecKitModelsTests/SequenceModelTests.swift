@@ -155,11 +155,8 @@ import _RecKitTestSupport
         }
     }
 
-    /// YouTube DNN with a one-item history sees the last item, so it must learn the rule, with the
-    /// full softmax and with the sampled one (log-Q corrected or not); seeded runs repeat bit for bit.
-    @Test func youtubednnLearnsTheRuleAndRepeatsBitForBit() throws {
-        let train = Self.ruleSessions(count: 400, seed: 4)
-        let test = Self.ruleSessions(count: 100, seed: 5)
+    /// A small YouTube DNN that sees only the last item: enough to learn `ruleSessions`' rule.
+    static func youtubednnRuleConfig() -> YouTubeDNN.Config {
         var config = YouTubeDNN.Config()
         config.embeddingWidth = 16
         config.layers = [32, 16]
@@ -169,6 +166,15 @@ import _RecKitTestSupport
         config.batchSize = 32
         config.learningRate = 0.01
         config.validation = 0
+        return config
+    }
+
+    /// YouTube DNN with a one-item history sees the last item, so it must learn the rule, with the
+    /// full softmax and with the sampled one (log-Q corrected or not); seeded runs repeat bit for bit.
+    @Test func youtubednnLearnsTheRuleAndRepeatsBitForBit() throws {
+        let train = Self.ruleSessions(count: 400, seed: 4)
+        let test = Self.ruleSessions(count: 100, seed: 5)
+        let config = Self.youtubednnRuleConfig()
         let context = TrainingContext(threadCount: 1)
         let model = try YouTubeDNN(fitting: train, config: config, context: context)
         let recall = try Self.nextItemRecall(model, test)
@@ -295,16 +301,9 @@ import _RecKitTestSupport
 
         let train = Self.ruleSessions(count: 400, seed: 4)
         let test = Self.ruleSessions(count: 100, seed: 5)
-        var config = YouTubeDNN.Config()
-        config.embeddingWidth = 16
+        var config = Self.youtubednnRuleConfig()
         config.layers = [16]
-        config.historyLength = 1
         config.examplesPerUser = 2
-        config.negativeCount = 8
-        config.epochCount = 10
-        config.batchSize = 32
-        config.learningRate = 0.01
-        config.validation = 0
         let context = TrainingContext(threadCount: 1)
         let model = try YouTubeDNN(fitting: train, config: config, context: context)
         #expect(try Self.nextItemRecall(model, test) > 0.8)

@@ -152,15 +152,11 @@ public struct YouTubeDNN: SequenceNetworkModel, ItemSimilarity {
     /// `index=ivf` the items of the `index_probes` cells of the index nearest the user's vector (a
     /// user whose cells hold fewer than `k` items they may get is searched exactly).
     public func topItems(forUsers users: [Int32], k: Int, excluding: [[Int32]]) -> [[ScoredIndex]] {
-        guard let itemIndex else {
-            return scores(forUsers: users).topKPerRow(min(max(0, k), itemCount), excluding: excluding)
-        }
+        guard let itemIndex else { return exactTopItems(forUsers: users, k: k, excluding: excluding) }
         let found = itemIndex.index.search(
             queries: userVectors(forUsers: users), k: k, probes: config.indexProbes, excluding: excluding)
         return zip(users, found).enumerated().map { row, pair in
-            pair.1
-                ?? scores(forUsers: [pair.0]).topKPerRow(
-                    min(max(0, k), itemCount), excluding: excluding.isEmpty ? [] : [excluding[row]])[0]
+            pair.1 ?? exactTopItems(forUsers: [pair.0], k: k, excluding: excluding.isEmpty ? [] : [excluding[row]])[0]
         }
     }
 
