@@ -21,6 +21,8 @@ struct RecKitCommand: AsyncParsableCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)
+            // Still on the main thread, before any other thread allocates (see AllocatorTuning).
+            if command is any TrainsModels { AllocatorTuning.retainFreedMemory() }
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -41,3 +43,7 @@ struct RecKitCommand: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// A command that trains models: it reuses large tensors every step, so the process keeps freed memory
+/// (`AllocatorTuning.retainFreedMemory`, set up by `RecKitCommand.main` before the command runs).
+protocol TrainsModels {}

@@ -19,6 +19,23 @@ import _RecKitTestSupport
                 == nil)
     }
 
+    /// A restart sets the kernels and the idle workers' timeout unless they are set, and nothing once
+    /// both are (so the restarted program does not restart again).
+    @Test func restartSetsOnlyWhatIsMissing() {
+        let avx2: Set = ["sse4_2", "avx", "avx2", "fma"]
+        #expect(
+            BLASLibrary.environmentChanges(core: "Prescott", flags: avx2, environment: [:])
+                == ["OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_THREAD_TIMEOUT": "4"])
+        #expect(
+            BLASLibrary.environmentChanges(core: "Haswell", flags: avx2, environment: [:])
+                == ["OPENBLAS_THREAD_TIMEOUT": "4"])
+        #expect(
+            BLASLibrary.environmentChanges(core: "Haswell", flags: avx2, environment: ["OPENBLAS_THREAD_TIMEOUT": "20"])
+                .isEmpty)
+        let restarted = ["OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_THREAD_TIMEOUT": "4"]
+        #expect(BLASLibrary.environmentChanges(core: "Prescott", flags: avx2, environment: restarted).isEmpty)
+    }
+
     /// Σ w_j y_j y_jᵀ against a Double reference, with negative and zero weights.
     @Test func weightedGramMatchesTheDefinition() {
         let (count, width) = (37, 9)

@@ -3,7 +3,7 @@ import Foundation
 import RecKit
 import Yams
 
-struct Benchmark: AsyncParsableCommand {
+struct Benchmark: AsyncParsableCommand, TrainsModels {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark suite (YAML: data sets × models with their settings) and write the leaderboards.",
         discussion: """
@@ -50,7 +50,6 @@ struct Benchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
         let plan = try BenchmarkSuite.read(suite)
         let quiet = self.quiet || json
         var sections: [Report.Section] = []

@@ -60,7 +60,7 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-struct Evaluate: AsyncParsableCommand {
+struct Evaluate: AsyncParsableCommand, TrainsModels {
     static let configuration = CommandConfiguration(
         abstract:
             "Train and evaluate models on a split: full ranking by default, the NCF sampled protocol when the split "
@@ -152,7 +152,6 @@ struct Evaluate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
         let quiet = self.quiet || json
         if let train, let test {
             try publish(try evaluateFiles(train: train, test: test, quiet: quiet))

@@ -4,7 +4,7 @@ import RecKit
 import RecKitServe
 import Yams
 
-struct Train: AsyncParsableCommand {
+struct Train: AsyncParsableCommand, TrainsModels {
     static let configuration = CommandConfiguration(
         abstract: "Train a model on all of a data set (or a split's training part) and save it as a model directory.",
         discussion: """
@@ -47,7 +47,6 @@ struct Train: AsyncParsableCommand {
     }
 
     func run() async throws {
-        AllocatorTuning.retainFreedMemory() // training reuses large tensors every step: keep freed memory
         let fileSettings = try config.map { try SettingsFile.read($0, model: try model.names[0]) } ?? [:]
         let configured = try model.configured(adding: fileSettings)[0]
         var train: Interactions

@@ -3,7 +3,7 @@ import Foundation
 import RecKit
 import Yams
 
-struct Tune: AsyncParsableCommand {
+struct Tune: AsyncParsableCommand, TrainsModels {
     static let configuration = CommandConfiguration(
         abstract:
             "Choose a model's settings on a validation split cut from the training part, then test them once.",
@@ -103,7 +103,6 @@ struct Tune: AsyncParsableCommand {
     }
 
     func run() async throws {
-        AllocatorTuning.retainFreedMemory()
         let quietProgress = quiet || json
         let (split, context) = try source.load(load, quiet: quietProgress)
         let method =
