@@ -15,9 +15,9 @@ struct Bench: ParsableCommand {
         ]
     )
 
-    /// As `reckit`: on OpenBLAS's fast kernels even on a CPU newer than it (BLASLibrary).
+    /// As `reckit`: on OpenBLAS's fast kernels even on a CPU newer than it, its idle workers asleep (BLASLibrary).
     static func main() {
-        BLASLibrary.restartOnSupportedKernelsIfNeeded()
+        BLASLibrary.restartWithOpenBLASSettingsIfNeeded()
         main(nil)
     }
 }

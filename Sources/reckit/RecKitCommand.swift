@@ -17,7 +17,7 @@ struct RecKitCommand: AsyncParsableCommand {
     /// ArgumentParser's own loop, except that a run with `--json` that fails also prints the error as
     /// one JSON object on stdout (stdout then always holds JSON); stderr and the exit code are as usual.
     static func main() async {
-        BLASLibrary.restartOnSupportedKernelsIfNeeded()
+        BLASLibrary.restartWithOpenBLASSettingsIfNeeded()
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)

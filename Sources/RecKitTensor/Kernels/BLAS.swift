@@ -216,7 +216,7 @@ extension BLASLibrary {
     /// the kernels the CPU supports (several times faster matrix products, and the kernels RecKit's
     /// BLAS-dependent numbers were measured with) and workers that sleep when idle. Call first thing in
     /// `main`; returns when nothing needs changing (or the restart fails).
-    public static func restartOnSupportedKernelsIfNeeded() {
+    public static func restartWithOpenBLASSettingsIfNeeded() {
         #if os(Linux)
             var flags: Set<String> = []
             #if arch(x86_64)
