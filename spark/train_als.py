@@ -17,8 +17,11 @@ Output (readable by Spark and by `reckit import`):
     FACTORS/metadata/part-*.json      settings, Spark version, input, export fingerprint, fit seconds
 """
 import argparse
+import atexit
 import json
+import shutil
 import sys
+import tempfile
 import time
 
 
@@ -38,7 +41,9 @@ def parse_args(argv):
     parser.add_argument("--block-size", type=int, default=None,
                         help="user and item blocks (Spark's numUserBlocks/numItemBlocks; default: Spark's)")
     parser.add_argument("--checkpoint-dir", default=None,
-                        help="checkpoint folder (long runs on a cluster; Spark checkpoints every 10 iterations)")
+                        help="checkpoint folder, on storage every executor reaches (Spark checkpoints ALS every 10 "
+                             "iterations; without it the lineage of a long run overflows the stack when tasks are "
+                             "deserialised). Default: a temporary local folder in local mode, none on a cluster")
     return parser.parse_args(argv)
 
 
@@ -61,6 +66,15 @@ def main(argv):
     spark.sparkContext.setLogLevel("ERROR")
     if args.checkpoint_dir:
         spark.sparkContext.setCheckpointDir(args.checkpoint_dir)
+    elif spark.sparkContext.master.startswith("local"):
+        # Every 10 iterations ALS cuts its factors' lineage at a checkpoint; without one, 15 iterations'
+        # lineage already overflowed a task thread's stack in ObjectInputStream on a loaded machine.
+        checkpoints = tempfile.mkdtemp(prefix="reckit-als-checkpoints-")
+        atexit.register(shutil.rmtree, checkpoints, ignore_errors=True)
+        spark.sparkContext.setCheckpointDir(checkpoints)
+    elif args.iterations > 10:
+        print(f"note: {args.iterations} iterations without --checkpoint-dir; a long lineage can overflow the "
+              "stack of Spark's tasks", file=sys.stderr)
 
     manifest = json.loads("".join(spark.sparkContext.textFile(f"{args.input}/export.json", 1).collect()))
     if manifest.get("format") != "reckit-export":
