@@ -348,4 +348,19 @@ public final class MultiHeadSelfAttention: Module {
             heads: headCount, causal: causal)
         return output(attended)
     }
+
+    /// Causal attention over sequences packed without their left padding: `x` `[Σ lengths, width]` holds
+    /// each sequence's real positions in order, and `padded` `[1, width]` is what each of a sequence's
+    /// `layout.padding` padded positions holds (the same for all). Equals the padded call at the real
+    /// positions (for a layer without its own positions).
+    public func callAsFunction(_ x: Variable, padded: Variable, layout: PackedSelfAttention) -> Variable {
+        precondition(
+            positions == nil && causal && layout.heads == headCount,
+            "packed attention: causal, \(headCount) heads, positions added by the caller")
+        precondition(x.shape == [layout.rowCount, width], "attention input \(x.shape) for \(layout.rowCount) rows")
+        let attended = Variable.selfAttention(
+            query: query(x), key: key(x), value: value(x), paddingKey: key(padded), paddingValue: value(padded),
+            layout: layout)
+        return output(attended)
+    }
 }

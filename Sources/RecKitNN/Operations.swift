@@ -183,6 +183,26 @@ extension Variable {
         }
     }
 
+    /// Causal self-attention over sequences packed without their left padding (`PackedSelfAttention`):
+    /// query, key and value hold the real rows `[Σ lengths, width]`; `paddingKey` and `paddingValue`
+    /// `[1, width]` are the projections of a padded position, which every sequence's `padding` positions
+    /// share. Equals the padded window's attention at the real positions.
+    public static func selfAttention(
+        query: Variable, key: Variable, value: Variable, paddingKey: Variable, paddingValue: Variable,
+        layout: PackedSelfAttention
+    ) -> Variable {
+        let (output, weights) = layout.forward(
+            query: query.value, key: key.value, value: value.value, paddingKey: paddingKey.value,
+            paddingValue: paddingValue.value)
+        return Variable.result(output, [query, key, value, paddingKey, paddingValue]) { g, x in
+            let gradients = layout.backward(
+                g, query: x[0].value, key: x[1].value, value: x[2].value, paddingKey: x[3].value,
+                paddingValue: x[4].value, weights: weights)
+            let all = [gradients.query, gradients.key, gradients.value, gradients.paddingKey, gradients.paddingValue]
+            for (input, gradient) in zip(x, all) where input.requiresGradient { input.accumulate(gradient) }
+        }
+    }
+
     /// Layer normalisation of each row (the last axis) in one op: x̂ = (x − mean) / √(variance + ε),
     /// then x̂ ⊙ gain + bias; the backward pass is the closed form dx = (dx̂ − mean(dx̂) − x̂ ·
     /// mean(dx̂ ⊙ x̂)) / √(variance + ε) with dx̂ = g ⊙ gain.

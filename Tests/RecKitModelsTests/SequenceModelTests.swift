@@ -155,6 +155,51 @@ import _RecKitTestSupport
         }
     }
 
+    /// SASRec's network computes only the real positions; its states there equal the left-padded
+    /// window's (padded positions zeroed by the mask, every position attended), for sequences
+    /// shorter than, as long as and longer than the window and an empty one, two heads, no dropout.
+    @Test func sasrecPackedStatesEqualThePaddedWindow() {
+        var config = SASRec.Config()
+        config.factorCount = 8
+        config.headCount = 2
+        config.maxLength = 5
+        config.seed = 3
+        let itemCount = 9
+        let network = SASRecNetwork(config: config, itemCount: itemCount)
+        network.setTraining(false)
+        let sequences: [[Int32]] = [[1, 2, 3], [4, 5, 6, 7, 8], [0], [], [8, 7, 6, 5, 4, 3, 2], [2, 2]]
+        let (packed, layout) = network(sequences)
+        let length = config.maxLength
+        var indices: [Int32] = []
+        var mask: [Float] = []
+        var real: [Int32] = []
+        for sequence in sequences {
+            let window = sequence.suffix(length)
+            for position in 0..<length {
+                let isReal = position >= length - window.count
+                if isReal { real.append(Int32(indices.count)) }
+                indices.append(isReal ? window[window.startIndex + position - (length - window.count)] : 9)
+                mask.append(isReal ? 1 : 0)
+            }
+        }
+        let masked = Tensor(shape: [indices.count, 1], scalars: mask)
+        let positions = (0..<indices.count).map { Int32($0 % length) }
+        var x = (network.items(indices) * Float(8).squareRoot() + network.positions(positions)) * masked
+        for block in 0..<config.blockCount {
+            let normalized = network.attentionNorms[block](x)
+            x = x + network.attention[block](normalized, batch: sequences.count, length: length)
+            x = (x + network.feedForward[block](network.feedForwardNorms[block](x))) * masked
+        }
+        let padded = network.finalNorm(x).value.gathering(rows: real)
+        #expect(layout.rowCount == real.count && packed.shape == padded.shape)
+        for (a, b) in zip(packed.value.scalars, padded.scalars) { #expect(abs(a - b) < 1e-4, "\(a) vs \(b)") }
+        // An empty history scores from the padded window's state, the final norm's bias.
+        let state = network.finalNorm(Variable(Tensor.zeros([1, 8]))).value
+        let table = network.items.table.value.gathering(rows: (0..<Int32(itemCount)).map { $0 })
+        let expected = state.matmul(table, transposingOther: true).scalars
+        for (a, b) in zip(network.scores(histories: [[]]).scalars, expected) { #expect(abs(a - b) < 1e-5) }
+    }
+
     /// A small YouTube DNN that sees only the last item: enough to learn `ruleSessions`' rule.
     static func youtubednnRuleConfig() -> YouTubeDNN.Config {
         var config = YouTubeDNN.Config()

@@ -281,6 +281,57 @@ import Testing
         }
     }
 
+    /// Packed attention (real rows only, the padding as one shared key and value) equals the padded
+    /// window's causal attention at the real positions, values and gradients, for sequences with no,
+    /// some and only padding and one head or two; its own gradients against finite differences.
+    @Test func packedSelfAttentionEqualsThePaddedWindow() {
+        let (length, width) = (4, 4)
+        let lengths = [3, 4, 1, 0, 2]
+        let rows = lengths.reduce(0, +)
+        // Row 0 of each table is the padding's (the padded positions' query is any row: its output is unused).
+        let q = G.random([rows + 1, width], seed: 70)
+        let k = G.random([rows + 1, width], seed: 71)
+        let v = G.random([rows + 1, width], seed: 72)
+        var padded: [Int32] = []
+        var realRows: [Int32] = []
+        var next: Int32 = 1
+        for n in lengths {
+            for position in 0..<length {
+                if position < length - n {
+                    padded.append(0)
+                } else {
+                    realRows.append(Int32(padded.count))
+                    padded.append(next)
+                    next += 1
+                }
+            }
+        }
+        let real = (1...Int32(rows)).map { $0 }
+        for heads in [1, 2] {
+            let layout = PackedSelfAttention(lengths: lengths, padding: lengths.map { length - $0 }, heads: heads)
+            func packed() -> Variable {
+                Variable.selfAttention(
+                    query: q.gathering(rows: real), key: k.gathering(rows: real), value: v.gathering(rows: real),
+                    paddingKey: k.gathering(rows: [0]), paddingValue: v.gathering(rows: [0]), layout: layout)
+            }
+            func window() -> Variable {
+                Variable.selfAttention(
+                    query: q.gathering(rows: padded), key: k.gathering(rows: padded), value: v.gathering(rows: padded),
+                    batch: lengths.count, length: length, heads: heads, causal: true
+                ).gathering(rows: realRows)
+            }
+            var gradients: [[Float]] = []
+            for output in [packed(), window()] {
+                for x in [q, k, v] { x.zeroGradient() }
+                weighted(output).backward()
+                gradients.append([q, k, v].flatMap { $0.gradient!.scalars })
+            }
+            for (a, b) in zip(packed().value.scalars, window().value.scalars) { #expect(abs(a - b) < 1e-5) }
+            for (a, b) in zip(gradients[0], gradients[1]) { #expect(abs(a - b) < 1e-5) }
+            check([q, k, v]) { self.weighted(packed()) }
+        }
+    }
+
     /// The fused layer norm against its definition composed of means, a square root and a division.
     @Test func layerNormEqualsItsDefinition() {
         let x = G.random([5, 6], seed: 60, scale: 2, offset: 0.5)
