@@ -170,9 +170,9 @@ public enum SelfAttention {
 /// left of the real ones) are summarised by one shared key and value row, the projections of what a
 /// padded position holds. The padded positions of a window are identical, so a real position's
 /// softmax over them equals one logit weighted by their count: position i of b sees
-/// p·exp(s₀ᵢ) for the padding (s₀ᵢ = qᵢ·k₀/√d, p = padding[b]) and exp(sᵢⱼ) for real j ≤ i. This is
-/// the padded window's attention for every real position, at the cost of the real rows only (the
-/// padded positions' own outputs, which a padded model masks away, are not computed).
+/// p·exp(s₀ᵢ) for the padding (s₀ᵢ = qᵢ·k₀/√d, p = padding[b]) and exp(sᵢⱼ) for real
+/// j ≤ i. This is the padded window's attention for every real position, at the cost of the real
+/// rows only (the padded positions' own outputs, which a padded model masks away, are not computed).
 public struct PackedSelfAttention: Sendable {
     public let lengths: [Int]
     public let padding: [Int]
@@ -211,11 +211,9 @@ public struct PackedSelfAttention: Sendable {
                 && paddingKey.shape == [1, width] && paddingValue.shape == [1, width] && width % heads == 0,
             "packed attention: query \(query.shape), key \(key.shape), value \(value.shape), \(rowCount) rows")
         let d = width / heads
-        let scale = 1 / Float(d).squareRoot()
         var output = [Float](repeating: 0, count: rowCount * width)
         var real = [Float](repeating: 0, count: squares.last!)
         var sink = [Float](repeating: 0, count: rowCount * heads)
-        let (lengths, padding, offsets, squares, heads) = (lengths, padding, offsets, squares, heads)
         query.scalars.withUnsafeBufferPointer { q in
             key.scalars.withUnsafeBufferPointer { k in
                 value.scalars.withUnsafeBufferPointer { v in
@@ -229,41 +227,7 @@ public struct PackedSelfAttention: Sendable {
                                             k0: k0.baseAddress!, v0: v0.baseAddress!, o: o.baseAddress!,
                                             p: w.baseAddress!, p0: w0.baseAddress!)
                                         eachPair(d: d) { sequence, head in
-                                            let n = lengths[sequence]
-                                            let count = Float(padding[sequence])
-                                            let column = head * d
-                                            let rows = offsets[sequence] * width + column
-                                            let p = at.p + squares[sequence] + head * n * n
-                                            BLAS.gemm(
-                                                at.q + rows, at.k + rows, p, m: n, n: n, k: d, transposeA: false,
-                                                transposeB: true, lda: width, ldb: width, ldc: n)
-                                            for i in 0..<n {
-                                                let row = p + i * n
-                                                let qRow = at.q + rows + i * width
-                                                var s0: Float = 0
-                                                for c in 0..<d { s0 += qRow[c] * at.k0[column + c] }
-                                                s0 *= scale
-                                                for j in 0...i { row[j] *= scale }
-                                                var m = RowKernels.max(row, count: i + 1)
-                                                if count > 0 { m = Swift.max(m, s0) }
-                                                var total = RowKernels.sumOfExponentials(
-                                                    row, count: i + 1, minus: m, writingTo: row)
-                                                let padded = count > 0 ? count * Foundation.exp(s0 - m) : 0
-                                                total += padded
-                                                let inverse = 1 / total
-                                                for j in 0...i { row[j] *= inverse }
-                                                for j in (i + 1)..<n { row[j] = 0 }
-                                                at.p0[(offsets[sequence] + i) * heads + head] = padded * inverse
-                                            }
-                                            BLAS.gemm(
-                                                p, at.v + rows, at.o + rows, m: n, n: d, k: n, transposeA: false,
-                                                transposeB: false, lda: n, ldb: width, ldc: width)
-                                            guard count > 0 else { return }
-                                            for i in 0..<n {
-                                                let weight = at.p0[(offsets[sequence] + i) * heads + head]
-                                                let oRow = at.o + rows + i * width
-                                                for c in 0..<d { oRow[c] += weight * at.v0[column + c] }
-                                            }
+                                            forwardPair(sequence, head, at, width: width, d: d)
                                         }
                                     }
                                 }
@@ -274,6 +238,47 @@ public struct PackedSelfAttention: Sendable {
             }
         }
         return (Tensor(shape: [rowCount, width], scalars: output), Weights(real: real, padding: sink))
+    }
+
+    /// One (sequence, head) pair's forward pass: its weight squares, its rows' weights on the padding and
+    /// its head's columns of its rows of the output.
+    private func forwardPair(_ sequence: Int, _ head: Int, _ at: Pointers, width: Int, d: Int) {
+        let scale = 1 / Float(d).squareRoot()
+        let n = lengths[sequence]
+        let count = Float(padding[sequence])
+        let column = head * d
+        let first = offsets[sequence]
+        let rows = first * width + column
+        let p = at.p + squares[sequence] + head * n * n
+        BLAS.gemm(
+            at.q + rows, at.k + rows, p, m: n, n: n, k: d, transposeA: false, transposeB: true, lda: width,
+            ldb: width, ldc: n)
+        for i in 0..<n {
+            let row = p + i * n
+            let qRow = at.q + rows + i * width
+            var s0: Float = 0
+            for c in 0..<d { s0 += qRow[c] * at.k0[column + c] }
+            s0 *= scale
+            for j in 0...i { row[j] *= scale }
+            var m = RowKernels.max(row, count: i + 1)
+            if count > 0 { m = Swift.max(m, s0) }
+            var total = RowKernels.sumOfExponentials(row, count: i + 1, minus: m, writingTo: row)
+            let padded = count > 0 ? count * Foundation.exp(s0 - m) : 0
+            total += padded
+            let inverse = 1 / total
+            for j in 0...i { row[j] *= inverse }
+            for j in (i + 1)..<n { row[j] = 0 }
+            at.p0[(first + i) * heads + head] = padded * inverse
+        }
+        BLAS.gemm(
+            p, at.v + rows, at.o + rows, m: n, n: d, k: n, transposeA: false, transposeB: false, lda: n,
+            ldb: width, ldc: width)
+        guard count > 0 else { return }
+        for i in 0..<n {
+            let weight = at.p0[(first + i) * heads + head]
+            let oRow = at.o + rows + i * width
+            for c in 0..<d { oRow[c] += weight * at.v0[column + c] }
+        }
     }
 
     /// The gradients of the packed query, key and value and of the padding's key and value from the
@@ -314,7 +319,7 @@ public struct PackedSelfAttention: Sendable {
                                                                 ds0: s.baseAddress! + squares.last!,
                                                                 shares: sh.baseAddress!)
                                                             eachPair(d: d) { sequence, head in
-                                                                pair(sequence, head, at, width: width, d: d)
+                                                                backwardPair(sequence, head, at, width: width, d: d)
                                                             }
                                                         }
                                                     }
@@ -347,7 +352,7 @@ public struct PackedSelfAttention: Sendable {
 
     /// One (sequence, head) pair's backward pass: it writes only its head's columns of its rows of dQ,
     /// dK, dV, its own weight squares of dS, and its own share of the padding's gradients.
-    private func pair(_ sequence: Int, _ head: Int, _ at: GradientPointers, width: Int, d: Int) {
+    private func backwardPair(_ sequence: Int, _ head: Int, _ at: GradientPointers, width: Int, d: Int) {
         let scale = 1 / Float(d).squareRoot()
         let n = lengths[sequence]
         let column = head * d
