@@ -52,7 +52,7 @@ import _RecKitTestSupport
         }
     }
 
-    /// Batches acknowledged so far, across clients.
+    /// A count shared by the clients.
     final class Counter: @unchecked Sendable { // guarded by `lock`
         private let lock = NSLock()
         private var count = 0
@@ -102,58 +102,80 @@ import _RecKitTestSupport
         let clients = 8
         let batchesPerClient = 50
         let eventsPerBatch = 250 // 100,000 events
-        let acknowledged = Counter()
-        let killAfter = Int.random(in: 20...300) // of 400 batches: the kill lands while clients are posting
-        // The client whose acknowledgement is number `killAfter` kills the server itself, so the kill cannot fall
-        // after the last batch however the tasks are scheduled: the other clients' requests in flight are cut off,
-        // and that client's next batch finds no server until the restart 200 ms later.
+        let started = Counter()
+        let killAt = Int.random(in: 20...300) // of 400 batches: the kill lands while clients are posting
+        // The client that starts batch number `killAt` kills the server first, so the kill cannot fall after the last
+        // batch however the tasks are scheduled: the other clients' requests in flight are cut off, and that client's
+        // own batch finds no server (the restart comes 200 ms later) and must be retried. The HTTP client does not
+        // wait for the server to come back (`retryConnectionEstablishment` off): a refused connection fails the
+        // request at once, as it would for a client with its own retry loop.
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         let killed = Counter()
         let restarter = Task {
             while killed.value == 0 { try await Task.sleep(for: .milliseconds(2)) }
             try await Task.sleep(for: .milliseconds(200))
             try server.start()
         }
-        let retries = try await withThrowingTaskGroup(of: Int.self) { group in
-            for client in 0..<clients {
-                group.addTask {
-                    var retries = 0
-                    for batch in 0..<batchesPerClient {
-                        let events = (0..<eventsPerBatch).map { #"{"user":"c\#(client)","item":"b\#(batch)-\#($0)"}"# }
-                        let body = #"{"events":[\#(events.joined(separator: ","))]}"#
-                        var request = HTTPClientRequest(url: base + "/v1/events")
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.headers.add(name: "Idempotency-Key", value: "c\(client)-b\(batch)")
-                        request.body = .bytes(ByteBuffer(string: body))
-                        let deadline = Date().addingTimeInterval(60)
-                        while true {
-                            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(10)),
-                                (200..<300).contains(Int(response.status.code))
-                            {
-                                if acknowledged.add() == killAfter {
-                                    server.kill()
-                                    _ = killed.add()
-                                }
-                                break
+        let retries: Int
+        do {
+            retries = try await withThrowingTaskGroup(of: Int.self) { group in
+                for client in 0..<clients {
+                    group.addTask {
+                        var retries = 0
+                        for batch in 0..<batchesPerClient {
+                            if started.add() == killAt {
+                                server.kill()
+                                _ = killed.add()
                             }
-                            retries += 1
-                            guard Date() < deadline else { throw WebDriver.Failure(description: "no answer in 60 s") }
-                            try await Task.sleep(for: .milliseconds(50))
+                            let events = (0..<eventsPerBatch).map {
+                                #"{"user":"c\#(client)","item":"b\#(batch)-\#($0)"}"#
+                            }
+                            let body = #"{"events":[\#(events.joined(separator: ","))]}"#
+                            var request = HTTPClientRequest(url: base + "/v1/events")
+                            request.method = .POST
+                            request.headers.add(name: "Content-Type", value: "application/json")
+                            request.headers.add(name: "Idempotency-Key", value: "c\(client)-b\(batch)")
+                            request.body = .bytes(ByteBuffer(string: body))
+                            retries += try await Self.post(request, with: http)
                         }
+                        return retries
                     }
-                    return retries
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
+        } catch {
+            try await http.shutdown()
+            throw error
         }
+        try await http.shutdown()
         try await restarter.value
         server.kill()
         let events = try await stored()
         #expect(events.count == clients * batchesPerClient * eventsPerBatch, "retries: \(retries)")
-        #expect(retries > 0, "batches were refused while the server was down (killed after \(killAfter) acknowledged)")
+        #expect(
+            retries > 0, "batches were refused while the server was down (killed as batch \(killAt) of 400 started)")
         #expect(Set(events.map { $0.user + "/" + $0.item }).count == events.count)
         let log = (try? String(contentsOfFile: folder.path + "/serve.log", encoding: .utf8)) ?? ""
         #expect(log.components(separatedBy: "Server started").count - 1 == 2, "the server was killed and restarted")
+    }
+
+    /// Posts `request` until the server acknowledges it, every 50 ms for at most 60 s; returns how many
+    /// attempts failed.
+    static func post(_ request: HTTPClientRequest, with http: HTTPClient) async throws -> Int {
+        let deadline = Date().addingTimeInterval(60)
+        var failures = 0
+        while true {
+            if let response = try? await http.execute(request, timeout: .seconds(10)),
+                (200..<300).contains(Int(response.status.code))
+            {
+                return failures
+            }
+            failures += 1
+            guard Date() < deadline else { throw WebDriver.Failure(description: "no answer in 60 s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     static func waitUntilUp(_ base: String) async throws {
