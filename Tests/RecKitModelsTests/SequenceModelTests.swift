@@ -126,6 +126,7 @@ import _RecKitTestSupport
         let train = Self.ruleSessions(count: 400, seed: 4)
         let test = Self.ruleSessions(count: 100, seed: 5)
         var config = SASRec.Config()
+        config.loss = .bce
         config.factorCount = 16
         config.maxLength = 6
         config.epochCount = 20
