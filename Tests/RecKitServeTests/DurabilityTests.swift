@@ -103,7 +103,8 @@ import _RecKitTestSupport
         let batchesPerClient = 50
         let eventsPerBatch = 250 // 100,000 events
         let started = Counter()
-        let killAt = Int.random(in: 20...300) // of 400 batches: the kill lands while clients are posting
+        let batches = clients * batchesPerClient
+        let killAt = Int.random(in: batches / 20...batches * 3 / 4) // the kill lands while clients are posting
         // The client that starts batch number `killAt` kills the server first, so the kill cannot fall after the last
         // batch however the tasks are scheduled: the other clients' requests in flight are cut off, and that client's
         // own batch finds no server (the restart comes 200 ms later) and must be retried. The HTTP client does not
@@ -155,7 +156,8 @@ import _RecKitTestSupport
         let events = try await stored()
         #expect(events.count == clients * batchesPerClient * eventsPerBatch, "retries: \(retries)")
         #expect(
-            retries > 0, "batches were refused while the server was down (killed as batch \(killAt) of 400 started)")
+            retries > 0,
+            "batches were refused while the server was down (killed as batch \(killAt) of \(batches) started)")
         #expect(Set(events.map { $0.user + "/" + $0.item }).count == events.count)
         let log = (try? String(contentsOfFile: folder.path + "/serve.log", encoding: .utf8)) ?? ""
         #expect(log.components(separatedBy: "Server started").count - 1 == 2, "the server was killed and restarted")
